@@ -1,0 +1,16 @@
+import type { Knex } from "knex";
+import * as foundation from "./20261123_01_foundation.js";
+
+/**
+ * The migrations in order. Listed here rather than read from the folder so that the
+ * same list works from TypeScript sources (tests, CLI) and compiled JavaScript (npm start).
+ */
+const migrations: Record<string, Knex.Migration> = {
+  "20261123_01_foundation": foundation,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: () => Promise.resolve(Object.keys(migrations)),
+  getMigrationName: (name) => name,
+  getMigration: (name) => Promise.resolve(migrations[name]!),
+};

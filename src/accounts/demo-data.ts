@@ -1,0 +1,74 @@
+import { appendAudit } from "../audit/audit-log.js";
+import { hashPassword } from "../auth/password-hashing.js";
+import { generateRandomPassword } from "../auth/random-password.js";
+import type { Clock } from "../clock.js";
+import { hours } from "../clock.js";
+import type { Db } from "../db.js";
+import { countLogins, insertAccount, insertContact } from "./accounts-store.js";
+import { insertLogin, type Role } from "./users-store.js";
+
+interface DemoLogin {
+  username: string;
+  role: Role;
+  displayName: string;
+  email: string;
+  canOpenCases?: boolean;
+}
+
+const STAFF: DemoLogin[] = [
+  { username: "admin", role: "admin", displayName: "Desk Administrator", email: "admin@vouchdesk.example" },
+  { username: "alice", role: "agent", displayName: "Alice Agent", email: "alice@vouchdesk.example" },
+  { username: "bob", role: "agent", displayName: "Bob Agent", email: "bob@vouchdesk.example" },
+];
+const ACME: DemoLogin[] = [
+  { username: "ACM0001", role: "primary", displayName: "Acme primary login", email: "primary@acme.example" },
+  { username: "carol", role: "secondary", displayName: "Carol Jones", email: "carol@acme.example", canOpenCases: true },
+  { username: "dave", role: "secondary", displayName: "Dave Smith", email: "dave@acme.example" },
+];
+
+export interface DemoCredential {
+  username: string;
+  password: string;
+}
+
+/**
+ * Loads the demo records (DESIGN §7) into an empty database and returns the credentials,
+ * each login with its own random password, or all with `fixedPassword` when given.
+ * Records are dated 30 days back so the reset workflow's recent-change rule stays quiet.
+ * Returns null when the database already holds logins.
+ */
+export async function loadDemoData(db: Db, clock: Clock, fixedPassword?: string): Promise<DemoCredential[] | null> {
+  if ((await countLogins(db)) > 0) return null;
+  const then = new Date(clock.now().getTime() - hours(24 * 30));
+  const credentials: DemoCredential[] = [];
+  const hashed = async (username: string) => {
+    const password = fixedPassword ?? generateRandomPassword();
+    credentials.push({ username, password });
+    return hashPassword(password);
+  };
+  const hashes = new Map<string, string>();
+  for (const login of [...STAFF, ...ACME]) hashes.set(login.username, await hashed(login.username));
+
+  await db.transaction(async (trx) => {
+    const ids = new Map<string, number>();
+    for (const s of STAFF) {
+      ids.set(s.username, await insertLogin(trx, { ...s, accountId: null, passwordHash: hashes.get(s.username)! }, then));
+    }
+    const acme = await insertAccount(trx, { code: "ACM", name: "Acme Corp" }, then);
+    for (const c of ACME) {
+      ids.set(c.username, await insertLogin(trx, { ...c, accountId: acme, passwordHash: hashes.get(c.username)! }, then));
+    }
+    await insertContact(
+      trx,
+      { accountId: acme, userId: ids.get("ACM0001")!, name: "Paula Primary", kind: "primary", email: "primary@acme.example", phone: "+442079460001", authorisedForSupport: true },
+      then,
+    );
+    await insertContact(
+      trx,
+      { accountId: acme, userId: ids.get("carol")!, name: "Carol Jones", kind: "secondary", email: "carol@acme.example", phone: "+442079460002", authorisedForSupport: true },
+      then,
+    );
+    await appendAudit(trx, { action: "demo_data.loaded", details: { logins: [...ids.keys()] } }, clock.now());
+  });
+  return credentials;
+}

@@ -1,0 +1,113 @@
+import type { Knex } from "knex";
+import { asDate, type Db } from "../db.js";
+
+export type Role = "primary" | "secondary" | "agent" | "admin";
+export const ROLES: readonly Role[] = ["primary", "secondary", "agent", "admin"];
+
+/** A login as sign-in and the guards see it, with its account's status alongside. */
+export interface Login {
+  id: number;
+  accountId: number | null;
+  accountStatus: string | null;
+  username: string;
+  role: Role;
+  displayName: string;
+  email: string | null;
+  passwordHash: string | null;
+  mustChangePassword: boolean;
+  tempPasswordExpiresAt: Date | null;
+  failedSignIns: number;
+  lockedUntil: Date | null;
+  sessionEpoch: number;
+  canOpenCases: boolean;
+  disabledAt: Date | null;
+}
+
+type Row = Record<string, unknown>;
+
+function toLogin(row: Row): Login {
+  return {
+    id: Number(row.id),
+    accountId: row.account_id === null ? null : Number(row.account_id),
+    accountStatus: (row.account_status as string | null) ?? null,
+    username: row.username as string,
+    role: row.role as Role,
+    displayName: row.display_name as string,
+    email: (row.email as string | null) ?? null,
+    passwordHash: (row.password_hash as string | null) ?? null,
+    mustChangePassword: Boolean(row.must_change_password),
+    tempPasswordExpiresAt: asDate(row.temp_password_expires_at),
+    failedSignIns: Number(row.failed_sign_ins),
+    lockedUntil: asDate(row.locked_until),
+    sessionEpoch: Number(row.session_epoch),
+    canOpenCases: Boolean(row.can_open_cases),
+    disabledAt: asDate(row.disabled_at),
+  };
+}
+
+function selectLogins(db: Db | Knex.Transaction) {
+  return db("users")
+    .leftJoin("accounts", "accounts.id", "users.account_id")
+    .select("users.*", "accounts.status as account_status");
+}
+
+export async function findLoginByUsername(db: Db, username: string): Promise<Login | null> {
+  const row = (await selectLogins(db).whereRaw("lower(users.username) = ?", [username.toLowerCase()]).first()) as Row | undefined;
+  return row ? toLogin(row) : null;
+}
+
+export async function findLoginById(db: Db, id: number): Promise<Login | null> {
+  const row = (await selectLogins(db).where("users.id", id).first()) as Row | undefined;
+  return row ? toLogin(row) : null;
+}
+
+export interface NewLogin {
+  accountId: number | null;
+  username: string;
+  role: Role;
+  displayName: string;
+  email: string | null;
+  passwordHash: string | null;
+  canOpenCases?: boolean;
+}
+
+export async function insertLogin(trx: Db | Knex.Transaction, login: NewLogin, now: Date): Promise<number> {
+  const [row] = (await trx("users")
+    .insert({
+      account_id: login.accountId,
+      username: login.username,
+      role: login.role,
+      display_name: login.displayName,
+      email: login.email,
+      email_changed_at: now,
+      password_hash: login.passwordHash,
+      password_changed_at: login.passwordHash ? now : null,
+      can_open_cases: login.canOpenCases ?? false,
+      created_at: now,
+      updated_at: now,
+    })
+    .returning("id")) as { id: number }[];
+  return Number(row!.id);
+}
+
+/** Counts one failed sign-in and returns the new count (atomic, so parallel attempts all count). */
+export async function countFailedSignIn(trx: Knex.Transaction, id: number, now: Date): Promise<number> {
+  const [row] = (await trx("users")
+    .where({ id })
+    .update({ failed_sign_ins: trx.raw("failed_sign_ins + 1"), updated_at: now })
+    .returning("failed_sign_ins")) as { failed_sign_ins: number }[];
+  return Number(row!.failed_sign_ins);
+}
+
+export async function lockLogin(trx: Knex.Transaction, id: number, until: Date, now: Date): Promise<void> {
+  await trx("users").where({ id }).update({ locked_until: until, failed_sign_ins: 0, updated_at: now });
+}
+
+export async function clearFailedSignIns(db: Db | Knex.Transaction, id: number, now: Date): Promise<void> {
+  await db("users").where({ id }).update({ failed_sign_ins: 0, locked_until: null, updated_at: now });
+}
+
+/** Ends every session of the login: sessions carry the epoch they began in. */
+export async function bumpSessionEpoch(db: Db | Knex.Transaction, id: number, now: Date): Promise<void> {
+  await db("users").where({ id }).update({ session_epoch: db.raw("session_epoch + 1"), updated_at: now });
+}

@@ -1,0 +1,79 @@
+import express, { type Express } from "express";
+import { pinoHttp } from "pino-http";
+import { createPassport } from "./auth/passport.js";
+import { authRoutes } from "./auth/routes.js";
+import { sessionCookieName, sessionMiddleware, sessionTimeouts } from "./auth/sessions.js";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import type { Db } from "./db.js";
+import type { Logger } from "./logger.js";
+import { publicDir } from "./paths.js";
+import { homeRoutes } from "./tickets/home-routes.js";
+import { csrfProtection, exposeCsrfToken } from "./web/csrf.js";
+import { errorHandler, notFoundHandler } from "./web/errors.js";
+import { exposeFlash } from "./web/flash.js";
+import { securityHeaders } from "./web/security-headers.js";
+import { useViews } from "./web/views.js";
+import "./web/request-types.js";
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  clock: Clock;
+  sessionSecret: string;
+}
+
+/** The web application; the order of the middleware below is the security design. */
+export function createApp(deps: AppDeps): Express {
+  const { config, db, logger, clock } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  useViews(app, config.production);
+
+  app.use(
+    pinoHttp({
+      logger,
+      // The URL path and status only: bodies (passwords) and cookies (session ids) never reach the log.
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split("?")[0] }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      autoLogging: { ignore: (req) => req.url === "/healthz" },
+    }),
+  );
+  app.use(securityHeaders(config.production));
+  app.use(express.static(publicDir, { index: false, maxAge: config.production ? "1d" : 0 }));
+
+  app.get("/healthz", async (_req, res) => {
+    try {
+      await db.raw("select 1");
+      res.type("text").send("ok");
+    } catch {
+      res.status(503).type("text").send("database unavailable");
+    }
+  });
+
+  app.use(express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 100 }));
+  app.use(sessionMiddleware(db, deps.sessionSecret, config.production));
+  app.use(sessionTimeouts(clock));
+  const passport = createPassport({ db, clock, login: config.login });
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(csrfProtection);
+  app.use(exposeCsrfToken);
+  app.use(exposeFlash);
+  app.use((req, res, next) => {
+    res.locals.user = req.user;
+    res.locals.path = req.path;
+    next();
+  });
+
+  app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
+  app.use(homeRoutes());
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger, config.env === "development"));
+  return app;
+}

@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { z } from "zod";
+import { projectRoot } from "./paths.js";
+
+/** Thrown when the environment holds a bad value; its message is one line naming the variable. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+const integer = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `must be a whole number between ${min} and ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+
+const flag = z
+  .string()
+  .toLowerCase()
+  .pipe(z.enum(["true", "false", "1", "0", "yes", "no"], { error: "must be true or false" }))
+  .transform((v) => v === "true" || v === "1" || v === "yes");
+
+const url = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+
+const databaseUrl = z
+  .string()
+  .refine((v) => /^postgres(ql)?:\/\//.test(v) || /^sqlite:/.test(v), "must start with postgres:// or sqlite:");
+
+const schema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"], { error: "must be development, production or test" }).default("development"),
+  PORT: integer(1, 65535).default(3000),
+  BASE_URL: url.optional(),
+  VAR_DIR: z.string().min(1).default("var"),
+  DATABASE_URL: databaseUrl.optional(),
+  SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  MAIL_TRANSPORT: z.enum(["file", "smtp"], { error: "must be file or smtp" }).default("file"),
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: integer(1, 65535).default(587),
+  SMTP_SECURE: flag.default(false),
+  SMTP_USER: z.string().optional(),
+  SMTP_PASS: z.string().optional(),
+  MAIL_FROM: z.string().min(3).default("Vouchdesk <no-reply@vouchdesk.localhost>"),
+  TEMP_PASSWORD_TTL_HOURS: integer(1, 24).default(24),
+  RESET_LINK_TTL_MINUTES: integer(5, 1440).default(60),
+  RESET_TWO_PERSON: flag.default(true),
+  LOGIN_MAX_FAILURES: integer(1, 100).default(5),
+  LOGIN_LOCK_MINUTES: integer(1, 1440).default(15),
+  LOGIN_IP_LIMIT: integer(1, 100000).default(30),
+  PASSWORD_POLICY: z.enum(["classic", "nist"], { error: "must be classic or nist" }).default("classic"),
+  DESK_KEY_FILE: z.string().min(1).optional(),
+  WORKER: z.enum(["inline", "off"], { error: "must be inline or off" }).default("inline"),
+  LOG_LEVEL: z
+    .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+      error: "must be one of fatal, error, warn, info, debug, trace, silent",
+    })
+    .default("info"),
+});
+
+/** Variables whose values never appear in an error message. */
+const SECRET_VARIABLES = new Set(["SESSION_SECRET", "SMTP_PASS"]);
+
+export type Config = ReturnType<typeof buildConfig>;
+
+/**
+ * Reads the environment once into a typed, validated configuration.
+ * Empty strings count as unset, so `PORT=` falls back to the default.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const known = Object.keys(schema.shape);
+  const input = Object.fromEntries(
+    known.filter((k) => env[k] !== undefined && env[k] !== "").map((k) => [k, env[k]]),
+  );
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? "environment");
+    const shown = SECRET_VARIABLES.has(name) || env[name] === undefined ? "" : ` (got ${JSON.stringify(env[name])})`;
+    throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
+  }
+  return buildConfig(parsed.data);
+}
+
+function buildConfig(e: z.infer<typeof schema>) {
+  const production = e.NODE_ENV === "production";
+  const varDir = path.resolve(projectRoot, e.VAR_DIR);
+  if (production && !e.SESSION_SECRET) {
+    throw new ConfigError("Invalid configuration: SESSION_SECRET is required when NODE_ENV=production");
+  }
+  if (e.MAIL_TRANSPORT === "smtp" && !e.SMTP_HOST) {
+    throw new ConfigError("Invalid configuration: SMTP_HOST is required when MAIL_TRANSPORT=smtp");
+  }
+  return {
+    env: e.NODE_ENV,
+    production,
+    port: e.PORT,
+    baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    varDir,
+    databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(varDir, "vouchdesk.sqlite")}`,
+    /** Absent until resolved by {@link resolveSessionSecret}, which may write one into var/. */
+    sessionSecret: e.SESSION_SECRET,
+    mail: {
+      transport: e.MAIL_TRANSPORT,
+      from: e.MAIL_FROM,
+      dir: path.join(varDir, "mail"),
+      smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, secure: e.SMTP_SECURE, user: e.SMTP_USER, pass: e.SMTP_PASS },
+    },
+    tempPasswordTtlHours: e.TEMP_PASSWORD_TTL_HOURS,
+    resetLinkTtlMinutes: e.RESET_LINK_TTL_MINUTES,
+    resetTwoPerson: e.RESET_TWO_PERSON,
+    login: { maxFailures: e.LOGIN_MAX_FAILURES, lockMinutes: e.LOGIN_LOCK_MINUTES, ipLimit: e.LOGIN_IP_LIMIT },
+    passwordPolicy: e.PASSWORD_POLICY,
+    deskKeyFile: path.resolve(projectRoot, e.DESK_KEY_FILE ?? path.join(varDir, "desk-key.asc")),
+    worker: e.WORKER,
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/**
+ * The session secret: the configured one, or (outside production) one generated
+ * on first start into var/session-secret with mode 0600 and reused afterwards.
+ */
+export function resolveSessionSecret(config: Config): string {
+  if (config.sessionSecret) return config.sessionSecret;
+  const file = path.join(config.varDir, "session-secret");
+  if (existsSync(file)) return readFileSync(file, "utf8").trim();
+  mkdirSync(config.varDir, { recursive: true });
+  const secret = randomBytes(32).toString("base64url");
+  writeFileSync(file, secret + "\n", { mode: 0o600, flag: "wx" });
+  return secret;
+}

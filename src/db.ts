@@ -1,0 +1,47 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import knex, { type Knex } from "knex";
+import { migrationSource } from "../migrations/index.js";
+
+export type Db = Knex;
+
+/** Opens knex on SQLite (`sqlite:/path/file`) or PostgreSQL (`postgres://…`). */
+export function openDatabase(databaseUrl: string): Db {
+  if (databaseUrl.startsWith("sqlite:")) {
+    const filename = databaseUrl.slice("sqlite:".length);
+    if (filename !== ":memory:") mkdirSync(path.dirname(filename), { recursive: true });
+    return knex({
+      client: "sqlite3",
+      connection: { filename },
+      useNullAsDefault: true,
+      // One connection: SQLite has one writer, and a single connection makes transactions serial.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
+          conn.exec("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;", (err) =>
+            done(err, conn),
+          );
+        },
+      },
+    });
+  }
+  return knex({ client: "pg", connection: databaseUrl, pool: { min: 0, max: 10 } });
+}
+
+interface SqliteConnection {
+  exec(sql: string, callback: (err: Error | null) => void): void;
+}
+
+export const isPostgres = (db: Db) => db.client.config.client === "pg";
+
+export async function migrate(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}
+
+/** Row values come back as Date (PostgreSQL) or number/string (SQLite); this makes them Dates. */
+export function asDate(value: unknown): Date | null {
+  if (value === null || value === undefined) return null;
+  return value instanceof Date ? value : new Date(value as string | number);
+}

@@ -1,0 +1,26 @@
+import { pino, type DestinationStream, type Logger } from "pino";
+
+/**
+ * Paths pino removes before a line is written. Request bodies are never logged at all;
+ * these catch secrets that reach a log through headers or a careless field name.
+ */
+export const REDACTED_PATHS = [
+  "req.headers.cookie",
+  "req.headers.authorization",
+  'res.headers["set-cookie"]',
+  "*.password",
+  "*.new_password",
+  "*.current_password",
+  "*.confirm_password",
+  "*.token",
+  "*.sessionId",
+  "*.sid",
+  "*.secret",
+];
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } };
+  return destination ? pino(options, destination) : pino(options);
+}
+
+export type { Logger };

@@ -1,0 +1,21 @@
+import { csrfSync } from "csrf-sync";
+import type { RequestHandler } from "express";
+
+/**
+ * Synchroniser-token CSRF protection: one token per session, sent back by every form as
+ * `_csrf`. Unsafe methods without the right token fail with EBADCSRFTOKEN (a 403 page).
+ */
+const { csrfSynchronisedProtection, generateToken } = csrfSync({
+  getTokenFromRequest: (req) => (req.body as Record<string, unknown> | undefined)?._csrf as string | undefined,
+});
+
+export const csrfProtection: RequestHandler = csrfSynchronisedProtection;
+
+/**
+ * Makes the session's token available to every view as `csrfToken`. Lazily: a request
+ * that renders no page (health checks, assets) does not create a session.
+ */
+export const exposeCsrfToken: RequestHandler = (req, res, next) => {
+  Object.defineProperty(res.locals, "csrfToken", { enumerable: true, get: () => generateToken(req) });
+  next();
+};

@@ -1,0 +1,24 @@
+import type { Login } from "../accounts/users-store.js";
+
+export type FlashKind = "success" | "info" | "error";
+export interface FlashMessage {
+  kind: FlashKind;
+  text: string;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    // The signed-in login; password hash and counters stay out of it.
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+    interface User extends Pick<Login, "id" | "accountId" | "username" | "role" | "displayName" | "email" | "mustChangePassword" | "canOpenCases"> {}
+  }
+}
+
+declare module "express-session" {
+  interface SessionData {
+    startedAt: number;
+    lastSeenAt: number;
+    flash: FlashMessage[];
+  }
+}
