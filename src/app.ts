@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import { pinoHttp } from "pino-http";
 import { createPassport } from "./auth/passport.js";
+import { adminRoutes } from "./accounts/admin-routes.js";
 import { authRoutes } from "./auth/routes.js";
 import { sessionCookieName, sessionMiddleware, sessionTimeouts } from "./auth/sessions.js";
 import type { Clock } from "./clock.js";
@@ -72,6 +73,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
   app.use(homeRoutes());
+  app.use(adminRoutes());
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger, config.env === "development"));

@@ -1,4 +1,5 @@
 import { text } from "node:stream/consumers";
+import { isPrimaryUsername } from "./accounts/usernames.js";
 import { findLoginByUsername, insertLogin, type Role } from "./accounts/users-store.js";
 import { appendAudit, verifyAuditChain } from "./audit/audit-log.js";
 import { hashPassword } from "./auth/password-hashing.js";
@@ -20,7 +21,7 @@ const out = (line: string) => process.stdout.write(line + "\n");
 async function createStaff(db: Db, role: Role, args: string[], policy: "classic" | "nist"): Promise<void> {
   const [username, email] = args;
   if (!username || !email) throw new UsageError(`${role === "admin" ? "create-admin" : "create-agent"} needs <username> <email>`);
-  if (!/^[A-Za-z0-9._-]{2,64}$/.test(username) || /^[A-Z]{3}\d{4}$/.test(username)) {
+  if (!/^[A-Za-z0-9._-]{2,64}$/.test(username) || isPrimaryUsername(username)) {
     throw new UsageError("username must be 2–64 letters, digits, dots, dashes or underscores, and not of the customer-primary form (ABC1234)");
   }
   if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) throw new UsageError(`"${email}" is not an email address`);
@@ -77,7 +78,7 @@ run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     const known = err instanceof UsageError || err instanceof ConfigError;
-    process.stderr.write(known ? `${(err as Error).message}\n` : `${err instanceof Error ? err.stack : String(err)}\n`);
+    process.stderr.write(known ? `${err.message}\n` : `${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(known ? 2 : 1);
   },
 );

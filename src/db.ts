@@ -33,7 +33,13 @@ interface SqliteConnection {
   exec(sql: string, callback: (err: Error | null) => void): void;
 }
 
-export const isPostgres = (db: Db) => db.client.config.client === "pg";
+export const isPostgres = (db: Db | Knex.Transaction) => (db.client as { config: { client: string } }).config.client === "pg";
+
+/** Inserts one row and returns its generated id, on both databases. */
+export async function insertReturningId(db: Db | Knex.Transaction, table: string, row: Record<string, unknown>): Promise<number> {
+  const inserted: unknown = await db(table).insert(row).returning("id");
+  return Number((inserted as { id: number }[])[0]!.id);
+}
 
 export async function migrate(db: Db): Promise<string[]> {
   const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { Db } from "../db.js";
+import { insertReturningId, type Db } from "../db.js";
 
 export interface NewAccount {
   code: string;
@@ -7,10 +7,7 @@ export interface NewAccount {
 }
 
 export async function insertAccount(trx: Db | Knex.Transaction, account: NewAccount, now: Date): Promise<number> {
-  const [row] = (await trx("accounts")
-    .insert({ code: account.code, name: account.name, status: "active", created_at: now, updated_at: now })
-    .returning("id")) as { id: number }[];
-  return Number(row!.id);
+  return insertReturningId(trx, "accounts", { code: account.code, name: account.name, status: "active", created_at: now, updated_at: now });
 }
 
 export interface NewContact {
@@ -24,8 +21,7 @@ export interface NewContact {
 }
 
 export async function insertContact(trx: Db | Knex.Transaction, contact: NewContact, now: Date): Promise<number> {
-  const [row] = (await trx("contacts")
-    .insert({
+  return insertReturningId(trx, "contacts", {
       account_id: contact.accountId,
       user_id: contact.userId,
       name: contact.name,
@@ -36,12 +32,10 @@ export async function insertContact(trx: Db | Knex.Transaction, contact: NewCont
       authorised_for_support: contact.authorisedForSupport,
       created_at: now,
       updated_at: now,
-    })
-    .returning("id")) as { id: number }[];
-  return Number(row!.id);
+  });
 }
 
 export async function countLogins(db: Db): Promise<number> {
-  const row = (await db("users").count({ n: "*" }).first()) as { n: number | string } | undefined;
-  return Number(row?.n ?? 0);
+  const row: unknown = await db("users").count({ n: "*" }).first();
+  return Number((row as { n: number | string } | undefined)?.n ?? 0);
 }

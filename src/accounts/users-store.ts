@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { asDate, type Db } from "../db.js";
+import { asDate, insertReturningId, type Db } from "../db.js";
 
 export type Role = "primary" | "secondary" | "agent" | "admin";
 export const ROLES: readonly Role[] = ["primary", "secondary", "agent", "admin"];
@@ -72,8 +72,7 @@ export interface NewLogin {
 }
 
 export async function insertLogin(trx: Db | Knex.Transaction, login: NewLogin, now: Date): Promise<number> {
-  const [row] = (await trx("users")
-    .insert({
+  return insertReturningId(trx, "users", {
       account_id: login.accountId,
       username: login.username,
       role: login.role,
@@ -85,18 +84,16 @@ export async function insertLogin(trx: Db | Knex.Transaction, login: NewLogin, n
       can_open_cases: login.canOpenCases ?? false,
       created_at: now,
       updated_at: now,
-    })
-    .returning("id")) as { id: number }[];
-  return Number(row!.id);
+  });
 }
 
 /** Counts one failed sign-in and returns the new count (atomic, so parallel attempts all count). */
 export async function countFailedSignIn(trx: Knex.Transaction, id: number, now: Date): Promise<number> {
-  const [row] = (await trx("users")
+  const rows: unknown = await trx("users")
     .where({ id })
     .update({ failed_sign_ins: trx.raw("failed_sign_ins + 1"), updated_at: now })
-    .returning("failed_sign_ins")) as { failed_sign_ins: number }[];
-  return Number(row!.failed_sign_ins);
+    .returning("failed_sign_ins");
+  return Number((rows as { failed_sign_ins: number }[])[0]!.failed_sign_ins);
 }
 
 export async function lockLogin(trx: Knex.Transaction, id: number, until: Date, now: Date): Promise<void> {

@@ -53,7 +53,7 @@ export async function appendAudit(dbOrTrx: Db | Knex.Transaction, entry: AuditEn
   const write = async (trx: Knex.Transaction) => {
     // Appends must see the latest head: PostgreSQL takes a transaction-scoped lock;
     // SQLite runs on one connection, so transactions are already serial.
-    if (isPostgres(trx as unknown as Db)) await trx.raw("SELECT pg_advisory_xact_lock(?)", [AUDIT_LOCK_KEY]);
+    if (isPostgres(trx)) await trx.raw("SELECT pg_advisory_xact_lock(?)", [AUDIT_LOCK_KEY]);
     const head = (await trx("audit_log").select("seq", "hash").orderBy("seq", "desc").first()) as
       | { seq: number; hash: string }
       | undefined;

@@ -1,4 +1,4 @@
-import { Router, type Request, type RequestHandler, type Response } from "express";
+import { Router, type RequestHandler, type Response } from "express";
 import { rateLimit } from "express-rate-limit";
 import type { createPassport } from "./passport.js";
 import { z } from "zod";
@@ -38,10 +38,10 @@ interface AuthRouteDeps {
 export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: AuthRouteDeps): Router {
   const router = Router();
 
-  const renderSignIn = (req: Request, res: Response, status: number, opts: { problems?: Problems; error?: string } = {}) =>
+  const renderSignIn = (res: Response, status: number, opts: { username?: string; problems?: Problems; error?: string } = {}) =>
     res.status(status).render("auth/login", {
       title: "Sign in",
-      values: { username: typeof req.body?.username === "string" ? req.body.username : "" },
+      values: { username: opts.username ?? "" },
       problems: opts.problems ?? {},
       error: opts.error,
     });
@@ -62,16 +62,18 @@ export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: Au
 
   router.get("/login", (req, res) => {
     if (req.user) return res.redirect(303, "/");
-    renderSignIn(req, res, 200);
+    renderSignIn(res, 200);
   });
 
   router.post("/login", signInLimit, (req, res, next) => {
-    const form = parseForm(signInForm, req.body);
-    if (!form.ok) return renderSignIn(req, res, 400, { problems: form.problems });
-    req.body.username = form.data.username;
+    const body = req.body as Record<string, unknown>;
+    const typed = typeof body.username === "string" ? body.username : "";
+    const form = parseForm(signInForm, body);
+    if (!form.ok) return renderSignIn(res, 400, { username: typed, problems: form.problems });
+    body.username = form.data.username;
     const authenticate = passport.authenticate("local", (err: unknown, user: Express.User | false, info?: { message: SignInFailure }) => {
       if (err) return next(err);
-      if (!user) return renderSignIn(req, res, 401, { error: FAILURE_MESSAGES[info?.message ?? "bad_credentials"] });
+      if (!user) return renderSignIn(res, 401, { username: typed, error: FAILURE_MESSAGES[info?.message ?? "bad_credentials"] });
       // req.login regenerates the session: a new id, nothing carried over from before sign-in.
       req.login(user, (loginErr) => {
         if (loginErr) return next(loginErr);

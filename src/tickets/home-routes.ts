@@ -1,13 +1,16 @@
 import { Router } from "express";
-import { isStaff, requireSignedIn } from "../web/guards.js";
+import { isStaff, requireAgent, requireSignedIn } from "../web/guards.js";
 
-/** `GET /`: the customer's home or the agent desk's, by role. Placeholders until the tickets issue. */
+/**
+ * `GET /` is the customer's home or the agent desk, by role; `GET /desk` is the agent queue.
+ * Both are placeholders until the tickets issue fills them.
+ */
 export function homeRoutes(): Router {
   const router = Router();
   router.get("/", requireSignedIn, (req, res) => {
-    const user = req.user!;
-    if (isStaff(user.role)) return res.render("home/desk", { title: "Desk" });
+    if (isStaff(req.user!.role)) return res.render("home/desk", { title: "Queue" });
     res.render("home/customer", { title: "My tickets" });
   });
+  router.get("/desk", ...requireAgent, (_req, res) => res.render("home/desk", { title: "Queue" }));
   return router;
 }

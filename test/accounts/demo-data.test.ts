@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { openDatabase } from "../../src/db.js";
+import { projectRoot } from "../../src/paths.js";
+import { databaseContains, freshDatabase, type TestDatabase } from "../support/database.js";
+import { csrfFrom } from "../support/http.js";
+
+const PASSWORD = "Known-Demo-Pw-4711!";
+
+/** Starts the real server entry and resolves once it listens, with everything it printed. */
+function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: projectRoot, env: { ...process.env, ...env } });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    child.stdout.on("data", () => {
+      if (output.includes("Vouchdesk is listening")) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output });
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${output}`)));
+  });
+}
+
+/** Signs in over real HTTP like a browser: cookie from the form page, then the POST. */
+async function signInOverHttp(base: string, username: string, password: string): Promise<number> {
+  const page = await fetch(`${base}/login`);
+  const cookie = page.headers.getSetCookie()[0]!.split(";")[0]!;
+  const body = new URLSearchParams({ _csrf: csrfFrom(await page.text()), username, password });
+  const res = await fetch(`${base}/login`, { method: "POST", body, headers: { cookie }, redirect: "manual" });
+  return res.status;
+}
+
+describe("demo data through the real server", () => {
+  let database: TestDatabase;
+  let server: { child: ChildProcess; output: () => string } | undefined;
+  const port = 31_000 + Math.floor(Math.random() * 1000);
+  const varDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-var-"));
+
+  before(async () => {
+    database = await freshDatabase();
+    server = await startServer({
+      DATABASE_URL: database.url,
+      VAR_DIR: varDir,
+      PORT: String(port),
+      DEMO_PASSWORD: PASSWORD,
+      NODE_ENV: "development",
+      LOG_LEVEL: "debug",
+    });
+  });
+  after(async () => {
+    server?.child.kill("SIGTERM");
+    await new Promise((r) => server?.child.once("exit", r));
+    await database.drop();
+    rmSync(varDir, { recursive: true, force: true });
+  });
+
+  it("loads the demo logins, which sign in with DEMO_PASSWORD", async () => {
+    for (const username of ["admin", "alice", "bob", "ACM0001", "carol", "dave"]) {
+      expect(await signInOverHttp(`http://127.0.0.1:${port}`, username, PASSWORD), username).to.equal(303);
+    }
+    expect(await signInOverHttp(`http://127.0.0.1:${port}`, "carol", "wrong-password")).to.equal(401);
+  });
+
+  it("records the demo account as DESIGN §7 describes", async () => {
+    const db = openDatabase(database.url);
+    try {
+      const users = (await db("users").orderBy("id").select("username", "role", "email", "can_open_cases", "account_id")) as Record<string, unknown>[];
+      expect(users.map((u) => `${u.username as string}:${u.role as string}`)).to.deep.equal([
+        "admin:admin", "alice:agent", "bob:agent", "ACM0001:primary", "carol:secondary", "dave:secondary",
+      ]);
+      expect(users.find((u) => u.username === "ACM0001")!.email).to.equal("primary@acme.example");
+      expect(Boolean(users.find((u) => u.username === "carol")!.can_open_cases)).to.equal(true);
+      expect(Boolean(users.find((u) => u.username === "dave")!.can_open_cases)).to.equal(false);
+      const contacts = (await db("contacts").select("kind", "phone", "authorised_for_support")) as Record<string, unknown>[];
+      expect(contacts.map((c) => c.kind).sort()).to.deep.equal(["primary", "secondary"]);
+      expect(contacts.every((c) => typeof c.phone === "string" && c.phone.startsWith("+"))).to.equal(true);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("never writes DEMO_PASSWORD to the database or the logs", async () => {
+    const db = openDatabase(database.url);
+    try {
+      expect(await databaseContains(db, database.files, PASSWORD)).to.equal(false);
+    } finally {
+      await db.destroy();
+    }
+    expect(server!.output()).to.include("demo data loaded");
+    expect(server!.output()).not.to.include(PASSWORD);
+  });
+});

@@ -1,0 +1,84 @@
+import { expect } from "chai";
+import { browser, csrfToken } from "../support/http.js";
+import { startTestApp, type TestApp } from "../support/test-app.js";
+
+describe("security headers", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  it("sends a CSP without inline script, no framing, nosniff and a referrer policy", async () => {
+    const res = await browser(t.app).get("/login").expect(200);
+    const csp = res.headers["content-security-policy"] as string;
+    const directive = (name: string) => csp.split(";").find((d) => d.trim().startsWith(name + " "))?.trim();
+    expect(directive("script-src")).to.equal("script-src 'self'");
+    expect(csp).not.to.include("unsafe-inline");
+    expect(csp).not.to.include("unsafe-eval");
+    expect(directive("frame-ancestors")).to.equal("frame-ancestors 'none'");
+    expect(directive("object-src")).to.equal("object-src 'none'");
+    expect(res.headers["x-content-type-options"]).to.equal("nosniff");
+    expect(res.headers["referrer-policy"]).to.equal("same-origin");
+    expect(res.headers["x-frame-options"]).to.equal("DENY");
+    expect(res.headers["x-powered-by"]).to.equal(undefined);
+  });
+
+  it("serves the stylesheet locally and uses no inline script on pages", async () => {
+    const page = await browser(t.app).get("/login").expect(200);
+    expect(page.text).to.include('<link rel="stylesheet" href="/styles.css">');
+    expect(page.text).not.to.match(/<script(?![^>]*\ssrc=)[^>]*>/);
+    await browser(t.app).get("/styles.css").expect(200).expect("content-type", /css/);
+  });
+});
+
+describe("errors", () => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp();
+  });
+  after(() => t.close());
+
+  it("answers an unknown page with a 404 page", async () => {
+    const res = await browser(t.app).get("/no-such-page").expect(404);
+    expect(res.text).to.include("Not found").and.include("does not exist");
+  });
+
+  it("answers a body that is not a form with 403 (no token can be read), not a stack trace", async () => {
+    const agent = browser(t.app);
+    await agent.get("/login").expect(200);
+    const res = await agent.post("/login").set("content-type", "application/json").send('{"username": ');
+    expect(res.status).to.equal(403);
+    expect(res.text).not.to.match(/at .*\.(ts|js):\d+/);
+  });
+
+  it("answers an oversized form with 413, not a stack trace", async () => {
+    const agent = browser(t.app);
+    const _csrf = await csrfToken(agent);
+    const res = await agent.post("/login").type("form").send({ _csrf, username: "a".repeat(200_000), password: "x" });
+    expect(res.status).to.equal(413);
+    expect(res.text).to.include("too large").and.not.match(/at .*\.(ts|js):\d+/);
+  });
+
+  it("answers a repeated field (an array where text belongs) with 400 and named problems", async () => {
+    const agent = browser(t.app);
+    const _csrf = await csrfToken(agent);
+    const res = await agent.post("/login").type("form").send(`_csrf=${_csrf}&username=a&username=b&password=x`);
+    expect(res.status).to.equal(400);
+  });
+});
+
+describe("health", () => {
+  it("answers 200 while the database answers and 503 once it does not", async () => {
+    const t = await startTestApp();
+    try {
+      const ok = await browser(t.app).get("/healthz").expect(200);
+      expect(ok.text).to.equal("ok");
+      expect(ok.headers["set-cookie"]).to.equal(undefined);
+      await t.db.destroy();
+      await browser(t.app).get("/healthz").expect(503);
+    } finally {
+      await t.close().catch(() => undefined);
+    }
+  });
+});
