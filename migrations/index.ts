@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import * as foundation from "./20261123_01_foundation.js";
+import * as mail from "./20261123_02_mail.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -7,6 +8,7 @@ import * as foundation from "./20261123_01_foundation.js";
  */
 const migrations: Record<string, Knex.Migration> = {
   "20261123_01_foundation": foundation,
+  "20261123_02_mail": mail,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

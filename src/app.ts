@@ -8,6 +8,11 @@ import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db.js";
 import type { Logger } from "./logger.js";
+import { mailAdminRoutes } from "./mail/admin-routes.js";
+import type { Mailer } from "./mail/mailer.js";
+import { deskKeyRoute } from "./mail/public-routes.js";
+import type { Scheduler } from "./tasks/scheduler.js";
+import { taskAdminRoutes } from "./tasks/admin-routes.js";
 import { publicDir } from "./paths.js";
 import { homeRoutes } from "./tickets/home-routes.js";
 import { csrfProtection, exposeCsrfToken } from "./web/csrf.js";
@@ -23,11 +28,13 @@ export interface AppDeps {
   logger: Logger;
   clock: Clock;
   sessionSecret: string;
+  mailer: Mailer;
+  scheduler: Scheduler;
 }
 
 /** The web application; the order of the middleware below is the security design. */
 export function createApp(deps: AppDeps): Express {
-  const { config, db, logger, clock } = deps;
+  const { config, db, logger, clock, mailer, scheduler } = deps;
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
@@ -47,6 +54,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(securityHeaders(config.production));
   app.use(express.static(publicDir, { index: false, maxAge: config.production ? "1d" : 0 }));
 
+  app.use(deskKeyRoute(mailer.deskKey));
   app.get("/healthz", async (_req, res) => {
     try {
       await db.raw("select 1");
@@ -74,6 +82,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
   app.use(homeRoutes());
   app.use(adminRoutes());
+  app.use(mailAdminRoutes({ db, clock, config, mailer, scheduler }));
+  app.use(taskAdminRoutes({ db, clock, scheduler }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger, config.env === "development"));

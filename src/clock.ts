@@ -5,5 +5,6 @@ export interface Clock {
 
 export const systemClock: Clock = { now: () => new Date() };
 
+export const seconds = (n: number) => n * 1000;
 export const minutes = (n: number) => n * 60_000;
 export const hours = (n: number) => n * 3_600_000;

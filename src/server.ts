@@ -2,16 +2,15 @@ import { loadDemoData, type DemoCredential } from "./accounts/demo-data.js";
 import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, resolveSessionSecret } from "./config.js";
-import { migrate, openDatabase } from "./db.js";
 import { createLogger } from "./logger.js";
+import { openRuntime, WORKER_POLL_MS } from "./runtime.js";
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const sessionSecret = resolveSessionSecret(config);
   const logger = createLogger(config.logLevel);
-  const db = openDatabase(config.databaseUrl);
-  const applied = await migrate(db);
-  if (applied.length) logger.info({ migrations: applied }, "database migrated");
+  const runtime = await openRuntime(config, logger, systemClock);
+  const { db, mailer, scheduler } = runtime;
 
   // Demo records only outside production: a production desk starts empty (npm run cli -- create-admin).
   if (!config.production) {
@@ -22,13 +21,14 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = createApp({ config, db, logger, clock: systemClock, sessionSecret });
-  const server = app.listen(config.port, () => logger.info({ url: config.baseUrl, port: config.port }, "Vouchdesk is listening"));
+  const app = createApp({ config, db, logger, clock: systemClock, sessionSecret, mailer, scheduler });
+  const server = app.listen(config.port, () => logger.info({ url: config.baseUrl, port: config.port, mail: config.mail.transport, worker: config.worker }, "Vouchdesk is listening"));
+  if (config.worker === "inline") scheduler.start(WORKER_POLL_MS);
 
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down");
-    server.close(() => void db.destroy().then(() => process.exit(0)));
     setTimeout(() => process.exit(1), 10_000).unref();
+    server.close(() => void runtime.close().then(() => process.exit(0)));
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

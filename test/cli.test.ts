@@ -3,15 +3,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { createApp } from "../src/app.js";
 import { verifyAuditChain } from "../src/audit/audit-log.js";
-import { loadConfig } from "../src/config.js";
 import { openDatabase, type Db } from "../src/db.js";
-import { createLogger } from "../src/logger.js";
 import { projectRoot } from "../src/paths.js";
 import { databaseContains, freshDatabase, type TestDatabase } from "./support/database.js";
 import { browser, signIn } from "./support/http.js";
-import { TestClock } from "./support/test-app.js";
+import { buildTestApp } from "./support/test-app.js";
 
 const ADMIN_PASSWORD = "Cli-Admin-Passw0rd!q7";
 
@@ -103,20 +100,15 @@ describe("command-line interface", function () {
     expect(JSON.parse(audits[0]!.details)).to.include({ username: "newadmin", role: "admin" });
     expect(await verifyAuditChain(openDb())).to.deep.equal({ ok: true, rows: 1 });
 
-    const config = loadConfig({
-      NODE_ENV: "test",
-      LOG_LEVEL: "silent",
-      SESSION_SECRET: "cli-test-session-secret-long-enough-for-this",
-      VAR_DIR: varDir,
-      DATABASE_URL: database.url,
-    });
-    const app = createApp({ config, db: openDb(), logger: createLogger("silent"), clock: new TestClock(), sessionSecret: config.sessionSecret! });
+    const desk = await buildTestApp({ database, env: { LOG_LEVEL: "silent", VAR_DIR: varDir } });
+    const app = desk.app;
 
     const wrong = await signIn(browser(app), "newadmin", "not-the-password");
     expect(wrong.status).not.to.equal(303);
 
     const ok = await signIn(browser(app), "newadmin", ADMIN_PASSWORD);
     expect(ok.status, ok.text.slice(0, 300)).to.equal(303);
+    await desk.close();
   });
 
   it("create-admin uses only the first line of standard input as the password", async () => {

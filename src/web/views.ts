@@ -2,6 +2,7 @@ import path from "node:path";
 import ejs from "ejs";
 import type { Express } from "express";
 import { viewsDir } from "../paths.js";
+import { viewHelpers } from "./view-helpers.js";
 
 type Locals = Record<string, unknown> & { layout?: string | false };
 
@@ -13,6 +14,7 @@ export function useViews(app: Express, cache: boolean): void {
   app.set("views", viewsDir);
   app.set("view engine", "ejs");
   if (cache) app.enable("view cache");
+  Object.assign(app.locals, viewHelpers);
   app.engine("ejs", (file, options, callback) => {
     const locals = options as Locals;
     const ejsOptions = { cache, filename: file, views: [viewsDir] };

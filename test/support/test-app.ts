@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { Express } from "express";
 import { loadDemoData } from "../../src/accounts/demo-data.js";
 import { createApp } from "../../src/app.js";
@@ -5,14 +8,22 @@ import type { Clock } from "../../src/clock.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { migrate, openDatabase, type Db } from "../../src/db.js";
 import { createLogger } from "../../src/logger.js";
-import { freshDatabase, databaseContains } from "./database.js";
+import { newWorkerId } from "../../src/mail/delivery.js";
+import { loadOrCreateDeskKey, type DeskKey } from "../../src/mail/desk-key.js";
+import { senderFromConfig, type Mailer } from "../../src/mail/mailer.js";
+import { fileTransport, smtpTransport } from "../../src/mail/transports.js";
+import { deskTasks } from "../../src/tasks/jobs.js";
+import { Scheduler } from "../../src/tasks/scheduler.js";
+import { databaseContains, freshDatabase, type TestDatabase } from "./database.js";
+import type { SmtpSink } from "./smtp-sink.js";
 
 /** Demo logins in tests all share this password. */
 export const DEMO_PASSWORD = "Demo-Passw0rd!x";
 
 /** A clock the test moves by hand. */
 export class TestClock implements Clock {
-  private t = Date.parse("2026-11-23T09:00:00Z");
+  // Starts at the real time: keys generated during a test are valid from then on.
+  private t = Date.now();
   now() {
     return new Date(this.t);
   }
@@ -21,21 +32,53 @@ export class TestClock implements Clock {
   }
 }
 
+/** One desk key for the whole test run: generating one per app would only slow the suite. */
+let deskKey: Promise<DeskKey> | undefined;
+export function testDeskKey(): Promise<DeskKey> {
+  deskKey ??= loadOrCreateDeskKey(path.join(mkdtempSync(path.join(tmpdir(), "vouchdesk-key-")), "desk.asc"), {
+    name: "Vouchdesk test desk",
+    email: "desk@vouchdesk.test",
+  });
+  return deskKey;
+}
+
 export interface TestApp {
   app: Express;
   db: Db;
   clock: TestClock;
   config: Config;
+  mailer: Mailer;
+  scheduler: Scheduler;
+  /** Where the file transport writes, when no SMTP sink was given. */
+  mailDir: string;
   /** Every line the app has logged so far. */
   logs(): string;
   /** True when the secret is in the database (file bytes and every row) or in the logs. */
   leaks(secret: string): Promise<boolean>;
+  /** Runs the deliver-mail task once, as the worker would. */
+  deliverMail(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** A whole app on a fresh database with the demo data, the environment overridden by `env`. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const database = await freshDatabase();
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  /** A real SMTP server in the test process; without one, mail is written to files. */
+  smtp?: SmtpSink;
+  /** An existing database to use; by default a fresh one with the demo data. */
+  database?: TestDatabase;
+}
+
+/**
+ * A whole app on a fresh database with the demo data, the environment overridden by `env`.
+ * No worker runs in the background: tests deliver mail with `deliverMail()`.
+ */
+export function startTestApp(env: Record<string, string> = {}, smtp?: SmtpSink): Promise<TestApp> {
+  return buildTestApp({ env, smtp });
+}
+
+export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
+  const env = options.env ?? {};
+  const database = options.database ?? (await freshDatabase());
   const config = loadConfig({
     NODE_ENV: "test",
     LOG_LEVEL: "info",
@@ -48,18 +91,35 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const db = openDatabase(config.databaseUrl);
   await migrate(db);
   const clock = new TestClock();
-  await loadDemoData(db, clock, DEMO_PASSWORD);
-  const app = createApp({ config, db, logger, clock, sessionSecret: config.sessionSecret! });
+  if (!options.database) await loadDemoData(db, clock, DEMO_PASSWORD);
+
+  const mailDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-mail-"));
+  const smtp = options.smtp;
+  const transport = smtp
+    ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS })
+    : fileTransport(mailDir);
+  const mailer: Mailer = { sender: senderFromConfig(config), deskKey: await testDeskKey(), transport, baseUrl: config.baseUrl };
+  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, from: config.mail.from, workerId: newWorkerId() }));
+  await scheduler.register();
+  const app = createApp({ config, db, logger, clock, sessionSecret: config.sessionSecret!, mailer, scheduler });
   return {
     app,
     db,
     clock,
     config,
+    mailer,
+    scheduler,
+    mailDir,
     logs: () => lines.join(""),
     leaks: async (secret) => lines.join("").includes(secret) || (await databaseContains(db, database.files, secret)),
+    async deliverMail() {
+      await scheduler.run("deliver-mail");
+    },
     async close() {
+      transport.close();
+      rmSync(mailDir, { recursive: true, force: true });
       await db.destroy();
-      await database.drop();
+      if (!options.database) await database.drop();
     },
   };
 }

@@ -1,0 +1,88 @@
+import { randomBytes } from "node:crypto";
+import MailComposer from "nodemailer/lib/mail-composer";
+import MimeNode from "nodemailer/lib/mime-node";
+import type * as openpgp from "openpgp";
+import type { DeskKey } from "./desk-key.js";
+import { encryptAndSign } from "./pgp.js";
+
+/** What every mail needs, whatever its kind. */
+export interface MailContent {
+  to: string;
+  subject: string;
+  /** The template kind, shown in the mail log. */
+  template: string;
+  text: string;
+  ticketId?: number | null;
+}
+
+/** A message ready for the outbox: the full RFC 5322 text and what the mail log shows of it. */
+export interface ComposedMail {
+  to: string;
+  subject: string;
+  template: string;
+  messageId: string;
+  raw: string;
+  encrypted: boolean;
+  ticketId: number | null;
+}
+
+export interface Sender {
+  from: string;
+  /** The domain part of Message-IDs. */
+  hostname: string;
+}
+
+const newMessageId = (hostname: string) => `<${randomBytes(16).toString("hex")}@${hostname}>`;
+
+/** A mail holding no secret: plain text with an HTML alternative. */
+export async function composePlain(sender: Sender, mail: MailContent & { html: string }, now: Date): Promise<ComposedMail> {
+  const messageId = newMessageId(sender.hostname);
+  const composer = new MailComposer({
+    from: sender.from,
+    to: mail.to,
+    subject: mail.subject,
+    text: mail.text,
+    html: mail.html,
+    messageId,
+    date: now,
+    textEncoding: "quoted-printable",
+  });
+  const raw = await composer.compile().build();
+  return { ...common(mail, messageId), raw: raw.toString("utf8"), encrypted: false };
+}
+
+/**
+ * A mail carrying a secret, as PGP/MIME (RFC 3156): the text/plain part is encrypted to the
+ * recipient's key and signed by the desk; the outer message shows only From, To, Subject
+ * (which must hold no secret), Date and Message-ID.
+ */
+export async function composeEncrypted(
+  sender: Sender,
+  mail: MailContent,
+  recipientKey: openpgp.PublicKey,
+  deskKey: DeskKey,
+  now: Date,
+): Promise<ComposedMail> {
+  const messageId = newMessageId(sender.hostname);
+  const inner = new MimeNode("multipart/mixed").createChild("text/plain; charset=utf-8", { newline: "win" });
+  inner.setHeader("Content-Transfer-Encoding", "quoted-printable");
+  inner.setContent(mail.text);
+  const armored = await encryptAndSign(await inner.build(), recipientKey, deskKey, now);
+
+  const root = new MimeNode('multipart/encrypted; protocol="application/pgp-encrypted"', { hostname: sender.hostname, newline: "win" });
+  root.setHeader({ From: sender.from, To: mail.to, Subject: mail.subject, Date: now, "Message-ID": messageId });
+  root
+    .createChild("application/pgp-encrypted")
+    .setHeader({ "Content-Description": "PGP/MIME version identification", "Content-Transfer-Encoding": "7bit" })
+    .setContent("Version: 1\r\n");
+  root
+    .createChild("application/octet-stream", { filename: "encrypted.asc" })
+    .setHeader({ "Content-Description": "OpenPGP encrypted message", "Content-Disposition": "inline; filename=\"encrypted.asc\"", "Content-Transfer-Encoding": "7bit" })
+    .setContent(armored);
+  const raw = await root.build();
+  return { ...common(mail, messageId), raw: raw.toString("utf8"), encrypted: true };
+}
+
+function common(mail: MailContent, messageId: string) {
+  return { to: mail.to, subject: mail.subject, template: mail.template, messageId, ticketId: mail.ticketId ?? null };
+}

@@ -1,0 +1,89 @@
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import type { Clock } from "../clock.js";
+import { hours, minutes } from "../clock.js";
+import type { Db } from "../db.js";
+import type { Logger } from "../logger.js";
+import { claimDue, recordAttempt, releaseClaims, type OutboxMail } from "./outbox-store.js";
+import type { MailTransport } from "./transports.js";
+
+/** After this many failed attempts a mail is `dead` and waits for an admin's Retry. */
+export const MAX_ATTEMPTS = 8;
+/** How long a claim holds a mail; one left `sending` longer belongs to a dead worker. */
+export const LEASE_MS = minutes(5);
+const FIRST_RETRY_MS = minutes(1);
+const MAX_RETRY_MS = hours(1);
+
+/**
+ * The wait after the n-th failure: 1 min doubling to a 1 h cap (1, 2, 4, 8, 16, 32, 60 min),
+ * each ±20% at random so mails that failed together do not retry together.
+ */
+export function retryDelayMs(failures: number, random: () => number = Math.random): number {
+  const base = Math.min(FIRST_RETRY_MS * 2 ** (failures - 1), MAX_RETRY_MS);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+export interface DeliveryDeps {
+  db: Db;
+  clock: Clock;
+  transport: MailTransport;
+  from: string;
+  logger: Logger;
+  workerId?: string;
+}
+
+export interface DeliveryRun {
+  sent: number;
+  failed: number;
+  dead: number;
+}
+
+export const newWorkerId = () => `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+
+/**
+ * Delivers every mail that is due, a batch at a time, until none is left or `shouldStop`
+ * says so; mail claimed but not yet tried is then handed back to the queue.
+ */
+export async function deliverDue(deps: DeliveryDeps, shouldStop: () => boolean = () => false, batchSize = 20): Promise<DeliveryRun> {
+  const worker = deps.workerId ?? newWorkerId();
+  const run: DeliveryRun = { sent: 0, failed: 0, dead: 0 };
+  for (;;) {
+    const now = deps.clock.now();
+    const batch = await claimDue(deps.db, worker, now, new Date(now.getTime() + LEASE_MS), batchSize);
+    if (batch.length === 0) return run;
+    for (const [index, mail] of batch.entries()) {
+      if (shouldStop()) {
+        await releaseClaims(deps.db, worker, batch.slice(index).map((m) => m.id), deps.clock.now());
+        return run;
+      }
+      run[await deliverOne(deps, worker, mail)] += 1;
+    }
+  }
+}
+
+async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail): Promise<keyof DeliveryRun> {
+  const startedAt = deps.clock.now();
+  const attempt = mail.attempts + 1;
+  try {
+    const response = await deps.transport.send({ id: mail.id, from: deps.from, to: mail.recipient, raw: mail.message });
+    const finishedAt = deps.clock.now();
+    await recordAttempt(deps.db, mail, { attempt, worker, startedAt, finishedAt, outcome: "sent", detail: response }, { status: "sent", nextAttemptAt: null, lastError: null });
+    deps.logger.info({ outboxId: mail.id, attempt }, "mail sent");
+    return "sent";
+  } catch (err) {
+    const finishedAt = deps.clock.now();
+    const error = describeSendError(err);
+    const dead = attempt >= MAX_ATTEMPTS;
+    const nextAttemptAt = dead ? null : new Date(finishedAt.getTime() + retryDelayMs(attempt));
+    await recordAttempt(deps.db, mail, { attempt, worker, startedAt, finishedAt, outcome: "failed", detail: error }, { status: dead ? "dead" : "failed", nextAttemptAt, lastError: error });
+    deps.logger.warn({ outboxId: mail.id, attempt, error, dead }, "mail not sent");
+    return dead ? "dead" : "failed";
+  }
+}
+
+/** The SMTP server's own words when it gave any (e.g. "535 5.7.8 Authentication failed"), else the error. */
+export function describeSendError(err: unknown): string {
+  const e = err as { response?: string; message?: string; code?: string };
+  const text = e.response ?? e.message ?? String(err);
+  return (e.code && !text.includes(e.code) ? `${e.code}: ${text}` : text).slice(0, 2000);
+}

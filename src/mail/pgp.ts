@@ -1,0 +1,37 @@
+import * as openpgp from "openpgp";
+import type { DeskKey } from "./desk-key.js";
+
+/** Raised instead of sending: the recipient has no key that can encrypt today. Nothing goes out in clear. */
+export class NoUsableKeyError extends Error {
+  override name = "NoUsableKeyError";
+  constructor(readonly recipient: string, readonly reason: string) {
+    super(`No usable OpenPGP encryption key for ${recipient}: ${reason}`);
+  }
+}
+
+/** The recipient's public key, checked to hold a valid encryption (sub)key right now. */
+export async function usableRecipientKey(recipient: string, armoredKey: string | null | undefined, now: Date): Promise<openpgp.PublicKey> {
+  if (!armoredKey) throw new NoUsableKeyError(recipient, "no key on file");
+  let key: openpgp.PublicKey;
+  try {
+    key = await openpgp.readKey({ armoredKey });
+  } catch {
+    throw new NoUsableKeyError(recipient, "the key on file cannot be read");
+  }
+  try {
+    await key.getEncryptionKey(undefined, now);
+  } catch {
+    throw new NoUsableKeyError(recipient, "the key on file has no valid encryption key (expired, revoked or signing-only)");
+  }
+  return key.isPrivate() ? key.toPublic() : key;
+}
+
+/**
+ * Encrypts a whole MIME entity to the recipient and signs it with the desk key, as one
+ * OpenPGP message (RFC 3156 §6.2, combined method). The bytes are kept exactly as given.
+ */
+export async function encryptAndSign(mimeEntity: Buffer, recipientKey: openpgp.PublicKey, deskKey: DeskKey, now: Date): Promise<string> {
+  const message = await openpgp.createMessage({ binary: mimeEntity, format: "binary", date: now });
+  const armored: unknown = await openpgp.encrypt({ message, encryptionKeys: recipientKey, signingKeys: deskKey.privateKey, date: now, format: "armored" });
+  return armored as string;
+}

@@ -1,0 +1,43 @@
+import type { Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import { migrate, openDatabase, type Db } from "./db.js";
+import type { Logger } from "./logger.js";
+import { newWorkerId } from "./mail/delivery.js";
+import { loadOrCreateDeskKey } from "./mail/desk-key.js";
+import { senderFromConfig, type Mailer } from "./mail/mailer.js";
+import { transportFromConfig } from "./mail/transports.js";
+import { deskTasks } from "./tasks/jobs.js";
+import { Scheduler } from "./tasks/scheduler.js";
+
+/** How often a worker looks for due tasks (mail delivery among them). */
+export const WORKER_POLL_MS = 1000;
+
+export interface Runtime {
+  db: Db;
+  mailer: Mailer;
+  scheduler: Scheduler;
+  close(): Promise<void>;
+}
+
+/** What both the web process and a separate worker need: a migrated database, the mail setup and the tasks. */
+export async function openRuntime(config: Config, logger: Logger, clock: Clock): Promise<Runtime> {
+  const db = openDatabase(config.databaseUrl);
+  const applied = await migrate(db);
+  if (applied.length) logger.info({ migrations: applied }, "database migrated");
+  const sender = senderFromConfig(config);
+  const deskKey = await loadOrCreateDeskKey(config.deskKeyFile, { name: "Vouchdesk", email: `desk@${sender.hostname}` });
+  const transport = transportFromConfig(config.mail);
+  const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl };
+  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, from: config.mail.from, workerId: newWorkerId() }));
+  await scheduler.register();
+  return {
+    db,
+    mailer,
+    scheduler,
+    async close() {
+      await scheduler.stop();
+      transport.close();
+      await db.destroy();
+    },
+  };
+}

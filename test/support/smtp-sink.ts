@@ -1,0 +1,68 @@
+import type { AddressInfo } from "node:net";
+import { simpleParser, type ParsedMail } from "mailparser";
+import { SMTPServer } from "smtp-server";
+
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  raw: string;
+}
+
+export interface SinkOptions {
+  /** Require AUTH and refuse every credential with this text (as a 535 reply). */
+  refuseAuthWith?: string;
+}
+
+/** A real SMTP server in the test process that keeps every message it accepts. */
+export class SmtpSink {
+  readonly received: ReceivedMail[] = [];
+  private server: SMTPServer | undefined;
+  port = 0;
+
+  constructor(private readonly options: SinkOptions = {}) {}
+
+  /** Starts listening on 127.0.0.1; pass the previous port to come back on the same one. */
+  async start(port = 0): Promise<this> {
+    const { refuseAuthWith } = this.options;
+    this.server = new SMTPServer({
+      secure: false,
+      disabledCommands: refuseAuthWith ? ["STARTTLS"] : ["STARTTLS", "AUTH"],
+      authOptional: !refuseAuthWith,
+      allowInsecureAuth: true,
+      logger: false,
+      onAuth: (_auth, _session, callback) => {
+        const err = Object.assign(new Error(refuseAuthWith ?? "no"), { responseCode: 535 });
+        callback(err);
+      },
+      onData: (stream, session, callback) => {
+        const chunks: Buffer[] = [];
+        stream.on("data", (c: Buffer) => chunks.push(c));
+        stream.on("end", () => {
+          this.received.push({
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
+            to: session.envelope.rcptTo.map((r) => r.address),
+            raw: Buffer.concat(chunks).toString("utf8"),
+          });
+          callback();
+        });
+      },
+    });
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(port, "127.0.0.1", () => resolve());
+    });
+    this.port = (this.server.server.address() as AddressInfo).port;
+    return this;
+  }
+
+  /** Stops accepting connections: the next delivery meets a closed port. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  parsed(index: number): Promise<ParsedMail> {
+    return simpleParser(this.received[index]!.raw);
+  }
+}
