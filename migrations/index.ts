@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import * as foundation from "./20261123_01_foundation.js";
 import * as mail from "./20261123_02_mail.js";
+import * as accounts from "./20261123_03_accounts.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -9,6 +10,7 @@ import * as mail from "./20261123_02_mail.js";
 const migrations: Record<string, Knex.Migration> = {
   "20261123_01_foundation": foundation,
   "20261123_02_mail": mail,
+  "20261123_03_accounts": accounts,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

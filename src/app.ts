@@ -2,7 +2,10 @@ import express, { type Express } from "express";
 import { pinoHttp } from "pino-http";
 import { createPassport } from "./auth/passport.js";
 import { adminRoutes } from "./accounts/admin-routes.js";
+import { accountRoutes } from "./auth/account-routes.js";
+import { forcedPasswordChange } from "./auth/forced-change.js";
 import { authRoutes } from "./auth/routes.js";
+import { setPasswordRoutes } from "./auth/set-password-routes.js";
 import { sessionCookieName, sessionMiddleware, sessionTimeouts } from "./auth/sessions.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
@@ -73,6 +76,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(csrfProtection);
   app.use(exposeCsrfToken);
   app.use(exposeFlash);
+  app.use(forcedPasswordChange);
   app.use((req, res, next) => {
     res.locals.user = req.user;
     res.locals.path = req.path;
@@ -80,6 +84,9 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
+  const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy };
+  app.use(accountRoutes(passwordDeps));
+  app.use(setPasswordRoutes(passwordDeps));
   app.use(homeRoutes());
   app.use(adminRoutes());
   app.use(mailAdminRoutes({ db, clock, config, mailer, scheduler }));

@@ -71,20 +71,23 @@ export interface NewLogin {
   canOpenCases?: boolean;
 }
 
+/** Inserts a login; a given password hash also starts its password history. */
 export async function insertLogin(trx: Db | Knex.Transaction, login: NewLogin, now: Date): Promise<number> {
-  return insertReturningId(trx, "users", {
-      account_id: login.accountId,
-      username: login.username,
-      role: login.role,
-      display_name: login.displayName,
-      email: login.email,
-      email_changed_at: now,
-      password_hash: login.passwordHash,
-      password_changed_at: login.passwordHash ? now : null,
-      can_open_cases: login.canOpenCases ?? false,
-      created_at: now,
-      updated_at: now,
+  const id = await insertReturningId(trx, "users", {
+    account_id: login.accountId,
+    username: login.username,
+    role: login.role,
+    display_name: login.displayName,
+    email: login.email,
+    email_changed_at: now,
+    password_hash: login.passwordHash,
+    password_changed_at: login.passwordHash ? now : null,
+    can_open_cases: login.canOpenCases ?? false,
+    created_at: now,
+    updated_at: now,
   });
+  if (login.passwordHash) await trx("password_history").insert({ user_id: id, password_hash: login.passwordHash, created_at: now });
+  return id;
 }
 
 /** Counts one failed sign-in and returns the new count (atomic, so parallel attempts all count). */

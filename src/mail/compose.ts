@@ -34,15 +34,15 @@ export interface Sender {
 
 const newMessageId = (hostname: string) => `<${randomBytes(16).toString("hex")}@${hostname}>`;
 
-/** A mail holding no secret: plain text with an HTML alternative. */
-export async function composePlain(sender: Sender, mail: MailContent & { html: string }, now: Date): Promise<ComposedMail> {
+/** A mail in clear: plain text, with an HTML alternative when `html` is given. */
+export async function composePlain(sender: Sender, mail: MailContent & { html: string | null }, now: Date): Promise<ComposedMail> {
   const messageId = newMessageId(sender.hostname);
   const composer = new MailComposer({
     from: sender.from,
     to: mail.to,
     subject: mail.subject,
     text: mail.text,
-    html: mail.html,
+    ...(mail.html === null ? {} : { html: mail.html }),
     messageId,
     date: now,
     textEncoding: "quoted-printable",

@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
 import type { Clock } from "../clock.js";
-import { composePlain, type ComposedMail, type Sender } from "./compose.js";
+import { composeEncrypted, composePlain, type ComposedMail, type Sender } from "./compose.js";
+import { usableRecipientKey } from "./pgp.js";
 import type { DeskKey } from "./desk-key.js";
 import { renderMailTemplate } from "./templates.js";
 import type { MailTransport } from "./transports.js";
@@ -23,4 +24,39 @@ export async function testMessageMail(mailer: Mailer, clock: Clock, to: string, 
   const now = clock.now();
   const content = await renderMailTemplate("test-message", { requestedBy, sentAt: now.toISOString(), baseUrl: mailer.baseUrl, transport: mailer.transport.name }, true);
   return composePlain(mailer.sender, { to, subject: "Vouchdesk test message", template: "test-message", text: content.text, html: content.html! }, now);
+}
+
+/** "Your password was changed": no secret in it, a way to raise the alarm if it was not you. */
+export async function passwordChangedMail(
+  mailer: Mailer,
+  clock: Clock,
+  login: { username: string; displayName: string; email: string; role: string },
+): Promise<ComposedMail> {
+  const now = clock.now();
+  const data = { ...login, changedAt: `${now.toISOString().slice(0, 16).replace("T", " ")} UTC`, baseUrl: mailer.baseUrl };
+  const content = await renderMailTemplate("password-changed", data, true);
+  return composePlain(mailer.sender, { to: login.email, subject: "Your Vouchdesk password was changed", template: "password-changed", text: content.text, html: content.html! }, now);
+}
+
+const formatUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+
+/**
+ * The single-use set-password link for a new login or a holder-started reset. The link is
+ * a credential: PGP/MIME when the login has a key on file, else plain text only (no HTML
+ * copy of the link, nothing in the subject).
+ */
+export async function setPasswordMail(
+  mailer: Mailer,
+  clock: Clock,
+  login: { username: string; displayName: string; email: string; armoredKey: string | null },
+  link: { url: string; expiresAt: Date; reason: "new" | "reset"; requestedBy: string },
+): Promise<ComposedMail> {
+  const now = clock.now();
+  const data = { ...login, link: link.url, expiresAt: formatUtc(link.expiresAt), reason: link.reason, requestedBy: link.requestedBy, baseUrl: mailer.baseUrl };
+  const { text } = await renderMailTemplate("set-password", data, false);
+  const subject = link.reason === "new" ? "Your new Vouchdesk login" : "Choose a new Vouchdesk password";
+  const content = { to: login.email, subject, template: "set-password", text };
+  if (!login.armoredKey) return composePlain(mailer.sender, { ...content, html: null }, now);
+  const key = await usableRecipientKey(login.email, login.armoredKey, now);
+  return composeEncrypted(mailer.sender, content, key, mailer.deskKey, now);
 }

@@ -1,0 +1,93 @@
+import type { Knex } from "knex";
+import { appendAudit } from "../audit/audit-log.js";
+import { findLoginById } from "../accounts/users-store.js";
+import type { Clock } from "../clock.js";
+import type { Db } from "../db.js";
+import { passwordChangedMail, type Mailer } from "../mail/mailer.js";
+import { enqueue } from "../mail/outbox-store.js";
+import { recentPasswordHashes, storePassword } from "./credentials-store.js";
+import { hashPassword, verifyPassword } from "./password-hashing.js";
+import { passwordProblems } from "./password-policy.js";
+import type { PolicyName } from "./password-rules.js";
+import type { Problems } from "../web/validation.js";
+
+export interface PasswordChangeDeps {
+  db: Db;
+  clock: Clock;
+  mailer: Mailer;
+  policy: PolicyName;
+}
+
+export interface NewPasswordInput {
+  newPassword: string;
+  confirmPassword: string;
+}
+
+/**
+ * The checks every form that sets a password shares: the policy (with history) and the
+ * confirmation. Returns the problems by field, or none.
+ */
+export async function newPasswordProblems(deps: PasswordChangeDeps, userId: number, input: NewPasswordInput): Promise<Problems> {
+  const login = await findLoginById(deps.db, userId);
+  if (!login) return { new_password: "This login no longer exists." };
+  const problems: Problems = {};
+  const policyProblems = await passwordProblems(deps.policy, input.newPassword, {
+    username: login.username,
+    displayName: login.displayName,
+    email: login.email,
+    previousHashes: await recentPasswordHashes(deps.db, userId),
+  });
+  if (policyProblems.length) problems.new_password = policyProblems.join(" ");
+  if (input.newPassword !== input.confirmPassword) problems.confirm_password = "The two new passwords do not match.";
+  return problems;
+}
+
+/**
+ * Sets a login's new password as its holder chose it: history written, must-change and any
+ * lock cleared, every session ended, a "your password was changed" mail queued, audited —
+ * all in one transaction.
+ */
+export async function applyNewPassword(
+  deps: PasswordChangeDeps,
+  userId: number,
+  newPassword: string,
+  audit: { action: string; actorId: number | null; actor: string | null; ip: string | null; details?: Record<string, unknown> },
+  /** More work for the same transaction (spending a link's token); throwing rolls all back. */
+  alongside?: (trx: Knex.Transaction) => Promise<void>,
+): Promise<void> {
+  const login = (await findLoginById(deps.db, userId))!;
+  const hash = await hashPassword(newPassword);
+  const notice = login.email ? await passwordChangedMail(deps.mailer, deps.clock, { ...login, email: login.email }) : null;
+  const now = deps.clock.now();
+  await deps.db.transaction(async (trx) => {
+    await alongside?.(trx);
+    await storePassword(trx, userId, hash, now);
+    if (notice) await enqueue(trx, notice, now);
+    await appendAudit(trx, { ...audit, subject: `user:${userId}`, details: { ...audit.details, username: login.username } }, now);
+  });
+}
+
+/** Changing one's own password: the current one must be right, then the new one is applied. */
+export async function changeOwnPassword(
+  deps: PasswordChangeDeps,
+  user: Express.User,
+  input: NewPasswordInput & { currentPassword: string },
+  ip: string | null,
+): Promise<Problems> {
+  const login = await findLoginById(deps.db, user.id);
+  if (!login?.passwordHash || !(await verifyPassword(login.passwordHash, input.currentPassword))) {
+    await appendAudit(deps.db, { action: "password.change_refused", actorId: user.id, actor: user.username, ip, subject: `user:${user.id}`, details: { reason: "wrong_current_password" } }, deps.clock.now());
+    return { current_password: "The current password is not right." };
+  }
+  const problems = await newPasswordProblems(deps, user.id, input);
+  if (input.newPassword === input.currentPassword) problems.new_password ??= "The new password must differ from the current one.";
+  if (Object.keys(problems).length) return problems;
+  await applyNewPassword(deps, user.id, input.newPassword, {
+    action: "password.changed",
+    actorId: user.id,
+    actor: user.username,
+    ip,
+    details: { forced: login.mustChangePassword },
+  });
+  return {};
+}
