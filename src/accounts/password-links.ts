@@ -1,14 +1,15 @@
+import type { Knex } from "knex";
 import { appendAudit } from "../audit/audit-log.js";
 import { clearPassword } from "../auth/credentials-store.js";
 import { newToken, storeToken } from "../auth/reset-tokens-store.js";
 import type { Clock } from "../clock.js";
 import { hours } from "../clock.js";
 import type { Db } from "../db.js";
+import type { ComposedMail } from "../mail/compose.js";
 import { setPasswordMail, type Mailer } from "../mail/mailer.js";
 import { enqueue } from "../mail/outbox-store.js";
 import { NoUsableKeyError, usableRecipientKey } from "../mail/pgp.js";
 import { currentKey } from "./keys-store.js";
-import { findLoginById } from "./users-store.js";
 
 export const SET_PASSWORD_LINK_TTL_MS = hours(24);
 
@@ -18,51 +19,68 @@ export interface LinkDeps {
   mailer: Mailer;
 }
 
-export interface LinkRequest {
-  userId: number;
+export interface Actor {
+  id: number;
+  username: string;
+  ip: string | null;
+}
+
+export interface LinkTarget {
+  id?: number;
+  username: string;
+  displayName: string;
+  email: string;
+}
+
+/** A composed link mail and its token, ready to be recorded in a transaction. */
+export interface PreparedLink {
+  token: string;
+  expiresAt: Date;
+  mail: ComposedMail;
   reason: "new" | "reset";
-  actor: { id: number; username: string; ip: string | null };
 }
 
 /**
- * Mails a login a single-use link to choose its password (valid 24 h). For a reset the old
- * password stops working at once and every session ends. Nobody but the holder ever sees
- * or chooses the password; the link goes PGP/MIME when the login has a usable key.
- * Returns false when the login has no registered address to send it to.
+ * Composes the single-use set-password link mail (valid 24 h) before any transaction:
+ * PGP/MIME when the login has a usable key, plain text otherwise. Nobody but the holder
+ * ever sees or chooses the password.
  */
-export async function sendSetPasswordLink(deps: LinkDeps, request: LinkRequest): Promise<boolean> {
-  const login = await findLoginById(deps.db, request.userId);
-  if (!login?.email) return false;
+export async function prepareSetPasswordLink(deps: LinkDeps, target: LinkTarget, reason: "new" | "reset", actor: Actor): Promise<PreparedLink> {
   const token = newToken();
-  const now = deps.clock.now();
-  const expiresAt = new Date(now.getTime() + SET_PASSWORD_LINK_TTL_MS);
-  const mail = await setPasswordMail(
-    deps.mailer,
-    deps.clock,
-    { username: login.username, displayName: login.displayName, email: login.email, armoredKey: await usableKeyOrNull(deps, login.id, login.email) },
-    { url: `${deps.mailer.baseUrl}/set-password/${token}`, expiresAt, reason: request.reason, requestedBy: request.actor.username },
-  );
-  await deps.db.transaction(async (trx) => {
-    if (request.reason === "reset") await clearPassword(trx, login.id, now);
-    await storeToken(trx, token, login.id, "set_password", expiresAt, request.actor.id, now);
-    await enqueue(trx, mail, now);
-    await appendAudit(
-      trx,
-      {
-        action: request.reason === "new" ? "password.link_sent" : "password.reset_started",
-        actorId: request.actor.id,
-        actor: request.actor.username,
-        ip: request.actor.ip,
-        subject: `user:${login.id}`,
-        details: { username: login.username, email: login.email, encrypted: mail.encrypted, expiresAt: expiresAt.toISOString() },
-      },
-      now,
-    );
+  const expiresAt = new Date(deps.clock.now().getTime() + SET_PASSWORD_LINK_TTL_MS);
+  const armoredKey = target.id === undefined ? null : await usableKeyOrNull(deps, target.id, target.email);
+  const mail = await setPasswordMail(deps.mailer, deps.clock, { ...target, armoredKey }, {
+    url: `${deps.mailer.baseUrl}/set-password/${token}`,
+    expiresAt,
+    reason,
+    requestedBy: actor.username,
   });
-  return true;
+  return { token, expiresAt, mail, reason };
 }
 
-/** The login's key when it can encrypt today. An expired or unusable key means plain mail, as with no key. */
+/**
+ * Records a prepared link in the caller's transaction: for a reset the old password stops
+ * working and every session ends; earlier links die; the mail is queued; all audited.
+ */
+export async function recordSetPasswordLink(trx: Knex.Transaction, link: PreparedLink, userId: number, actor: Actor, now: Date): Promise<void> {
+  if (link.reason === "reset") await clearPassword(trx, userId, now);
+  await storeToken(trx, link.token, userId, "set_password", link.expiresAt, actor.id, now);
+  await enqueue(trx, link.mail, now);
+  await appendAudit(
+    trx,
+    {
+      action: link.reason === "new" ? "password.link_sent" : "password.reset_started",
+      actorId: actor.id,
+      actor: actor.username,
+      ip: actor.ip,
+      subject: `user:${userId}`,
+      details: { email: link.mail.to, encrypted: link.mail.encrypted, expiresAt: link.expiresAt.toISOString() },
+    },
+    now,
+  );
+}
+
+/** The login's key when it can encrypt today; an expired or unusable key means plain mail, as with none. */
 async function usableKeyOrNull(deps: LinkDeps, userId: number, email: string): Promise<string | null> {
   const key = await currentKey(deps.db, userId);
   if (!key) return null;

@@ -61,6 +61,18 @@ export async function findLoginById(db: Db, id: number): Promise<Login | null> {
   return row ? toLogin(row) : null;
 }
 
+/** Every login of an account, the primary first. */
+export async function listLoginsOfAccount(db: Db, accountId: number): Promise<Login[]> {
+  const rows: unknown = await selectLogins(db).where("users.account_id", accountId).orderByRaw("case when users.role = 'primary' then 0 else 1 end, lower(users.username)");
+  return (rows as Row[]).map(toLogin);
+}
+
+/** Every agent and admin. */
+export async function listStaff(db: Db): Promise<Login[]> {
+  const rows: unknown = await selectLogins(db).whereIn("users.role", ["agent", "admin"]).orderByRaw("lower(users.username)");
+  return (rows as Row[]).map(toLogin);
+}
+
 export interface NewLogin {
   accountId: number | null;
   username: string;

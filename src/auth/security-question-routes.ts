@@ -1,0 +1,57 @@
+import { Router, type Response } from "express";
+import { z } from "zod";
+import { appendAudit } from "../audit/audit-log.js";
+import type { Clock } from "../clock.js";
+import type { Db } from "../db.js";
+import { flash } from "../web/flash.js";
+import { requireCustomer } from "../web/guards.js";
+import { auditActor } from "../web/request-meta.js";
+import { parseForm, type Problems } from "../web/validation.js";
+import { normaliseAnswer, questionsOf, SECURITY_QUESTIONS, storeQuestions } from "./security-questions.js";
+
+const question = z.enum(SECURITY_QUESTIONS, { error: "Choose a question from the list." });
+const answer = z
+  .string({ error: "Enter an answer." })
+  .max(200, "Answers are at most 200 characters.")
+  .refine((a) => [...normaliseAnswer(a)].length >= 3, "Answers need at least 3 characters.");
+
+const questionsForm = z
+  .object({ question1: question, answer1: answer, question2: question, answer2: answer })
+  .refine((f) => f.question1 !== f.question2, { path: ["question2"], message: "Choose two different questions." })
+  .refine((f) => normaliseAnswer(f.answer1) !== normaliseAnswer(f.answer2), { path: ["answer2"], message: "Give two different answers." });
+
+/** `GET/POST /account/security-questions`: a customer chooses two questions and answers. */
+export function securityQuestionRoutes({ db, clock }: { db: Db; clock: Clock }): Router {
+  const router = Router();
+  router.use("/account/security-questions", ...requireCustomer);
+
+  const render = async (res: Response, userId: number, status: number, problems: Problems = {}, values: Record<string, string> = {}) => {
+    const current = await questionsOf(db, userId);
+    res.status(status).render("account/security-questions", {
+      title: "Security questions",
+      questions: SECURITY_QUESTIONS,
+      current: current.map((q) => q.question),
+      values: { question1: current[0]?.question ?? "", question2: current[1]?.question ?? "", ...values },
+      problems,
+    });
+  };
+
+  router.get("/account/security-questions", (req, res) => render(res, req.user!.id, 200));
+
+  router.post("/account/security-questions", async (req, res) => {
+    const form = parseForm(questionsForm, req.body);
+    const body = req.body as Record<string, unknown>;
+    const chosen = { question1: typeof body.question1 === "string" ? body.question1 : "", question2: typeof body.question2 === "string" ? body.question2 : "" };
+    if (!form.ok) return render(res, req.user!.id, 400, form.problems, chosen);
+    const now = clock.now();
+    const { question1, answer1, question2, answer2 } = form.data;
+    await db.transaction(async (trx) => {
+      await storeQuestions(trx, req.user!.id, [{ question: question1, answer: answer1 }, { question: question2, answer: answer2 }], now);
+      await appendAudit(trx, { ...auditActor(req), action: "security_questions.set", subject: `user:${req.user!.id}`, details: { questions: [question1, question2] } }, now);
+    });
+    flash(req, "success", "Your security questions are saved.");
+    res.redirect(303, "/account");
+  });
+
+  return router;
+}
