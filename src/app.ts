@@ -1,6 +1,7 @@
 import express, { type Express } from "express";
 import { pinoHttp } from "pino-http";
 import { createPassport } from "./auth/passport.js";
+import { adminLoginRoutes } from "./accounts/admin-login-routes.js";
 import { adminRoutes } from "./accounts/admin-routes.js";
 import { accountKeyRoutes } from "./accounts/key-routes.js";
 import { primaryConsoleRoutes } from "./accounts/primary-console-routes.js";
@@ -94,7 +95,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(accountKeyRoutes({ db, clock }));
   app.use(primaryConsoleRoutes({ db, clock, mailer }));
   app.use(homeRoutes());
-  app.use(adminRoutes());
+  app.use(adminRoutes({ db, clock, mailer }));
+  app.use(adminLoginRoutes({ db, clock, mailer }));
   app.use(mailAdminRoutes({ db, clock, config, mailer, scheduler }));
   app.use(taskAdminRoutes({ db, clock, scheduler }));
 

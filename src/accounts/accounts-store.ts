@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { insertReturningId, type Db } from "../db.js";
+import { asDate, insertReturningId, type Db } from "../db.js";
 
 export interface NewAccount {
   code: string;
@@ -38,4 +38,88 @@ export async function insertContact(trx: Db | Knex.Transaction, contact: NewCont
 export async function countLogins(db: Db): Promise<number> {
   const row: unknown = await db("users").count({ n: "*" }).first();
   return Number((row as { n: number | string } | undefined)?.n ?? 0);
+}
+
+export interface Account {
+  id: number;
+  code: string;
+  name: string;
+  status: "active" | "suspended";
+  createdAt: Date;
+  primaryUsername: string | null;
+}
+
+const toAccount = (r: Record<string, unknown>): Account => ({
+  id: Number(r.id),
+  code: r.code as string,
+  name: r.name as string,
+  status: r.status as Account["status"],
+  createdAt: asDate(r.created_at)!,
+  primaryUsername: (r.primary_username as string | null) ?? null,
+});
+
+function selectAccounts(db: Db) {
+  return db("accounts")
+    .leftJoin("users", function () {
+      this.on("users.account_id", "=", "accounts.id").andOnVal("users.role", "=", "primary");
+    })
+    .select("accounts.*", "users.username as primary_username");
+}
+
+/** Accounts matching a search of code, name or primary login, by code; at most `limit`. */
+export async function searchAccounts(db: Db, query: string, limit: number): Promise<Account[]> {
+  const q = selectAccounts(db).orderBy("accounts.code").limit(limit);
+  const term = query.trim().toLowerCase();
+  if (term) {
+    const like = `%${term.replace(/[%_\\]/g, "\\$&")}%`;
+    q.where((w) =>
+      w.whereRaw("lower(accounts.code) like ? escape '\\'", [like]).orWhereRaw("lower(accounts.name) like ? escape '\\'", [like]).orWhereRaw("lower(users.username) like ? escape '\\'", [like]),
+    );
+  }
+  const rows: unknown = await q;
+  return (rows as Record<string, unknown>[]).map(toAccount);
+}
+
+export async function findAccount(db: Db, id: number): Promise<Account | null> {
+  const row: unknown = await selectAccounts(db).where("accounts.id", id).first();
+  return row ? toAccount(row as Record<string, unknown>) : null;
+}
+
+export async function findAccountByCode(db: Db, code: string): Promise<Account | null> {
+  const row: unknown = await selectAccounts(db).whereRaw("upper(accounts.code) = ?", [code.toUpperCase()]).first();
+  return row ? toAccount(row as Record<string, unknown>) : null;
+}
+
+export interface Contact {
+  id: number;
+  accountId: number;
+  userId: number | null;
+  name: string;
+  kind: "primary" | "secondary";
+  email: string | null;
+  phone: string | null;
+  phoneChangedAt: Date | null;
+  authorisedForSupport: boolean;
+}
+
+const toContact = (r: Record<string, unknown>): Contact => ({
+  id: Number(r.id),
+  accountId: Number(r.account_id),
+  userId: r.user_id === null ? null : Number(r.user_id),
+  name: r.name as string,
+  kind: r.kind as Contact["kind"],
+  email: (r.email as string | null) ?? null,
+  phone: (r.phone as string | null) ?? null,
+  phoneChangedAt: asDate(r.phone_changed_at),
+  authorisedForSupport: Boolean(r.authorised_for_support),
+});
+
+export async function contactsOfAccount(db: Db, accountId: number): Promise<Contact[]> {
+  const rows: unknown = await db("contacts").where({ account_id: accountId }).orderBy([{ column: "kind" }, { column: "name" }]);
+  return (rows as Record<string, unknown>[]).map(toContact);
+}
+
+export async function findContact(db: Db, id: number): Promise<Contact | null> {
+  const row: unknown = await db("contacts").where({ id }).first();
+  return row ? toContact(row as Record<string, unknown>) : null;
 }

@@ -43,6 +43,11 @@ function estimator() {
     dictionary: { ...zxcvbnCommon.dictionary, ...zxcvbnEn.dictionary },
     graphs: zxcvbnCommon.adjacencyGraphs,
     translations: zxcvbnEn.translations,
+    // The estimate runs on the event loop and its cost grows fast with length and with
+    // l33t substitutions: capped, a hostile 128-character input costs ~50 ms, not ~500 ms.
+    // A password is judged on its first 64 characters; "P@ssw0rd" is still caught.
+    maxLength: 64,
+    l33tMaxSubstitutions: 10,
   });
   blocklist ??= new Set(zxcvbnCommon.dictionary["passwords-common"].map((p) => p.toLowerCase()));
   return { zxcvbn, blocklist };

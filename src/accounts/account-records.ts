@@ -1,0 +1,140 @@
+import { appendAudit } from "../audit/audit-log.js";
+import type { Clock } from "../clock.js";
+import type { Db } from "../db.js";
+import type { Problems } from "../web/validation.js";
+import { findAccountByCode, findContact, insertAccount, insertContact, type Account, type Contact } from "./accounts-store.js";
+import type { Actor } from "./password-links.js";
+import type { Login } from "./users-store.js";
+
+type Deps = { db: Db; clock: Clock };
+
+const audit = (actor: Actor) => ({ actorId: actor.id, actor: actor.username, ip: actor.ip });
+
+/** A phone number in international form, stored as E.164 (+ and 8–15 digits), or null if it is not one. */
+export function normalisePhone(input: string): string | null {
+  const compact = input.trim().replace(/[\s().-]/g, "").replace(/^00/, "+");
+  return /^\+[1-9]\d{7,14}$/.test(compact) ? compact : null;
+}
+
+export async function createAccount(deps: Deps, input: { code: string; name: string }, actor: Actor): Promise<{ id: number } | { problems: Problems }> {
+  const code = input.code.toUpperCase();
+  if (await findAccountByCode(deps.db, code)) return { problems: { code: `An account with the code ${code} exists already.` } };
+  const now = deps.clock.now();
+  const id = await deps.db.transaction(async (trx) => {
+    const id = await insertAccount(trx, { code, name: input.name }, now);
+    await appendAudit(trx, { ...audit(actor), action: "account.created", subject: `account:${id}`, details: { code, name: input.name } }, now);
+    return id;
+  });
+  return { id };
+}
+
+export async function renameAccount(deps: Deps, account: Account, name: string, actor: Actor): Promise<void> {
+  const now = deps.clock.now();
+  await deps.db.transaction(async (trx) => {
+    await trx("accounts").where({ id: account.id }).update({ name, updated_at: now });
+    await appendAudit(trx, { ...audit(actor), action: "account.renamed", subject: `account:${account.id}`, details: { before: account.name, after: name } }, now);
+  });
+}
+
+/** Suspending an account ends the sessions of all its logins (they are checked on every request). */
+export async function setAccountStatus(deps: Deps, account: Account, status: Account["status"], actor: Actor): Promise<void> {
+  const now = deps.clock.now();
+  await deps.db.transaction(async (trx) => {
+    await trx("accounts").where({ id: account.id }).update({ status, updated_at: now });
+    await appendAudit(trx, { ...audit(actor), action: status === "suspended" ? "account.suspended" : "account.reactivated", subject: `account:${account.id}`, details: { code: account.code } }, now);
+  });
+}
+
+export interface LoginChanges {
+  displayName: string;
+  email: string;
+  canOpenCases: boolean;
+}
+
+/** Edits a login's name, registered address and case authorisation; a new address records when it changed. */
+export async function updateLogin(deps: Deps, login: Login, changes: LoginChanges, actor: Actor): Promise<void> {
+  const now = deps.clock.now();
+  const emailChanged = (login.email ?? "").toLowerCase() !== changes.email.toLowerCase();
+  const canOpenCases = login.role === "secondary" ? changes.canOpenCases : login.canOpenCases;
+  await deps.db.transaction(async (trx) => {
+    await trx("users")
+      .where({ id: login.id })
+      .update({ display_name: changes.displayName, email: changes.email, can_open_cases: canOpenCases, ...(emailChanged ? { email_changed_at: now } : {}), updated_at: now });
+    await appendAudit(
+      trx,
+      {
+        ...audit(actor),
+        action: "login.updated",
+        subject: `user:${login.id}`,
+        details: {
+          username: login.username,
+          before: { displayName: login.displayName, email: login.email, canOpenCases: login.canOpenCases },
+          after: { displayName: changes.displayName, email: changes.email, canOpenCases },
+        },
+      },
+      now,
+    );
+  });
+}
+
+export interface ContactInput {
+  name: string;
+  kind: Contact["kind"];
+  email: string | null;
+  phone: string | null;
+  authorisedForSupport: boolean;
+  userId: number | null;
+}
+
+/** A contact's login link must be a login of the same account. */
+async function contactProblems(deps: Deps, accountId: number, input: ContactInput): Promise<Problems> {
+  if (input.userId === null) return {};
+  const owner: unknown = await deps.db("users").where({ id: input.userId, account_id: accountId }).first("id");
+  return owner ? {} : { user_id: "Choose a login of this account, or none." };
+}
+
+export async function addContact(deps: Deps, accountId: number, input: ContactInput, actor: Actor): Promise<Problems> {
+  const problems = await contactProblems(deps, accountId, input);
+  if (Object.keys(problems).length) return problems;
+  const now = deps.clock.now();
+  await deps.db.transaction(async (trx) => {
+    const id = await insertContact(trx, { accountId, ...input }, now);
+    await appendAudit(trx, { ...audit(actor), action: "contact.added", subject: `contact:${id}`, details: { accountId, ...input } }, now);
+  });
+  return {};
+}
+
+export async function updateContact(deps: Deps, contact: Contact, input: ContactInput, actor: Actor): Promise<Problems> {
+  const problems = await contactProblems(deps, contact.accountId, input);
+  if (Object.keys(problems).length) return problems;
+  const now = deps.clock.now();
+  const phoneChanged = contact.phone !== input.phone;
+  await deps.db.transaction(async (trx) => {
+    await trx("contacts")
+      .where({ id: contact.id })
+      .update({
+        name: input.name,
+        kind: input.kind,
+        email: input.email,
+        phone: input.phone,
+        authorised_for_support: input.authorisedForSupport,
+        user_id: input.userId,
+        ...(phoneChanged ? { phone_changed_at: now } : {}),
+        updated_at: now,
+      });
+    const before = { name: contact.name, kind: contact.kind, email: contact.email, phone: contact.phone, authorisedForSupport: contact.authorisedForSupport, userId: contact.userId };
+    await appendAudit(trx, { ...audit(actor), action: "contact.updated", subject: `contact:${contact.id}`, details: { accountId: contact.accountId, before, after: input } }, now);
+  });
+  return {};
+}
+
+export async function removeContact(deps: Deps, contactId: number, actor: Actor): Promise<boolean> {
+  const contact = await findContact(deps.db, contactId);
+  if (!contact) return false;
+  const now = deps.clock.now();
+  await deps.db.transaction(async (trx) => {
+    await trx("contacts").where({ id: contactId }).delete();
+    await appendAudit(trx, { ...audit(actor), action: "contact.removed", subject: `contact:${contactId}`, details: { accountId: contact.accountId, name: contact.name, phone: contact.phone } }, now);
+  });
+  return true;
+}

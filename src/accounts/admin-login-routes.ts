@@ -1,0 +1,127 @@
+import { Router, type Request, type Response } from "express";
+import type { Clock } from "../clock.js";
+import type { Db } from "../db.js";
+import type { Mailer } from "../mail/mailer.js";
+import { notFound } from "../web/errors.js";
+import { flash } from "../web/flash.js";
+import { isStaff, requireAdmin } from "../web/guards.js";
+import { idParam } from "../web/request-meta.js";
+import { parseForm, type Problems } from "../web/validation.js";
+import { updateLogin } from "./account-records.js";
+import { findAccount } from "./accounts-store.js";
+import { editLoginForm, newLoginForm } from "./admin-forms.js";
+import { keyForm } from "./key-routes.js";
+import { currentKey } from "./keys-store.js";
+import { removeLoginKey, setLoginKey } from "./keys.js";
+import { createLogin, resetLoginPassword, setLoginDisabled } from "./logins.js";
+import { findLoginById, listStaff, type Login } from "./users-store.js";
+
+type Deps = { db: Db; clock: Clock; mailer: Mailer };
+
+const actorOf = (req: Request) => ({ id: req.user!.id, username: req.user!.username, ip: req.ip ?? null });
+const bodyOf = (req: Request) => req.body as Record<string, unknown>;
+
+/**
+ * Support may mail a set-password link to staff logins, and to a customer login that never
+ * had a password (a lost invitation). A customer's password is otherwise never reset by the
+ * desk: a secondary's by its primary holder, a primary's only through a reset request.
+ */
+const mayResendLink = (login: Login) => isStaff(login.role) || !login.passwordHash;
+
+/** `/admin/logins/:id…` (one login: edit, disable, link, key) and `/admin/staff` (agents and admins). */
+export function adminLoginRoutes(deps: Deps): Router {
+  const router = Router();
+  router.use(["/admin/logins", "/admin/staff"], ...requireAdmin);
+
+  const loginOf = async (req: Request): Promise<Login> => {
+    const id = idParam(req.params.id as string | undefined);
+    const login = id ? await findLoginById(deps.db, id) : null;
+    if (!login) throw notFound("There is no such login.");
+    return login;
+  };
+
+  const renderLogin = async (res: Response, login: Login, status = 200, failed: { form?: string; problems?: Problems; values?: Record<string, unknown>; keyProblems?: string[] } = {}) => {
+    res.status(status).render("admin/login", {
+      title: `Login ${login.username}`,
+      login,
+      account: login.accountId ? await findAccount(deps.db, login.accountId) : null,
+      key: await currentKey(deps.db, login.id),
+      mayResendLink: mayResendLink(login),
+      failedForm: failed.form ?? null,
+      problems: failed.problems ?? {},
+      values: failed.values ?? {},
+      keyProblems: failed.keyProblems ?? [],
+    });
+  };
+
+  router.get("/admin/logins/:id", async (req, res) => renderLogin(res, await loginOf(req)));
+
+  router.post("/admin/logins/:id", async (req, res) => {
+    const login = await loginOf(req);
+    const form = parseForm(editLoginForm, req.body);
+    if (!form.ok) return renderLogin(res, login, 400, { form: "edit", problems: form.problems, values: bodyOf(req) });
+    await updateLogin(deps, login, { displayName: form.data.display_name, email: form.data.email, canOpenCases: form.data.can_open_cases }, actorOf(req));
+    flash(req, "success", `${login.username} is saved.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
+    router.post(`/admin/logins/:id/${action}`, async (req, res) => {
+      const login = await loginOf(req);
+      if (disabled && login.id === req.user!.id) {
+        flash(req, "error", "You cannot disable your own login.");
+      } else {
+        await setLoginDisabled(deps, login, disabled, actorOf(req));
+        flash(req, "success", `${login.username} is ${disabled ? "disabled and signed out" : "enabled"}.`);
+      }
+      res.redirect(303, `/admin/logins/${login.id}`);
+    });
+  }
+
+  router.post("/admin/logins/:id/send-link", async (req, res) => {
+    const login = await loginOf(req);
+    if (!mayResendLink(login)) {
+      flash(req, "error", login.role === "secondary" ? "A secondary login's password is reset by its primary holder." : "A primary login's password is reset only through a primary account password reset request.");
+    } else if (await resetLoginPassword(deps, login, actorOf(req))) {
+      flash(req, "success", `${login.username}'s password no longer works; a link to choose a new one was sent to ${login.email ?? ""}.`);
+    } else {
+      flash(req, "error", `${login.username} has no registered email address.`);
+    }
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  router.post("/admin/logins/:id/key", async (req, res) => {
+    const login = await loginOf(req);
+    const form = parseForm(keyForm, req.body);
+    if (!form.ok) return renderLogin(res, login, 400, { form: "key", keyProblems: Object.values(form.problems) });
+    const problems = await setLoginKey(deps, login.id, form.data.armored_key, actorOf(req));
+    if (problems.length) return renderLogin(res, login, 400, { form: "key", keyProblems: problems });
+    flash(req, "success", `The OpenPGP key of ${login.username} is registered.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  router.post("/admin/logins/:id/key/remove", async (req, res) => {
+    const login = await loginOf(req);
+    const removed = await removeLoginKey(deps, login.id, actorOf(req));
+    flash(req, removed ? "success" : "info", removed ? `The key of ${login.username} is removed.` : `${login.username} has no key to remove.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  const renderStaff = async (res: Response, status = 200, problems: Problems = {}, values: Record<string, unknown> = {}) =>
+    res.status(status).render("admin/staff", { title: "Staff", staff: await listStaff(deps.db), problems, values: { role: "agent", username: "", display_name: "", email: "", ...values } });
+
+  router.get("/admin/staff", (_req, res) => renderStaff(res));
+
+  router.post("/admin/staff", async (req, res) => {
+    const form = parseForm(newLoginForm, req.body);
+    if (!form.ok) return renderStaff(res, 400, form.problems, bodyOf(req));
+    if (!isStaff(form.data.role)) return renderStaff(res, 400, { role: "Staff are agents or admins." }, bodyOf(req));
+    const { role, username, display_name, email } = form.data;
+    const result = await createLogin(deps, { accountId: null, role, username, displayName: display_name, email, canOpenCases: false }, actorOf(req));
+    if ("problems" in result) return renderStaff(res, 400, result.problems, bodyOf(req));
+    flash(req, "success", `${role === "admin" ? "Admin" : "Agent"} ${username} created; a link to choose a password was sent to ${email}.`);
+    res.redirect(303, "/admin/staff");
+  });
+
+  return router;
+}
