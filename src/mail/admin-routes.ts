@@ -88,7 +88,12 @@ export function mailAdminRoutes({ db, clock, config, mailer, scheduler }: MailAd
       ...locals,
     });
 
-  router.get("/admin/settings", (_req, res) => renderSettings(res, 200));
+  // Results come back through the session after a redirect, so a reload sends nothing again.
+  router.get("/admin/settings", (req, res) => {
+    const result = req.session.mailSettingsResult ?? {};
+    delete req.session.mailSettingsResult;
+    renderSettings(res, 200, { verifyResult: result.verify, testResult: result.test });
+  });
 
   router.post("/admin/settings/verify", async (req, res) => {
     let result: { ok: boolean; text: string };
@@ -98,7 +103,8 @@ export function mailAdminRoutes({ db, clock, config, mailer, scheduler }: MailAd
       result = { ok: false, text: describeSendError(err) };
     }
     await appendAudit(db, { ...auditActor(req), action: "mail.settings_verified", details: { ok: result.ok, answer: result.text } }, clock.now());
-    renderSettings(res, 200, { verifyResult: result });
+    req.session.mailSettingsResult = { verify: result };
+    res.redirect(303, "/admin/settings");
   });
 
   router.post("/admin/settings/test-mail", async (req, res) => {
@@ -119,8 +125,8 @@ export function mailAdminRoutes({ db, clock, config, mailer, scheduler }: MailAd
     const mail = (await findMail(db, outboxId))!;
     const attempts = await listAttempts(db, outboxId);
     const last = attempts[attempts.length - 1];
-    const testResult = { ok: mail.status === "sent", outboxId, status: mail.status, text: last?.detail ?? "Queued: the mail worker will send it shortly." };
-    renderSettings(res, 200, { testResult, values: { to: form.data.to } });
+    req.session.mailSettingsResult = { test: { ok: mail.status === "sent", outboxId, status: mail.status, text: last?.detail ?? "Queued: the mail worker will send it shortly." } };
+    res.redirect(303, "/admin/settings");
   });
 
   return router;

@@ -147,7 +147,7 @@ export async function requeue(trx: Knex.Transaction, id: number, now: Date): Pro
   const updated = await trx("outbox")
     .where({ id })
     .whereIn("status", ["failed", "dead"])
-    .update({ status: "queued", attempts: 0, next_attempt_at: now, updated_at: now });
+    .update({ status: "queued", attempts: 0, next_attempt_at: now, last_error: null, updated_at: now });
   return updated > 0;
 }
 

@@ -20,5 +20,7 @@ declare module "express-session" {
     startedAt: number;
     lastSeenAt: number;
     flash: FlashMessage[];
+    /** The answer of the last Verify / Send test message, shown once after the redirect. */
+    mailSettingsResult: { verify?: { ok: boolean; text: string }; test?: { ok: boolean; outboxId: number; status: string; text: string } };
   }
 }
