@@ -7,9 +7,11 @@ export async function up(knex: Knex): Promise<void> {
     t.string("recipient", 254).notNullable();
     t.string("subject", 300).notNullable();
     t.string("template", 64).notNullable();
-    // The whole RFC 5322 message as sent; for secret mail, PGP/MIME ciphertext.
+    // The whole RFC 5322 message as sent; for secret mail, PGP/MIME ciphertext; for mail
+    // carrying a single-use link in clear, that message sealed to the desk key.
     t.text("message").notNullable();
     t.boolean("encrypted").notNullable().defaultTo(false);
+    t.boolean("sealed").notNullable().defaultTo(false);
     t.string("message_id", 300).notNullable().unique();
     t.string("status", 16).notNullable();
     t.integer("attempts").notNullable().defaultTo(0);

@@ -14,7 +14,7 @@ import { sessionCookieName, sessionMiddleware, sessionTimeouts } from "./auth/se
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db.js";
-import type { Logger } from "./logger.js";
+import { loggableUrl, type Logger } from "./logger.js";
 import { mailAdminRoutes } from "./mail/admin-routes.js";
 import type { Mailer } from "./mail/mailer.js";
 import { deskKeyRoute } from "./mail/public-routes.js";
@@ -50,9 +50,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(
     pinoHttp({
       logger,
-      // The URL path and status only: bodies (passwords) and cookies (session ids) never reach the log.
+      // The URL path (tokens masked) and status only: bodies (passwords) and cookies (session ids) never reach the log.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url.split("?")[0] }),
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: loggableUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
       autoLogging: { ignore: (req) => req.url === "/healthz" },

@@ -18,6 +18,14 @@ export const REDACTED_PATHS = [
   "*.secret",
 ];
 
+/** Paths whose last segment is a credential (a single-use link's token). */
+const TOKEN_PATH = /^\/(set-password|reset-password|objections)\/[^/?]+/;
+
+/** The URL as it may be logged: no query string, and a link's token replaced by a placeholder. */
+export function loggableUrl(url: string): string {
+  return url.split("?")[0]!.replace(TOKEN_PATH, "/$1/[token]");
+}
+
 export function createLogger(level: string, destination?: DestinationStream): Logger {
   const options = { level, redact: { paths: REDACTED_PATHS, censor: "[redacted]" } };
   return destination ? pino(options, destination) : pino(options);

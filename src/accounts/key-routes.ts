@@ -18,8 +18,9 @@ export function accountKeyRoutes(deps: { db: Db; clock: Clock }): Router {
   const router = Router();
   router.use("/account/key", ...requirePrimary);
 
-  const render = async (res: Response, userId: number, status: number, problems: string[] = [], pasted = "") =>
-    res.status(status).render("account/key", { title: "My OpenPGP key", key: await currentKey(deps.db, userId), problems, pasted });
+  // The pasted text is never echoed back: it may be private key material, however it is labelled.
+  const render = async (res: Response, userId: number, status: number, problems: string[] = []) =>
+    res.status(status).render("account/key", { title: "My OpenPGP key", key: await currentKey(deps.db, userId), problems });
 
   router.get("/account/key", (req, res) => render(res, req.user!.id, 200));
 
@@ -28,9 +29,7 @@ export function accountKeyRoutes(deps: { db: Db; clock: Clock }): Router {
     if (!form.ok) return render(res, req.user!.id, 400, Object.values(form.problems));
     const user = req.user!;
     const problems = await setLoginKey(deps, user.id, form.data.armored_key, { id: user.id, username: user.username, ip: req.ip ?? null });
-    // A pasted private key is never echoed back into the page.
-    const echo = /PRIVATE KEY/.test(form.data.armored_key) ? "" : form.data.armored_key;
-    if (problems.length) return render(res, user.id, 400, problems, echo);
+    if (problems.length) return render(res, user.id, 400, problems);
     flash(req, "success", "Your OpenPGP key is registered. Temporary passwords will be encrypted to it.");
     res.redirect(303, "/account/key");
   });

@@ -3,7 +3,7 @@ import MailComposer from "nodemailer/lib/mail-composer";
 import MimeNode from "nodemailer/lib/mime-node";
 import type * as openpgp from "openpgp";
 import type { DeskKey } from "./desk-key.js";
-import { encryptAndSign } from "./pgp.js";
+import { encryptAndSign, sealForDesk } from "./pgp.js";
 
 /** What every mail needs, whatever its kind. */
 export interface MailContent {
@@ -23,6 +23,8 @@ export interface ComposedMail {
   messageId: string;
   raw: string;
   encrypted: boolean;
+  /** The raw text is sealed to the desk key at rest: it carries a credential in clear. */
+  sealed: boolean;
   ticketId: number | null;
 }
 
@@ -48,7 +50,16 @@ export async function composePlain(sender: Sender, mail: MailContent & { html: s
     textEncoding: "quoted-printable",
   });
   const raw = await composer.compile().build();
-  return { ...common(mail, messageId), raw: raw.toString("utf8"), encrypted: false };
+  return { ...common(mail, messageId), raw: raw.toString("utf8"), encrypted: false, sealed: false };
+}
+
+/**
+ * A mail in clear that carries a single-use link (plain text only, no HTML copy): what the
+ * outbox keeps is sealed to the desk key and opened only by the worker as it sends.
+ */
+export async function composeSealed(sender: Sender, mail: MailContent, deskKey: DeskKey, now: Date): Promise<ComposedMail> {
+  const plain = await composePlain(sender, { ...mail, html: null }, now);
+  return { ...plain, raw: await sealForDesk(plain.raw, deskKey), sealed: true };
 }
 
 /**
@@ -80,7 +91,7 @@ export async function composeEncrypted(
     .setHeader({ "Content-Description": "OpenPGP encrypted message", "Content-Disposition": "inline; filename=\"encrypted.asc\"", "Content-Transfer-Encoding": "7bit" })
     .setContent(armored);
   const raw = await root.build();
-  return { ...common(mail, messageId), raw: raw.toString("utf8"), encrypted: true };
+  return { ...common(mail, messageId), raw: raw.toString("utf8"), encrypted: true, sealed: false };
 }
 
 function common(mail: MailContent, messageId: string) {

@@ -4,7 +4,9 @@ import type { Clock } from "../clock.js";
 import { hours, minutes } from "../clock.js";
 import type { Db } from "../db.js";
 import type { Logger } from "../logger.js";
-import { claimDue, recordAttempt, releaseClaims, type OutboxMail } from "./outbox-store.js";
+import { claimDue, recordAttempt, releaseClaims, renewLease, type OutboxMail } from "./outbox-store.js";
+import type { DeskKey } from "./desk-key.js";
+import { unsealWithDesk } from "./pgp.js";
 import type { MailTransport } from "./transports.js";
 
 /** After this many failed attempts a mail is `dead` and waits for an admin's Retry. */
@@ -29,6 +31,8 @@ export interface DeliveryDeps {
   transport: MailTransport;
   from: string;
   logger: Logger;
+  /** Opens sealed mail just before it is handed to the transport. */
+  deskKey: DeskKey;
   workerId?: string;
 }
 
@@ -56,16 +60,19 @@ export async function deliverDue(deps: DeliveryDeps, shouldStop: () => boolean =
         await releaseClaims(deps.db, worker, batch.slice(index).map((m) => m.id), deps.clock.now());
         return run;
       }
-      run[await deliverOne(deps, worker, mail)] += 1;
+      const outcome = await deliverOne(deps, worker, mail);
+      if (outcome !== "skipped") run[outcome] += 1;
     }
   }
 }
 
-async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail): Promise<keyof DeliveryRun> {
+async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail): Promise<keyof DeliveryRun | "skipped"> {
   const startedAt = deps.clock.now();
+  if (!(await renewLease(deps.db, worker, mail.id, startedAt, new Date(startedAt.getTime() + LEASE_MS)))) return "skipped";
   const attempt = mail.attempts + 1;
   try {
-    const response = await deps.transport.send({ id: mail.id, from: deps.from, to: mail.recipient, raw: mail.message });
+    const raw = mail.sealed ? await unsealWithDesk(mail.message, deps.deskKey) : mail.message;
+    const response = await deps.transport.send({ id: mail.id, from: deps.from, to: mail.recipient, raw });
     const finishedAt = deps.clock.now();
     await recordAttempt(deps.db, mail, { attempt, worker, startedAt, finishedAt, outcome: "sent", detail: response }, { status: "sent", nextAttemptAt: null, lastError: null });
     deps.logger.info({ outboxId: mail.id, attempt }, "mail sent");

@@ -1,6 +1,6 @@
 import type { Config } from "../config.js";
 import type { Clock } from "../clock.js";
-import { composeEncrypted, composePlain, type ComposedMail, type Sender } from "./compose.js";
+import { composeEncrypted, composePlain, composeSealed, type ComposedMail, type Sender } from "./compose.js";
 import { usableRecipientKey } from "./pgp.js";
 import type { DeskKey } from "./desk-key.js";
 import { renderMailTemplate } from "./templates.js";
@@ -43,7 +43,7 @@ const formatUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")
 /**
  * The single-use set-password link for a new login or a holder-started reset. The link is
  * a credential: PGP/MIME when the login has a key on file, else plain text only (no HTML
- * copy of the link, nothing in the subject).
+ * copy of the link, nothing in the subject), sealed to the desk key while in the outbox.
  */
 export async function setPasswordMail(
   mailer: Mailer,
@@ -56,7 +56,7 @@ export async function setPasswordMail(
   const { text } = await renderMailTemplate("set-password", data, false);
   const subject = link.reason === "new" ? "Your new Vouchdesk login" : "Choose a new Vouchdesk password";
   const content = { to: login.email, subject, template: "set-password", text };
-  if (!login.armoredKey) return composePlain(mailer.sender, { ...content, html: null }, now);
+  if (!login.armoredKey) return composeSealed(mailer.sender, content, mailer.deskKey, now);
   const key = await usableRecipientKey(login.email, login.armoredKey, now);
   return composeEncrypted(mailer.sender, content, key, mailer.deskKey, now);
 }

@@ -12,6 +12,7 @@ export interface OutboxMail {
   template: string;
   message: string;
   encrypted: boolean;
+  sealed: boolean;
   messageId: string;
   status: OutboxStatus;
   attempts: number;
@@ -41,6 +42,7 @@ const toMail = (r: Row): OutboxMail => ({
   template: r.template as string,
   message: r.message as string,
   encrypted: Boolean(r.encrypted),
+  sealed: Boolean(r.sealed),
   messageId: r.message_id as string,
   status: r.status as OutboxStatus,
   attempts: Number(r.attempts),
@@ -64,6 +66,7 @@ export async function enqueue(trx: Knex.Transaction | Db, mail: ComposedMail, no
       template: mail.template,
       message: mail.raw,
       encrypted: mail.encrypted,
+      sealed: mail.sealed,
       message_id: mail.messageId,
       status: "queued",
       attempts: 0,
@@ -97,6 +100,18 @@ export async function claimDue(db: Db, worker: string, now: Date, leaseUntil: Da
   );
   const rows = (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
   return rows.map(toMail).sort((a, b) => a.id - b.id);
+}
+
+/**
+ * Extends this worker's claim on one mail just before it is handed to the server. False when
+ * the lease already ran out: another worker may have taken the mail over, so it is not sent.
+ */
+export async function renewLease(db: Db, worker: string, id: number, now: Date, leaseUntil: Date): Promise<boolean> {
+  const updated = await db("outbox")
+    .where({ id, status: "sending", locked_by: worker })
+    .andWhere("locked_until", ">=", now)
+    .update({ locked_until: leaseUntil, updated_at: now });
+  return updated > 0;
 }
 
 /** Records one attempt's result, only if this worker still holds the mail. */
@@ -178,7 +193,7 @@ export interface MailLogFilter {
 /** The mail log: newest first, one page and whether there is another. */
 export async function listMail(db: Db, filter: MailLogFilter, pageSize: number): Promise<{ mails: OutboxMail[]; nextBefore: number | null }> {
   const query = db("outbox")
-    .select("id", "recipient", "subject", "template", "encrypted", "message_id", "status", "attempts", "next_attempt_at", "locked_until", "last_error", "ticket_id", "created_at", "sent_at")
+    .select("id", "recipient", "subject", "template", "encrypted", "sealed", "message_id", "status", "attempts", "next_attempt_at", "locked_until", "last_error", "ticket_id", "created_at", "sent_at")
     .orderBy("id", "desc")
     .limit(pageSize + 1);
   if (filter.status) query.where("status", filter.status);

@@ -35,3 +35,20 @@ export async function encryptAndSign(mimeEntity: Buffer, recipientKey: openpgp.P
   const armored: unknown = await openpgp.encrypt({ message, encryptionKeys: recipientKey, signingKeys: deskKey.privateKey, date: now, format: "armored" });
   return armored as string;
 }
+
+/**
+ * Seals a message at rest: encrypted to the desk's own key, so a mail that carries a
+ * credential in clear (a single-use link) is never readable in the database or the mail log.
+ */
+export async function sealForDesk(raw: string, deskKey: DeskKey): Promise<string> {
+  const message = await openpgp.createMessage({ text: raw });
+  const armored: unknown = await openpgp.encrypt({ message, encryptionKeys: deskKey.privateKey.toPublic(), format: "armored" });
+  return armored as string;
+}
+
+/** The sealed message as the worker hands it to the transport. */
+export async function unsealWithDesk(armored: string, deskKey: DeskKey): Promise<string> {
+  const message = await openpgp.readMessage({ armoredMessage: armored });
+  const result: { data: unknown } = await openpgp.decrypt({ message, decryptionKeys: deskKey.privateKey });
+  return result.data as string;
+}

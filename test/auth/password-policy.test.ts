@@ -77,7 +77,7 @@ describe("password policy: nist", () => {
     expect(await nist("aaaaaaaaaaaaaaaa")).to.include("Password is too easy to guess: avoid words, names, dates, keyboard patterns and repeats.");
   });
 
-  it("has no history rule and lists 15 characters", async () => {
+  it("has no history rule and lists 15 characters", () => {
     expect(passwordRequirements("nist").join(" ")).to.include("At least 15").and.not.include("previous");
   });
 });

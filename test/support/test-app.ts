@@ -99,7 +99,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS })
     : fileTransport(mailDir);
   const mailer: Mailer = { sender: senderFromConfig(config), deskKey: await testDeskKey(), transport, baseUrl: config.baseUrl };
-  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, from: config.mail.from, workerId: newWorkerId() }));
+  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId: newWorkerId() }));
   await scheduler.register();
   const app = createApp({ config, db, logger, clock, sessionSecret: config.sessionSecret!, mailer, scheduler });
   return {

@@ -1,0 +1,345 @@
+import { expect } from "chai";
+import { minutes, seconds } from "../../src/clock.js";
+import { openDatabase } from "../../src/db.js";
+import { createLogger } from "../../src/logger.js";
+import { deliverDue, LEASE_MS, type DeliveryDeps } from "../../src/mail/delivery.js";
+import { testMessageMail } from "../../src/mail/mailer.js";
+import { claimDue, enqueue, recordAttempt } from "../../src/mail/outbox-store.js";
+import { smtpTransport, type MailTransport } from "../../src/mail/transports.js";
+import { Scheduler } from "../../src/tasks/scheduler.js";
+import { SmtpSink } from "../support/smtp-sink.js";
+import { startTestApp, type TestApp } from "../support/test-app.js";
+import { attemptRows, Cleanup, countRows, msOf, outboxRow, queueTestMessage, type OutboxRow } from "./outbox-helpers.js";
+
+const silent = createLogger("silent");
+
+interface TaskRow {
+  name: string;
+  status: string;
+  last_started_at: unknown;
+  last_finished_at: unknown;
+  last_error: string | null;
+  last_result: string | null;
+  next_run_at: unknown;
+}
+
+const taskRow = async (t: TestApp, name: string) => (await t.db("tasks").where({ name }).first()) as TaskRow;
+
+/** An app delivering to a fresh SMTP sink, both torn down after the test. */
+async function appWithSink(cleanup: Cleanup): Promise<{ t: TestApp; sink: SmtpSink }> {
+  const sink = await new SmtpSink().start();
+  cleanup.add(() => sink.stop());
+  const t = await startTestApp({}, sink);
+  cleanup.add(() => t.close());
+  return { t, sink };
+}
+
+/** A pooled SMTP transport to the sink of its own, closed after the test. */
+function ownTransport(cleanup: Cleanup, sink: SmtpSink): MailTransport {
+  const transport = smtpTransport({ host: "127.0.0.1", port: sink.port, secure: false });
+  cleanup.add(() => transport.close());
+  return transport;
+}
+
+const workerDeps = (t: TestApp, transport: MailTransport, workerId: string, db = t.db): DeliveryDeps => ({
+  db,
+  clock: t.clock,
+  transport,
+  deskKey: t.mailer.deskKey,
+  from: t.config.mail.from,
+  logger: silent,
+  workerId,
+});
+
+const messageIdsOf = async (sink: SmtpSink) => Promise.all(sink.received.map(async (_, i) => (await sink.parsed(i)).messageId));
+
+describe("mail worker: leases", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("leaves a mail claimed by a worker that died alone until its lease runs out, then delivers it once", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const { id } = await queueTestMessage(t, "leased@example.com");
+    const claimedAt = t.clock.now();
+
+    const claimed = await claimDue(t.db, "dead-worker", claimedAt, new Date(claimedAt.getTime() + LEASE_MS), 10);
+    expect(claimed.map((m) => m.id)).to.deep.equal([id]);
+    const leased = await outboxRow(t.db, id);
+    expect(leased.status).to.equal("sending");
+    expect(leased.locked_by).to.equal("dead-worker");
+    expect(msOf(leased.locked_until)).to.equal(claimedAt.getTime() + LEASE_MS);
+
+    await t.deliverMail();
+    expect(sink.received, "still leased").to.have.length(0);
+    t.clock.advance(LEASE_MS - seconds(1));
+    await t.deliverMail();
+    expect(sink.received, "a second before the lease runs out").to.have.length(0);
+    const stillLeased = await outboxRow(t.db, id);
+    expect([stillLeased.status, stillLeased.locked_by, Number(stillLeased.attempts)]).to.deep.equal(["sending", "dead-worker", 0]);
+
+    t.clock.advance(seconds(2));
+    await t.deliverMail();
+    expect(sink.received).to.have.length(1);
+    const sent = await outboxRow(t.db, id);
+    expect(sent.status).to.equal("sent");
+    expect(Number(sent.attempts)).to.equal(1);
+    expect(sent.locked_by).to.equal(null);
+    const attempts = await attemptRows(t.db, id);
+    expect(attempts).to.have.length(1);
+    expect(attempts[0]!.worker).to.not.equal("dead-worker");
+
+    // The dead worker coming back late cannot record anything over the mail it lost.
+    const late = t.clock.now();
+    const recorded = await recordAttempt(
+      t.db,
+      claimed[0]!,
+      { attempt: 1, worker: "dead-worker", startedAt: claimedAt, finishedAt: late, outcome: "failed", detail: "too late" },
+      { status: "failed", nextAttemptAt: late, lastError: "too late" },
+    );
+    expect(recorded).to.equal(false);
+    expect((await outboxRow(t.db, id)).status).to.equal("sent");
+    expect(await attemptRows(t.db, id)).to.have.length(1);
+    await t.deliverMail();
+    expect(sink.received).to.have.length(1);
+  });
+
+  // Reveals a bug in src/mail/delivery.ts: deliverDue sends every mail of its batch without
+  // checking that its lease on that mail still holds, so a mail another worker took over
+  // after the lease ran out is sent twice.
+  it("does not send a mail whose lease ran out while the worker was busy with the rest of its batch", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const first = await queueTestMessage(t, "first.in.batch@example.com");
+    const second = await queueTestMessage(t, "second.in.batch@example.com");
+    const smtp = ownTransport(cleanup, sink);
+    // Real SMTP delivery for worker A; the clock shows the server took longer than a lease over
+    // the first mail, and worker B runs whenever A is about to hand the second one to the server.
+    const slowServer: MailTransport = {
+      name: "smtp",
+      async send(message) {
+        if (message.id === second.id) await deliverDue(workerDeps(t, smtp, "B"));
+        const answer = await smtp.send(message);
+        if (message.id === first.id) t.clock.advance(LEASE_MS + seconds(1));
+        return answer;
+      },
+      verify: () => smtp.verify(),
+      close: () => smtp.close(),
+    };
+
+    await deliverDue(workerDeps(t, slowServer, "A"), undefined, 20);
+    // Whatever A handed back or left is B's to send now.
+    await deliverDue(workerDeps(t, smtp, "B"));
+
+    const ids = await messageIdsOf(sink);
+    expect(ids.filter((m) => m === first.mail.messageId), "copies of the first mail").to.have.length(1);
+    expect(ids.filter((m) => m === second.mail.messageId), "copies of the second mail").to.have.length(1);
+    expect((await outboxRow(t.db, first.id)).status).to.equal("sent");
+    expect((await outboxRow(t.db, second.id)).status).to.equal("sent");
+  });
+});
+
+describe("mail worker: two workers on one database", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("delivers each of 200 mails exactly once when two workers with their own connections run at the same time", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const now = t.clock.now();
+    const mails = await Promise.all(Array.from({ length: 200 }, (_, i) => testMessageMail(t.mailer, t.clock, `customer-${i}@example.com`, "admin")));
+    await t.db.transaction(async (trx) => {
+      for (const mail of mails) await enqueue(trx, mail, now);
+    });
+    const otherDb = openDatabase(t.config.databaseUrl);
+    cleanup.add(() => otherDb.destroy());
+
+    const [a, b] = await Promise.all([
+      deliverDue(workerDeps(t, ownTransport(cleanup, sink), "A")),
+      deliverDue(workerDeps(t, ownTransport(cleanup, sink), "B", otherDb)),
+    ]);
+
+    expect(a.sent + b.sent).to.equal(200);
+    expect(a.failed + b.failed + a.dead + b.dead).to.equal(0);
+    expect(sink.received).to.have.length(200);
+    const received = await Promise.all(sink.received.map(async (m, i) => ({ envelopeTo: m.to, parsed: await sink.parsed(i) })));
+    for (const { envelopeTo, parsed } of received) expect(envelopeTo).to.deep.equal([parsed.to && !Array.isArray(parsed.to) ? parsed.to.value[0]!.address : null]);
+    const receivedIds = new Set(received.map((r) => r.parsed.messageId));
+    expect(receivedIds.size).to.equal(200);
+    const rows = (await t.db("outbox").select("message_id", "status", "attempts")) as Pick<OutboxRow, "message_id" | "status" | "attempts">[];
+    expect([...receivedIds].sort()).to.deep.equal(rows.map((r) => r.message_id).sort());
+    expect(rows.filter((r) => r.status === "sent" && Number(r.attempts) === 1)).to.have.length(200);
+    expect(await countRows(t.db, "outbox_attempts")).to.equal(200);
+
+    const byWorker = (await t.db("outbox_attempts").select("worker").count({ n: "*" }).groupBy("worker")) as { worker: string; n: number | string }[];
+    const split = Object.fromEntries(byWorker.map((r) => [r.worker, Number(r.n)]));
+    expect(Object.keys(split)).to.satisfy((workers: string[]) => workers.every((w) => w === "A" || w === "B"));
+    expect((split.A ?? 0) + (split.B ?? 0)).to.equal(200);
+    expect(split.A ?? 0, "A's attempts match A's count").to.equal(a.sent);
+    expect(split.B ?? 0, "B's attempts match B's count").to.equal(b.sent);
+  });
+});
+
+describe("mail worker: clean shutdown", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  async function queueFive(t: TestApp): Promise<number[]> {
+    const ids: number[] = [];
+    for (let i = 1; i <= 5; i += 1) ids.push((await queueTestMessage(t, `batch-${i}@example.com`)).id);
+    return ids;
+  }
+
+  it("hands the mail it claimed but did not try back to the queue when told to stop", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const ids = await queueFive(t);
+    let asked = 0;
+    const stopAfterFirstMail = () => (asked += 1) >= 2;
+
+    const run = await deliverDue(workerDeps(t, t.mailer.transport, "stopping-worker"), stopAfterFirstMail, 5);
+
+    expect(run).to.deep.equal({ sent: 1, failed: 0, dead: 0 });
+    expect(sink.received.map((m) => m.to)).to.deep.equal([["batch-1@example.com"]]);
+    const rows = await Promise.all(ids.map((id) => outboxRow(t.db, id)));
+    expect(rows.map((r) => r.status)).to.deep.equal(["sent", "queued", "queued", "queued", "queued"]);
+    for (const row of rows.slice(1)) {
+      expect(row.locked_by, `mail ${row.id}`).to.equal(null);
+      expect(row.locked_until, `mail ${row.id}`).to.equal(null);
+      expect(Number(row.attempts), `mail ${row.id}`).to.equal(0);
+    }
+    expect(await t.db("outbox").where({ status: "sending" })).to.have.length(0);
+
+    // The next run delivers what was handed back, each once.
+    await t.deliverMail();
+    expect(sink.received).to.have.length(5);
+    expect(new Set(await messageIdsOf(sink)).size).to.equal(5);
+    expect(await countRows(t.db, "outbox_attempts")).to.equal(5);
+  });
+
+  it("hands the whole batch back when told to stop before the first mail", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const ids = await queueFive(t);
+
+    const run = await deliverDue(workerDeps(t, t.mailer.transport, "stopping-worker"), () => true, 5);
+
+    expect(run).to.deep.equal({ sent: 0, failed: 0, dead: 0 });
+    expect(sink.received).to.have.length(0);
+    const rows = await Promise.all(ids.map((id) => outboxRow(t.db, id)));
+    expect(rows.map((r) => [r.status, r.locked_by])).to.deep.equal(Array(5).fill(["queued", null]));
+  });
+});
+
+describe("scheduler", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("runs deliver-mail, records the run and its summary, and schedules the next one 5 seconds later", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    await queueTestMessage(t, "scheduled@example.com");
+    const now = t.clock.now().getTime();
+
+    const outcome = await t.scheduler.run("deliver-mail");
+
+    expect(outcome).to.deep.equal({ ran: true, status: "done", result: "1 sent, 0 failed, 0 dead" });
+    expect(sink.received).to.have.length(1);
+    const row = await taskRow(t, "deliver-mail");
+    expect(row.status).to.equal("done");
+    expect(msOf(row.last_started_at)).to.equal(now);
+    expect(msOf(row.last_finished_at)).to.equal(now);
+    expect(msOf(row.next_run_at)).to.equal(msOf(row.last_finished_at)! + seconds(5));
+    expect(row.last_result).to.equal("1 sent, 0 failed, 0 dead");
+    expect(row.last_error).to.equal(null);
+  });
+
+  it("does not run a task that is already running, and changes nothing", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    await queueTestMessage(t, "not.twice@example.com");
+    const startedElsewhere = new Date(t.clock.now().getTime() - minutes(14));
+    await t.db("tasks").where({ name: "deliver-mail" }).update({ status: "running", last_started_at: startedElsewhere });
+    const before = await taskRow(t, "deliver-mail");
+
+    const outcome = await t.scheduler.run("deliver-mail");
+
+    expect(outcome).to.deep.equal({ ran: false, reason: "it is already running" });
+    expect(await taskRow(t, "deliver-mail")).to.deep.equal(before);
+    expect(sink.received).to.have.length(0);
+    expect(await t.db("outbox").where({ status: "queued" })).to.have.length(1);
+  });
+
+  it("claims and runs a task left running for more than 15 minutes by a process that died", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    await queueTestMessage(t, "after.a.crash@example.com");
+    const now = t.clock.now().getTime();
+    await t.db("tasks").where({ name: "deliver-mail" }).update({ status: "running", last_started_at: new Date(now - minutes(16)) });
+
+    const outcome = await t.scheduler.run("deliver-mail");
+
+    expect(outcome).to.deep.equal({ ran: true, status: "done", result: "1 sent, 0 failed, 0 dead" });
+    expect(sink.received).to.have.length(1);
+    const row = await taskRow(t, "deliver-mail");
+    expect(row.status).to.equal("done");
+    expect(msOf(row.last_started_at)).to.equal(now);
+  });
+
+  it("records a task that throws as failed, with its error, and schedules it again", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    const scheduler = new Scheduler(t.db, t.clock, silent, [
+      { name: "explodes", description: "Always fails.", everyMs: minutes(10), run: () => Promise.reject(new Error("boom")) },
+    ]);
+    await scheduler.register();
+    const now = t.clock.now().getTime();
+
+    const outcome = await scheduler.run("explodes");
+
+    expect(outcome).to.deep.equal({ ran: true, status: "failed", result: "boom" });
+    const row = await taskRow(t, "explodes");
+    expect(row.status).to.equal("failed");
+    expect(row.last_error).to.equal("boom");
+    expect(row.last_result).to.equal(null);
+    expect(msOf(row.last_finished_at)).to.equal(now);
+    expect(msOf(row.next_run_at)).to.equal(now + minutes(10));
+    expect(await scheduler.run("no-such-task")).to.deep.equal({ ran: false, reason: "no such task" });
+  });
+
+  it("runs only the tasks whose next_run_at has come when asked to run what is due", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    await queueTestMessage(t, "due.later@example.com");
+    const first = t.clock.now().getTime();
+    await t.db("tasks").where({ name: "deliver-mail" }).update({ next_run_at: new Date(first + minutes(1)) });
+
+    await t.scheduler.runDue();
+
+    const purge = await taskRow(t, "purge-expired-sessions");
+    expect(purge.status).to.equal("done");
+    expect(msOf(purge.last_started_at)).to.equal(first);
+    const deliver = await taskRow(t, "deliver-mail");
+    expect(deliver.status).to.equal("waiting");
+    expect(deliver.last_started_at).to.equal(null);
+    expect(sink.received).to.have.length(0);
+
+    t.clock.advance(minutes(1));
+    await t.scheduler.runDue();
+
+    expect((await taskRow(t, "deliver-mail")).status).to.equal("done");
+    expect(sink.received).to.have.length(1);
+    expect(msOf((await taskRow(t, "purge-expired-sessions")).last_started_at), "purge is not due again for an hour").to.equal(first);
+  });
+
+  it("purges ended sessions and spent rate-limit counters, and keeps live ones", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    const now = t.clock.now().getTime();
+    await t.db("sessions").insert([
+      { sid: "x".repeat(64), sess: JSON.stringify({ cookie: {} }), expired: new Date(Date.now() - 60_000).toISOString() },
+      { sid: "y".repeat(64), sess: JSON.stringify({ cookie: {} }), expired: new Date(Date.now() + minutes(30)).toISOString() },
+    ]);
+    await t.db("rate_limits").insert([
+      { key: "spent-counter", hits: 3, reset_at_ms: now - 1000 },
+      { key: "live-counter", hits: 1, reset_at_ms: now + minutes(15) },
+    ]);
+
+    const outcome = await t.scheduler.run("purge-expired-sessions");
+
+    expect(outcome).to.deep.equal({ ran: true, status: "done", result: "1 sessions and 1 rate-limit counters removed" });
+    expect(((await t.db("sessions").select("sid")) as { sid: string }[]).map((r) => r.sid)).to.deep.equal(["y".repeat(64)]);
+    expect(((await t.db("rate_limits").select("key")) as { key: string }[]).map((r) => r.key)).to.deep.equal(["live-counter"]);
+  });
+});
