@@ -2,6 +2,8 @@ import type { Knex } from "knex";
 import * as foundation from "./20261123_01_foundation.js";
 import * as mail from "./20261123_02_mail.js";
 import * as accounts from "./20261123_03_accounts.js";
+import * as tickets from "./20261124_04_tickets.js";
+import * as resets from "./20261124_05_resets.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -11,6 +13,8 @@ const migrations: Record<string, Knex.Migration> = {
   "20261123_01_foundation": foundation,
   "20261123_02_mail": mail,
   "20261123_03_accounts": accounts,
+  "20261124_04_tickets": tickets,
+  "20261124_05_resets": resets,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,0 +1,147 @@
+import type { Knex } from "knex";
+import { asDate, insertReturningId, type Db } from "../db.js";
+import type { TicketStatus } from "./ticket-status.js";
+
+export const TICKET_TYPES = ["general", "technical", "non_technical", "primary_reset"] as const;
+export type TicketType = (typeof TICKET_TYPES)[number];
+export const TICKET_PRIORITIES = ["low", "normal", "high", "urgent"] as const;
+export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
+
+export type EventKind = "reply" | "note" | "status" | "priority" | "assignment" | "system" | "callback" | "approval" | "rejection" | "objection";
+export type Visibility = "public" | "internal";
+
+export interface Ticket {
+  id: number;
+  accountId: number;
+  requesterId: number;
+  type: TicketType;
+  subject: string;
+  status: TicketStatus;
+  priority: TicketPriority;
+  assigneeId: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+  resolvedAt: Date | null;
+  closedAt: Date | null;
+}
+
+export interface TicketEvent {
+  id: number;
+  ticketId: number;
+  authorId: number | null;
+  kind: EventKind;
+  visibility: Visibility;
+  body: string | null;
+  data: Record<string, unknown> | null;
+  createdAt: Date;
+}
+
+type Row = Record<string, unknown>;
+type Conn = Db | Knex.Transaction;
+
+export const toTicket = (r: Row): Ticket => ({
+  id: Number(r.id),
+  accountId: Number(r.account_id),
+  requesterId: Number(r.requester_id),
+  type: r.type as TicketType,
+  subject: r.subject as string,
+  status: r.status as TicketStatus,
+  priority: r.priority as TicketPriority,
+  assigneeId: r.assignee_id === null || r.assignee_id === undefined ? null : Number(r.assignee_id),
+  createdAt: asDate(r.created_at)!,
+  updatedAt: asDate(r.updated_at)!,
+  resolvedAt: asDate(r.resolved_at),
+  closedAt: asDate(r.closed_at),
+});
+
+const toEvent = (r: Row): TicketEvent => ({
+  id: Number(r.id),
+  ticketId: Number(r.ticket_id),
+  authorId: r.author_id === null || r.author_id === undefined ? null : Number(r.author_id),
+  kind: r.kind as EventKind,
+  visibility: r.visibility as Visibility,
+  body: (r.body as string | null) ?? null,
+  data: r.data ? (JSON.parse(r.data as string) as Record<string, unknown>) : null,
+  createdAt: asDate(r.created_at)!,
+});
+
+export interface NewTicket {
+  accountId: number;
+  requesterId: number;
+  type: TicketType;
+  subject: string;
+  priority?: TicketPriority;
+}
+
+/** Creates a ticket with status `new` and keeps the per-status counts in step. */
+export async function insertTicket(trx: Knex.Transaction, ticket: NewTicket, now: Date): Promise<number> {
+  const id = await insertReturningId(trx, "tickets", {
+    account_id: ticket.accountId,
+    requester_id: ticket.requesterId,
+    type: ticket.type,
+    subject: ticket.subject,
+    status: "new",
+    priority: ticket.priority ?? "normal",
+    created_at: now,
+    updated_at: now,
+  });
+  await trx("ticket_status_counts").where({ status: "new" }).increment("n", 1);
+  return id;
+}
+
+export async function findTicket(db: Conn, id: number): Promise<Ticket | null> {
+  const row: unknown = await db("tickets").where({ id }).first();
+  return row ? toTicket(row as Row) : null;
+}
+
+/** The ticket, locked for the rest of the transaction on PostgreSQL (SQLite has one writer). */
+export async function findTicketForUpdate(trx: Knex.Transaction, id: number): Promise<Ticket | null> {
+  const row: unknown = await trx("tickets").where({ id }).forUpdate().first();
+  return row ? toTicket(row as Row) : null;
+}
+
+/** Moves the ticket's status (the caller has checked the move) and keeps the counts in step. */
+export async function updateTicketStatus(trx: Knex.Transaction, ticket: Ticket, to: TicketStatus, now: Date): Promise<void> {
+  const times: Row = {};
+  if (to === "resolved") times.resolved_at = now;
+  if (to === "closed") times.closed_at = now;
+  if (to !== "resolved" && to !== "closed") Object.assign(times, { resolved_at: null, closed_at: null });
+  await trx("tickets").where({ id: ticket.id }).update({ status: to, updated_at: now, ...times });
+  await trx("ticket_status_counts").where({ status: ticket.status }).decrement("n", 1);
+  await trx("ticket_status_counts").where({ status: to }).increment("n", 1);
+}
+
+export async function updateTicketFields(trx: Knex.Transaction, id: number, fields: { assignee_id?: number | null; priority?: TicketPriority }, now: Date): Promise<void> {
+  await trx("tickets").where({ id }).update({ ...fields, updated_at: now });
+}
+
+export interface NewEvent {
+  ticketId: number;
+  authorId: number | null;
+  kind: EventKind;
+  visibility: Visibility;
+  body?: string | null;
+  data?: Record<string, unknown> | null;
+}
+
+/** Appends to the ticket's timeline and marks the ticket as active now. */
+export async function insertEvent(trx: Knex.Transaction, event: NewEvent, now: Date): Promise<number> {
+  const id = await insertReturningId(trx, "ticket_events", {
+    ticket_id: event.ticketId,
+    author_id: event.authorId,
+    kind: event.kind,
+    visibility: event.visibility,
+    body: event.body ?? null,
+    data: event.data ? JSON.stringify(event.data) : null,
+    created_at: now,
+  });
+  await trx("tickets").where({ id: event.ticketId }).update({ updated_at: now });
+  return id;
+}
+
+/** The timeline oldest first; customers get the public events only. */
+export async function listEvents(db: Conn, ticketId: number, visibility: "public" | "all"): Promise<TicketEvent[]> {
+  const query = db("ticket_events").where({ ticket_id: ticketId }).orderBy("id");
+  if (visibility === "public") query.where({ visibility: "public" });
+  return ((await query) as Row[]).map(toEvent);
+}
