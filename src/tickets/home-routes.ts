@@ -1,16 +1,14 @@
 import { Router } from "express";
-import { isStaff, requireAgent, requireSignedIn } from "../web/guards.js";
+import { isStaff, requireSignedIn } from "../web/guards.js";
+import { deskQueueHandler } from "./desk-routes.js";
+import { customerListHandler } from "./portal-routes.js";
+import type { TicketDeps } from "./ticket-service.js";
 
-/**
- * `GET /` is the customer's home or the agent desk, by role; `GET /desk` is the agent queue.
- * Both are placeholders until the tickets issue fills them.
- */
-export function homeRoutes(): Router {
+/** `GET /` is the customer's ticket list or the agent queue, by role. */
+export function homeRoutes(deps: TicketDeps): Router {
   const router = Router();
-  router.get("/", requireSignedIn, (req, res) => {
-    if (isStaff(req.user!.role)) return res.render("home/desk", { title: "Queue" });
-    res.render("home/customer", { title: "My tickets" });
-  });
-  router.get("/desk", ...requireAgent, (_req, res) => res.render("home/desk", { title: "Queue" }));
+  const queue = deskQueueHandler(deps);
+  const list = customerListHandler(deps);
+  router.get("/", requireSignedIn, (req, res, next) => (isStaff(req.user!.role) ? queue : list)(req, res, next));
   return router;
 }

@@ -145,3 +145,40 @@ export async function listEvents(db: Conn, ticketId: number, visibility: "public
   if (visibility === "public") query.where({ visibility: "public" });
   return ((await query) as Row[]).map(toEvent);
 }
+
+/** A timeline event with its author's name and whether the author is staff (null author: the desk). */
+export interface TimelineEntry extends TicketEvent {
+  author: { username: string; displayName: string; staff: boolean } | null;
+}
+
+/** The timeline oldest first with authors, for the ticket pages; customers get the public events only. */
+export async function listTimeline(db: Conn, ticketId: number, visibility: "public" | "all"): Promise<TimelineEntry[]> {
+  const query = db("ticket_events")
+    .leftJoin("users", "users.id", "ticket_events.author_id")
+    .select("ticket_events.*", "users.username as author_username", "users.display_name as author_name", "users.role as author_role")
+    .where("ticket_events.ticket_id", ticketId)
+    .orderBy("ticket_events.id");
+  if (visibility === "public") query.where("ticket_events.visibility", "public");
+  return ((await query) as Row[]).map((r) => ({
+    ...toEvent(r),
+    author: r.author_username
+      ? { username: r.author_username as string, displayName: r.author_name as string, staff: r.author_role === "agent" || r.author_role === "admin" }
+      : null,
+  }));
+}
+
+/** What a ticket needs to know of a login (requester or assignee), read inside the caller's transaction. */
+export interface PersonSummary {
+  id: number;
+  username: string;
+  displayName: string;
+  email: string | null;
+  role: string;
+  disabled: boolean;
+}
+
+export async function findPerson(db: Conn, id: number): Promise<PersonSummary | null> {
+  const r = (await db("users").select("id", "username", "display_name", "email", "role", "disabled_at").where({ id }).first()) as Row | undefined;
+  if (!r) return null;
+  return { id: Number(r.id), username: r.username as string, displayName: r.display_name as string, email: (r.email as string | null) ?? null, role: r.role as string, disabled: r.disabled_at !== null && r.disabled_at !== undefined };
+}

@@ -1,0 +1,105 @@
+import { Router, type Request, type RequestHandler, type Response } from "express";
+import type { z } from "zod";
+import { findAccount } from "../accounts/accounts-store.js";
+import { listStaff } from "../accounts/users-store.js";
+import { loadResetPanel } from "../resets/desk-panel.js";
+import { flash } from "../web/flash.js";
+import { requireAgent } from "../web/guards.js";
+import { parseForm, type Problems } from "../web/validation.js";
+import { deskQueue } from "./queue.js";
+import { statusCounts } from "./queue-store.js";
+import { actorOf, deskTicket } from "./ticket-access.js";
+import { assignForm, bodyForm, priorityForm, queueQuery, statusForm } from "./ticket-forms.js";
+import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, type Actor, type Outcome, type TicketDeps } from "./ticket-service.js";
+import { ticketView } from "./ticket-view.js";
+import { findPerson, listTimeline, TICKET_TYPES, type Ticket } from "./tickets-store.js";
+
+const activeStaff = async (deps: TicketDeps) => (await listStaff(deps.db)).filter((s) => !s.disabledAt);
+
+/** The agent queue, for `GET /desk` and the staff's `GET /`. */
+export function deskQueueHandler(deps: TicketDeps): RequestHandler {
+  return async (req, res) => {
+    const query = parseForm(queueQuery, req.query);
+    const raw = req.query as Record<string, unknown>;
+    const [staff, counts] = await Promise.all([activeStaff(deps), statusCounts(deps.db)]);
+    const result = query.ok ? await deskQueue(deps.db, req.user!, staff, query.data) : { problems: query.problems };
+    const failed = "problems" in result;
+    // The filter form shows what was asked for, even when part of it was refused.
+    const filter = Object.fromEntries(["status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
+    res.status(failed ? 400 : 200).render("desk/queue", {
+      title: "Queue",
+      filter,
+      page: failed ? { rows: [], next: null, windowEnded: false } : result.page,
+      problems: failed ? result.problems : {},
+      counts,
+      staff,
+      types: TICKET_TYPES,
+      tv: ticketView(deps.clock.now()),
+    });
+  };
+}
+
+interface DeskAction<S extends z.ZodType> {
+  path: string;
+  schema: S;
+  /** The form's one field, and its problem's key on the page (two forms share the field name `body`). */
+  field: string;
+  key: string;
+  run: (deps: TicketDeps, actor: Actor, ticketId: number, data: z.infer<S>) => Promise<Outcome>;
+  done: string;
+}
+
+/** The agent desk: the queue and the ticket page with its whole timeline and every action. */
+export function deskRoutes(deps: TicketDeps & { resetTwoPerson: boolean }): Router {
+  const router = Router();
+  router.use("/desk", ...requireAgent);
+
+  const renderTicket = async (req: Request, res: Response, ticket: Ticket, status = 200, problems: Problems = {}, values: Record<string, string> = {}) => {
+    const [events, account, requester, assignee, staff, resetPanel] = await Promise.all([
+      listTimeline(deps.db, ticket.id, "all"),
+      findAccount(deps.db, ticket.accountId),
+      findPerson(deps.db, ticket.requesterId),
+      ticket.assigneeId === null ? null : findPerson(deps.db, ticket.assigneeId),
+      activeStaff(deps),
+      loadResetPanel(deps, ticket, req.user!),
+    ]);
+    res.status(status).render("desk/ticket", {
+      title: `#${ticket.id} ${ticket.subject}`,
+      ticket,
+      events,
+      account,
+      requester,
+      assignee,
+      staff,
+      resetPanel,
+      problems,
+      values,
+      tv: ticketView(deps.clock.now()),
+    });
+  };
+
+  router.get("/desk", deskQueueHandler(deps));
+  router.get("/desk/tickets/:id", async (req, res) => renderTicket(req, res, await deskTicket(deps.db, req.params.id)));
+
+  /** One POST per action: check the form, run the rule, redirect; a refusal re-renders the page with its reason. */
+  const register = <S extends z.ZodType>({ path, schema, field, key, run, done }: DeskAction<S>) =>
+    router.post(`/desk/tickets/:id/${path}`, async (req, res) => {
+      const ticket = await deskTicket(deps.db, req.params.id);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const values = typeof body[field] === "string" ? { [key]: body[field] } : {};
+      const form = parseForm(schema, body);
+      if (!form.ok) return renderTicket(req, res, ticket, 400, { [key]: Object.values(form.problems)[0]! }, values);
+      const outcome = await run(deps, actorOf(req), ticket.id, form.data);
+      if (!outcome.ok) return renderTicket(req, res, await deskTicket(deps.db, String(ticket.id)), 400, { [key]: outcome.problem }, values);
+      flash(req, "success", done);
+      res.redirect(303, `/desk/tickets/${ticket.id}`);
+    });
+
+  register({ path: "replies", schema: bodyForm, field: "body", key: "reply_body", run: (d, a, id, f) => addAgentReply(d, a, id, f.body), done: "Reply sent to the customer." });
+  register({ path: "notes", schema: bodyForm, field: "body", key: "note_body", run: (d, a, id, f) => addNote(d, a, id, f.body), done: "Internal note added." });
+  register({ path: "assign", schema: assignForm, field: "assignee_id", key: "assignee_id", run: (d, a, id, f) => assignTicket(d, a, id, f.assignee_id), done: "Assignment saved." });
+  register({ path: "status", schema: statusForm, field: "status", key: "status", run: (d, a, id, f) => changeStatus(d, a, id, f.status), done: "Status changed." });
+  register({ path: "priority", schema: priorityForm, field: "priority", key: "priority", run: (d, a, id, f) => changePriority(d, a, id, f.priority), done: "Priority changed." });
+
+  return router;
+}

@@ -1,0 +1,38 @@
+import type { Db } from "../db.js";
+import type { Problems } from "../web/validation.js";
+import { findAccountByCode } from "../accounts/accounts-store.js";
+import { ticketNumberIn, type QueueQuery } from "./ticket-forms.js";
+import { loginIdsByUsername, queuePage, type QueueFilter, type QueuePage } from "./queue-store.js";
+
+/**
+ * Turns the desk's checked query into a store filter: resolves `me`, an agent id and an account
+ * code, and splits `q` into a ticket number or text. Unknown names are problems, not empty pages.
+ */
+export async function deskQueue(db: Db, viewer: Express.User, staff: readonly { id: number }[], query: QueueQuery): Promise<{ page: QueuePage } | { problems: Problems }> {
+  const filter: QueueFilter = { status: query.status, type: query.type, after: query.after };
+  const problems: Problems = {};
+  if (query.assignee === "me") filter.assigneeId = viewer.id;
+  else if (query.assignee === "unassigned") filter.assigneeId = null;
+  else if (query.assignee && query.assignee !== "any") {
+    const id = Number(query.assignee);
+    if (staff.some((s) => s.id === id)) filter.assigneeId = id;
+    else problems.assignee = "There is no agent with that id; choose one from the list.";
+  }
+  if (query.account) {
+    const account = await findAccountByCode(db, query.account);
+    if (account) filter.accountId = account.id;
+    else problems.account = `There is no account with code ${query.account}.`;
+  }
+  if (query.q) {
+    const number = ticketNumberIn(query.q);
+    filter.text = number !== null ? { number } : { text: query.q, requesterIds: await loginIdsByUsername(db, query.q) };
+  }
+  if (Object.keys(problems).length > 0) return { problems };
+  return { page: await queuePage(db, filter) };
+}
+
+/** A customer's list: a secondary login's own tickets, or (primary) all of its account's. */
+export function customerTickets(db: Db, viewer: Express.User, after: QueueFilter["after"]): Promise<QueuePage> {
+  const scope: QueueFilter = viewer.role === "primary" ? { accountId: viewer.accountId! } : { requesterId: viewer.id };
+  return queuePage(db, { ...scope, after });
+}

@@ -1,0 +1,84 @@
+import { z } from "zod";
+import { TICKET_STATUSES } from "./ticket-status.js";
+import { TICKET_PRIORITIES, TICKET_TYPES } from "./tickets-store.js";
+import { decodeCursor } from "./queue-store.js";
+
+/** The types a customer may open; `primary_reset` is opened only through the reset request form. */
+export const CUSTOMER_TICKET_TYPES = ["general", "technical", "non_technical"] as const;
+export const TYPE_LABELS: Record<(typeof TICKET_TYPES)[number], string> = {
+  general: "General question",
+  technical: "Technical problem",
+  non_technical: "Billing or other non-technical matter",
+  primary_reset: "Primary account password reset",
+};
+
+export const SUBJECT_MAX = 200;
+export const BODY_MAX = 10_000;
+
+const text = (what: string, max: number) =>
+  z
+    .string({ error: `Write ${what}.` })
+    .trim()
+    .min(1, `Write ${what}.`)
+    .max(max, `Keep ${what} to ${max.toLocaleString("en")} characters or fewer.`);
+
+const choice = <T extends readonly [string, ...string[]]>(values: T, what: string) => z.enum(values, { error: `Choose ${what} from the list.` });
+
+export const newTicketForm = z.object({
+  type: choice(CUSTOMER_TICKET_TYPES, "a type"),
+  subject: text("a subject", SUBJECT_MAX),
+  body: text("a message", BODY_MAX),
+});
+
+export const bodyForm = z.object({ body: text("a message", BODY_MAX) });
+
+/** "" unassigns; anything else must be a login id (the service checks it is an active agent). */
+export const assignForm = z.object({
+  assignee_id: z
+    .string({ error: "Choose an agent from the list." })
+    .trim()
+    .regex(/^(|[1-9]\d{0,9})$/, "Choose an agent from the list.")
+    .transform((v) => (v === "" ? null : Number(v))),
+});
+
+export const statusForm = z.object({ status: choice(TICKET_STATUSES, "a status") });
+export const priorityForm = z.object({ priority: choice(TICKET_PRIORITIES, "a priority") });
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
+
+/** The queue's query string. Every value is checked: a bad one is a 400 that names it. */
+export const queueQuery = z.object({
+  status: optional(choice(TICKET_STATUSES, "a status")),
+  type: optional(choice(TICKET_TYPES, "a type")),
+  assignee: optional(
+    z
+      .string({ error: "Choose an assignee from the list." })
+      .regex(/^(me|unassigned|any|[1-9]\d{0,9})$/, "Choose an assignee from the list: me, unassigned, anyone or an agent."),
+  ),
+  account: optional(
+    z
+      .string({ error: "Enter an account code: three letters, like ACM." })
+      .trim()
+      .regex(/^[A-Za-z]{3}$/, "Enter an account code: three letters, like ACM.")
+      .transform((v) => v.toUpperCase()),
+  ),
+  q: optional(z.string({ error: "Enter the text to search for." }).trim().max(SUBJECT_MAX, `Keep the search to ${SUBJECT_MAX} characters or fewer.`)),
+  after: optional(
+    z
+      .string({ error: "This page link is broken; start again from the first page." })
+      .refine((v) => decodeCursor(v) !== null, "This page link is broken; start again from the first page.")
+      .transform((v) => decodeCursor(v)!),
+  ),
+});
+export type QueueQuery = z.infer<typeof queueQuery>;
+
+/** The customer list takes only the page cursor. */
+export const listQuery = queueQuery.pick({ after: true });
+
+/** "#12" or "12": a ticket number; anything else is text. */
+export function ticketNumberIn(q: string): number | null {
+  const match = /^#?\s*(\d{1,10})$/.exec(q);
+  if (!match) return null;
+  const n = Number(match[1]);
+  return n <= 2_147_483_647 ? n : null;
+}

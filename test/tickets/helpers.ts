@@ -1,0 +1,102 @@
+/**
+ * Shared set-up of the tickets tests: a test app with the demo data plus a second account
+ * (BET: primary BET0001, secondary erin), signed-in browsers, and tickets opened through the
+ * real forms or, for bulk, straight through the service.
+ */
+import { expect } from "chai";
+import { createAccount } from "../../src/accounts/account-records.js";
+import { createLogin } from "../../src/accounts/logins.js";
+import { createTicket, type Actor } from "../../src/tickets/ticket-service.js";
+import { browser, signInOk, type Agent } from "../support/http.js";
+import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
+import { count, postForm, userId, userRow, type Row } from "../accounts/helpers.js";
+
+export { count, postForm, userId, type Row };
+
+/** Adds account BET with its primary BET0001 and a secondary erin, both able to sign in with DEMO_PASSWORD. */
+export async function addBetaAccount(t: TestApp): Promise<{ accountId: number }> {
+  const admin = { id: await userId(t, "admin"), username: "admin", ip: null };
+  const deps = { db: t.db, clock: t.clock, mailer: t.mailer };
+  const account = await createAccount(deps, { code: "BET", name: "Beta Ltd" }, admin);
+  if (!("id" in account)) throw new Error(JSON.stringify(account.problems));
+  const ids: number[] = [];
+  for (const [username, role] of [["BET0001", "primary"], ["erin", "secondary"]] as const) {
+    const made = await createLogin(deps, { accountId: account.id, role, username, displayName: `Beta ${username}`, email: `${username.toLowerCase()}@beta.example`, canOpenCases: false }, admin);
+    if (!("id" in made)) throw new Error(JSON.stringify(made.problems));
+    ids.push(made.id);
+  }
+  const hash = (await userRow(t, "carol")).password_hash;
+  await t.db("users").whereIn("id", ids).update({ password_hash: hash });
+  // The set-password mails of the new logins are not what these tests look at.
+  await t.db("outbox").del();
+  return { accountId: account.id };
+}
+
+/** Signed-in browsers by username, made once per test app. */
+export function browsers(t: TestApp): (username: string) => Promise<Agent> {
+  const made = new Map<string, Agent>();
+  return async (username) => {
+    let agent = made.get(username);
+    if (!agent) {
+      agent = browser(t.app);
+      await signInOk(agent, username, DEMO_PASSWORD);
+      made.set(username, agent);
+    }
+    return agent;
+  };
+}
+
+/** Posts a form that must succeed (303), with the CSRF token read from `csrfPage`. */
+export async function act(agent: Agent, path: string, form: Record<string, string>, csrfPage: string) {
+  const res = await postForm(agent, path, form, csrfPage);
+  expect(res.status, `${path}: ${res.text.slice(0, 1500)}`).to.equal(303);
+  return res;
+}
+
+/** Opens a ticket through the portal form; returns its number. */
+export async function openTicket(agent: Agent, form: Partial<Record<"type" | "subject" | "body", string>> = {}): Promise<number> {
+  const res = await postForm(agent, "/tickets", { type: "technical", subject: "The printer is on fire", body: "Smoke everywhere.", ...form }, "/tickets/new");
+  expect(res.status, res.text.slice(0, 2000)).to.equal(303);
+  const match = /^\/tickets\/(\d+)$/.exec(res.headers.location as string);
+  expect(match, res.headers.location as string).to.not.equal(null);
+  return Number(match![1]);
+}
+
+/** The actor for service calls made by the tests on behalf of a login. */
+export async function actorFor(t: TestApp, username: string): Promise<Actor> {
+  const row = await userRow(t, username);
+  return { id: Number(row.id), username: row.username as string, displayName: row.display_name as string, role: row.role as Actor["role"], accountId: row.account_id === null ? null : Number(row.account_id), ip: null };
+}
+
+/** Opens a ticket straight through the service (for bulk set-ups). */
+export async function seedTicket(t: TestApp, username: string, subject = "Seeded ticket", type: "general" | "technical" | "non_technical" = "general"): Promise<number> {
+  return createTicket({ db: t.db, clock: t.clock, mailer: t.mailer }, await actorFor(t, username), { type, subject, body: `Body of ${subject}` });
+}
+
+export async function ticketRow(t: TestApp, id: number): Promise<Row> {
+  const row = (await t.db("tickets").where({ id }).first()) as Row | undefined;
+  expect(row, `ticket #${id}`).to.not.equal(undefined);
+  return row!;
+}
+
+/** A snapshot of everything a refused write must leave alone. */
+export async function writeState(t: TestApp) {
+  const counts = (await t.db("ticket_status_counts").orderBy("status")) as Row[];
+  return {
+    tickets: (await t.db("tickets").orderBy("id")) as Row[],
+    events: await count(t, "ticket_events"),
+    outbox: await count(t, "outbox"),
+    audit: await count(t, "audit_log"),
+    counts: counts.map((c) => `${c.status as string}=${Number(c.n)}`),
+  };
+}
+
+/** The ticket numbers listed in a queue or list page, in order. */
+export const listedIds = (html: string, base: "/desk/tickets" | "/tickets") =>
+  [...html.matchAll(new RegExp(`<td class="nowrap"><a href="${base}/(\\d+)">`, "g"))].map((m) => Number(m[1]));
+
+/** The `after` value of a page's next link, or null. */
+export function nextAfter(html: string): string | null {
+  const match = /href="[^"]*[?&]after=([^"&]+)[^"]*" rel="next"/.exec(html);
+  return match ? decodeURIComponent(match[1]!) : null;
+}
