@@ -21,6 +21,10 @@ import { deskKeyRoute } from "./mail/public-routes.js";
 import type { Scheduler } from "./tasks/scheduler.js";
 import { taskAdminRoutes } from "./tasks/admin-routes.js";
 import { publicDir } from "./paths.js";
+import { resetDecisionRoutes } from "./resets/decision-routes.js";
+import { objectionRoutes } from "./resets/objection-routes.js";
+import { redeemTemporaryPassword } from "./resets/redemption.js";
+import { resetRequestRoutes } from "./resets/request-routes.js";
 import { deskRoutes } from "./tickets/desk-routes.js";
 import { homeRoutes } from "./tickets/home-routes.js";
 import { portalRoutes } from "./tickets/portal-routes.js";
@@ -90,7 +94,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
-  const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy };
+  const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword };
   app.use(accountRoutes(passwordDeps));
   app.use(setPasswordRoutes(passwordDeps));
   app.use(securityQuestionRoutes({ db, clock }));
@@ -100,6 +104,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(homeRoutes(ticketDeps));
   app.use(portalRoutes(ticketDeps));
   app.use(deskRoutes({ ...ticketDeps, resetTwoPerson: config.resetTwoPerson }));
+  app.use(resetRequestRoutes({ db, clock, mailer }));
+  app.use(objectionRoutes({ db, clock, mailer }));
+  app.use(resetDecisionRoutes({ db, clock, mailer, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
   app.use(adminRoutes({ db, clock, mailer }));
   app.use(adminLoginRoutes({ db, clock, mailer }));
   app.use(mailAdminRoutes({ db, clock, config, mailer, scheduler }));

@@ -16,3 +16,5 @@ function findProjectRoot(start: string): string {
 export const projectRoot = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
 export const viewsDir = path.join(projectRoot, "views");
 export const publicDir = path.join(projectRoot, "public");
+/** The demo OpenPGP key pair of ACM0001 (public and private), for trying the reset flow. */
+export const demoDir = path.join(projectRoot, "demo");

@@ -1,10 +1,15 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { appendAudit } from "../audit/audit-log.js";
 import { hashPassword } from "../auth/password-hashing.js";
 import { generateRandomPassword } from "../auth/random-password.js";
 import type { Clock } from "../clock.js";
 import { hours } from "../clock.js";
 import type { Db } from "../db.js";
+import { demoDir } from "../paths.js";
 import { countLogins, insertAccount, insertContact } from "./accounts-store.js";
+import { replaceKey } from "./keys-store.js";
+import { checkPublicKey } from "./pgp-key-check.js";
 import { insertLogin, type Role } from "./users-store.js";
 
 interface DemoLogin {
@@ -35,6 +40,7 @@ export interface DemoCredential {
  * Loads the demo records (DESIGN §7) into an empty database and returns the credentials,
  * each login with its own random password, or all with `fixedPassword` when given.
  * Records are dated 30 days back so the reset workflow's recent-change rule stays quiet.
+ * ACM0001 has the demo OpenPGP key whose private half ships in demo/ (to read its mail).
  * Returns null when the database already holds logins.
  */
 export async function loadDemoData(db: Db, clock: Clock, fixedPassword?: string): Promise<DemoCredential[] | null> {
@@ -48,6 +54,8 @@ export async function loadDemoData(db: Db, clock: Clock, fixedPassword?: string)
   };
   const hashes = new Map<string, string>();
   for (const login of [...STAFF, ...ACME]) hashes.set(login.username, await hashed(login.username));
+  const primaryKey = await checkPublicKey(readFileSync(path.join(demoDir, "ACM0001-public.asc"), "utf8"), "primary@acme.example", clock.now());
+  if (!primaryKey.ok) throw new Error(`The demo key in demo/ is not usable: ${primaryKey.problems.join(" ")}`);
 
   await db.transaction(async (trx) => {
     const ids = new Map<string, number>();
@@ -68,6 +76,7 @@ export async function loadDemoData(db: Db, clock: Clock, fixedPassword?: string)
       { accountId: acme, userId: ids.get("carol")!, name: "Carol Jones", kind: "secondary", email: "carol@acme.example", phone: "+442079460002", authorisedForSupport: true },
       then,
     );
+    await replaceKey(trx, ids.get("ACM0001")!, primaryKey.key, null, then);
     await appendAudit(trx, { action: "demo_data.loaded", details: { logins: [...ids.keys()] } }, clock.now());
   });
   return credentials;

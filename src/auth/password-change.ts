@@ -16,6 +16,8 @@ export interface PasswordChangeDeps {
   clock: Clock;
   mailer: Mailer;
   policy: PolicyName;
+  /** More work in the transaction that replaces a temporary password (the reset it came from is redeemed). */
+  onTemporaryPasswordReplaced?: (trx: Knex.Transaction, userId: number, now: Date) => Promise<void>;
 }
 
 export interface NewPasswordInput {
@@ -82,12 +84,13 @@ export async function changeOwnPassword(
   const problems = await newPasswordProblems(deps, user.id, input);
   if (input.newPassword === input.currentPassword) problems.new_password ??= "The new password must differ from the current one.";
   if (Object.keys(problems).length) return problems;
-  await applyNewPassword(deps, user.id, input.newPassword, {
-    action: "password.changed",
-    actorId: user.id,
-    actor: user.username,
-    ip,
-    details: { forced: login.mustChangePassword },
-  });
+  const redeem = login.mustChangePassword ? deps.onTemporaryPasswordReplaced : undefined;
+  await applyNewPassword(
+    deps,
+    user.id,
+    input.newPassword,
+    { action: "password.changed", actorId: user.id, actor: user.username, ip, details: { forced: login.mustChangePassword } },
+    redeem && ((trx) => redeem(trx, user.id, deps.clock.now())),
+  );
   return {};
 }

@@ -38,7 +38,7 @@ export async function passwordChangedMail(
   return composePlain(mailer.sender, { to: login.email, subject: "Your Vouchdesk password was changed", template: "password-changed", text: content.text, html: content.html! }, now);
 }
 
-const formatUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
+export const formatUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 /**
  * The single-use set-password link for a new login or a holder-started reset. The link is

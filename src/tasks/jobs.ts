@@ -1,7 +1,8 @@
 import type { Clock } from "../clock.js";
-import { hours, seconds } from "../clock.js";
+import { hours, minutes, seconds } from "../clock.js";
 import type { Db } from "../db.js";
 import { deliverDue, type DeliveryDeps } from "../mail/delivery.js";
+import { expireTemporaryPasswords } from "../resets/redemption.js";
 import type { TaskDefinition } from "./scheduler.js";
 
 /** Every scheduled task of the desk; later features add theirs here. */
@@ -14,6 +15,14 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock }): TaskDe
       async run(shouldStop) {
         const r = await deliverDue(deps, shouldStop);
         return `${r.sent} sent, ${r.failed} failed, ${r.dead} dead`;
+      },
+    },
+    {
+      name: "expire-temporary-passwords",
+      description: "Expires primary-reset temporary passwords not used in time, and closes their tickets.",
+      everyMs: minutes(5),
+      async run() {
+        return `${await expireTemporaryPasswords(deps)} temporary passwords expired`;
       },
     },
     {

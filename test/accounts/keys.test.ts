@@ -67,6 +67,9 @@ describe("OpenPGP keys", () => {
   });
   beforeEach(async () => {
     t = await startTestApp();
+    // These tests start from a login with no key: take out the demo key ACM0001 ships with.
+    await t.db("pgp_keys").delete();
+    await t.db("users").update({ key_changed_at: null });
     primary = browser(t.app);
     await signInOk(primary, "ACM0001", DEMO_PASSWORD);
   });

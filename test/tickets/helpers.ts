@@ -97,6 +97,6 @@ export const listedIds = (html: string, base: "/desk/tickets" | "/tickets") =>
 
 /** The `after` value of a page's next link, or null. */
 export function nextAfter(html: string): string | null {
-  const match = /href="[^"]*[?&]after=([^"&]+)[^"]*" rel="next"/.exec(html);
+  const match = /href="[^"]*[?;]after=([^"&]+)[^"]*" rel="next"/.exec(html);
   return match ? decodeURIComponent(match[1]!) : null;
 }

@@ -1,0 +1,28 @@
+import { Router } from "express";
+import { liveObjection, raiseObjection } from "./objection-service.js";
+import type { ResetDeps } from "./request-service.js";
+
+/** `GET/POST /objections/:token`: "I did not ask for this", from the alert mail's single-use link. */
+export function objectionRoutes(deps: ResetDeps): Router {
+  const router = Router();
+  // The token must not leak to another site through the Referer header.
+  router.use("/objections", (_req, res, next) => {
+    res.setHeader("Referrer-Policy", "no-referrer");
+    next();
+  });
+
+  const gone = (res: import("express").Response) => res.status(404).render("resets/objection-invalid", { title: "Link no longer valid" });
+
+  router.get("/objections/:token", async (req, res) => {
+    const objection = await liveObjection(deps.db, req.params.token);
+    if (!objection) return gone(res);
+    res.render("resets/objection", { title: "Object to a password reset", ticketId: objection.ticketId, token: req.params.token });
+  });
+
+  router.post("/objections/:token", async (req, res) => {
+    if (!(await raiseObjection(deps, req.params.token, req.ip ?? null))) return gone(res);
+    res.render("resets/objection-recorded", { title: "Objection recorded" });
+  });
+
+  return router;
+}

@@ -1,0 +1,38 @@
+import type { Clock } from "../clock.js";
+import type { Db } from "../db.js";
+import { OPEN_RESET_STATES } from "./reset-states.js";
+import { findObjectionToken, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";
+import { recordStep } from "./ticket-follow.js";
+
+/** A link that can still object: unused, and its request still open. */
+export async function liveObjection(db: Db, token: string): Promise<(ObjectionToken & { ticketId: number }) | null> {
+  const found = await findObjectionToken(db, token);
+  if (!found || found.usedAt) return null;
+  const row: unknown = await db("reset_requests").where({ id: found.requestId }).first("state", "ticket_id");
+  const request = row as { state: string; ticket_id: number } | undefined;
+  if (!request || !OPEN_RESET_STATES.includes(request.state as never)) return null;
+  return { ...found, ticketId: Number(request.ticket_id) };
+}
+
+/**
+ * "I did not ask for this": flags the request, which blocks approval until an admin has
+ * reviewed it. The link is spent. Returns false when the link is no longer valid.
+ */
+export async function raiseObjection(deps: { db: Db; clock: Clock }, token: string, ip: string | null): Promise<boolean> {
+  const objection = await liveObjection(deps.db, token);
+  if (!objection) return false;
+  const now = deps.clock.now();
+  return deps.db.transaction(async (trx) => {
+    if (!(await spendObjectionToken(trx, objection.id, now))) return false;
+    await updateRequestFields(trx, objection.requestId, { objected_at: now, objected_by: objection.recipient, objection_cleared_at: null, objection_cleared_by: null }, now);
+    await recordStep(trx, objection.ticketId, {
+      kind: "objection",
+      actor: { id: null, username: null, ip },
+      action: "reset.objected",
+      publicText: "Someone on the account's records objected to this request. Support will not approve it before reviewing the objection.",
+      internalText: `Objection raised with the link mailed to ${objection.recipient}. Approval is blocked until an admin reviews and clears it, or the request is rejected.`,
+      details: { recipient: objection.recipient },
+    }, now);
+    return true;
+  });
+}

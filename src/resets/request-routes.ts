@@ -1,0 +1,46 @@
+import { Router } from "express";
+import { z } from "zod";
+import { flash } from "../web/flash.js";
+import { requireSignedIn } from "../web/guards.js";
+import { parseForm } from "../web/validation.js";
+import { openResetRequest, resetEligibility, type ResetDeps } from "./request-service.js";
+
+const requestForm = z.object({
+  reason: z
+    .string({ error: "Say why the primary login needs a reset." })
+    .trim()
+    .min(10, "Say why the primary login needs a reset, in a sentence or two (at least 10 characters).")
+    .max(2000, "Keep the reason under 2,000 characters."),
+});
+
+/**
+ * `GET/POST /reset-requests`: an authorised secondary login opens a primary reset request.
+ * Anyone else gets a page that says why not and whom to ask (403).
+ */
+export function resetRequestRoutes(deps: ResetDeps): Router {
+  const router = Router();
+  router.use("/reset-requests", requireSignedIn);
+
+  router.get("/reset-requests/new", async (req, res) => {
+    const eligible = await resetEligibility(deps.db, req.user!);
+    if (!eligible.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: eligible });
+    res.render("resets/new", { title: "Primary account password reset request", primary: eligible.primary, account: eligible.account, problems: {}, values: { reason: "" } });
+  });
+
+  router.post("/reset-requests", async (req, res) => {
+    const eligible = await resetEligibility(deps.db, req.user!);
+    if (!eligible.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: eligible });
+    const form = parseForm(requestForm, req.body);
+    if (!form.ok) {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const values = { reason: typeof body.reason === "string" ? body.reason : "" };
+      return res.status(400).render("resets/new", { title: "Primary account password reset request", primary: eligible.primary, account: eligible.account, problems: form.problems, values });
+    }
+    const result = await openResetRequest(deps, req.user!, form.data.reason, req.ip ?? null);
+    if (!result.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: result });
+    flash(req, "success", `Your request is ticket #${result.ticketId}. Support will call back a number on file before anything happens.`);
+    res.redirect(303, `/tickets/${result.ticketId}`);
+  });
+
+  return router;
+}

@@ -1,0 +1,67 @@
+import type * as openpgp from "openpgp";
+import type { Clock } from "../clock.js";
+import { composeEncrypted, composePlain, composeSealed, type ComposedMail } from "../mail/compose.js";
+import { formatUtc, type Mailer } from "../mail/mailer.js";
+import { renderMailTemplate } from "../mail/templates.js";
+
+/** What every reset mail says about the request. */
+export interface ResetMailContext {
+  ticketId: number;
+  accountName: string;
+  primaryUsername: string;
+}
+
+/** The alert to the primary's address and each contact: who asked, and a single-use objection link (sealed at rest). */
+export async function resetAlertMail(
+  mailer: Mailer,
+  clock: Clock,
+  ctx: ResetMailContext & { requesterUsername: string; requesterName: string },
+  recipient: { email: string; name: string; objectionToken: string },
+): Promise<ComposedMail> {
+  const now = clock.now();
+  const data = { ...ctx, recipientName: recipient.name, requestedAt: formatUtc(now), objectionUrl: `${mailer.baseUrl}/objections/${recipient.objectionToken}`, baseUrl: mailer.baseUrl };
+  const { text } = await renderMailTemplate("reset-alert", data, false);
+  const mail = { to: recipient.email, subject: `Password reset requested for ${ctx.primaryUsername} (ticket #${ctx.ticketId})`, template: "reset-alert", text, ticketId: ctx.ticketId };
+  return composeSealed(mailer.sender, mail, mailer.deskKey, now);
+}
+
+/** The requester's confirmation: what happens next. */
+export async function resetReceivedMail(mailer: Mailer, clock: Clock, ctx: ResetMailContext, requester: { email: string; displayName: string }): Promise<ComposedMail> {
+  const data = { ...ctx, displayName: requester.displayName, ticketUrl: `${mailer.baseUrl}/tickets/${ctx.ticketId}`, baseUrl: mailer.baseUrl };
+  const content = await renderMailTemplate("reset-received", data, true);
+  const subject = `Your primary account password reset request (ticket #${ctx.ticketId})`;
+  return composePlain(mailer.sender, { to: requester.email, subject, template: "reset-received", text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
+}
+
+/** Rejection notice to the requester and the primary's address. */
+export async function resetRejectedMail(mailer: Mailer, clock: Clock, ctx: ResetMailContext, to: { email: string; displayName: string }, reason: string): Promise<ComposedMail> {
+  const content = await renderMailTemplate("reset-rejected", { ...ctx, displayName: to.displayName, reason, baseUrl: mailer.baseUrl }, true);
+  const subject = `Password reset request rejected (ticket #${ctx.ticketId})`;
+  return composePlain(mailer.sender, { to: to.email, subject, template: "reset-rejected", text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
+}
+
+/**
+ * The temporary password, PGP/MIME-encrypted to the primary's key and signed by the desk.
+ * The subject holds no secret; the plaintext exists only in this request's memory.
+ */
+export async function temporaryPasswordMail(
+  mailer: Mailer,
+  clock: Clock,
+  ctx: ResetMailContext,
+  primary: { email: string; displayName: string; key: openpgp.PublicKey },
+  temporaryPassword: string,
+  expiresAt: Date,
+): Promise<ComposedMail> {
+  const data = {
+    ...ctx,
+    displayName: primary.displayName,
+    username: ctx.primaryUsername,
+    temporaryPassword,
+    expiresAt: formatUtc(expiresAt),
+    signInUrl: `${mailer.baseUrl}/login`,
+    baseUrl: mailer.baseUrl,
+  };
+  const { text } = await renderMailTemplate("temporary-password", data, false);
+  const mail = { to: primary.email, subject: "Your Vouchdesk temporary password", template: "temporary-password", text, ticketId: ctx.ticketId };
+  return composeEncrypted(mailer.sender, mail, primary.key, mailer.deskKey, clock.now());
+}

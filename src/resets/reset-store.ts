@@ -1,0 +1,182 @@
+import type { Knex } from "knex";
+import { hashToken, newToken } from "../auth/reset-tokens-store.js";
+import { asDate, insertReturningId, type Db } from "../db.js";
+import { RESET_MOVES, type ResetMove, type ResetState } from "./reset-states.js";
+
+type Conn = Db | Knex.Transaction;
+type Row = Record<string, unknown>;
+
+export interface ResetRequest {
+  id: number;
+  ticketId: number;
+  accountId: number;
+  requesterId: number;
+  targetUserId: number;
+  state: ResetState;
+  reason: string;
+  objectedAt: Date | null;
+  objectedBy: string | null;
+  objectionClearedAt: Date | null;
+  approvedBy: number | null;
+  approvedAt: Date | null;
+  rejectedBy: number | null;
+  rejectedAt: Date | null;
+  rejectionReason: string | null;
+  keyFingerprint: string | null;
+  tempExpiresAt: Date | null;
+  redeemedAt: Date | null;
+  createdAt: Date;
+}
+
+const id = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+const toRequest = (r: Row): ResetRequest => ({
+  id: Number(r.id),
+  ticketId: Number(r.ticket_id),
+  accountId: Number(r.account_id),
+  requesterId: Number(r.requester_id),
+  targetUserId: Number(r.target_user_id),
+  state: r.state as ResetState,
+  reason: r.reason as string,
+  objectedAt: asDate(r.objected_at),
+  objectedBy: (r.objected_by as string | null) ?? null,
+  objectionClearedAt: asDate(r.objection_cleared_at),
+  approvedBy: id(r.approved_by),
+  approvedAt: asDate(r.approved_at),
+  rejectedBy: id(r.rejected_by),
+  rejectedAt: asDate(r.rejected_at),
+  rejectionReason: (r.rejection_reason as string | null) ?? null,
+  keyFingerprint: (r.key_fingerprint as string | null) ?? null,
+  tempExpiresAt: asDate(r.temp_expires_at),
+  redeemedAt: asDate(r.redeemed_at),
+  createdAt: asDate(r.created_at)!,
+});
+
+/** An objection stands while it was raised and not cleared by an admin. */
+export const hasOpenObjection = (r: ResetRequest) => r.objectedAt !== null && r.objectionClearedAt === null;
+
+export async function insertResetRequest(
+  trx: Knex.Transaction,
+  r: { ticketId: number; accountId: number; requesterId: number; targetUserId: number; reason: string },
+  now: Date,
+): Promise<number> {
+  return insertReturningId(trx, "reset_requests", {
+    ticket_id: r.ticketId,
+    account_id: r.accountId,
+    requester_id: r.requesterId,
+    target_user_id: r.targetUserId,
+    reason: r.reason,
+    state: "pending",
+    created_at: now,
+    updated_at: now,
+  });
+}
+
+export async function findRequestByTicket(db: Conn, ticketId: number): Promise<ResetRequest | null> {
+  const row: unknown = await db("reset_requests").where({ ticket_id: ticketId }).first();
+  return row ? toRequest(row as Row) : null;
+}
+
+export async function findOpenRequestOfAccount(db: Conn, accountId: number): Promise<ResetRequest | null> {
+  const row: unknown = await db("reset_requests").where({ account_id: accountId }).whereIn("state", ["pending", "delivered"]).first();
+  return row ? toRequest(row as Row) : null;
+}
+
+export async function findDeliveredRequestFor(db: Conn, targetUserId: number): Promise<ResetRequest | null> {
+  const row: unknown = await db("reset_requests").where({ target_user_id: targetUserId, state: "delivered" }).first();
+  return row ? toRequest(row as Row) : null;
+}
+
+/** Delivered requests whose temporary password has run out. */
+export async function findExpiredDeliveries(db: Conn, now: Date): Promise<ResetRequest[]> {
+  const rows: unknown = await db("reset_requests").where({ state: "delivered" }).andWhere("temp_expires_at", "<=", now).orderBy("id");
+  return (rows as Row[]).map(toRequest);
+}
+
+/**
+ * Takes one move of the state table, only from its `from` state: of two racing approvals
+ * exactly one updates the row, the other sees 0 and gives up.
+ */
+export async function moveRequest(trx: Knex.Transaction, requestId: number, move: ResetMove, fields: Row, now: Date): Promise<boolean> {
+  const { from, to } = RESET_MOVES[move];
+  const updated = await trx("reset_requests").where({ id: requestId, state: from }).update({ ...fields, state: to, updated_at: now });
+  return updated === 1;
+}
+
+export async function updateRequestFields(trx: Knex.Transaction, requestId: number, fields: Row, now: Date): Promise<void> {
+  await trx("reset_requests").where({ id: requestId }).update({ ...fields, updated_at: now });
+}
+
+export type CallbackOutcome = "confirmed" | "denied" | "no_answer" | "wrong_number";
+export const CALLBACK_OUTCOMES: readonly CallbackOutcome[] = ["confirmed", "denied", "no_answer", "wrong_number"];
+
+export interface Callback {
+  id: number;
+  contactId: number;
+  contactName: string;
+  phoneDialled: string;
+  agentId: number;
+  agentUsername: string;
+  outcome: CallbackOutcome;
+  notes: string | null;
+  createdAt: Date;
+}
+
+export async function insertCallback(
+  trx: Knex.Transaction,
+  c: { requestId: number; contactId: number; contactName: string; phoneDialled: string; agentId: number; outcome: CallbackOutcome; notes: string | null },
+  now: Date,
+): Promise<number> {
+  return insertReturningId(trx, "callbacks", {
+    reset_request_id: c.requestId,
+    contact_id: c.contactId,
+    contact_name: c.contactName,
+    phone_dialled: c.phoneDialled,
+    agent_id: c.agentId,
+    outcome: c.outcome,
+    notes: c.notes,
+    created_at: now,
+  });
+}
+
+export async function listCallbacks(db: Conn, requestId: number): Promise<Callback[]> {
+  const rows: unknown = await db("callbacks")
+    .join("users", "users.id", "callbacks.agent_id")
+    .where({ reset_request_id: requestId })
+    .orderBy("callbacks.id")
+    .select("callbacks.*", "users.username as agent_username");
+  return (rows as Row[]).map((r) => ({
+    id: Number(r.id),
+    contactId: Number(r.contact_id),
+    contactName: r.contact_name as string,
+    phoneDialled: r.phone_dialled as string,
+    agentId: Number(r.agent_id),
+    agentUsername: r.agent_username as string,
+    outcome: r.outcome as CallbackOutcome,
+    notes: (r.notes as string | null) ?? null,
+    createdAt: asDate(r.created_at)!,
+  }));
+}
+
+/** A new single-use objection link's token for one recipient; only its hash is stored. */
+export async function insertObjectionToken(trx: Knex.Transaction, requestId: number, recipient: string, now: Date): Promise<string> {
+  const token = newToken();
+  await trx("objection_tokens").insert({ reset_request_id: requestId, recipient, token_hash: hashToken(token), created_at: now });
+  return token;
+}
+
+export interface ObjectionToken {
+  id: number;
+  requestId: number;
+  recipient: string;
+  usedAt: Date | null;
+}
+
+export async function findObjectionToken(db: Conn, token: string): Promise<ObjectionToken | null> {
+  const row = (await db("objection_tokens").where({ token_hash: hashToken(token) }).first()) as Row | undefined;
+  return row ? { id: Number(row.id), requestId: Number(row.reset_request_id), recipient: row.recipient as string, usedAt: asDate(row.used_at) } : null;
+}
+
+export async function spendObjectionToken(trx: Knex.Transaction, tokenId: number, now: Date): Promise<boolean> {
+  return (await trx("objection_tokens").where({ id: tokenId }).whereNull("used_at").update({ used_at: now })) === 1;
+}

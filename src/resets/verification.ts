@@ -1,0 +1,167 @@
+import type { Knex } from "knex";
+import { contactsOfAccount, findAccount, type Account, type Contact } from "../accounts/accounts-store.js";
+import { currentKey, type StoredKey } from "../accounts/keys-store.js";
+import { findLoginById, type Login } from "../accounts/users-store.js";
+import { hours } from "../clock.js";
+import { asDate, type Db } from "../db.js";
+import { NoUsableKeyError, usableRecipientKey } from "../mail/pgp.js";
+import { hasOpenObjection, listCallbacks, type Callback, type ResetRequest } from "./reset-store.js";
+
+/** Changes this recent to the primary's address, a contact's phone or the key need an admin to approve. */
+export const RECENT_CHANGE_MS = hours(24 * 7);
+
+/** Everything the verification panel shows and approval checks, from the account records only. */
+export interface VerificationFacts {
+  request: ResetRequest;
+  account: Account;
+  requester: Login;
+  /** The requester's own entry among the account's contacts, if it is listed. */
+  requesterContact: Contact | null;
+  primary: Login;
+  contacts: Contact[];
+  key: StoredKey | null;
+  /** Why the key cannot be used today; null when it can. */
+  keyProblem: string | null;
+  recentChanges: string[];
+  callbacks: Callback[];
+}
+
+export interface Condition {
+  key: string;
+  label: string;
+  met: boolean;
+  detail: string;
+}
+
+type Conn = Db | Knex.Transaction;
+
+export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): Promise<VerificationFacts> {
+  const [account, requester, primary, contacts, key, callbacks] = await Promise.all([
+    findAccount(db, request.accountId),
+    findLoginById(db, request.requesterId),
+    findLoginById(db, request.targetUserId),
+    contactsOfAccount(db, request.accountId),
+    currentKey(db, request.targetUserId),
+    listCallbacks(db, request.id),
+  ]);
+  const keyProblem = await keyProblemOf(primary!, key, now);
+  return {
+    request,
+    account: account!,
+    requester: requester!,
+    requesterContact: contacts.find((c) => c.userId === request.requesterId) ?? null,
+    primary: primary!,
+    contacts,
+    key,
+    keyProblem,
+    recentChanges: await recentChanges(db, primary!, contacts, now),
+    callbacks,
+  };
+}
+
+async function keyProblemOf(primary: Login, key: StoredKey | null, now: Date): Promise<string | null> {
+  if (!primary.email) return "The primary login has no registered email address.";
+  try {
+    await usableRecipientKey(primary.email, key?.armoredKey, now);
+    return null;
+  } catch (err) {
+    if (err instanceof NoUsableKeyError) return `No usable OpenPGP key: ${err.reason}.`;
+    throw err;
+  }
+}
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/** Changes within the last 7 days that are the classic prelude to a takeover. */
+async function recentChanges(db: Conn, primary: Login, contacts: Contact[], now: Date): Promise<string[]> {
+  const since = now.getTime() - RECENT_CHANGE_MS;
+  const found: unknown = await db("users").where({ id: primary.id }).first("email_changed_at", "key_changed_at");
+  const row = found as Record<string, unknown>;
+  const changes: string[] = [];
+  const emailChanged = asDate(row.email_changed_at);
+  const keyChanged = asDate(row.key_changed_at);
+  if (emailChanged && emailChanged.getTime() > since) changes.push(`The primary login's registered email changed on ${day(emailChanged)}.`);
+  if (keyChanged && keyChanged.getTime() > since) changes.push(`The primary login's OpenPGP key changed on ${day(keyChanged)}.`);
+  for (const c of contacts) {
+    if (c.phoneChangedAt && c.phoneChangedAt.getTime() > since) changes.push(`${c.name}'s phone number changed on ${day(c.phoneChangedAt)}.`);
+  }
+  return changes;
+}
+
+/**
+ * The approval checklist (DESIGN §3 step 3) for one approver: every condition, met or not,
+ * each named. Approval needs all of them.
+ */
+export function approvalConditions(facts: VerificationFacts, approver: { id: number; role: string }, twoPerson: boolean): Condition[] {
+  const { request, requester, requesterContact, callbacks } = facts;
+  const confirmed = callbacks.filter((c) => c.outcome === "confirmed");
+  const denied = callbacks.filter((c) => c.outcome === "denied");
+  const conditions: Condition[] = [
+    {
+      key: "pending",
+      label: "The request is waiting for a decision",
+      met: request.state === "pending",
+      detail: request.state === "pending" ? "No decision has been taken yet." : `The request is ${request.state} already.`,
+    },
+    {
+      key: "account_active",
+      label: "The account and the primary login are active",
+      met: facts.account.status === "active" && !facts.primary.disabledAt,
+      detail: facts.account.status !== "active" ? "The account is suspended." : facts.primary.disabledAt ? "The primary login is disabled." : "Both are active.",
+    },
+    {
+      key: "requester_authorised",
+      label: "The requester is a listed contact authorised for support",
+      met: requester.canOpenCases && !requester.disabledAt && Boolean(requesterContact?.authorisedForSupport),
+      detail: !requester.canOpenCases || requester.disabledAt
+        ? `${requester.username} is no longer authorised to open support cases.`
+        : !requesterContact
+          ? `${requester.username} is not listed among the account's contacts.`
+          : requesterContact.authorisedForSupport
+            ? `${requesterContact.name} is listed and authorised.`
+            : `${requesterContact.name} is listed but not authorised for support.`,
+    },
+    {
+      key: "callback_confirmed",
+      label: "A callback to a number on file confirmed the request",
+      met: confirmed.length > 0,
+      detail: confirmed.length ? `Confirmed by ${confirmed.map((c) => c.contactName).join(", ")}.` : "No callback has confirmed it yet.",
+    },
+    {
+      key: "no_denial",
+      label: "No callback denied the request",
+      met: denied.length === 0,
+      detail: denied.length ? `Denied by ${denied.map((c) => c.contactName).join(", ")}: reject the request.` : "No denial.",
+    },
+    {
+      key: "no_objection",
+      label: "No open objection",
+      met: !hasOpenObjection(request),
+      detail: hasOpenObjection(request) ? `An objection was raised from ${request.objectedBy ?? "an alert mail"}; an admin must review and clear it, or reject.` : "None.",
+    },
+    {
+      key: "key_usable",
+      label: "The primary login has a usable OpenPGP key for its registered address",
+      met: facts.keyProblem === null,
+      detail: facts.keyProblem ?? `Key ${facts.key!.fingerprint} will encrypt the mail.`,
+    },
+  ];
+  if (twoPerson) {
+    const ownCallback = confirmed.length > 0 && confirmed.every((c) => c.agentId === approver.id);
+    conditions.push({
+      key: "two_person",
+      label: "The approver is not the agent who did the callback",
+      met: !ownCallback,
+      detail: ownCallback ? "You recorded the confirming callback: a second agent must approve." : "Two different people verify and approve.",
+    });
+  }
+  if (facts.recentChanges.length) {
+    conditions.push({
+      key: "admin_for_recent_change",
+      label: "An admin approves, because of a recent change to the records",
+      met: approver.role === "admin",
+      detail: facts.recentChanges.join(" ") + (approver.role === "admin" ? "" : " Only an admin may approve."),
+    });
+  }
+  return conditions;
+}

@@ -1,0 +1,115 @@
+/**
+ * Helpers for the primary reset tests: the four people of the flow as browsers, the steps
+ * they take over HTTP, and reading the temporary password the way the holder would: from the
+ * PGP/MIME mail the SMTP server received, decrypted with the demo private key.
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { simpleParser } from "mailparser";
+import * as openpgp from "openpgp";
+import { demoDir } from "../../src/paths.js";
+import { browser, signInOk, type Agent } from "../support/http.js";
+import type { SmtpSink } from "../support/smtp-sink.js";
+import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
+import { count, postForm, type Row } from "../accounts/helpers.js";
+
+export const PRIMARY_PRIVATE_KEY = readFileSync(path.join(demoDir, "ACM0001-private.asc"), "utf8");
+export const REASON = "Paula is locked out after a holiday and the self-service link went nowhere.";
+
+/** A browser signed in as one of the demo logins. */
+export async function signedIn(t: TestApp, username: string, password = DEMO_PASSWORD): Promise<Agent> {
+  const agent = browser(t.app);
+  await signInOk(agent, username, password);
+  return agent;
+}
+
+/** carol (or another login) opens a request; returns the response. */
+export const requestReset = (agent: Agent, reason = REASON) => postForm(agent, "/reset-requests", { reason }, "/reset-requests/new");
+
+/** carol opens a request; returns the new ticket's id. */
+export async function openRequest(t: TestApp, username = "carol"): Promise<number> {
+  const res = await requestReset(await signedIn(t, username));
+  expect(res.status, res.text.slice(0, 500)).to.equal(303);
+  return Number(/\/tickets\/(\d+)/.exec(res.headers.location as string)![1]);
+}
+
+export async function contactId(t: TestApp, name: string): Promise<number> {
+  return Number(((await t.db("contacts").where({ name }).first("id")) as Row).id);
+}
+
+export const deskPage = (ticketId: number) => `/desk/tickets/${ticketId}`;
+
+export async function callBack(t: TestApp, agent: Agent, ticketId: number, outcome: string, contact = "Paula Primary") {
+  return postForm(agent, `${deskPage(ticketId)}/callbacks`, { contact_id: String(await contactId(t, contact)), outcome, notes: "Spoke to the contact on the number on file." }, deskPage(ticketId));
+}
+
+export const approve = (agent: Agent, ticketId: number) => postForm(agent, `${deskPage(ticketId)}/approve`, {}, deskPage(ticketId));
+export const reject = (agent: Agent, ticketId: number, reason: string) => postForm(agent, `${deskPage(ticketId)}/reject`, { reason }, deskPage(ticketId));
+
+/** What must not move when a step is refused: rows, mail, the primary's credentials, the ticket. */
+export async function snapshot(t: TestApp): Promise<Record<string, unknown>> {
+  const primary = (await t.db("users").where({ username: "ACM0001" }).first("password_hash", "session_epoch", "must_change_password", "temp_password_expires_at")) as Row;
+  const requests = (await t.db("reset_requests").orderBy("id").select("id", "state", "approved_by", "rejected_by", "objected_at", "objection_cleared_at")) as Row[];
+  const tickets = (await t.db("tickets").orderBy("id").select("id", "status")) as Row[];
+  return {
+    outbox: await count(t, "outbox"),
+    callbacks: await count(t, "callbacks"),
+    events: await count(t, "ticket_events"),
+    primary: JSON.stringify(primary),
+    requests: JSON.stringify(requests),
+    tickets: JSON.stringify(tickets),
+  };
+}
+
+/** The armoured OpenPGP message of a PGP/MIME mail (RFC 3156: the second part). */
+export function pgpMessageOf(raw: string): string {
+  const match = /-----BEGIN PGP MESSAGE-----[\s\S]+?-----END PGP MESSAGE-----/.exec(raw);
+  expect(match, "an OpenPGP message in the mail").to.not.equal(null);
+  return match![0].replace(/\r\n/g, "\n");
+}
+
+/** Decrypts a PGP/MIME mail with the primary's private key and checks the desk's signature; returns the inner text. */
+export async function decryptForPrimary(t: TestApp, raw: string): Promise<string> {
+  const decryptionKeys = await openpgp.readPrivateKey({ armoredKey: PRIMARY_PRIVATE_KEY });
+  const verificationKeys = await openpgp.readKey({ armoredKey: t.mailer.deskKey.publicArmored });
+  const message = await openpgp.readMessage({ armoredMessage: pgpMessageOf(raw) });
+  const result = await openpgp.decrypt({ message, decryptionKeys, verificationKeys, format: "binary", expectSigned: true });
+  const inner = Buffer.from(result.data as Uint8Array).toString("utf8");
+  return (await simpleParser(inner)).text ?? "";
+}
+
+/** Decrypts the same mail with GnuPG in a throwaway home; returns stdout and stderr. */
+export function decryptWithGnupg(t: TestApp, raw: string): { stdout: string; stderr: string; status: number | null } {
+  const home = mkdtempSync(path.join(tmpdir(), "vd-gpg-"));
+  const gpg = (args: string[]) =>
+    spawnSync("gpg", ["--batch", "--no-tty", ...args], { env: { ...process.env, GNUPGHOME: home, LC_ALL: "C", LANG: "C", LANGUAGE: "C" }, encoding: "utf8" });
+  try {
+    chmodSync(home, 0o700);
+    writeFileSync(path.join(home, "desk.asc"), t.mailer.deskKey.publicArmored);
+    writeFileSync(path.join(home, "primary.asc"), PRIMARY_PRIVATE_KEY, { mode: 0o600 });
+    writeFileSync(path.join(home, "message.asc"), pgpMessageOf(raw));
+    expect(gpg(["--import", path.join(home, "desk.asc")]).status).to.equal(0);
+    expect(gpg(["--import", path.join(home, "primary.asc")]).status).to.equal(0);
+    const out = gpg(["--decrypt", path.join(home, "message.asc")]);
+    return { stdout: out.stdout, stderr: out.stderr, status: out.status };
+  } finally {
+    spawnSync("gpgconf", ["--kill", "all"], { env: { ...process.env, GNUPGHOME: home } });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+export const TEMP_PASSWORD = /Temporary password:\s+(\S+)/;
+
+/** The temporary password in the newest mail the SMTP server received for the primary's address. */
+export async function temporaryPasswordFrom(t: TestApp, sink: SmtpSink): Promise<{ password: string; raw: string }> {
+  const mails = sink.received.filter((m) => m.to.includes("primary@acme.example") && /multipart\/encrypted/.test(m.raw));
+  expect(mails, "an encrypted mail to the primary's address").to.not.have.length(0);
+  const raw = mails[mails.length - 1]!.raw;
+  const text = await decryptForPrimary(t, raw);
+  const password = TEMP_PASSWORD.exec(text)?.[1];
+  expect(password, "a temporary password in the decrypted mail").to.be.a("string");
+  return { password: password!, raw };
+}
