@@ -7,12 +7,14 @@ import { lengthProblem } from "./auth/password-rules.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { migrate, openDatabase, type Db } from "./db.js";
+import { seedTickets } from "./tickets/seed-tickets.js";
 
 const USAGE = `Usage: npm run cli -- <command>
   migrate                              apply database migrations
   create-admin <username> <email>      create an admin; the password is read from standard input
   create-agent <username> <email>      create an agent; the password is read from standard input
-  audit-verify                         check the audit log's hash chain (exit 1 if broken)`;
+  audit-verify                         check the audit log's hash chain (exit 1 if broken)
+  seed-tickets <count>                 add <count> made-up tickets across new accounts (benchmarks; refused in production)`;
 
 class UsageError extends Error {}
 
@@ -39,6 +41,22 @@ async function createStaff(db: Db, role: Role, args: string[], policy: "classic"
   out(`Created ${role} ${username}.`);
 }
 
+async function seed(db: Db, args: string[], production: boolean): Promise<void> {
+  if (production) throw new UsageError("seed-tickets adds made-up tickets and accounts; it is refused when NODE_ENV=production");
+  const count = args[0] && /^\d+$/.test(args[0]) ? Number(args[0]) : NaN;
+  if (!(count >= 1 && count <= 10_000_000)) throw new UsageError("seed-tickets needs <count>, a whole number from 1 to 10000000");
+  const started = Date.now();
+  const result = await seedTickets(db, {
+    tickets: count,
+    onProgress: (done, total) => {
+      if (done === total || done % 100_000 === 0) process.stderr.write(`  ${done.toLocaleString("en")} / ${total.toLocaleString("en")} tickets\n`);
+    },
+  });
+  await appendAudit(db, { action: "tickets.seeded", actor: "cli", details: { ...result } }, systemClock.now());
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  out(`Seeded ${result.tickets} tickets (${result.events} events) across ${result.accounts} new accounts (${result.logins} logins) in ${seconds} s.`);
+}
+
 async function run(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (!command || command === "help" || command === "--help") {
@@ -56,6 +74,9 @@ async function run(argv: string[]): Promise<number> {
       case "create-admin":
       case "create-agent":
         await createStaff(db, command === "create-admin" ? "admin" : "agent", args, config.passwordPolicy);
+        return 0;
+      case "seed-tickets":
+        await seed(db, args, config.production);
         return 0;
       case "audit-verify": {
         const check = await verifyAuditChain(db);

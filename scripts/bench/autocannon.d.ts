@@ -1,0 +1,31 @@
+/** The part of autocannon's API the bench uses (the package ships no types). */
+declare module "autocannon" {
+  import type { EventEmitter } from "node:events";
+
+  export interface Options {
+    url: string;
+    connections?: number;
+    /** Seconds. */
+    duration?: number;
+    headers?: Record<string, string>;
+    /** Seconds before a request counts as timed out. */
+    timeout?: number;
+  }
+
+  export interface Result {
+    /** Seconds the run took. */
+    duration: number;
+    errors: number;
+    timeouts: number;
+    non2xx: number;
+    "2xx": number;
+    requests: { total: number };
+  }
+
+  export interface Instance extends EventEmitter, PromiseLike<Result> {
+    on(event: "response", listener: (client: unknown, statusCode: number, resBytes: number, responseTimeMs: number) => void): this;
+    stop(): void;
+  }
+
+  export default function autocannon(options: Options): Instance;
+}

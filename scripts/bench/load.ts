@@ -1,0 +1,62 @@
+import autocannon from "autocannon";
+
+/** Every request looks like it came through the production TLS proxy (the session cookie is Secure). */
+const PROXY = { "x-forwarded-proto": "https" };
+
+const cookieOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(";")[0]!).join("; ");
+
+/** Signs in through the real form (CSRF token from the page, session cookie) and returns the signed-in cookie. */
+export async function signIn(base: string, username: string, password: string): Promise<string> {
+  const page = await fetch(`${base}/login`, { headers: PROXY });
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())?.[1];
+  if (!csrf) throw new Error(`no CSRF token on ${base}/login (status ${page.status})`);
+  const body = new URLSearchParams({ _csrf: csrf, username, password });
+  const res = await fetch(`${base}/login`, { method: "POST", body, headers: { ...PROXY, cookie: cookieOf(page) }, redirect: "manual" });
+  const cookie = cookieOf(res);
+  if (res.status !== 303 || !cookie) throw new Error(`sign-in as ${username} failed with status ${res.status}`);
+  return cookie;
+}
+
+/** One GET, to check the page answers 200 before loading it; returns its size in bytes. */
+export async function probe(url: string, cookie?: string): Promise<number> {
+  const res = await fetch(url, { headers: { ...PROXY, ...(cookie ? { cookie } : {}) }, redirect: "manual" });
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}, not 200: ${body.slice(0, 300)}`);
+  return Buffer.byteLength(body);
+}
+
+export interface Measurement {
+  /** 2xx responses per second. */
+  rps: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  /** Non-2xx answers, connection errors and time-outs. */
+  failures: number;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+
+/** Loads `url` with autocannon for `duration` seconds; latencies of the 2xx answers, in ms. */
+export async function measure(url: string, opts: { cookie?: string; duration: number; connections: number }): Promise<Measurement> {
+  const latencies: number[] = [];
+  const run = autocannon({
+    url,
+    connections: opts.connections,
+    duration: opts.duration,
+    timeout: 10,
+    headers: { ...PROXY, ...(opts.cookie ? { cookie: opts.cookie } : {}) },
+  });
+  run.on("response", (_client, status, _bytes, ms) => {
+    if (status >= 200 && status < 300) latencies.push(ms);
+  });
+  const result = await run;
+  latencies.sort((a, b) => a - b);
+  return {
+    rps: result["2xx"] / result.duration,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
+}

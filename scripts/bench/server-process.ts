@@ -1,0 +1,60 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { projectRoot } from "../../src/paths.js";
+import { BENCH_DIR } from "./database.js";
+import type { ServerUrls } from "./server.js";
+
+export interface BenchServer extends ServerUrls {
+  stop(): Promise<void>;
+}
+
+/** Starts scripts/bench/server.ts on `databaseUrl` and waits (at most 60 s) for its URLs. */
+export function startServer(databaseUrl: string, varDir: string): Promise<BenchServer> {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: "production",
+    DATABASE_URL: databaseUrl,
+    VAR_DIR: varDir,
+    DESK_KEY_FILE: path.join(BENCH_DIR, "desk-key.asc"),
+    SESSION_SECRET: randomBytes(32).toString("base64url"),
+    WORKER: "off",
+    MAIL_TRANSPORT: "file",
+    LOG_LEVEL: "warn",
+  };
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "scripts/bench/server.ts")], {
+    cwd: projectRoot,
+    env,
+    stdio: ["ignore", "pipe", "pipe", "ipc"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  child.stderr!.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`the bench server did not start within 60 s:\n${output}`));
+    }, 60_000);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the bench server exited (${code}):\n${output}`));
+    });
+    child.once("message", (urls: ServerUrls) => {
+      clearTimeout(timer);
+      resolve({ ...urls, stop: () => stopChild(child) });
+    });
+  });
+}
+
+/** SIGTERM, then SIGKILL after 10 s. */
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill("SIGTERM");
+  });
+}
