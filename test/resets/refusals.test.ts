@@ -1,0 +1,184 @@
+import { expect } from "chai";
+import * as openpgp from "openpgp";
+import { hours } from "../../src/clock.js";
+import { startTestApp, type TestApp } from "../support/test-app.js";
+import { insertContact } from "../../src/accounts/accounts-store.js";
+import { count, postForm, userId, type Row } from "../accounts/helpers.js";
+import { addBetaAccount } from "../tickets/helpers.js";
+import { approve, callBack, deskPage, openRequest, reject, requestReset, signedIn, snapshot } from "./helpers.js";
+
+/** Every refused step answers with its reason and leaves rows, mail, credentials and tickets as they were. */
+describe("primary reset: refusals", () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await startTestApp();
+  });
+  afterEach(() => t.close());
+
+  async function expectRefused(step: () => Promise<{ status: number; text: string }>, status: number, reason: string) {
+    const before = await snapshot(t);
+    const res = await step();
+    expect(res.status, res.text.slice(0, 600)).to.equal(status);
+    expect(res.text).to.include(reason);
+    expect(await snapshot(t), "nothing changed").to.deep.equal(before);
+  }
+
+  describe("who may ask", () => {
+    it("refuses a secondary login not authorised to open cases, saying whom to ask", async () => {
+      const dave = await signedIn(t, "dave");
+      expect((await dave.get("/reset-requests/new")).status).to.equal(403);
+      await expectRefused(() => requestReset(dave), 403, "not authorised to open support cases");
+    });
+
+    it("refuses the primary login itself", async () => {
+      await expectRefused(async () => requestReset(await signedIn(t, "ACM0001")), 403, "You are the primary login");
+    });
+
+    it("refuses agents and admins: nobody opens a request on someone's behalf", async () => {
+      for (const who of ["alice", "admin"]) {
+        const staff = await signedIn(t, who);
+        expect((await staff.get("/reset-requests/new")).status).to.equal(403);
+        // The form is not theirs: the CSRF token comes from a page they can reach.
+        await expectRefused(() => postForm(staff, "/reset-requests", { reason: "Please reset ACM0001 for the customer." }), 403, "Support staff never open one");
+      }
+    });
+
+    it("refuses a second open request for the same account and links to the open one", async () => {
+      const first = await openRequest(t);
+      await expectRefused(async () => requestReset(await signedIn(t, "carol")), 403, `ticket #${first}`);
+    });
+
+    it("refuses a login of a suspended account", async () => {
+      await t.db("accounts").where({ code: "ACM" }).update({ status: "suspended" });
+      const carol = await signedIn(t, "carol").catch(() => null);
+      // A suspended account cannot even sign in; either way no request exists.
+      expect(carol).to.equal(null);
+      expect(await count(t, "reset_requests")).to.equal(0);
+    });
+
+    it("needs a reason, and a bounded one", async () => {
+      const carol = await signedIn(t, "carol");
+      await expectRefused(() => requestReset(carol, ""), 400, "Say why the primary login needs a reset");
+      await expectRefused(() => requestReset(carol, "x".repeat(2001)), 400, "under 2,000 characters");
+    });
+
+    it("needs a CSRF token", async () => {
+      const carol = await signedIn(t, "carol");
+      await expectRefused(() => carol.post("/reset-requests").type("form").send({ reason: "Locked out, please help us." }), 403, "");
+    });
+
+    it("hides the request from another account's customers (404) and keeps customers off the desk (403)", async () => {
+      await addBetaAccount(t);
+      const ticketId = await openRequest(t);
+      const erin = await signedIn(t, "erin");
+      expect((await erin.get(`/tickets/${ticketId}`)).status).to.equal(404);
+      await expectRefused(() => postForm(erin, `${deskPage(ticketId)}/approve`), 403, "");
+      await expectRefused(async () => postForm(await signedIn(t, "carol"), `${deskPage(ticketId)}/approve`), 403, "");
+    });
+  });
+
+  describe("approval", () => {
+    let ticketId: number;
+    beforeEach(async () => {
+      ticketId = await openRequest(t);
+    });
+
+    it("is refused without any callback", async () => {
+      await expectRefused(async () => approve(await signedIn(t, "bob"), ticketId), 400, "No callback has confirmed it yet");
+    });
+
+    it("is refused with only a no-answer callback", async () => {
+      await callBack(t, await signedIn(t, "alice"), ticketId, "no_answer");
+      await expectRefused(async () => approve(await signedIn(t, "bob"), ticketId), 400, "No callback has confirmed it yet");
+    });
+
+    it("is refused after a denied callback, even with a confirmed one", async () => {
+      const alice = await signedIn(t, "alice");
+      await callBack(t, alice, ticketId, "confirmed");
+      await callBack(t, alice, ticketId, "denied", "Carol Jones");
+      await expectRefused(async () => approve(await signedIn(t, "bob"), ticketId), 400, "Denied by Carol Jones");
+    });
+
+    it("is refused to the agent who did the callback while two-person approval is on", async () => {
+      const alice = await signedIn(t, "alice");
+      await callBack(t, alice, ticketId, "confirmed");
+      await expectRefused(() => approve(alice, ticketId), 400, "a second agent must approve");
+    });
+
+    it("lets the same agent approve when RESET_TWO_PERSON=false", async () => {
+      await t.close();
+      t = await startTestApp({ RESET_TWO_PERSON: "false" });
+      const id = await openRequest(t);
+      const alice = await signedIn(t, "alice");
+      await callBack(t, alice, id, "confirmed");
+      expect((await approve(alice, id)).status).to.equal(303);
+    });
+
+    it("is refused with no key on file, and the page says what the holder must register", async () => {
+      await t.db("pgp_keys").update({ revoked_at: t.clock.now() });
+      const alice = await signedIn(t, "alice");
+      await callBack(t, alice, ticketId, "confirmed");
+      const page = await alice.get(deskPage(ticketId));
+      expect(page.text).to.include("No usable OpenPGP key").and.include("registers a key");
+      await expectRefused(async () => approve(await signedIn(t, "bob"), ticketId), 400, "no key on file");
+    });
+
+    it("is refused when the key on file has expired", async () => {
+      const { publicKey } = await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ email: "primary@acme.example" }], keyExpirationTime: 3600, date: t.clock.now(), format: "armored" });
+      const admin = await signedIn(t, "admin");
+      const primaryId = await userId(t, "ACM0001");
+      expect((await postForm(admin, `/admin/logins/${primaryId}/key`, { armored_key: publicKey }, `/admin/logins/${primaryId}`)).status).to.equal(303);
+      // Keep the recent-key-change rule out of this test: the key was registered long ago.
+      await t.db("users").where({ id: primaryId }).update({ key_changed_at: new Date(t.clock.now().getTime() - hours(24 * 30)) });
+      t.clock.advance(hours(2));
+      await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+      await expectRefused(async () => approve(await signedIn(t, "bob"), ticketId), 400, "no valid encryption key");
+    });
+
+    for (const [change, apply] of [
+      ["registered email", (t: TestApp) => t.db("users").where({ username: "ACM0001" }).update({ email_changed_at: t.clock.now() })],
+      ["contact phone", (t: TestApp) => t.db("contacts").where({ name: "Paula Primary" }).update({ phone_changed_at: t.clock.now() })],
+      ["OpenPGP key", (t: TestApp) => t.db("users").where({ username: "ACM0001" }).update({ key_changed_at: t.clock.now() })],
+    ] as const) {
+      it(`needs an admin after a recent ${change} change`, async () => {
+        await apply(t);
+        await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+        await expectRefused(async () => approve(await signedIn(t, "bob"), ticketId), 400, "Only an admin may approve");
+        expect((await approve(await signedIn(t, "admin"), ticketId)).status).to.equal(303);
+      });
+    }
+
+    it("is refused after a rejection, and a rejection needs a reason", async () => {
+      const bob = await signedIn(t, "bob");
+      await expectRefused(() => reject(bob, ticketId, "  "), 400, "Give the reason for rejecting");
+      expect((await reject(bob, ticketId, "The callback could not reach anyone on file.")).status).to.equal(303);
+      expect(((await t.db("tickets").where({ id: ticketId }).first("status")) as Row).status).to.equal("closed");
+      const rejectionMails = (await t.db("outbox").where({ template: "reset-rejected" }).select("recipient")).map((r: { recipient: string }) => r.recipient).sort();
+      expect(rejectionMails).to.deep.equal(["carol@acme.example", "primary@acme.example"]);
+      await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed").then((res) => expect(res.status).to.equal(400));
+      await expectRefused(() => approve(bob, ticketId), 400, "The request is rejected already");
+      await expectRefused(() => reject(bob, ticketId, "Again."), 400, "rejected already");
+    });
+
+    it("takes callbacks only to contacts of this account with a number on file", async () => {
+      const alice = await signedIn(t, "alice");
+      const { accountId } = await addBetaAccount(t);
+      const otherId = String(await insertContact(t.db, { accountId, userId: null, name: "Beta Contact", kind: "primary", email: null, phone: "+442079460099", authorisedForSupport: true }, t.clock.now()));
+      const send = (form: Record<string, string>) => postForm(alice, `${deskPage(ticketId)}/callbacks`, form, deskPage(ticketId));
+      await expectRefused(() => send({ contact_id: otherId, outcome: "confirmed" }), 400, "Choose a contact of this account");
+      await expectRefused(() => send({ contact_id: "1", outcome: "maybe" }), 400, "Choose the outcome of the call");
+      await expectRefused(() => send({ contact_id: "abc", outcome: "confirmed" }), 400, "Choose the contact you called");
+    });
+
+    it("needs a CSRF token and an agent", async () => {
+      const bob = await signedIn(t, "bob");
+      await expectRefused(() => bob.post(`${deskPage(ticketId)}/approve`).type("form").send({}), 403, "");
+      await expectRefused(async () => postForm(await signedIn(t, "ACM0001"), `${deskPage(ticketId)}/approve`), 403, "");
+    });
+
+    it("answers 404 for a ticket that is not a reset request", async () => {
+      const bob = await signedIn(t, "bob");
+      expect((await postForm(bob, "/desk/tickets/999999/approve")).status).to.equal(404);
+    });
+  });
+});
