@@ -7,6 +7,8 @@ import { accountKeyRoutes } from "./accounts/key-routes.js";
 import { primaryConsoleRoutes } from "./accounts/primary-console-routes.js";
 import { accountRoutes } from "./auth/account-routes.js";
 import { forcedPasswordChange } from "./auth/forced-change.js";
+import { forgotPasswordRoutes } from "./auth/forgot-password-routes.js";
+import { resetPasswordRoutes } from "./auth/reset-password-routes.js";
 import { authRoutes } from "./auth/routes.js";
 import { securityQuestionRoutes } from "./auth/security-question-routes.js";
 import { setPasswordRoutes } from "./auth/set-password-routes.js";
@@ -97,6 +99,8 @@ export function createApp(deps: AppDeps): Express {
   const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword };
   app.use(accountRoutes(passwordDeps));
   app.use(setPasswordRoutes(passwordDeps));
+  app.use(forgotPasswordRoutes({ ...passwordDeps, logger, linkTtlMinutes: config.resetLinkTtlMinutes }));
+  app.use(resetPasswordRoutes({ ...passwordDeps, linkTtlMinutes: config.resetLinkTtlMinutes }));
   app.use(securityQuestionRoutes({ db, clock }));
   app.use(accountKeyRoutes({ db, clock }));
   app.use(primaryConsoleRoutes({ db, clock, mailer }));

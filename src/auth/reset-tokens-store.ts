@@ -44,3 +44,27 @@ export async function findLiveToken(db: Db | Knex.Transaction, token: string, pu
 export async function spendToken(trx: Knex.Transaction, id: number, now: Date): Promise<boolean> {
   return (await trx("reset_tokens").where({ id }).whereNull("used_at").update({ used_at: now })) === 1;
 }
+
+/** How many tokens of that purpose the login was given since `since` (used or not). */
+export async function countTokensSince(db: Db | Knex.Transaction, userId: number, purpose: TokenPurpose, since: Date): Promise<number> {
+  const row = (await db("reset_tokens").where({ user_id: userId, purpose }).where("created_at", ">", since).count({ n: "*" }).first()) as { n: number | string } | undefined;
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Counts one wrong answer on a live token and spends it when `max` is reached. Returns the
+ * new count, or null when the token was no longer live (another request spent it first).
+ */
+export async function countFailedAnswer(trx: Knex.Transaction, id: number, max: number, now: Date): Promise<number | null> {
+  const updated = await trx("reset_tokens").where({ id }).whereNull("used_at").update({ failed_answers: trx.raw("failed_answers + 1") });
+  if (updated !== 1) return null;
+  const row: unknown = await trx("reset_tokens").where({ id }).first("failed_answers");
+  const failures = Number((row as { failed_answers: number | string }).failed_answers);
+  if (failures >= max) await trx("reset_tokens").where({ id }).update({ used_at: now });
+  return failures;
+}
+
+/** Spends every live token of the login, whatever its purpose: its password was just set. */
+export async function spendAllTokensOf(trx: Knex.Transaction, userId: number, now: Date): Promise<void> {
+  await trx("reset_tokens").where({ user_id: userId }).whereNull("used_at").update({ used_at: now });
+}

@@ -1,5 +1,5 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
-import type { Logger } from "../logger.js";
+import { loggableUrl, type Logger } from "../logger.js";
 
 /** An error whose status and message are meant for the person who made the request. */
 export class HttpError extends Error {
@@ -32,7 +32,7 @@ export function errorHandler(logger: Logger, development: boolean): ErrorRequest
   return (err: unknown, req, res, next) => {
     if (res.headersSent) return next(err);
     const { status, message } = describe(err);
-    if (status >= 500) logger.error({ err, method: req.method, url: req.originalUrl }, "request failed");
+    if (status >= 500) logger.error({ err, method: req.method, url: loggableUrl(req.originalUrl) }, "request failed");
     res.status(status).render("errors/error", {
       title: TITLES[status] ?? "Error",
       status,
