@@ -31,6 +31,8 @@ export async function up(knex: Knex): Promise<void> {
     t.timestamp("created_at", { useTz: true }).notNullable();
     t.timestamp("updated_at", { useTz: true }).notNullable();
     t.index(["account_id"]);
+    // The staff list (agents and admins) is read on every desk page; customers far outnumber staff.
+    t.index(["role"]);
   });
   // Usernames are unique whatever their case; each account has at most one primary login.
   await knex.raw("CREATE UNIQUE INDEX users_username_ci ON users (lower(username))");

@@ -8,6 +8,8 @@ import type { Db } from "../db.js";
 
 export const IDLE_TIMEOUT_MS = minutes(30);
 export const ABSOLUTE_TIMEOUT_MS = hours(12);
+/** How often activity is written to the session: idle time is measured to this precision. */
+const LAST_SEEN_STEP_MS = minutes(1);
 
 const hashSid = (sid: string) => createHash("sha256").update(sid).digest("hex");
 
@@ -22,8 +24,12 @@ class HashedSidStore extends ConnectSessionKnexStore {
   override set(sid: string, s: SessionData, cb?: (err?: unknown) => void) {
     return super.set(hashSid(sid), s, cb);
   }
-  override touch(sid: string, s: SessionData, cb?: () => void) {
-    return super.touch(hashSid(sid), s, cb);
+  /**
+   * No write per request: the row's expiry moves whenever the session is saved, and
+   * {@link sessionTimeouts} saves it at least once a minute while it is in use.
+   */
+  override touch(_sid: string, _s: SessionData, cb?: () => void) {
+    cb?.();
   }
   override destroy(sid: string, cb?: (err?: unknown) => void) {
     return super.destroy(hashSid(sid), cb);
@@ -57,7 +63,8 @@ export function sessionTimeouts(clock: Clock): RequestHandler {
     if (now - (s.lastSeenAt ?? s.startedAt) > IDLE_TIMEOUT_MS || now - s.startedAt > ABSOLUTE_TIMEOUT_MS) {
       return s.regenerate((err) => next(err));
     }
-    s.lastSeenAt = now;
+    // Saving the session costs a database write; once a minute is precise enough for a 30-minute limit.
+    if (now - (s.lastSeenAt ?? 0) >= LAST_SEEN_STEP_MS) s.lastSeenAt = now;
     next();
   };
 }
