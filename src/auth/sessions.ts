@@ -28,8 +28,9 @@ class HashedSidStore extends ConnectSessionKnexStore {
    * No write per request: the row's expiry moves whenever the session is saved, and
    * {@link sessionTimeouts} saves it at least once a minute while it is in use.
    */
-  override touch(_sid: string, _s: SessionData, cb?: () => void) {
+  override touch(_sid: string, _s: SessionData, cb?: () => void): Promise<void> {
     cb?.();
+    return Promise.resolve();
   }
   override destroy(sid: string, cb?: (err?: unknown) => void) {
     return super.destroy(hashSid(sid), cb);
