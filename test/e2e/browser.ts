@@ -1,0 +1,72 @@
+/**
+ * The browser side of the end-to-end tests: Debian's Chromium driven by playwright-core.
+ * Never a downloaded browser: the executable is /usr/bin/chromium (apt-get install chromium),
+ * or CHROMIUM_PATH when set.
+ */
+import { existsSync, mkdtempSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import type { Express } from "express";
+import { chromium, type Browser, type Page } from "playwright-core";
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(`No Chromium at ${CHROMIUM_PATH}: install Debian's package (apt-get install chromium) or set CHROMIUM_PATH.`);
+  }
+  // Headless, and without the setuid sandbox: CI runs as root.
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+}
+
+/**
+ * An HTTP server on a free loopback port whose handler is set later: the app's BASE_URL
+ * (used in mailed links) can then be the very address the browser talks to.
+ */
+export async function loopbackServer(): Promise<{ server: Server; baseUrl: string; serve(app: Express): void; close(): Promise<void> }> {
+  let handler: Express | undefined;
+  const server = createServer((req, res) => {
+    if (handler) return void handler(req, res);
+    res.writeHead(503).end("not ready");
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    baseUrl: `http://127.0.0.1:${port}`,
+    serve: (app) => void (handler = app),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Where screenshots go: E2E_SCREENSHOT_DIR when set (kept), else a fresh temporary directory. */
+export function screenshotDir(): { dir: string; keep: boolean } {
+  const given = process.env.E2E_SCREENSHOT_DIR;
+  return given ? { dir: given, keep: true } : { dir: mkdtempSync(path.join(tmpdir(), "vouchdesk-e2e-")), keep: false };
+}
+
+export async function screenshot(page: Page, dir: string, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
+}
+
+/** Signs in through the real form, as a person would. */
+export async function signInWithForm(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password", { exact: true }).fill(password);
+  await Promise.all([page.waitForURL((url) => url.pathname !== "/login"), page.getByRole("button", { name: "Sign in" }).click()]);
+}
+
+/** The text of the page's main heading. */
+export async function mainHeading(page: Page): Promise<string> {
+  return ((await page.getByRole("heading", { level: 1 }).textContent()) ?? "").trim();
+}
