@@ -1,3 +1,4 @@
+import { groupFingerprint } from "../web/view-helpers.js";
 import type { Knex } from "knex";
 import { contactsOfAccount, findAccount, type Account, type Contact } from "../accounts/accounts-store.js";
 import { currentKey, type StoredKey } from "../accounts/keys-store.js";
@@ -143,7 +144,7 @@ export function approvalConditions(facts: VerificationFacts, approver: { id: num
       key: "key_usable",
       label: "The primary login has a usable OpenPGP key for its registered address",
       met: facts.keyProblem === null,
-      detail: facts.keyProblem ?? `Key ${facts.key!.fingerprint} will encrypt the mail.`,
+      detail: facts.keyProblem ?? `Key ${groupFingerprint(facts.key!.fingerprint)} will encrypt the mail.`,
     },
   ];
   if (twoPerson) {
