@@ -67,7 +67,9 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   app.use(securityHeaders(config.production));
-  app.use(express.static(publicDir, { index: false, maxAge: config.production ? "1d" : 0 }));
+  // Only paths that look like files reach the disk: pages skip the stat call altogether.
+  const assets = express.static(publicDir, { index: false, maxAge: config.production ? "1d" : 0 });
+  app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? assets(req, res, next) : next()));
 
   app.use(deskKeyRoute(mailer.deskKey));
   app.get("/healthz", async (_req, res) => {

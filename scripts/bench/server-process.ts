@@ -22,7 +22,9 @@ export function startServer(databaseUrl: string, varDir: string): Promise<BenchS
     MAIL_TRANSPORT: "file",
     LOG_LEVEL: "warn",
   };
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(projectRoot, "scripts/bench/server.ts")], {
+  // BENCH_NODE_FLAGS passes node flags to the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
+  const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", path.join(projectRoot, "scripts/bench/server.ts")], {
     cwd: projectRoot,
     env,
     stdio: ["ignore", "pipe", "pipe", "ipc"],

@@ -2,22 +2,16 @@ import type { Knex } from "knex";
 import { appendAudit } from "../audit/audit-log.js";
 import { clearPassword } from "../auth/credentials-store.js";
 import { newToken, storeToken } from "../auth/reset-tokens-store.js";
-import type { Clock } from "../clock.js";
 import { hours } from "../clock.js";
-import type { Db } from "../db.js";
 import type { ComposedMail } from "../mail/compose.js";
-import { setPasswordMail, type Mailer } from "../mail/mailer.js";
+import { setPasswordMail, type MailingDeps } from "../mail/mailer.js";
 import { enqueue } from "../mail/outbox-store.js";
 import { NoUsableKeyError, usableRecipientKey } from "../mail/pgp.js";
 import { currentKey } from "./keys-store.js";
 
 export const SET_PASSWORD_LINK_TTL_MS = hours(24);
 
-export interface LinkDeps {
-  db: Db;
-  clock: Clock;
-  mailer: Mailer;
-}
+export type LinkDeps = MailingDeps;
 
 export interface Actor {
   id: number;

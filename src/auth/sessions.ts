@@ -47,7 +47,8 @@ export function sessionMiddleware(db: Db, secret: string, production: boolean): 
     store: new HashedSidStore({ knex: db, createTable: false, tableName: "sessions", cleanupInterval: 0 }),
     resave: false,
     saveUninitialized: false,
-    rolling: true,
+    // The cookie is re-sent (and re-signed) when the session is saved, at least once a minute in use.
+    rolling: false,
     cookie: { httpOnly: true, sameSite: "lax", secure: production, path: "/", maxAge: IDLE_TIMEOUT_MS },
   });
 }

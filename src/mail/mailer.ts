@@ -1,10 +1,18 @@
 import type { Config } from "../config.js";
 import type { Clock } from "../clock.js";
+import type { Db } from "../db.js";
 import { composeEncrypted, composePlain, composeSealed, type ComposedMail, type Sender } from "./compose.js";
 import { usableRecipientKey } from "./pgp.js";
 import type { DeskKey } from "./desk-key.js";
 import { renderMailTemplate } from "./templates.js";
 import type { MailTransport } from "./transports.js";
+
+/** What a feature that changes records and sends mail about it needs. */
+export interface MailingDeps {
+  db: Db;
+  clock: Clock;
+  mailer: Mailer;
+}
 
 /** Everything needed to write and send the desk's mail. */
 export interface Mailer {

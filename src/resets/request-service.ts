@@ -1,10 +1,9 @@
 import { appendAudit } from "../audit/audit-log.js";
 import { contactsOfAccount, findAccount, type Account } from "../accounts/accounts-store.js";
 import { listLoginsOfAccount, type Login } from "../accounts/users-store.js";
-import type { Clock } from "../clock.js";
 import type { Db } from "../db.js";
 import type { ComposedMail } from "../mail/compose.js";
-import type { Mailer } from "../mail/mailer.js";
+import type { MailingDeps } from "../mail/mailer.js";
 import { enqueue } from "../mail/outbox-store.js";
 import { insertEvent, insertTicket } from "../tickets/tickets-store.js";
 import { resetAlertMail, resetReceivedMail } from "./reset-mails.js";
@@ -12,11 +11,7 @@ import { findOpenRequestOfAccount, insertObjectionToken, insertResetRequest } fr
 
 export const RESET_SUBJECT = "Primary account password reset request";
 
-export interface ResetDeps {
-  db: Db;
-  clock: Clock;
-  mailer: Mailer;
-}
+export type ResetDeps = MailingDeps;
 
 export type NotEligible = { ok: false; reason: string; openTicketId?: number };
 export type Eligibility = { ok: true; account: Account; primary: Login } | NotEligible;

@@ -1,9 +1,7 @@
 import type { Knex } from "knex";
 import type { Role } from "../accounts/users-store.js";
 import { appendAudit } from "../audit/audit-log.js";
-import type { Clock } from "../clock.js";
-import type { Db } from "../db.js";
-import type { Mailer } from "../mail/mailer.js";
+import type { MailingDeps } from "../mail/mailer.js";
 import { enqueue } from "../mail/outbox-store.js";
 import { HttpError, notFound } from "../web/errors.js";
 import { ticketMail } from "./ticket-mail.js";
@@ -21,11 +19,7 @@ import {
   type TicketType,
 } from "./tickets-store.js";
 
-export interface TicketDeps {
-  db: Db;
-  clock: Clock;
-  mailer: Mailer;
-}
+export type TicketDeps = MailingDeps;
 
 /** Who acts, as the audit log records them. */
 export interface Actor {

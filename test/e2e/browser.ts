@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Express } from "express";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type Locator, type Page } from "playwright-core";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -64,6 +64,17 @@ export async function signInWithForm(page: Page, baseUrl: string, username: stri
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password", { exact: true }).fill(password);
   await Promise.all([page.waitForURL((url) => url.pathname !== "/login"), page.getByRole("button", { name: "Sign in" }).click()]);
+}
+
+/**
+ * Clicks a form's submit button and waits for the whole round trip: the POST must answer
+ * 303 (with the page's text in the message when it does not), then the redirected page loads.
+ * Waiting for the URL alone is not enough when the form redirects back to the page it is on.
+ */
+export async function submitForm(page: Page, button: Locator, action: string): Promise<void> {
+  const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === action), button.click()]);
+  if (response.status() !== 303) throw new Error(`POST ${action} answered ${response.status()}: ${(await response.text()).replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 800)}`);
+  await page.waitForLoadState("load");
 }
 
 /** The text of the page's main heading. */

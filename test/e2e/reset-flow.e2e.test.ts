@@ -13,7 +13,7 @@ import { SmtpSink } from "../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { type Row } from "../accounts/helpers.js";
 import { decryptForPrimary, REASON, temporaryPasswordFrom } from "../resets/helpers.js";
-import { launchChromium, loopbackServer, mainHeading, screenshot, screenshotDir, signInWithForm } from "./browser.js";
+import { launchChromium, loopbackServer, mainHeading, screenshot, screenshotDir, signInWithForm, submitForm } from "./browser.js";
 
 const NEW_PRIMARY_PASSWORD = "Saffron-Lantern-42!";
 const SUBJECT = "Primary account password reset request";
@@ -99,7 +99,7 @@ describe("primary reset in the browser (Chromium)", () => {
     await alice.getByLabel("Notes").fill("Called Paula on the number on file; she confirmed she asked carol to open this.");
     await screenshot(alice, shots.dir, "3-alice-ticket-page");
     await panel.screenshot({ path: path.join(shots.dir, "3-alice-verification-panel.png") });
-    await Promise.all([alice.waitForURL(`/desk/tickets/${ticketId}`), alice.getByRole("button", { name: "Record callback" }).click()]);
+    await submitForm(alice, alice.getByRole("button", { name: "Record callback" }), `/desk/tickets/${ticketId}/callbacks`);
     await alice.getByRole("listitem").filter({ hasText: "confirmed: Paula Primary" }).waitFor();
     expect((await ticket(ticketId)).status).to.equal("open");
     await screenshot(alice, shots.dir, "4-alice-after-callback");
@@ -110,7 +110,7 @@ describe("primary reset in the browser (Chromium)", () => {
     await bob.goto(`/desk/tickets/${ticketId}`);
     const approveButton = bob.getByRole("button", { name: "Approve and send the temporary password" });
     expect(await approveButton.getAttribute("aria-describedby"), "every condition holds for bob").to.equal(null);
-    await Promise.all([bob.waitForURL(`/desk/tickets/${ticketId}`), approveButton.click()]);
+    await submitForm(bob, approveButton, `/desk/tickets/${ticketId}/approve`);
     await bob.getByRole("region", { name: "Primary reset verification" }).getByText("delivered", { exact: true }).waitFor();
     expect(await bob.getByRole("button", { name: "Approve and send the temporary password" }).count(), "no second approval").to.equal(0);
     expect((await request(ticketId)).state).to.equal("delivered");

@@ -12,12 +12,23 @@ import { simpleParser } from "mailparser";
 import * as openpgp from "openpgp";
 import { demoDir } from "../../src/paths.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
-import type { SmtpSink } from "../support/smtp-sink.js";
-import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
+import { SmtpSink } from "../support/smtp-sink.js";
+import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { count, postForm, type Row } from "../accounts/helpers.js";
 
 export const PRIMARY_PRIVATE_KEY = readFileSync(path.join(demoDir, "ACM0001-private.asc"), "utf8");
 export const REASON = "Paula is locked out after a holiday and the self-service link went nowhere.";
+
+/** A test app whose mail goes to a real SMTP server in the test process. */
+export async function startSmtpApp(env: Record<string, string> = {}): Promise<{ t: TestApp; sink: SmtpSink }> {
+  const sink = await new SmtpSink().start();
+  return { t: await startTestApp(env, sink), sink };
+}
+
+export async function stopSmtpApp(app: { t: TestApp; sink: SmtpSink }): Promise<void> {
+  await app.t.close();
+  await app.sink.stop();
+}
 
 /** A browser signed in as one of the demo logins. */
 export async function signedIn(t: TestApp, username: string, password = DEMO_PASSWORD): Promise<Agent> {

@@ -1,24 +1,18 @@
 import { expect } from "chai";
 import { hours } from "../../src/clock.js";
 import { browser, signIn } from "../support/http.js";
-import { SmtpSink } from "../support/smtp-sink.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
+import type { SmtpSink } from "../support/smtp-sink.js";
+import type { TestApp } from "../support/test-app.js";
 import { auditActions, count, mailText, outboxTo, postForm, type Row } from "../accounts/helpers.js";
-import { approve, callBack, deskPage, openRequest, signedIn, snapshot, temporaryPasswordFrom } from "./helpers.js";
+import { approve, callBack, deskPage, openRequest, signedIn, snapshot, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
 
 const OBJECTION_LINK = /\/objections\/([A-Za-z0-9_-]{40,})/;
 
 describe("primary reset: objections, races and expiry", () => {
   let sink: SmtpSink;
   let t: TestApp;
-  beforeEach(async () => {
-    sink = await new SmtpSink().start();
-    t = await startTestApp({}, sink);
-  });
-  afterEach(async () => {
-    await t.close();
-    await sink.stop();
-  });
+  beforeEach(async () => ({ t, sink } = await startSmtpApp()));
+  afterEach(() => stopSmtpApp({ t, sink }));
 
   const request = async (ticketId: number) => (await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row;
 

@@ -1,24 +1,18 @@
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
 import { browser, signIn, signInOk } from "../support/http.js";
-import { SmtpSink } from "../support/smtp-sink.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import type { SmtpSink } from "../support/smtp-sink.js";
+import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
 import { auditActions, outboxTo, postForm, type Row } from "../accounts/helpers.js";
-import { approve, callBack, decryptWithGnupg, deskPage, openRequest, signedIn, temporaryPasswordFrom } from "./helpers.js";
+import { approve, callBack, decryptWithGnupg, deskPage, openRequest, signedIn, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
 
 const NEW_PRIMARY_PASSWORD = "Saffron-Lantern-42!";
 
 describe("primary reset: the whole path", () => {
   let sink: SmtpSink;
   let t: TestApp;
-  beforeEach(async () => {
-    sink = await new SmtpSink().start();
-    t = await startTestApp({}, sink);
-  });
-  afterEach(async () => {
-    await t.close();
-    await sink.stop();
-  });
+  beforeEach(async () => ({ t, sink } = await startSmtpApp()));
+  afterEach(() => stopSmtpApp({ t, sink }));
 
   const request = async (ticketId: number) => (await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row;
   const ticket = async (ticketId: number) => (await t.db("tickets").where({ id: ticketId }).first()) as Row;
