@@ -40,6 +40,8 @@ import "./web/request-types.js";
 export interface AppDeps {
   config: Config;
   db: Db;
+  /** Read-only handle for the hot read paths (see openReader). */
+  reader: Db;
   logger: Logger;
   clock: Clock;
   sessionSecret: string;
@@ -49,7 +51,7 @@ export interface AppDeps {
 
 /** The web application; the order of the middleware below is the security design. */
 export function createApp(deps: AppDeps): Express {
-  const { config, db, logger, clock, mailer, scheduler } = deps;
+  const { config, db, reader, logger, clock, mailer, scheduler } = deps;
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
@@ -82,9 +84,9 @@ export function createApp(deps: AppDeps): Express {
   });
 
   app.use(express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 100 }));
-  app.use(sessionMiddleware(db, deps.sessionSecret, config.production));
+  app.use(sessionMiddleware(db, reader, deps.sessionSecret, config.production));
   app.use(sessionTimeouts(clock));
-  const passport = createPassport({ db, clock, login: config.login });
+  const passport = createPassport({ db, reader, clock, login: config.login });
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(csrfProtection);
@@ -107,9 +109,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(accountKeyRoutes({ db, clock }));
   app.use(primaryConsoleRoutes({ db, clock, mailer }));
   const ticketDeps = { db, clock, mailer };
-  app.use(homeRoutes(ticketDeps));
+  app.use(homeRoutes({ ...ticketDeps, reader }));
   app.use(portalRoutes(ticketDeps));
-  app.use(deskRoutes({ ...ticketDeps, resetTwoPerson: config.resetTwoPerson }));
+  app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson }));
   app.use(resetRequestRoutes({ db, clock, mailer }));
   app.use(objectionRoutes({ db, clock, mailer }));
   app.use(resetDecisionRoutes({ db, clock, mailer, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));

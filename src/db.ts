@@ -33,6 +33,31 @@ interface SqliteConnection {
   exec(sql: string, callback: (err: Error | null) => void): void;
 }
 
+/** How many read-only SQLite connections serve the busiest pages beside the one writer. */
+const SQLITE_READERS = 3;
+
+/**
+ * A handle for the hot read-only queries (who is signed in, the agent queue). On a SQLite file,
+ * a few read-only connections: WAL lets them read while the one writer writes, and each read
+ * sees every transaction committed before it began. On PostgreSQL (already a pool) or an
+ * in-memory SQLite database, the same handle as `db`.
+ */
+export function openReader(databaseUrl: string, db: Db): Db {
+  if (!databaseUrl.startsWith("sqlite:") || databaseUrl === "sqlite::memory:") return db;
+  return knex({
+    client: "sqlite3",
+    connection: { filename: databaseUrl.slice("sqlite:".length) },
+    useNullAsDefault: true,
+    pool: {
+      min: 0,
+      max: SQLITE_READERS,
+      afterCreate(conn: SqliteConnection, done: (err: Error | null, conn: SqliteConnection) => void) {
+        conn.exec("PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;", (err) => done(err, conn));
+      },
+    },
+  });
+}
+
 export const isPostgres = (db: Db | Knex.Transaction) => (db.client as { config: { client: string } }).config.client === "pg";
 
 /** Inserts one row and returns its generated id, on both databases. */

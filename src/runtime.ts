@@ -1,6 +1,6 @@
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
-import { migrate, openDatabase, type Db } from "./db.js";
+import { migrate, openDatabase, openReader, type Db } from "./db.js";
 import type { Logger } from "./logger.js";
 import { newWorkerId } from "./mail/delivery.js";
 import { loadOrCreateDeskKey } from "./mail/desk-key.js";
@@ -14,6 +14,8 @@ export const WORKER_POLL_MS = 1000;
 
 export interface Runtime {
   db: Db;
+  /** Read-only handle for the hot pages; the same as `db` on PostgreSQL. */
+  reader: Db;
   mailer: Mailer;
   scheduler: Scheduler;
   close(): Promise<void>;
@@ -30,13 +32,16 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
   const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl };
   const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId: newWorkerId() }));
   await scheduler.register();
+  const reader = openReader(config.databaseUrl, db);
   return {
     db,
+    reader,
     mailer,
     scheduler,
     async close() {
       await scheduler.stop();
       transport.close();
+      if (reader !== db) await reader.destroy();
       await db.destroy();
     },
   };

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   const sessionSecret = resolveSessionSecret(config);
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger, systemClock);
-  const { db, mailer, scheduler } = runtime;
+  const { db, reader, mailer, scheduler } = runtime;
 
   // Demo records only outside production: a production desk starts empty (npm run cli -- create-admin).
   if (!config.production) {
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     }
   }
 
-  const app = createApp({ config, db, logger, clock: systemClock, sessionSecret, mailer, scheduler });
+  const app = createApp({ config, db, reader, logger, clock: systemClock, sessionSecret, mailer, scheduler });
   const server = app.listen(config.port, () => logger.info({ url: config.baseUrl, port: config.port, mail: config.mail.transport, worker: config.worker }, "Vouchdesk is listening"));
   if (config.worker === "inline") scheduler.start(WORKER_POLL_MS);
 

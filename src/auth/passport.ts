@@ -26,7 +26,7 @@ export const sessionUser = (l: Login): Express.User & { sessionEpoch: number } =
  * A passport instance of the app's own (not the module singleton), so that several apps
  * in one process (the tests) never share strategies.
  */
-export function createPassport(deps: SignInDeps & { db: Db }) {
+export function createPassport(deps: SignInDeps & { db: Db; reader: Db }) {
   const passport = new Passport();
   passport.use(
     new LocalStrategy({ passReqToCallback: true }, (req, username, password, done) => {
@@ -42,7 +42,7 @@ export function createPassport(deps: SignInDeps & { db: Db }) {
   // Every request re-reads the login: a bumped epoch, a disabled login or a suspended
   // account ends the session at once.
   passport.deserializeUser<SessionPassport>((stored, done) => {
-    findLoginById(deps.db, stored.id).then((login) => {
+    findLoginById(deps.reader, stored.id).then((login) => {
       const valid = login && login.sessionEpoch === stored.epoch && !login.disabledAt && (login.accountId === null || login.accountStatus === "active");
       done(null, valid ? sessionUser(login) : false);
     }, done);

@@ -18,8 +18,17 @@ const hashSid = (sid: string) => createHash("sha256").update(sid).digest("hex");
  * database does not hold a single usable session cookie.
  */
 class HashedSidStore extends ConnectSessionKnexStore {
+  /** Sessions are read, on every request, through the read-only handle. */
+  private readonly readStore: ConnectSessionKnexStore;
+
+  constructor(db: Db, reader: Db) {
+    const options = { createTable: false, tableName: "sessions", cleanupInterval: 0 };
+    super({ ...options, knex: db });
+    this.readStore = new ConnectSessionKnexStore({ ...options, knex: reader });
+  }
+
   override get(sid: string, cb: (err: unknown, s?: SessionData | null) => void) {
-    return super.get(hashSid(sid), cb);
+    return this.readStore.get(hashSid(sid), cb);
   }
   override set(sid: string, s: SessionData, cb?: (err?: unknown) => void) {
     return super.set(hashSid(sid), s, cb);
@@ -40,11 +49,11 @@ class HashedSidStore extends ConnectSessionKnexStore {
 // __Host- pins the cookie to this origin over HTTPS; it needs Secure, so production only.
 export const sessionCookieName = (production: boolean) => (production ? "__Host-vouchdesk" : "vouchdesk.sid");
 
-export function sessionMiddleware(db: Db, secret: string, production: boolean): RequestHandler {
+export function sessionMiddleware(db: Db, reader: Db, secret: string, production: boolean): RequestHandler {
   return session({
     name: sessionCookieName(production),
     secret,
-    store: new HashedSidStore({ knex: db, createTable: false, tableName: "sessions", cleanupInterval: 0 }),
+    store: new HashedSidStore(db, reader),
     resave: false,
     saveUninitialized: false,
     // The cookie is re-sent (and re-signed) when the session is saved, at least once a minute in use.

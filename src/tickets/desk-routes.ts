@@ -1,3 +1,4 @@
+import type { Db } from "../db.js";
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
 import { findAccount } from "../accounts/accounts-store.js";
@@ -14,15 +15,18 @@ import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, typ
 import { ticketView } from "./ticket-view.js";
 import { findPerson, listTimeline, TICKET_TYPES, type Ticket } from "./tickets-store.js";
 
-const activeStaff = async (deps: TicketDeps) => (await listStaff(deps.db)).filter((s) => !s.disabledAt);
+const activeStaff = async (db: Db) => (await listStaff(db)).filter((s) => !s.disabledAt);
+
+/** The desk's deps: the queue reads through the read-only handle. */
+export type DeskDeps = TicketDeps & { reader: Db };
 
 /** The agent queue, for `GET /desk` and the staff's `GET /`. */
-export function deskQueueHandler(deps: TicketDeps): RequestHandler {
+export function deskQueueHandler(deps: DeskDeps): RequestHandler {
   return async (req, res) => {
     const query = parseForm(queueQuery, req.query);
     const raw = req.query as Record<string, unknown>;
-    const [staff, counts] = await Promise.all([activeStaff(deps), statusCounts(deps.db)]);
-    const result = query.ok ? await deskQueue(deps.db, req.user!, staff, query.data) : { problems: query.problems };
+    const [staff, counts] = await Promise.all([activeStaff(deps.reader), statusCounts(deps.reader)]);
+    const result = query.ok ? await deskQueue(deps.reader, req.user!, staff, query.data) : { problems: query.problems };
     const failed = "problems" in result;
     // The filter form shows what was asked for, even when part of it was refused.
     const filter = Object.fromEntries(["status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
@@ -50,7 +54,7 @@ interface DeskAction<S extends z.ZodType> {
 }
 
 /** The agent desk: the queue and the ticket page with its whole timeline and every action. */
-export function deskRoutes(deps: TicketDeps & { resetTwoPerson: boolean }): Router {
+export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean }): Router {
   const router = Router();
   router.use("/desk", ...requireAgent);
 
@@ -60,7 +64,7 @@ export function deskRoutes(deps: TicketDeps & { resetTwoPerson: boolean }): Rout
       findAccount(deps.db, ticket.accountId),
       findPerson(deps.db, ticket.requesterId),
       ticket.assigneeId === null ? null : findPerson(deps.db, ticket.assigneeId),
-      activeStaff(deps),
+      activeStaff(deps.db),
       loadResetPanel(deps, ticket, req.user!),
     ]);
     res.status(status).render("desk/ticket", {

@@ -1,11 +1,10 @@
 import { Router } from "express";
 import { isStaff, requireSignedIn } from "../web/guards.js";
-import { deskQueueHandler } from "./desk-routes.js";
+import { deskQueueHandler, type DeskDeps } from "./desk-routes.js";
 import { customerListHandler } from "./portal-routes.js";
-import type { TicketDeps } from "./ticket-service.js";
 
 /** `GET /` is the customer's ticket list or the agent queue, by role. */
-export function homeRoutes(deps: TicketDeps): Router {
+export function homeRoutes(deps: DeskDeps): Router {
   const router = Router();
   const queue = deskQueueHandler(deps);
   const list = customerListHandler(deps);

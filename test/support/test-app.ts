@@ -6,7 +6,7 @@ import { loadDemoData } from "../../src/accounts/demo-data.js";
 import { createApp } from "../../src/app.js";
 import type { Clock } from "../../src/clock.js";
 import { loadConfig, type Config } from "../../src/config.js";
-import { migrate, openDatabase, type Db } from "../../src/db.js";
+import { migrate, openDatabase, openReader, type Db } from "../../src/db.js";
 import { createLogger } from "../../src/logger.js";
 import { newWorkerId } from "../../src/mail/delivery.js";
 import { loadOrCreateDeskKey, type DeskKey } from "../../src/mail/desk-key.js";
@@ -101,7 +101,8 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const mailer: Mailer = { sender: senderFromConfig(config), deskKey: await testDeskKey(), transport, baseUrl: config.baseUrl };
   const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId: newWorkerId() }));
   await scheduler.register();
-  const app = createApp({ config, db, logger, clock, sessionSecret: config.sessionSecret!, mailer, scheduler });
+  const reader = openReader(config.databaseUrl, db);
+  const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, mailer, scheduler });
   return {
     app,
     db,
@@ -118,6 +119,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     async close() {
       transport.close();
       rmSync(mailDir, { recursive: true, force: true });
+      if (reader !== db) await reader.destroy();
       await db.destroy();
       if (!options.database) await database.drop();
     },
