@@ -1,8 +1,11 @@
-import { Router } from "express";
+import { Router, type Response } from "express";
 import { z } from "zod";
+import type { Account } from "../accounts/accounts-store.js";
+import { currentKey } from "../accounts/keys-store.js";
+import type { Login } from "../accounts/users-store.js";
 import { flash } from "../web/flash.js";
 import { requireSignedIn } from "../web/guards.js";
-import { parseForm } from "../web/validation.js";
+import { parseForm, type Problems } from "../web/validation.js";
 import { openResetRequest, resetEligibility, type ResetDeps } from "./request-service.js";
 
 const requestForm = z.object({
@@ -21,10 +24,15 @@ export function resetRequestRoutes(deps: ResetDeps): Router {
   const router = Router();
   router.use("/reset-requests", requireSignedIn);
 
+  const renderForm = async (res: Response, status: number, { account, primary }: { account: Account; primary: Login }, problems: Problems = {}, reason = "") => {
+    const hasKey = (await currentKey(deps.db, primary.id)) !== null;
+    res.status(status).render("resets/new", { title: "Primary account password reset request", primary, account, hasKey, problems, values: { reason } });
+  };
+
   router.get("/reset-requests/new", async (req, res) => {
     const eligible = await resetEligibility(deps.db, req.user!);
     if (!eligible.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: eligible });
-    res.render("resets/new", { title: "Primary account password reset request", primary: eligible.primary, account: eligible.account, problems: {}, values: { reason: "" } });
+    await renderForm(res, 200, eligible);
   });
 
   router.post("/reset-requests", async (req, res) => {
@@ -33,8 +41,7 @@ export function resetRequestRoutes(deps: ResetDeps): Router {
     const form = parseForm(requestForm, req.body);
     if (!form.ok) {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      const values = { reason: typeof body.reason === "string" ? body.reason : "" };
-      return res.status(400).render("resets/new", { title: "Primary account password reset request", primary: eligible.primary, account: eligible.account, problems: form.problems, values });
+      return renderForm(res, 400, eligible, form.problems, typeof body.reason === "string" ? body.reason : "");
     }
     const result = await openResetRequest(deps, req.user!, form.data.reason, req.ip ?? null);
     if (!result.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: result });

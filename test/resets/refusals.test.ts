@@ -56,6 +56,14 @@ describe("primary reset: refusals", () => {
       expect(await count(t, "reset_requests")).to.equal(0);
     });
 
+    it("tells the requester up front when the primary has no key on file, and still takes the request", async () => {
+      const carol = await signedIn(t, "carol");
+      expect((await carol.get("/reset-requests/new").expect(200)).text).to.not.include("has no OpenPGP key on file");
+      await t.db("pgp_keys").update({ revoked_at: t.clock.now() });
+      expect((await carol.get("/reset-requests/new").expect(200)).text).to.include("ACM0001 has no OpenPGP key on file");
+      expect((await requestReset(carol)).status).to.equal(303);
+    });
+
     it("needs a reason, and a bounded one", async () => {
       const carol = await signedIn(t, "carol");
       await expectRefused(() => requestReset(carol, ""), 400, "Say why the primary login needs a reset");
