@@ -61,10 +61,37 @@ export async function findLoginById(db: Db, id: number): Promise<Login | null> {
   return row ? toLogin(row) : null;
 }
 
+/** What every signed-in request needs of its login: never the password hash or sign-in counters. */
+export type SessionLogin = Pick<
+  Login,
+  "id" | "accountId" | "accountStatus" | "username" | "role" | "displayName" | "email" | "mustChangePassword" | "sessionEpoch" | "canOpenCases" | "disabledAt"
+>;
+
+const SESSION_COLUMNS = ["users.id", "users.account_id", "accounts.status as account_status", "users.username", "users.role", "users.display_name", "users.email", "users.must_change_password", "users.session_epoch", "users.can_open_cases", "users.disabled_at"];
+
+/** The login behind a session, read on every request (the columns not read are left out of the type too). */
+export async function findSessionLogin(db: Db, id: number): Promise<SessionLogin | null> {
+  const row: unknown = await db("users").leftJoin("accounts", "accounts.id", "users.account_id").where("users.id", id).first(SESSION_COLUMNS);
+  return row ? toLogin(row as Row) : null;
+}
+
 /** Every login of an account, the primary first. */
 export async function listLoginsOfAccount(db: Db, accountId: number): Promise<Login[]> {
   const rows: unknown = await selectLogins(db).where("users.account_id", accountId).orderByRaw("case when users.role = 'primary' then 0 else 1 end, lower(users.username)");
   return (rows as Row[]).map(toLogin);
+}
+
+/** An agent or admin as the desk's pickers show them. */
+export interface StaffName {
+  id: number;
+  username: string;
+  displayName: string;
+}
+
+/** The agents and admins who can take tickets (not disabled): three columns, read on every desk page. */
+export async function listActiveStaff(db: Db): Promise<StaffName[]> {
+  const rows: unknown = await db("users").whereIn("role", ["agent", "admin"]).whereNull("disabled_at").orderByRaw("lower(username)").select("id", "username", "display_name");
+  return (rows as Row[]).map((r) => ({ id: Number(r.id), username: r.username as string, displayName: r.display_name as string }));
 }
 
 /** Every agent and admin. */

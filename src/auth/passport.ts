@@ -1,6 +1,6 @@
 import { Passport } from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
-import { findLoginById, type Login } from "../accounts/users-store.js";
+import { findSessionLogin, type SessionLogin } from "../accounts/users-store.js";
 import type { Db } from "../db.js";
 import { signIn, type SignInDeps, type SignInFailure } from "./sign-in.js";
 
@@ -10,7 +10,7 @@ interface SessionPassport {
   epoch: number;
 }
 
-export const sessionUser = (l: Login): Express.User & { sessionEpoch: number } => ({
+export const sessionUser = (l: SessionLogin): Express.User & { sessionEpoch: number } => ({
   id: l.id,
   accountId: l.accountId,
   username: l.username,
@@ -42,7 +42,7 @@ export function createPassport(deps: SignInDeps & { db: Db; reader: Db }) {
   // Every request re-reads the login: a bumped epoch, a disabled login or a suspended
   // account ends the session at once.
   passport.deserializeUser<SessionPassport>((stored, done) => {
-    findLoginById(deps.reader, stored.id).then((login) => {
+    findSessionLogin(deps.reader, stored.id).then((login) => {
       const valid = login && login.sessionEpoch === stored.epoch && !login.disabledAt && (login.accountId === null || login.accountStatus === "active");
       done(null, valid ? sessionUser(login) : false);
     }, done);

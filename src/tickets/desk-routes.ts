@@ -2,7 +2,7 @@ import type { Db } from "../db.js";
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
 import { findAccount } from "../accounts/accounts-store.js";
-import { listStaff } from "../accounts/users-store.js";
+import { listActiveStaff } from "../accounts/users-store.js";
 import { loadResetPanel } from "../resets/desk-panel.js";
 import { flash } from "../web/flash.js";
 import { requireAgent } from "../web/guards.js";
@@ -15,8 +15,6 @@ import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, typ
 import { ticketView } from "./ticket-view.js";
 import { findPerson, listTimeline, TICKET_TYPES, type Ticket } from "./tickets-store.js";
 
-const activeStaff = async (db: Db) => (await listStaff(db)).filter((s) => !s.disabledAt);
-
 /** The desk's deps: the queue reads through the read-only handle. */
 export type DeskDeps = TicketDeps & { reader: Db };
 
@@ -25,7 +23,7 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
   return async (req, res) => {
     const query = parseForm(queueQuery, req.query);
     const raw = req.query as Record<string, unknown>;
-    const [staff, counts] = await Promise.all([activeStaff(deps.reader), statusCounts(deps.reader)]);
+    const [staff, counts] = await Promise.all([listActiveStaff(deps.reader), statusCounts(deps.reader)]);
     const result = query.ok ? await deskQueue(deps.reader, req.user!, staff, query.data) : { problems: query.problems };
     const failed = "problems" in result;
     // The filter form shows what was asked for, even when part of it was refused.
@@ -64,7 +62,7 @@ export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean }): Router
       findAccount(deps.db, ticket.accountId),
       findPerson(deps.db, ticket.requesterId),
       ticket.assigneeId === null ? null : findPerson(deps.db, ticket.assigneeId),
-      activeStaff(deps.db),
+      listActiveStaff(deps.db),
       loadResetPanel(deps, ticket, req.user!),
     ]);
     res.status(status).render("desk/ticket", {
