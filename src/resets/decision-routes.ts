@@ -1,12 +1,12 @@
-import { Router, type Request, type Response } from "express";
+import { Router, type Request } from "express";
 import { z } from "zod";
 import { notFound } from "../web/errors.js";
 import { flash } from "../web/flash.js";
 import { requireAgent } from "../web/guards.js";
 import { idParam } from "../web/request-meta.js";
-import { parseForm } from "../web/validation.js";
+import { parseForm, type Problems } from "../web/validation.js";
 import { approveRequest, clearObjection, recordCallback, rejectRequest, type Agent, type DecisionDeps } from "./decision-service.js";
-import { CALLBACK_OUTCOMES, findRequestByTicket } from "./reset-store.js";
+import { CALLBACK_OUTCOMES } from "./reset-store.js";
 
 const callbackForm = z.object({
   contact_id: z.string({ error: "Choose the contact you called." }).regex(/^[1-9]\d{0,9}$/, "Choose the contact you called.").transform(Number),
@@ -23,54 +23,41 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
 
   const agentOf = (req: Request): Agent => ({ id: req.user!.id, username: req.user!.username, role: req.user!.role, ip: req.ip ?? null });
 
-  /** The ticket id of a primary reset request, or 404. */
-  const resetTicketId = async (req: Request): Promise<number> => {
-    const id = idParam(req.params.id as string | undefined);
-    if (!id || !(await findRequestByTicket(deps.db, id))) throw notFound();
-    return id;
-  };
+  /**
+   * One step on the ticket: check the form, run the rule (null: the ticket is not a reset
+   * request, 404), then either every problem on a 400 page with nothing changed, or back to
+   * the ticket with a message.
+   */
+  const step = <S extends z.ZodType>(path: string, schema: S, refusal: string, run: (ticketId: number, agent: Agent, data: z.infer<S>) => Promise<string[] | null>, doneText: string) =>
+    router.post(`/desk/tickets/:id/${path}`, async (req, res) => {
+      const ticketId = idParam(req.params.id);
+      if (!ticketId) throw notFound();
+      const form = parseForm(schema, req.body);
+      const problems = form.ok ? await run(ticketId, agentOf(req), form.data) : Object.values(form.problems);
+      if (problems === null) throw notFound();
+      if (problems.length) return res.status(400).render("resets/decision-refused", { title: refusal, heading: refusal, ticketId, problems });
+      flash(req, "success", doneText);
+      res.redirect(303, `/desk/tickets/${ticketId}`);
+    });
 
-  const refused = (res: Response, ticketId: number, heading: string, problems: string[]) =>
-    res.status(400).render("resets/decision-refused", { title: heading, heading, ticketId, problems });
+  const listed = (problems: Problems | null) => problems && Object.values(problems);
 
-  const done = (req: Request, res: Response, ticketId: number, text: string) => {
-    flash(req, "success", text);
-    res.redirect(303, `/desk/tickets/${ticketId}`);
-  };
-
-  router.post("/desk/tickets/:id/callbacks", async (req, res) => {
-    const ticketId = await resetTicketId(req);
-    const form = parseForm(callbackForm, req.body);
-    if (!form.ok) return refused(res, ticketId, "The callback was not recorded", Object.values(form.problems));
-    const problems = (await recordCallback(deps, ticketId, agentOf(req), { contactId: form.data.contact_id, outcome: form.data.outcome, notes: form.data.notes }))!;
-    if (Object.keys(problems).length) return refused(res, ticketId, "The callback was not recorded", Object.values(problems));
-    done(req, res, ticketId, "Callback recorded.");
-  });
-
-  router.post("/desk/tickets/:id/approve", async (req, res) => {
-    const ticketId = await resetTicketId(req);
-    const unmet = (await approveRequest(deps, ticketId, agentOf(req)))!;
-    if (unmet.length) return refused(res, ticketId, "The request was not approved", unmet.map((c) => `${c.label}: ${c.detail}`));
-    done(req, res, ticketId, "Approved. The temporary password was sent, encrypted, to the primary login's registered address. Nobody at the desk can see it.");
-  });
-
-  router.post("/desk/tickets/:id/reject", async (req, res) => {
-    const ticketId = await resetTicketId(req);
-    const form = parseForm(rejectForm, req.body);
-    if (!form.ok) return refused(res, ticketId, "The request was not rejected", Object.values(form.problems));
-    const problems = (await rejectRequest(deps, ticketId, agentOf(req), form.data.reason))!;
-    if (Object.keys(problems).length) return refused(res, ticketId, "The request was not rejected", Object.values(problems));
-    done(req, res, ticketId, "Rejected. The requester and the primary login's address were told.");
-  });
-
-  router.post("/desk/tickets/:id/objection/clear", async (req, res) => {
-    const ticketId = await resetTicketId(req);
-    const form = parseForm(clearForm, req.body);
-    if (!form.ok) return refused(res, ticketId, "The objection was not cleared", Object.values(form.problems));
-    const problems = (await clearObjection(deps, ticketId, agentOf(req), form.data.note))!;
-    if (Object.keys(problems).length) return refused(res, ticketId, "The objection was not cleared", Object.values(problems));
-    done(req, res, ticketId, "Objection cleared.");
-  });
+  step(
+    "callbacks",
+    callbackForm,
+    "The callback was not recorded",
+    async (id, agent, data) => listed(await recordCallback(deps, id, agent, { contactId: data.contact_id, outcome: data.outcome, notes: data.notes })),
+    "Callback recorded.",
+  );
+  step(
+    "approve",
+    z.object({}),
+    "The request was not approved",
+    async (id, agent) => (await approveRequest(deps, id, agent))?.map((c) => `${c.label}: ${c.detail}`) ?? null,
+    "Approved. The temporary password was sent, encrypted, to the primary login's registered address. Nobody at the desk can see it.",
+  );
+  step("reject", rejectForm, "The request was not rejected", async (id, agent, data) => listed(await rejectRequest(deps, id, agent, data.reason)), "Rejected. The requester and the primary login's address were told.");
+  step("objection/clear", clearForm, "The objection was not cleared", async (id, agent, data) => listed(await clearObjection(deps, id, agent, data.note)), "Objection cleared.");
 
   return router;
 }

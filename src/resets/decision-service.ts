@@ -7,7 +7,7 @@ import { generateRandomPassword } from "../auth/random-password.js";
 import { hours } from "../clock.js";
 import { usableRecipientKey } from "../mail/pgp.js";
 import { enqueue } from "../mail/outbox-store.js";
-import { findTicketForUpdate } from "../tickets/tickets-store.js";
+import { findTicketForUpdate, type Ticket } from "../tickets/tickets-store.js";
 import type { Problems } from "../web/validation.js";
 import { resetRejectedMail, temporaryPasswordMail } from "./reset-mails.js";
 import { RESET_MOVES } from "./reset-states.js";
@@ -30,12 +30,12 @@ export interface Agent {
 
 const actorOf = (agent: Agent) => ({ id: agent.id, username: agent.username, ip: agent.ip });
 
-/** Runs `work` on the ticket's reset request inside one transaction, the ticket row locked. */
-async function withRequest<T>(deps: ResetDeps, ticketId: number, work: (trx: Knex.Transaction, request: ResetRequest) => Promise<T>): Promise<T | null> {
+/** Runs `work` on the ticket's reset request inside one transaction, the ticket row locked; null for no such request. */
+async function withRequest<T>(deps: ResetDeps, ticketId: number, work: (trx: Knex.Transaction, request: ResetRequest, ticket: Ticket) => Promise<T>): Promise<T | null> {
   return deps.db.transaction(async (trx) => {
-    if (!(await findTicketForUpdate(trx, ticketId))) return null;
-    const request = await findRequestByTicket(trx, ticketId);
-    return request ? work(trx, request) : null;
+    const ticket = await findTicketForUpdate(trx, ticketId);
+    const request = ticket ? await findRequestByTicket(trx, ticketId) : null;
+    return ticket && request ? work(trx, request, ticket) : null;
   });
 }
 
@@ -53,12 +53,12 @@ const OUTCOME_WORDS: Record<CallbackOutcome, string> = {
 export async function recordCallback(deps: ResetDeps, ticketId: number, agent: Agent, input: { contactId: number; outcome: CallbackOutcome; notes: string | null }): Promise<Problems | null> {
   const contact = await findContact(deps.db, input.contactId);
   const now = deps.clock.now();
-  return withRequest(deps, ticketId, async (trx, request): Promise<Problems> => {
+  return withRequest(deps, ticketId, async (trx, request, ticket): Promise<Problems> => {
     if (request.state !== "pending") return { contact_id: `The request is ${request.state}: no more callbacks are recorded.` };
     if (!contact || contact.accountId !== request.accountId) return { contact_id: "Choose a contact of this account from the records." };
     if (!contact.phone) return { contact_id: `${contact.name} has no phone number on file.` };
     await insertCallback(trx, { requestId: request.id, contactId: contact.id, contactName: contact.name, phoneDialled: contact.phone, agentId: agent.id, outcome: input.outcome, notes: input.notes }, now);
-    await followTicket(trx, ticketId, "open", now);
+    await followTicket(trx, ticket, "open", now);
     await recordStep(trx, ticketId, {
       kind: "callback",
       actor: actorOf(agent),
@@ -79,7 +79,7 @@ export async function recordCallback(deps: ResetDeps, ticketId: number, agent: A
  */
 export async function approveRequest(deps: DecisionDeps, ticketId: number, agent: Agent): Promise<Condition[] | null> {
   const now = deps.clock.now();
-  return withRequest(deps, ticketId, async (trx, request): Promise<Condition[]> => {
+  return withRequest(deps, ticketId, async (trx, request, ticket): Promise<Condition[]> => {
     const facts = await gatherFacts(trx, request, now);
     const unmet = approvalConditions(facts, agent, deps.twoPerson).filter((c) => !c.met);
     if (unmet.length) return unmet;
@@ -95,7 +95,7 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
     await storePassword(trx, facts.primary.id, hash, now, { mustChange: true, temporaryUntil: expiresAt });
     const outboxId = await enqueue(trx, mail, now);
     await updateRequestFields(trx, request.id, { outbox_id: outboxId }, now);
-    await followTicket(trx, ticketId, RESET_MOVES.approve.ticket, now);
+    await followTicket(trx, ticket, RESET_MOVES.approve.ticket, now);
     await recordStep(trx, ticketId, {
       kind: "approval",
       actor: actorOf(agent),
@@ -111,7 +111,7 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
 /** Rejects with a reason: the ticket closes, the requester and the primary's address are told. */
 export async function rejectRequest(deps: ResetDeps, ticketId: number, agent: Agent, reason: string): Promise<Problems | null> {
   const now = deps.clock.now();
-  return withRequest(deps, ticketId, async (trx, request): Promise<Problems> => {
+  return withRequest(deps, ticketId, async (trx, request, ticket): Promise<Problems> => {
     const facts = await gatherFacts(trx, request, now);
     if (!(await moveRequest(trx, request.id, "reject", { rejected_by: agent.id, rejected_at: now, rejection_reason: reason }, now))) {
       return { reason: `The request is ${request.state} already: it cannot be rejected.` };
@@ -120,7 +120,7 @@ export async function rejectRequest(deps: ResetDeps, ticketId: number, agent: Ag
     for (const to of [facts.requester, facts.primary]) {
       if (to.email) await enqueue(trx, await resetRejectedMail(deps.mailer, deps.clock, ctx, { email: to.email, displayName: to.displayName }, reason), now);
     }
-    await followTicket(trx, ticketId, RESET_MOVES.reject.ticket, now);
+    await followTicket(trx, ticket, RESET_MOVES.reject.ticket, now);
     await recordStep(trx, ticketId, { kind: "rejection", actor: actorOf(agent), action: "reset.rejected", publicText: `Rejected by support: ${reason}`, details: { reason } }, now);
     return {};
   });

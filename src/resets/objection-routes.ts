@@ -1,17 +1,14 @@
-import { Router } from "express";
+import { Router, type Response } from "express";
+import { noReferrer } from "../auth/link-pages.js";
 import { liveObjection, raiseObjection } from "./objection-service.js";
 import type { ResetDeps } from "./request-service.js";
 
 /** `GET/POST /objections/:token`: "I did not ask for this", from the alert mail's single-use link. */
 export function objectionRoutes(deps: ResetDeps): Router {
   const router = Router();
-  // The token must not leak to another site through the Referer header.
-  router.use("/objections", (_req, res, next) => {
-    res.setHeader("Referrer-Policy", "no-referrer");
-    next();
-  });
+  router.use("/objections", noReferrer);
 
-  const gone = (res: import("express").Response) => res.status(404).render("resets/objection-invalid", { title: "Link no longer valid" });
+  const gone = (res: Response) => res.status(404).render("resets/objection-invalid", { title: "Link no longer valid" });
 
   router.get("/objections/:token", async (req, res) => {
     const objection = await liveObjection(deps.db, req.params.token);

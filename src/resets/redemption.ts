@@ -4,6 +4,7 @@ import type { Clock } from "../clock.js";
 import type { Db } from "../db.js";
 import { RESET_MOVES } from "./reset-states.js";
 import { findDeliveredRequestFor, findExpiredDeliveries, moveRequest } from "./reset-store.js";
+import { findTicketForUpdate } from "../tickets/tickets-store.js";
 import { followTicket, recordStep } from "./ticket-follow.js";
 
 /**
@@ -13,7 +14,7 @@ import { followTicket, recordStep } from "./ticket-follow.js";
 export async function redeemTemporaryPassword(trx: Knex.Transaction, userId: number, now: Date): Promise<void> {
   const request = await findDeliveredRequestFor(trx, userId);
   if (!request || !(await moveRequest(trx, request.id, "redeem", { redeemed_at: now }, now))) return;
-  await followTicket(trx, request.ticketId, RESET_MOVES.redeem.ticket, now);
+  await followTicket(trx, (await findTicketForUpdate(trx, request.ticketId))!, RESET_MOVES.redeem.ticket, now);
   await recordStep(trx, request.ticketId, {
     kind: "system",
     actor: { id: null, username: null, ip: null },
@@ -35,7 +36,7 @@ export async function expireTemporaryPasswords(deps: { db: Db; clock: Clock }): 
       if (!(await moveRequest(trx, request.id, "expire", {}, now))) return;
       const user: unknown = await trx("users").where({ id: request.targetUserId }).first("must_change_password");
       if ((user as { must_change_password: unknown }).must_change_password) await clearPassword(trx, request.targetUserId, now);
-      await followTicket(trx, request.ticketId, RESET_MOVES.expire.ticket, now);
+      await followTicket(trx, (await findTicketForUpdate(trx, request.ticketId))!, RESET_MOVES.expire.ticket, now);
       await recordStep(trx, request.ticketId, {
         kind: "system",
         actor: { id: null, username: null, ip: null },

@@ -1,12 +1,10 @@
 import { Router, type Response } from "express";
 import { z } from "zod";
-import type { Account } from "../accounts/accounts-store.js";
 import { currentKey } from "../accounts/keys-store.js";
-import type { Login } from "../accounts/users-store.js";
 import { flash } from "../web/flash.js";
 import { requireSignedIn } from "../web/guards.js";
 import { parseForm, type Problems } from "../web/validation.js";
-import { openResetRequest, resetEligibility, type ResetDeps } from "./request-service.js";
+import { openResetRequest, resetEligibility, type Eligible, type ResetDeps } from "./request-service.js";
 
 const requestForm = z.object({
   reason: z
@@ -24,7 +22,7 @@ export function resetRequestRoutes(deps: ResetDeps): Router {
   const router = Router();
   router.use("/reset-requests", requireSignedIn);
 
-  const renderForm = async (res: Response, status: number, { account, primary }: { account: Account; primary: Login }, problems: Problems = {}, reason = "") => {
+  const renderForm = async (res: Response, status: number, { account, primary }: Eligible, problems: Problems = {}, reason = "") => {
     const hasKey = (await currentKey(deps.db, primary.id)) !== null;
     res.status(status).render("resets/new", { title: "Primary account password reset request", primary, account, hasKey, problems, values: { reason } });
   };
@@ -43,7 +41,7 @@ export function resetRequestRoutes(deps: ResetDeps): Router {
       const body = (req.body ?? {}) as Record<string, unknown>;
       return renderForm(res, 400, eligible, form.problems, typeof body.reason === "string" ? body.reason : "");
     }
-    const result = await openResetRequest(deps, req.user!, form.data.reason, req.ip ?? null);
+    const result = await openResetRequest(deps, req.user!, eligible, form.data.reason, req.ip ?? null);
     if (!result.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: result });
     flash(req, "success", `Your request is ticket #${result.ticketId}. Support will call back a number on file before anything happens.`);
     res.redirect(303, `/tickets/${result.ticketId}`);

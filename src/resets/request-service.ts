@@ -14,7 +14,10 @@ export const RESET_SUBJECT = "Primary account password reset request";
 export type ResetDeps = MailingDeps;
 
 export type NotEligible = { ok: false; reason: string; openTicketId?: number };
-export type Eligibility = { ok: true; account: Account; primary: Login } | NotEligible;
+export type Eligible = { ok: true; account: Account; primary: Login };
+export type Eligibility = Eligible | NotEligible;
+
+const alreadyOpen = (ticketId: number): NotEligible => ({ ok: false, reason: `Your account already has an open primary reset request: ticket #${ticketId}.`, openTicketId: ticketId });
 
 /** Whether this login may open a primary reset request now, and if not, why in plain words. */
 export async function resetEligibility(db: Db, user: Express.User): Promise<Eligibility> {
@@ -32,18 +35,15 @@ export async function resetEligibility(db: Db, user: Express.User): Promise<Elig
   const primary = (await listLoginsOfAccount(db, account.id)).find((l) => l.role === "primary");
   if (!primary) return { ok: false, reason: "Your account has no primary login to reset." };
   const open = await findOpenRequestOfAccount(db, account.id);
-  if (open) return { ok: false, reason: `Your account already has an open primary reset request: ticket #${open.ticketId}.`, openTicketId: open.ticketId };
-  return { ok: true, account, primary };
+  return open ? alreadyOpen(open.ticketId) : { ok: true, account, primary };
 }
 
 /**
- * Opens the request: the ticket and its reset request together, an alert with a single-use
+ * Opens the request for a login {@link resetEligibility} found eligible: the ticket and its reset request together, an alert with a single-use
  * objection link to the primary's address and every contact on file, a confirmation to the
  * requester, the timeline and the audit — all in one transaction.
  */
-export async function openResetRequest(deps: ResetDeps, user: Express.User, reason: string, ip: string | null): Promise<NotEligible | { ok: true; ticketId: number }> {
-  const eligible = await resetEligibility(deps.db, user);
-  if (!eligible.ok) return eligible;
+export async function openResetRequest(deps: ResetDeps, user: Express.User, eligible: Eligible, reason: string, ip: string | null): Promise<NotEligible | { ok: true; ticketId: number }> {
   const { account, primary } = eligible;
   const recipients = alertRecipients(primary, await contactsOfAccount(deps.db, account.id));
   const now = deps.clock.now();
@@ -52,7 +52,7 @@ export async function openResetRequest(deps: ResetDeps, user: Express.User, reas
   } catch (err) {
     // Two requests at once: the database's one-open-request index lets one through.
     const open = await findOpenRequestOfAccount(deps.db, account.id);
-    if (open) return { ok: false, reason: `Your account already has an open primary reset request: ticket #${open.ticketId}.`, openTicketId: open.ticketId };
+    if (open) return alreadyOpen(open.ticketId);
     throw err;
   }
 }

@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../audit/audit-log.js";
 import { transitionProblem, type TicketStatus } from "../tickets/ticket-status.js";
-import { findTicketForUpdate, insertEvent, updateTicketStatus, type EventKind, type Ticket } from "../tickets/tickets-store.js";
+import { insertEvent, updateTicketStatus, type EventKind, type Ticket } from "../tickets/tickets-store.js";
 
 /** One step of a reset on its ticket: the timeline entry (public words, internal details) and the audit. */
 export interface ResetStep {
@@ -22,9 +22,7 @@ export async function recordStep(trx: Knex.Transaction, ticketId: number, step: 
   await appendAudit(trx, { action: step.action, actorId: authorId, actor: step.actor.username, ip: step.actor.ip, subject: `ticket:${ticketId}`, details: step.details ?? {} }, now);
 }
 
-/** Moves the ticket to the status the reset's state implies, when it is not there already. */
-export async function followTicket(trx: Knex.Transaction, ticketId: number, to: TicketStatus, now: Date): Promise<Ticket> {
-  const ticket = (await findTicketForUpdate(trx, ticketId))!;
+/** Moves the (locked) ticket to the status the reset's state implies, when it is not there already. */
+export async function followTicket(trx: Knex.Transaction, ticket: Ticket, to: TicketStatus, now: Date): Promise<void> {
   if (ticket.status !== to && transitionProblem(ticket.status, to) === null) await updateTicketStatus(trx, ticket, to, now);
-  return ticket;
 }

@@ -139,13 +139,6 @@ export async function insertEvent(trx: Knex.Transaction, event: NewEvent, now: D
   return id;
 }
 
-/** The timeline oldest first; customers get the public events only. */
-export async function listEvents(db: Conn, ticketId: number, visibility: "public" | "all"): Promise<TicketEvent[]> {
-  const query = db("ticket_events").where({ ticket_id: ticketId }).orderBy("id");
-  if (visibility === "public") query.where({ visibility: "public" });
-  return ((await query) as Row[]).map(toEvent);
-}
-
 /** A timeline event with its author's name and whether the author is staff (null author: the desk). */
 export interface TimelineEntry extends TicketEvent {
   author: { username: string; displayName: string; staff: boolean } | null;
