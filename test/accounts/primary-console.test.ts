@@ -8,7 +8,7 @@ import { SECURITY_QUESTIONS } from "../../src/auth/security-questions.js";
 import { hours } from "../../src/clock.js";
 import { browser, csrfToken, signIn, signInOk, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
 import { auditRows, count, latestLinkTo, mailText, outboxTo, postForm, setPasswordByLink, tokenIn, userId, userRow, type Row } from "./helpers.js";
 
 const FRANK_PASSWORD = "Tz4%nB8^xM1*cW6@";
@@ -229,8 +229,7 @@ describe("primary holder's console (/account/users)", () => {
       curve: "curve25519Legacy",
       userIDs: [{ name: "Carol", email: "carol@acme.example" }],
       format: "armored",
-      // Dated before the app's clock, which stands still: a key made "later" is not yet valid to it.
-      date: new Date(t.clock.now().getTime() - 60_000),
+      date: keyDateFor(t.clock),
     });
     const admin = browser(t.app);
     await signInOk(admin, "admin", DEMO_PASSWORD);

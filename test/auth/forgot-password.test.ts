@@ -9,7 +9,7 @@ import { LINKS_PER_LOGIN_PER_HOUR } from "../../src/auth/self-service-reset.js";
 import { hours, minutes } from "../../src/clock.js";
 import { asTime, auditRows, count, outboxTo, userId, userRow } from "../accounts/helpers.js";
 import { browser, csrfToken, signInOk } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
 import { askForLink, freshLink, postReset, resetMailsTo, resetTokenOf, rightAnswers, setQuestions } from "./reset-helpers.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
@@ -85,7 +85,7 @@ describe("forgot password (/forgot-password)", () => {
   });
 
   it("mails the link PGP/MIME-encrypted when the login has a usable key, and it opens with the login's private key", async () => {
-    const { publicKey, privateKey } = await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ name: "Carol Jones", email: "carol@acme.example" }], format: "armored" });
+    const { publicKey, privateKey } = await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ name: "Carol Jones", email: "carol@acme.example" }], format: "armored", date: keyDateFor(t.clock) });
     const carolId = await userId(t, "carol");
     expect(await setLoginKey(t, carolId, publicKey, { id: carolId, username: "carol", ip: null })).to.deep.equal([]);
 

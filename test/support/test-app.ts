@@ -32,6 +32,9 @@ export class TestClock implements Clock {
   }
 }
 
+/** A creation date for keys made during a test: a minute before the clock, so the key is valid at its `now`. */
+export const keyDateFor = (clock: TestClock): Date => new Date(clock.now().getTime() - 60_000);
+
 /** One desk key for the whole test run: generating one per app would only slow the suite. */
 let deskKey: Promise<DeskKey> | undefined;
 export function testDeskKey(): Promise<DeskKey> {
@@ -90,6 +93,8 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const logger = createLogger(config.logLevel, { write: (line: string) => void lines.push(line) });
   const db = openDatabase(config.databaseUrl);
   await migrate(db);
+  // The desk key first: a key created after the clock's start is not yet valid to it.
+  const deskKey = await testDeskKey();
   const clock = new TestClock();
   if (!options.database) await loadDemoData(db, clock, DEMO_PASSWORD);
 
@@ -98,7 +103,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const transport = smtp
     ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS })
     : fileTransport(mailDir);
-  const mailer: Mailer = { sender: senderFromConfig(config), deskKey: await testDeskKey(), transport, baseUrl: config.baseUrl };
+  const mailer: Mailer = { sender: senderFromConfig(config), deskKey, transport, baseUrl: config.baseUrl };
   const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId: newWorkerId() }));
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
