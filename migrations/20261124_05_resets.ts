@@ -8,7 +8,7 @@ export async function up(knex: Knex): Promise<void> {
     t.integer("account_id").notNullable().references("id").inTable("accounts");
     t.integer("requester_id").notNullable().references("id").inTable("users");
     t.integer("target_user_id").notNullable().references("id").inTable("users"); // the account's primary login
-    t.string("state", 16).notNullable(); // pending | delivered | redeemed | rejected | expired
+    t.string("state", 16).notNullable(); // pending | delivered | redeemed | rejected | expired | withdrawn
     t.text("reason").notNullable();
     t.timestamp("objected_at", { useTz: true }).nullable();
     t.string("objected_by", 254).nullable(); // the address whose link was used

@@ -4,6 +4,7 @@ import * as mail from "./20261123_02_mail.js";
 import * as accounts from "./20261123_03_accounts.js";
 import * as tickets from "./20261124_04_tickets.js";
 import * as resets from "./20261124_05_resets.js";
+import * as resetWithdrawal from "./20261124_06_reset_withdrawal.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -15,6 +16,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261123_03_accounts": accounts,
   "20261124_04_tickets": tickets,
   "20261124_05_resets": resets,
+  "20261124_06_reset_withdrawal": resetWithdrawal,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -5,7 +5,7 @@ import { flash } from "../web/flash.js";
 import { requireAgent } from "../web/guards.js";
 import { idParam } from "../web/request-meta.js";
 import { parseForm, type Problems } from "../web/validation.js";
-import { approveRequest, clearObjection, recordCallback, rejectRequest, type Agent, type DecisionDeps } from "./decision-service.js";
+import { approveRequest, clearObjection, recordCallback, rejectRequest, withdrawApproval, type Agent, type DecisionDeps } from "./decision-service.js";
 import { CALLBACK_OUTCOMES } from "./reset-store.js";
 
 const callbackForm = z.object({
@@ -13,10 +13,10 @@ const callbackForm = z.object({
   outcome: z.enum(CALLBACK_OUTCOMES, { error: "Choose the outcome of the call." }),
   notes: z.string().trim().max(2000, "Keep the notes under 2,000 characters.").optional().transform((v) => v || null),
 });
-const rejectForm = z.object({ reason: z.string({ error: "Give the reason for rejecting." }).trim().min(1, "Give the reason for rejecting.").max(2000, "Keep the reason under 2,000 characters.") });
+const reasonForm = (missing: string) => z.object({ reason: z.string({ error: missing }).trim().min(1, missing).max(2000, "Keep the reason under 2,000 characters.") });
 const clearForm = z.object({ note: z.string({ error: "Write what you reviewed." }).trim().min(1, "Write what you reviewed and why the objection is cleared.").max(2000, "Keep the note under 2,000 characters.") });
 
-/** The agent's steps on a primary reset ticket: callback, approve, reject, clear an objection. */
+/** The agent's steps on a primary reset ticket: callback, approve, reject, withdraw, clear an objection. */
 export function resetDecisionRoutes(deps: DecisionDeps): Router {
   const router = Router();
   router.use("/desk/tickets/:id", ...requireAgent);
@@ -56,7 +56,14 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
     async (id, agent) => (await approveRequest(deps, id, agent))?.map((c) => `${c.label}: ${c.detail}`) ?? null,
     "Approved. The temporary password was sent, encrypted, to the primary login's registered address. Nobody at the desk can see it.",
   );
-  step("reject", rejectForm, "The request was not rejected", async (id, agent, data) => listed(await rejectRequest(deps, id, agent, data.reason)), "Rejected. The requester and the primary login's address were told.");
+  step("reject", reasonForm("Give the reason for rejecting."), "The request was not rejected", async (id, agent, data) => listed(await rejectRequest(deps, id, agent, data.reason)), "Rejected. The requester and the primary login's address were told.");
+  step(
+    "withdraw",
+    reasonForm("Give the reason for withdrawing."),
+    "The temporary password was not withdrawn",
+    async (id, agent, data) => listed(await withdrawApproval(deps, id, agent, data.reason)),
+    "Withdrawn. The temporary password no longer works; the requester and the primary login's address were told.",
+  );
   step("objection/clear", clearForm, "The objection was not cleared", async (id, agent, data) => listed(await clearObjection(deps, id, agent, data.note)), "Objection cleared.");
 
   return router;

@@ -9,12 +9,13 @@ import { usableRecipientKey } from "../mail/pgp.js";
 import { enqueue } from "../mail/outbox-store.js";
 import { findTicketForUpdate, type Ticket } from "../tickets/tickets-store.js";
 import type { Problems } from "../web/validation.js";
-import { resetRejectedMail, temporaryPasswordMail } from "./reset-mails.js";
+import { resetNoticeMail, temporaryPasswordMail } from "./reset-mails.js";
 import { RESET_MOVES } from "./reset-states.js";
 import { findRequestByTicket, hasOpenObjection, insertCallback, moveRequest, updateRequestFields, type CallbackOutcome, type ResetRequest } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";
 import { followTicket, recordStep } from "./ticket-follow.js";
 import { approvalConditions, gatherFacts, type Condition } from "./verification.js";
+import { withdrawTemporaryPassword } from "./withdrawal.js";
 
 export interface DecisionDeps extends ResetDeps {
   twoPerson: boolean;
@@ -118,10 +119,20 @@ export async function rejectRequest(deps: ResetDeps, ticketId: number, agent: Ag
     }
     const ctx = { ticketId, accountName: facts.account.name, primaryUsername: facts.primary.username };
     for (const to of [facts.requester, facts.primary]) {
-      if (to.email) await enqueue(trx, await resetRejectedMail(deps.mailer, deps.clock, ctx, { email: to.email, displayName: to.displayName }, reason), now);
+      if (to.email) await enqueue(trx, await resetNoticeMail(deps.mailer, deps.clock, ctx, { email: to.email, displayName: to.displayName }, "reset-rejected", reason), now);
     }
     await followTicket(trx, ticket, RESET_MOVES.reject.ticket, now);
     await recordStep(trx, ticketId, { kind: "rejection", actor: actorOf(agent), action: "reset.rejected", publicText: `Rejected by support: ${reason}`, details: { reason } }, now);
+    return {};
+  });
+}
+
+/** Any agent may withdraw a delivered temporary password before it is used, with a reason. */
+export async function withdrawApproval(deps: ResetDeps, ticketId: number, agent: Agent, reason: string): Promise<Problems | null> {
+  const now = deps.clock.now();
+  return withRequest(deps, ticketId, async (trx, request): Promise<Problems> => {
+    const withdrawal = { by: actorOf(agent), reason, internalText: `Temporary password withdrawn by ${agent.username}: ${reason}` };
+    if (!(await withdrawTemporaryPassword(deps, trx, request, withdrawal, now))) return { reason: `The request is ${request.state}: there is no unused temporary password to withdraw.` };
     return {};
   });
 }

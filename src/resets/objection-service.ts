@@ -1,8 +1,10 @@
-import type { Clock } from "../clock.js";
 import type { Db } from "../db.js";
+import { findTicketForUpdate } from "../tickets/tickets-store.js";
 import { OPEN_RESET_STATES } from "./reset-states.js";
-import { findObjectionToken, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";
+import { findObjectionToken, findRequestByTicket, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";
+import type { ResetDeps } from "./request-service.js";
 import { recordStep } from "./ticket-follow.js";
+import { withdrawTemporaryPassword } from "./withdrawal.js";
 
 /** A link that can still object: unused, and its request still open. */
 export async function liveObjection(db: Db, token: string): Promise<(ObjectionToken & { ticketId: number }) | null> {
@@ -16,23 +18,33 @@ export async function liveObjection(db: Db, token: string): Promise<(ObjectionTo
 
 /**
  * "I did not ask for this": flags the request, which blocks approval until an admin has
- * reviewed it. The link is spent. Returns false when the link is no longer valid.
+ * reviewed it. Once the temporary password is out, the desk fails closed: it is withdrawn at
+ * once. The link is spent. Returns false when the link is no longer valid.
  */
-export async function raiseObjection(deps: { db: Db; clock: Clock }, token: string, ip: string | null): Promise<boolean> {
+export async function raiseObjection(deps: ResetDeps, token: string, ip: string | null): Promise<boolean> {
   const objection = await liveObjection(deps.db, token);
   if (!objection) return false;
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {
-    if (!(await spendObjectionToken(trx, objection.id, now))) return false;
-    await updateRequestFields(trx, objection.requestId, { objected_at: now, objected_by: objection.recipient, objection_cleared_at: null, objection_cleared_by: null }, now);
+    await findTicketForUpdate(trx, objection.ticketId);
+    const request = await findRequestByTicket(trx, objection.ticketId);
+    if (!request || !OPEN_RESET_STATES.includes(request.state) || !(await spendObjectionToken(trx, objection.id, now))) return false;
+    const actor = { id: null, username: null, ip };
+    const delivered = request.state === "delivered";
+    await updateRequestFields(trx, request.id, { objected_at: now, objected_by: objection.recipient, objection_cleared_at: null, objection_cleared_by: null }, now);
     await recordStep(trx, objection.ticketId, {
       kind: "objection",
-      actor: { id: null, username: null, ip },
+      actor,
       action: "reset.objected",
-      publicText: "Someone on the account's records objected to this request. Support will not approve it before reviewing the objection.",
-      internalText: `Objection raised with the link mailed to ${objection.recipient}. Approval is blocked until an admin reviews and clears it, or the request is rejected.`,
+      publicText: `Someone on the account's records objected to this request.${delivered ? "" : " Support will not approve it before reviewing the objection."}`,
+      internalText: delivered
+        ? `Objection raised with the link mailed to ${objection.recipient} after the temporary password was sent: it is withdrawn at once.`
+        : `Objection raised with the link mailed to ${objection.recipient}. Approval is blocked until an admin reviews and clears it, or the request is rejected.`,
       details: { recipient: objection.recipient },
     }, now);
+    if (delivered) {
+      await withdrawTemporaryPassword(deps, trx, request, { by: actor, reason: "someone on the account's records objected", internalText: null }, now);
+    }
     return true;
   });
 }

@@ -3,9 +3,9 @@ import { clearPassword } from "../auth/credentials-store.js";
 import type { Clock } from "../clock.js";
 import type { Db } from "../db.js";
 import { RESET_MOVES } from "./reset-states.js";
-import { findDeliveredRequestFor, findExpiredDeliveries, moveRequest } from "./reset-store.js";
+import { findDeliveredRequestFor, findExpiredDeliveries, moveRequest, type ResetRequest } from "./reset-store.js";
 import { findTicketForUpdate } from "../tickets/tickets-store.js";
-import { followTicket, recordStep } from "./ticket-follow.js";
+import { followTicket, recordStep, type ResetStep } from "./ticket-follow.js";
 
 /**
  * Called in the password change's own transaction when a login replaces a temporary
@@ -25,27 +25,32 @@ export async function redeemTemporaryPassword(trx: Knex.Transaction, userId: num
 }
 
 /**
- * The scheduled job: delivered requests whose temporary password ran out are `expired`, the
- * temporary password is made unusable (if still unchanged) and the ticket closed.
+ * Ends a delivered request whose temporary password was not used (expired or withdrawn):
+ * the password stops working if still unchanged, which ends every session; the ticket closes.
+ * False when the request is no longer delivered.
  */
+export async function endUnusedDelivery(trx: Knex.Transaction, request: ResetRequest, move: "expire" | "withdraw", fields: Record<string, unknown>, step: ResetStep, now: Date): Promise<boolean> {
+  if (!(await moveRequest(trx, request.id, move, fields, now))) return false;
+  const user: unknown = await trx("users").where({ id: request.targetUserId }).first("must_change_password");
+  if ((user as { must_change_password: unknown }).must_change_password) await clearPassword(trx, request.targetUserId, now);
+  await followTicket(trx, (await findTicketForUpdate(trx, request.ticketId))!, RESET_MOVES[move].ticket, now);
+  await recordStep(trx, request.ticketId, step, now);
+  return true;
+}
+
+/** The scheduled job: delivered requests whose temporary password ran out are `expired`. */
 export async function expireTemporaryPasswords(deps: { db: Db; clock: Clock }): Promise<number> {
   const now = deps.clock.now();
   let expired = 0;
   for (const request of await findExpiredDeliveries(deps.db, now)) {
-    await deps.db.transaction(async (trx) => {
-      if (!(await moveRequest(trx, request.id, "expire", {}, now))) return;
-      const user: unknown = await trx("users").where({ id: request.targetUserId }).first("must_change_password");
-      if ((user as { must_change_password: unknown }).must_change_password) await clearPassword(trx, request.targetUserId, now);
-      await followTicket(trx, (await findTicketForUpdate(trx, request.ticketId))!, RESET_MOVES.expire.ticket, now);
-      await recordStep(trx, request.ticketId, {
-        kind: "system",
-        actor: { id: null, username: null, ip: null },
-        action: "reset.expired",
-        publicText: "The temporary password was not used in time and no longer works. If the primary login is still locked out, open a new request.",
-        details: { userId: request.targetUserId },
-      }, now);
-      expired += 1;
-    });
+    const step: ResetStep = {
+      kind: "system",
+      actor: { id: null, username: null, ip: null },
+      action: "reset.expired",
+      publicText: "The temporary password was not used in time and no longer works. If the primary login is still locked out, open a new request.",
+      details: { userId: request.targetUserId },
+    };
+    if (await deps.db.transaction((trx) => endUnusedDelivery(trx, request, "expire", {}, step, now))) expired += 1;
   }
   return expired;
 }

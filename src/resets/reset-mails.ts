@@ -33,11 +33,15 @@ export async function resetReceivedMail(mailer: Mailer, clock: Clock, ctx: Reset
   return composePlain(mailer.sender, { to: requester.email, subject, template: "reset-received", text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
 }
 
-/** Rejection notice to the requester and the primary's address. */
-export async function resetRejectedMail(mailer: Mailer, clock: Clock, ctx: ResetMailContext, to: { email: string; displayName: string }, reason: string): Promise<ComposedMail> {
-  const content = await renderMailTemplate("reset-rejected", { ...ctx, displayName: to.displayName, reason, baseUrl: mailer.baseUrl }, true);
-  const subject = `Password reset request rejected (ticket #${ctx.ticketId})`;
-  return composePlain(mailer.sender, { to: to.email, subject, template: "reset-rejected", text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
+/** The notices that end a request, each with the agent's reason: to the requester and the primary's address. */
+const NOTICES = {
+  "reset-rejected": (ticketId: number) => `Password reset request rejected (ticket #${ticketId})`,
+  "reset-withdrawn": (ticketId: number) => `Temporary password withdrawn (ticket #${ticketId})`,
+};
+
+export async function resetNoticeMail(mailer: Mailer, clock: Clock, ctx: ResetMailContext, to: { email: string; displayName: string }, template: keyof typeof NOTICES, reason: string): Promise<ComposedMail> {
+  const content = await renderMailTemplate(template, { ...ctx, displayName: to.displayName, reason, baseUrl: mailer.baseUrl }, true);
+  return composePlain(mailer.sender, { to: to.email, subject: NOTICES[template](ctx.ticketId), template, text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
 }
 
 /**

@@ -1,0 +1,134 @@
+import { expect } from "chai";
+import { browser, signIn, signInOk, type Agent } from "../support/http.js";
+import type { SmtpSink } from "../support/smtp-sink.js";
+import type { TestApp } from "../support/test-app.js";
+import { auditActions, auditRows, mailText, outboxTo, postForm, userId, type Row } from "../accounts/helpers.js";
+import { approve, callBack, deskPage, openRequest, signedIn, snapshot, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
+
+const WITHDRAW_REASON = "Paula rang from the number on file: she found her password after all.";
+const OBJECTION_LINK = /\/objections\/([A-Za-z0-9_-]{40,})/;
+
+describe("primary reset: withdrawing a delivered temporary password", () => {
+  let sink: SmtpSink;
+  let t: TestApp;
+  beforeEach(async () => ({ t, sink } = await startSmtpApp()));
+  afterEach(() => stopSmtpApp({ t, sink }));
+
+  const request = async (ticketId: number) => (await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row;
+  const ticketStatus = async (ticketId: number) => ((await t.db("tickets").where({ id: ticketId }).first("status")) as Row).status;
+  const withdraw = (agent: Agent, ticketId: number, reason: string) => postForm(agent, `${deskPage(ticketId)}/withdraw`, { reason }, deskPage(ticketId));
+
+  /** carol asks, alice calls back, bob approves: the temporary password is out; returns it with the ticket. */
+  async function delivered(): Promise<{ ticketId: number; password: string }> {
+    const ticketId = await openRequest(t);
+    await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+    expect((await approve(await signedIn(t, "bob"), ticketId)).status).to.equal(303);
+    await t.deliverMail();
+    return { ticketId, password: (await temporaryPasswordFrom(t, sink)).password };
+  }
+
+  it("lets an agent withdraw it with a reason: it stops working, the holder's session ends, the ticket closes, both are told", async function () {
+    this.timeout(30_000);
+    const { ticketId, password } = await delivered();
+    const alice = await signedIn(t, "alice");
+    const panel = await alice.get(deskPage(ticketId)).expect(200);
+    expect(panel.text).to.include("Withdraw the temporary password").and.include(`action="${deskPage(ticketId)}/withdraw"`);
+    // The holder has signed in with it but not yet chosen a new password.
+    const holder = browser(t.app);
+    await signInOk(holder, "ACM0001", password);
+
+    const res = await withdraw(alice, ticketId, WITHDRAW_REASON);
+    expect(res.status, res.text.slice(0, 400)).to.equal(303);
+    const row = await request(ticketId);
+    expect(row).to.include({ state: "withdrawn", withdrawal_reason: WITHDRAW_REASON });
+    expect(Number(row.withdrawn_by)).to.equal(await userId(t, "alice"));
+    expect(row.withdrawn_at).to.not.equal(null);
+    expect(await ticketStatus(ticketId)).to.equal("closed");
+    expect(((await t.db("users").where({ username: "ACM0001" }).first("password_hash")) as Row).password_hash).to.equal(null);
+
+    expect((await signIn(browser(t.app), "ACM0001", password)).status).to.not.equal(303);
+    const ended = await holder.get("/account/password");
+    expect(ended.status).to.equal(303);
+    expect(ended.headers.location).to.match(/^\/login/);
+
+    const notices = (await outboxTo(t)).filter((m) => m.template === "reset-withdrawn");
+    expect(notices.map((m) => m.recipient).sort()).to.deep.equal(["carol@acme.example", "primary@acme.example"]);
+    expect(await mailText(notices[0]!.message)).to.include(WITHDRAW_REASON).and.include("no longer works");
+    const [audit] = await auditRows(t, "reset.withdrawn");
+    expect(audit!.actor).to.equal("alice");
+
+    // The requester sees why on the public timeline; the panel no longer offers the form.
+    const carolView = await (await signedIn(t, "carol")).get(`/tickets/${ticketId}`).expect(200);
+    expect(carolView.text).to.include("withdrawn before it was used").and.include(WITHDRAW_REASON);
+    expect((await alice.get(deskPage(ticketId))).text).to.not.include(`${deskPage(ticketId)}/withdraw`);
+    const twice = await withdraw(alice, ticketId, WITHDRAW_REASON);
+    expect(twice.status).to.equal(400);
+    expect(twice.text).to.include("The request is withdrawn: there is no unused temporary password to withdraw.");
+    // The account may ask again.
+    expect(await openRequest(t)).to.be.greaterThan(ticketId);
+  });
+
+  it("refuses without a reason, before delivery and after redemption, naming why and changing nothing", async function () {
+    this.timeout(30_000);
+    const alice = await signedIn(t, "alice");
+    const pendingTicket = await openRequest(t);
+    let before = await snapshot(t);
+    const early = await withdraw(alice, pendingTicket, "Changed our minds.");
+    expect(early.status).to.equal(400);
+    expect(early.text).to.include("The request is pending: there is no unused temporary password to withdraw.");
+    expect(await snapshot(t)).to.deep.equal(before);
+    await postForm(alice, `${deskPage(pendingTicket)}/reject`, { reason: "Opened by mistake." }, deskPage(pendingTicket));
+
+    const { ticketId, password } = await delivered();
+    before = await snapshot(t);
+    for (const reason of ["", "   "]) {
+      const res = await withdraw(alice, ticketId, reason);
+      expect(res.status).to.equal(400);
+      expect(res.text).to.include("Give the reason for withdrawing.");
+    }
+    expect((await withdraw(alice, ticketId, "x".repeat(2001))).text).to.include("Keep the reason under 2,000 characters.");
+    expect(await snapshot(t)).to.deep.equal(before);
+
+    // Redeemed: the holder chose a new password; there is nothing left to withdraw.
+    const holder = browser(t.app);
+    await signInOk(holder, "ACM0001", password);
+    const fresh = "Saffron-Lantern-42!";
+    expect((await postForm(holder, "/account/password", { current_password: password, new_password: fresh, confirm_password: fresh }, "/account/password")).status).to.equal(303);
+    before = await snapshot(t);
+    const late = await withdraw(alice, ticketId, WITHDRAW_REASON);
+    expect(late.status).to.equal(400);
+    expect(late.text).to.include("The request is redeemed");
+    expect(await snapshot(t)).to.deep.equal(before);
+    await signInOk(browser(t.app), "ACM0001", fresh);
+  });
+
+  it("is for agents with a CSRF token, and only on reset tickets", async () => {
+    const { ticketId } = await delivered();
+    const before = await snapshot(t);
+    const carol = await signedIn(t, "carol");
+    expect((await postForm(carol, `${deskPage(ticketId)}/withdraw`, { reason: WITHDRAW_REASON }, "/")).status).to.equal(403);
+    const alice = await signedIn(t, "alice");
+    expect((await alice.post(`${deskPage(ticketId)}/withdraw`).type("form").send({ reason: WITHDRAW_REASON })).status).to.equal(403);
+    expect((await postForm(alice, "/desk/tickets/999999/withdraw", { reason: WITHDRAW_REASON }, deskPage(ticketId))).status).to.equal(404);
+    expect((await postForm(alice, "/desk/tickets/abc/withdraw", { reason: WITHDRAW_REASON }, deskPage(ticketId))).status).to.equal(404);
+    expect(await snapshot(t)).to.deep.equal(before);
+    expect((await request(ticketId)).state).to.equal("delivered");
+  });
+
+  it("withdraws it at once when someone on the records objects after delivery", async function () {
+    this.timeout(30_000);
+    const { ticketId, password } = await delivered();
+    const alert = (await outboxTo(t, "primary@acme.example")).find((m) => m.template === "reset-alert")!;
+    const token = OBJECTION_LINK.exec(await mailText(alert.message))![1]!;
+
+    expect((await postForm(browser(t.app), `/objections/${token}`, {}, `/objections/${token}`)).status).to.equal(200);
+    const row = await request(ticketId);
+    expect(row).to.include({ state: "withdrawn", objected_by: "primary@acme.example", withdrawn_by: null });
+    expect(await ticketStatus(ticketId)).to.equal("closed");
+    expect((await signIn(browser(t.app), "ACM0001", password)).status).to.not.equal(303);
+    expect(await auditActions(t)).to.include.members(["reset.objected", "reset.withdrawn"]);
+    expect((await outboxTo(t)).filter((m) => m.template === "reset-withdrawn")).to.have.length(2);
+    const panel = await (await signedIn(t, "alice")).get(deskPage(ticketId)).expect(200);
+    expect(panel.text).to.include("An objection was raised from the link mailed to primary@acme.example").and.not.include("Clear the objection");
+  });
+});
