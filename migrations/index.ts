@@ -5,6 +5,7 @@ import * as accounts from "./20261123_03_accounts.js";
 import * as tickets from "./20261124_04_tickets.js";
 import * as resets from "./20261124_05_resets.js";
 import * as resetWithdrawal from "./20261124_06_reset_withdrawal.js";
+import * as newTicketNotice from "./20261124_07_new_ticket_notice.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -17,6 +18,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261124_04_tickets": tickets,
   "20261124_05_resets": resets,
   "20261124_06_reset_withdrawal": resetWithdrawal,
+  "20261124_07_new_ticket_notice": newTicketNotice,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -29,6 +29,7 @@ import { redeemTemporaryPassword } from "./resets/redemption.js";
 import { resetRequestRoutes } from "./resets/request-routes.js";
 import { deskRoutes } from "./tickets/desk-routes.js";
 import { homeRoutes } from "./tickets/home-routes.js";
+import { noticeRoutes } from "./tickets/notice-routes.js";
 import { portalRoutes } from "./tickets/portal-routes.js";
 import { csrfProtection, exposeCsrfToken } from "./web/csrf.js";
 import { errorHandler, notFoundHandler } from "./web/errors.js";
@@ -111,6 +112,7 @@ export function createApp(deps: AppDeps): Express {
   const ticketDeps = { db, clock, mailer };
   app.use(homeRoutes({ ...ticketDeps, reader }));
   app.use(portalRoutes(ticketDeps));
+  app.use(noticeRoutes({ db, clock }));
   app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson }));
   app.use(resetRequestRoutes({ db, clock, mailer }));
   app.use(objectionRoutes({ db, clock, mailer }));

@@ -5,6 +5,7 @@ import type { Db } from "../db.js";
 import type { ComposedMail } from "../mail/compose.js";
 import type { MailingDeps } from "../mail/mailer.js";
 import { enqueue } from "../mail/outbox-store.js";
+import { noticeNewTicket } from "../tickets/new-ticket-notice.js";
 import { insertEvent, insertTicket } from "../tickets/tickets-store.js";
 import { resetAlertMail, resetReceivedMail } from "./reset-mails.js";
 import { findOpenRequestOfAccount, insertObjectionToken, insertResetRequest } from "./reset-store.js";
@@ -78,6 +79,7 @@ async function insertRequest(
     }
     if (user.email) mails.push(await resetReceivedMail(deps.mailer, deps.clock, ctx, { email: user.email, displayName: user.displayName }));
     for (const mail of mails) await enqueue(trx, mail, now);
+    await noticeNewTicket(trx, deps, ticketId, reason, now);
     await insertEvent(trx, { ticketId, authorId: null, kind: "system", visibility: "public", body: `The primary login's registered address and every contact on file were alerted (${recipients.length}).` }, now);
     await appendAudit(
       trx,

@@ -4,6 +4,7 @@ import { appendAudit } from "../audit/audit-log.js";
 import type { MailingDeps } from "../mail/mailer.js";
 import { enqueue } from "../mail/outbox-store.js";
 import { HttpError, notFound } from "../web/errors.js";
+import { noticeNewTicket } from "./new-ticket-notice.js";
 import { ticketMail } from "./ticket-mail.js";
 import { STATUS_LABELS, transitionProblem, type TicketStatus } from "./ticket-status.js";
 import {
@@ -73,8 +74,8 @@ async function moveStatus(trx: Knex.Transaction, deps: TicketDeps, actor: Actor,
 }
 
 /**
- * A customer opens a ticket: the ticket, its first public message and the audit entry, together.
- * (Agents are not mailed about new tickets: the queue, newest activity first, is where they look.)
+ * A customer opens a ticket: the ticket, its first public message, the audit entry and the
+ * mail to staff who asked for new tickets, together.
  */
 export async function createTicket(deps: TicketDeps, actor: Actor, input: { type: Exclude<TicketType, "primary_reset">; subject: string; body: string }): Promise<number> {
   if (actor.accountId === null) throw new HttpError(403, "Only customer logins open tickets here.");
@@ -84,6 +85,7 @@ export async function createTicket(deps: TicketDeps, actor: Actor, input: { type
     const id = await insertTicket(trx, { accountId, requesterId: actor.id, type: input.type, subject: input.subject }, now);
     await insertEvent(trx, { ticketId: id, authorId: actor.id, kind: "reply", visibility: "public", body: input.body }, now);
     await audit(trx, actor, "ticket.created", id, { type: input.type, accountId, subject: input.subject }, now);
+    await noticeNewTicket(trx, deps, id, input.body, now);
     return id;
   });
 }
