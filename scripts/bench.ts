@@ -1,43 +1,24 @@
 /**
- * `npm run bench`: the agent queue (`GET /desk`) against a bare Express page rendering the
- * same layout, in the same server process and run, on SQLite databases seeded with
- * `--tickets` tickets (DESIGN §9). Loopback only; bounded; exits by itself.
+ * `npm run bench`: the figures of DESIGN §9, each suite against a baseline measured in the
+ * same run (see --help): the agent queue against a bare page, encrypted mail through the
+ * outbox against plain, /healthz under sign-in load against idle, and the server's memory
+ * over three blocks of requests against its start. Loopback only; bounded; exits by itself.
  */
 import { cpus } from "node:os";
-import { copyForRun, seededDatabase, BENCH_PASSWORD } from "./bench/database.js";
-import { measure, probe, signIn } from "./bench/load.js";
-import { OptionsError, parseOptions, USAGE, type BenchOptions } from "./bench/options.js";
-import { formatReport, type SizeResult } from "./bench/report.js";
-import { startServer } from "./bench/server-process.js";
+import { healthzSuite } from "./bench/healthz-suite.js";
+import { mailSuite } from "./bench/mail-suite.js";
+import { memorySuite } from "./bench/memory-suite.js";
+import { OptionsError, parseOptions, USAGE, type BenchOptions, type Suite } from "./bench/options.js";
+import { queueSuite } from "./bench/queue-suite.js";
 
 const log = (line: string) => process.stderr.write(`· ${line}\n`);
 
-async function runSize(tickets: number, options: BenchOptions): Promise<SizeResult> {
-  const source = await seededDatabase(tickets, options.fresh, log);
-  const run = copyForRun(source);
-  const server = await startServer(run.url, run.dir);
-  try {
-    const cookie = await signIn(server.desk, "alice", BENCH_PASSWORD);
-    const queueUrl = `${server.desk}/desk`;
-    const bareUrl = `${server.bare}/desk`;
-    const queueBytes = await probe(queueUrl, cookie);
-    const bareBytes = await probe(bareUrl);
-    const load = { cookie, connections: options.connections };
-    if (options.warmup) {
-      log(`warming up ${options.warmup} s per page`);
-      await measure(bareUrl, { ...load, duration: options.warmup });
-      await measure(queueUrl, { ...load, duration: options.warmup });
-    }
-    log(`measuring bare page ${options.duration} s`);
-    const bare = { ...(await measure(bareUrl, { duration: options.duration, connections: options.connections })), bytes: bareBytes };
-    log(`measuring /desk ${options.duration} s`);
-    const queue = { ...(await measure(queueUrl, { ...load, duration: options.duration })), bytes: queueBytes };
-    return { tickets, bare, queue };
-  } finally {
-    await server.stop();
-    run.remove();
-  }
-}
+const SUITE_RUNS: Record<Suite, (options: BenchOptions, log: (line: string) => void) => Promise<string>> = {
+  queue: queueSuite,
+  mail: mailSuite,
+  healthz: healthzSuite,
+  memory: memorySuite,
+};
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
@@ -46,16 +27,11 @@ async function main(): Promise<number> {
     return 0;
   }
   const cpu = cpus()[0]?.model ?? "unknown CPU";
-  process.stdout.write(
-    `Vouchdesk bench: GET /desk as agent vs a bare page with the same layout; SQLite; ${options.connections} connections, ${options.duration} s each (after ${options.warmup} s warm-up)\n` +
-      `node ${process.version}, ${cpus().length} × ${cpu}\n\n`,
-  );
-  const results: SizeResult[] = [];
-  for (const tickets of options.tickets) {
-    log(`${tickets.toLocaleString("en")} tickets`);
-    results.push(await runSize(tickets, options));
+  process.stdout.write(`Vouchdesk bench: node ${process.version}, ${cpus().length} × ${cpu}\n`);
+  for (const suite of options.suites) {
+    log(`suite ${suite}`);
+    process.stdout.write(`\n[${suite}] ${await SUITE_RUNS[suite](options, log)}\n`);
   }
-  process.stdout.write(formatReport(results) + "\n");
   return 0;
 }
 

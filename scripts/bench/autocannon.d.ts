@@ -2,11 +2,22 @@
 declare module "autocannon" {
   import type { EventEmitter } from "node:events";
 
+  /** One request of a sequence each connection cycles through, relative to `url`. */
+  export interface Request {
+    method?: string;
+    path?: string;
+    /** Changes the request before it is sent (e.g. its path). */
+    setupRequest?: (request: Request, context: Record<string, unknown>) => Request;
+  }
+
   export interface Options {
     url: string;
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /** Requests in all; overrides `duration`. */
+    amount?: number;
+    requests?: Request[];
     headers?: Record<string, string>;
     /** Seconds before a request counts as timed out. */
     timeout?: number;

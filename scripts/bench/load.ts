@@ -1,4 +1,4 @@
-import autocannon from "autocannon";
+import autocannon, { type Request } from "autocannon";
 
 /** Every request looks like it came through the production TLS proxy (the session cookie is Secure). */
 const PROXY = { "x-forwarded-proto": "https" };
@@ -37,13 +37,24 @@ export interface Measurement {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 
-/** Loads `url` with autocannon for `duration` seconds; latencies of the 2xx answers, in ms. */
-export async function measure(url: string, opts: { cookie?: string; duration: number; connections: number }): Promise<Measurement> {
+export interface LoadOptions {
+  cookie?: string;
+  connections: number;
+  /** Seconds of load; or, with `amount`, that many requests in all. */
+  duration?: number;
+  amount?: number;
+  /** A sequence of requests (paths under `url`) each connection cycles through; else GET `url`. */
+  requests?: Request[];
+}
+
+/** Loads `url` with autocannon; latencies of the 2xx answers, in ms. */
+export async function measure(url: string, opts: LoadOptions): Promise<Measurement> {
   const latencies: number[] = [];
   const run = autocannon({
     url,
     connections: opts.connections,
-    duration: opts.duration,
+    ...(opts.amount ? { amount: opts.amount } : { duration: opts.duration }),
+    ...(opts.requests ? { requests: opts.requests } : {}),
     timeout: 10,
     headers: { ...PROXY, ...(opts.cookie ? { cookie: opts.cookie } : {}) },
   });
@@ -58,5 +69,42 @@ export async function measure(url: string, opts: { cookie?: string; duration: nu
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     failures: result.non2xx + result.errors + result.timeouts,
+  };
+}
+
+export interface SignInLoad {
+  /** Stops the clients after their sign-in in hand; resolves with the totals since start. */
+  stop(): Promise<{ signIns: number; failures: number }>;
+  /** Sign-ins completed so far. */
+  readonly signIns: number;
+}
+
+/**
+ * `clients` clients that sign in one after another through the real form, each time from the
+ * start (a sign-in regenerates the session, so a CSRF token and cookie serve once), until stopped.
+ */
+export function signInLoad(base: string, username: string, password: string, clients: number): SignInLoad {
+  let stopped = false;
+  const totals = { signIns: 0, failures: 0 };
+  const client = async () => {
+    while (!stopped) {
+      try {
+        await signIn(base, username, password);
+        totals.signIns += 1;
+      } catch {
+        totals.failures += 1;
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: clients }, client));
+  return {
+    get signIns() {
+      return totals.signIns;
+    },
+    async stop() {
+      stopped = true;
+      await running;
+      return { ...totals };
+    },
   };
 }

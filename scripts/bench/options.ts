@@ -1,5 +1,11 @@
+/** The DESIGN §9 figures the bench can measure, one suite each. */
+export const SUITES = ["queue", "mail", "healthz", "memory"] as const;
+export type Suite = (typeof SUITES)[number];
+
 /** What `npm run bench -- …` accepts. */
 export interface BenchOptions {
+  /** Which suites to run, in SUITES order. */
+  suites: Suite[];
   /** Ticket counts to run at, smallest first. */
   tickets: number[];
   /** Seconds of measurement per page. */
@@ -9,14 +15,25 @@ export interface BenchOptions {
   connections: number;
   /** Rebuild the seeded databases even when var/bench/ has them. */
   fresh: boolean;
+  /** Mails per kind through the outbox (mail suite). */
+  mails: number;
+  /** Requests in all, sent in three equal blocks (memory suite). */
+  requests: number;
 }
 
 export const USAGE = `Usage: npm run bench [-- options]
-  --tickets <n>[,<n>…]   ticket counts to measure at (default 100000; 10k and 1m also work)
-  --duration <s>         seconds of load per page (default 10)
-  --warmup <s>           seconds of unrecorded load per page first (default 2)
-  --connections <n>      concurrent connections (default 10)
-  --fresh                rebuild the cached databases in var/bench/`;
+  --suite <name>[,<name>…]  what to measure (default queue; all runs every suite):
+                              queue    GET /desk against a bare page with the same layout
+                              mail     encrypted reset mails through the outbox to a local SMTP server, against plain ones
+                              healthz  /healthz latency while 20 clients sign in, against idle
+                              memory   server RSS over three equal blocks of requests as an agent
+  --tickets <n>[,<n>…]      ticket counts to measure the queue at (default 100000; 10k and 1m also work)
+  --duration <s>            seconds of load per page or phase (default 10)
+  --warmup <s>              seconds of unrecorded load first (default 2)
+  --connections <n>         concurrent connections (default 10)
+  --mails <n>               mails of each kind, mail suite (default 1000)
+  --requests <n>            requests in all, memory suite (default 150000, a multiple of 3)
+  --fresh                   rebuild the cached databases in var/bench/`;
 
 export class OptionsError extends Error {}
 
@@ -27,8 +44,16 @@ function count(text: string, what: string, max: number): number {
   return n;
 }
 
+function suites(text: string): Suite[] {
+  const names = text.split(",").map((s) => s.trim().toLowerCase());
+  if (names.includes("all")) return [...SUITES];
+  const unknown = names.filter((n) => !(SUITES as readonly string[]).includes(n));
+  if (unknown.length) throw new OptionsError(`--suite takes ${SUITES.join(", ")} or all (got "${text}")`);
+  return SUITES.filter((s) => names.includes(s));
+}
+
 export function parseOptions(argv: string[]): BenchOptions | "help" {
-  const options: BenchOptions = { tickets: [100_000], duration: 10, warmup: 2, connections: 10, fresh: false };
+  const options: BenchOptions = { suites: ["queue"], tickets: [100_000], duration: 10, warmup: 2, connections: 10, fresh: false, mails: 1_000, requests: 150_000 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split("=", 2) as [string, string | undefined];
     const value = () => {
@@ -53,6 +78,16 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
       }
       case "--connections":
         options.connections = count(value(), "--connections", 1_000);
+        break;
+      case "--suite":
+        options.suites = suites(value());
+        break;
+      case "--mails":
+        options.mails = count(value(), "--mails", 100_000);
+        break;
+      case "--requests":
+        options.requests = count(value(), "--requests", 30_000_000);
+        if (options.requests % 3) throw new OptionsError(`--requests must be a multiple of 3 (three equal blocks; got ${options.requests})`);
         break;
       case "--fresh":
         options.fresh = true;

@@ -6,36 +6,145 @@ export interface SizeResult {
   queue: Measurement & { bytes: number };
 }
 
+/** One kind of mail through the outbox: composed and queued, then delivered to the SMTP server. */
+export interface MailRun {
+  kind: "plain" | "encrypted";
+  mails: number;
+  composeMs: number;
+  deliverMs: number;
+  /** Distinct queued Message-IDs the SMTP server received, each of its kind (PGP/MIME or not). */
+  arrived: number;
+  /** Other messages received: again, not queued by this run, or not of its kind. */
+  extra: number;
+  /** Attempts the delivery code counted as failed or dead. */
+  failed: number;
+}
+
+export interface HealthzResult {
+  clients: number;
+  idle: Measurement;
+  signingIn: Measurement;
+  signInsPerSecond: number;
+  signInFailures: number;
+}
+
+export interface MemoryResult {
+  /** RSS in bytes after sign-in, before the first block. */
+  start: number;
+  blocks: (Measurement & { requests: number; rss: number })[];
+  /** The process's peak RSS (VmHWM) at the end. */
+  peak: number;
+}
+
 /** Targets from DESIGN §9. */
 export const MIN_THROUGHPUT_RATIO = 0.35;
 export const MAX_P95_GROWTH = 1.3;
+export const MAIL_TARGET = { mails: 1_000, seconds: 10 };
+export const MAX_HEALTHZ_P95_MS = 20;
+export const MAX_RSS_MB = 200;
+/**
+ * "No growth" between the second and third blocks, read as: at most this many MB, the
+ * noise of RSS read at a moment (the heap's collector runs when it will; the bench never forces it).
+ */
+export const MAX_RSS_GROWTH_MB = 5;
 
 const num = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en", { minimumFractionDigits: digits, maximumFractionDigits: digits }) : "—");
-const verdict = (ok: boolean) => (ok ? "ok" : "BELOW TARGET");
+const mb = (bytes: number) => bytes / 1024 / 1024;
+/** A floor missed is BELOW TARGET, a ceiling passed ABOVE TARGET. */
+const atLeast = (value: number, target: number) => (value >= target ? "ok" : "BELOW TARGET");
+const atMost = (value: number, target: number) => (value <= target ? "ok" : "ABOVE TARGET");
 
-/** The results as a plain-text table, then the ratios against their targets. */
+/** A plain-text table: the `left` columns are left-aligned, the rest right-aligned. */
+function table(header: string[], rows: string[][], left: number[] = [0]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (left.includes(i) ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line), ""];
+}
+
+const latencies = (m: Measurement) => [num(m.rps), num(m.p50, 2), num(m.p95, 2), num(m.p99, 2), num(m.failures)];
+
+/** The queue results as a plain-text table, then the ratios against their targets. */
 export function formatReport(results: SizeResult[]): string {
   const header = ["tickets", "page", "req/s", "p50 ms", "p95 ms", "p99 ms", "failed", "bytes", "queue/bare"];
   const rows: string[][] = [];
   for (const r of results) {
     const ratio = r.queue.rps / r.bare.rps;
     for (const [page, m] of [["bare", r.bare], ["/desk", r.queue]] as const) {
-      rows.push([num(r.tickets), page, num(m.rps), num(m.p50, 2), num(m.p95, 2), num(m.p99, 2), num(m.failures), num(m.bytes), page === "/desk" ? num(ratio, 2) : ""]);
+      rows.push([num(r.tickets), page, ...latencies(m), num(m.bytes), page === "/desk" ? num(ratio, 2) : ""]);
     }
   }
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 1 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
-  const out = [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line), ""];
-
+  const out = table(header, rows, [1]);
   for (const r of results) {
     const ratio = r.queue.rps / r.bare.rps;
-    out.push(`throughput /desk ÷ bare at ${num(r.tickets)} tickets: ${num(ratio, 2)} (target ≥ ${MIN_THROUGHPUT_RATIO}) ${verdict(ratio >= MIN_THROUGHPUT_RATIO)}`);
+    out.push(`throughput /desk ÷ bare at ${num(r.tickets)} tickets: ${num(ratio, 2)} (target ≥ ${MIN_THROUGHPUT_RATIO}) ${atLeast(ratio, MIN_THROUGHPUT_RATIO)}`);
   }
   if (results.length > 1) {
     const [small, large] = [results[0]!, results[results.length - 1]!];
     const growth = large.queue.p95 / small.queue.p95;
-    out.push(`p95 /desk at ${num(large.tickets)} ÷ at ${num(small.tickets)} tickets: ${num(growth, 2)} (target ≤ ${MAX_P95_GROWTH}) ${verdict(growth <= MAX_P95_GROWTH)}`);
+    out.push(`p95 /desk at ${num(large.tickets)} ÷ at ${num(small.tickets)} tickets: ${num(growth, 2)} (target ≤ ${MAX_P95_GROWTH}) ${atMost(growth, MAX_P95_GROWTH)}`);
   }
   if (results.some((r) => r.queue.failures + r.bare.failures > 0)) out.push("Some requests failed: the figures above count only 200 answers.");
+  return out.join("\n");
+}
+
+export function formatMailReport(plain: MailRun, encrypted: MailRun): string {
+  const header = ["mail", "mails", "compose+enqueue s", "deliver s", "total s", "mails/s", "arrived", "extra", "failed", "time ÷ plain"];
+  const total = (r: MailRun) => (r.composeMs + r.deliverMs) / 1000;
+  const rows = [plain, encrypted].map((r) => [
+    r.kind,
+    num(r.mails),
+    num(r.composeMs / 1000, 2),
+    num(r.deliverMs / 1000, 2),
+    num(total(r), 2),
+    num(r.mails / total(r)),
+    num(r.arrived),
+    num(r.extra),
+    num(r.failed),
+    r === plain ? "" : num(total(r) / total(plain), 2),
+  ]);
+  const out = table(header, rows);
+  const target = (MAIL_TARGET.seconds * encrypted.mails) / MAIL_TARGET.mails;
+  const scaled = encrypted.mails === MAIL_TARGET.mails ? "" : `, ${MAIL_TARGET.seconds} s per ${num(MAIL_TARGET.mails)}`;
+  out.push(`${num(encrypted.mails)} encrypted mails composed, queued and delivered: ${num(total(encrypted), 2)} s (target < ${num(target, 2)} s${scaled}) ${atMost(total(encrypted), target)}`);
+  out.push(`time encrypted ÷ plain: ${num(total(encrypted) / total(plain), 2)}`);
+  for (const r of [plain, encrypted]) {
+    if (r.arrived !== r.mails || r.extra || r.failed) {
+      out.push(`${r.kind}: ${num(r.mails - r.arrived)} of ${num(r.mails)} mails did not arrive, ${num(r.extra)} arrived more than once or unknown, ${num(r.failed)} attempts failed`);
+    }
+  }
+  return out.join("\n");
+}
+
+export function formatHealthzReport(r: HealthzResult): string {
+  const header = ["/healthz", "req/s", "p50 ms", "p95 ms", "p99 ms", "failed"];
+  const out = table(header, [
+    ["idle", ...latencies(r.idle)],
+    [`${r.clients} clients signing in`, ...latencies(r.signingIn)],
+  ]);
+  out.push(`sign-ins meanwhile: ${num(r.signInsPerSecond, 1)}/s${r.signInFailures ? `, ${num(r.signInFailures)} failed` : ""}`);
+  out.push(`/healthz p95 while ${r.clients} clients sign in: ${num(r.signingIn.p95, 2)} ms (target < ${MAX_HEALTHZ_P95_MS} ms) ${atMost(r.signingIn.p95, MAX_HEALTHZ_P95_MS)}`);
+  out.push(`/healthz p95 signing in ÷ idle: ${num(r.signingIn.p95 / r.idle.p95, 2)}`);
+  if (r.idle.failures + r.signingIn.failures > 0) out.push("Some /healthz requests failed: the latencies count only 200 answers.");
+  return out.join("\n");
+}
+
+export function formatMemoryReport(r: MemoryResult): string {
+  const header = ["after", "requests", "req/s", "p50 ms", "p95 ms", "p99 ms", "failed", "RSS MB"];
+  let sent = 0;
+  const rows = [["start", "0", "", "", "", "", "", num(mb(r.start), 1)]];
+  for (const [i, b] of r.blocks.entries()) {
+    sent += b.requests;
+    rows.push([`block ${i + 1}`, num(sent), ...latencies(b), num(mb(b.rss), 1)]);
+  }
+  const out = table(header, rows);
+  const [, second, third] = r.blocks;
+  if (second && third) {
+    const atSecond = r.blocks[0]!.requests + second.requests;
+    const growth = mb(third.rss - second.rss);
+    out.push(`RSS after ${num(atSecond)} requests: ${num(mb(second.rss), 1)} MB (target < ${MAX_RSS_MB} MB) ${atMost(mb(second.rss), MAX_RSS_MB)}`);
+    out.push(`RSS growth from block 2 to block 3: ${growth >= 0 ? "+" : ""}${num(growth, 1)} MB (target: none, ≤ ${MAX_RSS_GROWTH_MB} MB of noise) ${atMost(growth, MAX_RSS_GROWTH_MB)}`);
+    out.push(`RSS at the end ÷ at start: ${num(third.rss / r.start, 2)}; peak RSS ${num(mb(r.peak), 1)} MB`);
+  }
+  if (r.blocks.some((b) => b.failures > 0)) out.push("Some requests failed: the latencies count only 200 answers.");
   return out.join("\n");
 }

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { projectRoot } from "../../src/paths.js";
@@ -6,11 +6,31 @@ import { BENCH_DIR } from "./database.js";
 import type { ServerUrls } from "./server.js";
 
 export interface BenchServer extends ServerUrls {
+  /** The server process's id (its memory is read from /proc). */
+  pid: number;
   stop(): Promise<void>;
 }
 
+export interface ServerChoices {
+  /** Adds to or overrides the server's environment (e.g. LOGIN_IP_LIMIT). */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Compile the server with tsc first and run it with plain node, as `npm start` runs the app:
+   * tsx's loader thread alone adds tens of MB of resident memory.
+   */
+  compiled?: boolean;
+}
+
+const COMPILED_ENTRY = path.join(BENCH_DIR, "dist/scripts/bench/server.js");
+
+function compileServer(): void {
+  const tsc = path.join(projectRoot, "node_modules/typescript/bin/tsc");
+  const result = spawnSync(process.execPath, [tsc, "-p", path.join(projectRoot, "scripts/bench/tsconfig.server.json")], { cwd: projectRoot, encoding: "utf8" });
+  if (result.status !== 0) throw new Error(`compiling the bench server failed:\n${result.stdout}${result.stderr}`);
+}
+
 /** Starts scripts/bench/server.ts on `databaseUrl` and waits (at most 60 s) for its URLs. */
-export function startServer(databaseUrl: string, varDir: string): Promise<BenchServer> {
+export function startServer(databaseUrl: string, varDir: string, choices: ServerChoices = {}): Promise<BenchServer> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: "production",
@@ -21,10 +41,13 @@ export function startServer(databaseUrl: string, varDir: string): Promise<BenchS
     WORKER: "off",
     MAIL_TRANSPORT: "file",
     LOG_LEVEL: "warn",
+    ...choices.env,
   };
   // BENCH_NODE_FLAGS passes node flags to the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...nodeFlags, "--import", "tsx", path.join(projectRoot, "scripts/bench/server.ts")], {
+  if (choices.compiled) compileServer();
+  const entry = choices.compiled ? [COMPILED_ENTRY] : ["--import", "tsx", path.join(projectRoot, "scripts/bench/server.ts")];
+  const child = spawn(process.execPath, [...nodeFlags, ...entry], {
     cwd: projectRoot,
     env,
     stdio: ["ignore", "pipe", "pipe", "ipc"],
@@ -43,7 +66,7 @@ export function startServer(databaseUrl: string, varDir: string): Promise<BenchS
     });
     child.once("message", (urls: ServerUrls) => {
       clearTimeout(timer);
-      resolve({ ...urls, stop: () => stopChild(child) });
+      resolve({ ...urls, pid: child.pid!, stop: () => stopChild(child) });
     });
   });
 }
