@@ -34,6 +34,7 @@ import { portalRoutes } from "./tickets/portal-routes.js";
 import { csrfProtection, exposeCsrfToken } from "./web/csrf.js";
 import { errorHandler, notFoundHandler } from "./web/errors.js";
 import { exposeFlash } from "./web/flash.js";
+import { refuseNulCharacters } from "./web/validation.js";
 import { securityHeaders } from "./web/security-headers.js";
 import { useViews } from "./web/views.js";
 import "./web/request-types.js";
@@ -93,6 +94,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(csrfProtection);
   app.use(exposeCsrfToken);
   app.use(exposeFlash);
+  app.use(refuseNulCharacters);
   app.use(forcedPasswordChange);
   app.use((req, res, next) => {
     res.locals.user = req.user;

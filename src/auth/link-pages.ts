@@ -5,7 +5,7 @@ import type { Clock } from "../clock.js";
 import type { Db } from "../db.js";
 import { HttpError } from "../web/errors.js";
 import { flash } from "../web/flash.js";
-import { applyNewPassword, type PasswordChangeDeps } from "./password-change.js";
+import { applyNewPassword, type Alongside, type PasswordChangeDeps } from "./password-change.js";
 import { findLiveToken, spendToken, type StoredToken, type TokenPurpose } from "./reset-tokens-store.js";
 
 /**
@@ -55,13 +55,15 @@ export async function applyPasswordByLink(
   link: LiveLink,
   newPassword: string,
   audit: { action: string; ip: string | null },
-  alongside?: Parameters<typeof applyNewPassword>[4],
+  alongside?: Alongside,
 ): Promise<boolean> {
   const now = deps.clock.now();
   try {
-    await applyNewPassword(deps, link.login.id, newPassword, { ...audit, actorId: link.login.id, actor: link.login.username }, async (trx) => {
-      if (!(await spendToken(trx, link.token.id, now))) throw new HttpError(404, LINK_SPENT);
-      await alongside?.(trx);
+    await applyNewPassword(deps, link.login.id, newPassword, { ...audit, actorId: link.login.id, actor: link.login.username }, {
+      alongside: async (trx) => {
+        if (!(await spendToken(trx, link.token.id, now))) throw new HttpError(404, LINK_SPENT);
+        await alongside?.(trx);
+      },
     });
     return true;
   } catch (err) {

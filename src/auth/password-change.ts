@@ -44,26 +44,31 @@ export async function newPasswordProblems(deps: PasswordChangeDeps, userId: numb
   return problems;
 }
 
+/** More work for the transaction that sets a password (spending a link's token); throwing rolls all back. */
+export type Alongside = (trx: Knex.Transaction) => Promise<void>;
+
+/** The password the holder proved they knew was changed, cleared or withdrawn before theirs was written. */
+export class PasswordReplacedMeanwhile extends Error {}
+
 /**
  * Sets a login's new password as its holder chose it: history written, must-change and any
  * lock cleared, every session ended, a "your password was changed" mail queued, audited —
- * all in one transaction.
+ * all in one transaction. With `replacing`, only over that hash (else PasswordReplacedMeanwhile).
  */
 export async function applyNewPassword(
   deps: PasswordChangeDeps,
   userId: number,
   newPassword: string,
   audit: { action: string; actorId: number | null; actor: string | null; ip: string | null; details?: Record<string, unknown> },
-  /** More work for the same transaction (spending a link's token); throwing rolls all back. */
-  alongside?: (trx: Knex.Transaction) => Promise<void>,
+  extra: { alongside?: Alongside; replacing?: string } = {},
 ): Promise<void> {
   const login = (await findLoginById(deps.db, userId))!;
   const hash = await hashPassword(newPassword);
   const notice = login.email ? await passwordChangedMail(deps.mailer, deps.clock, { ...login, email: login.email }) : null;
   const now = deps.clock.now();
   await deps.db.transaction(async (trx) => {
-    await alongside?.(trx);
-    await storePassword(trx, userId, hash, now);
+    await extra.alongside?.(trx);
+    if (!(await storePassword(trx, userId, hash, now, { replacing: extra.replacing }))) throw new PasswordReplacedMeanwhile();
     if (notice) await enqueue(trx, notice, now);
     await appendAudit(trx, { ...audit, subject: `user:${userId}`, details: { ...audit.details, username: login.username } }, now);
   });
@@ -85,12 +90,17 @@ export async function changeOwnPassword(
   if (input.newPassword === input.currentPassword) problems.new_password ??= "The new password must differ from the current one.";
   if (Object.keys(problems).length) return problems;
   const redeem = login.mustChangePassword ? deps.onTemporaryPasswordReplaced : undefined;
-  await applyNewPassword(
-    deps,
-    user.id,
-    input.newPassword,
-    { action: "password.changed", actorId: user.id, actor: user.username, ip, details: { forced: login.mustChangePassword } },
-    redeem && ((trx) => redeem(trx, user.id, deps.clock.now())),
-  );
+  try {
+    await applyNewPassword(
+      deps,
+      user.id,
+      input.newPassword,
+      { action: "password.changed", actorId: user.id, actor: user.username, ip, details: { forced: login.mustChangePassword } },
+      { alongside: redeem && ((trx) => redeem(trx, user.id, deps.clock.now())), replacing: login.passwordHash },
+    );
+  } catch (err) {
+    if (!(err instanceof PasswordReplacedMeanwhile)) throw err;
+    return { current_password: "Your current password stopped working a moment ago (it was changed or withdrawn). Sign in again." };
+  }
   return {};
 }

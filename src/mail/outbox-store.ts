@@ -2,8 +2,8 @@ import type { Knex } from "knex";
 import { asDate, isPostgres, type Db } from "../db.js";
 import type { ComposedMail } from "./compose.js";
 
-export type OutboxStatus = "queued" | "sending" | "sent" | "failed" | "dead";
-export const OUTBOX_STATUSES: readonly OutboxStatus[] = ["queued", "sending", "sent", "failed", "dead"];
+export type OutboxStatus = "queued" | "sending" | "sent" | "failed" | "dead" | "cancelled";
+export const OUTBOX_STATUSES: readonly OutboxStatus[] = ["queued", "sending", "sent", "failed", "dead", "cancelled"];
 
 export interface OutboxMail {
   id: number;
@@ -155,6 +155,15 @@ export async function releaseClaims(db: Db, worker: string, ids: number[], now: 
     .whereIn("id", ids)
     .andWhere({ status: "sending", locked_by: worker })
     .update({ status: "queued", locked_by: null, locked_until: null, updated_at: now });
+}
+
+/**
+ * Stops a mail that has not gone out yet (queued, or waiting to retry) for good: it is never
+ * sent nor retried. False when it is being sent or already sent.
+ */
+export async function cancelUnsent(trx: Knex.Transaction, id: number, reason: string, now: Date): Promise<boolean> {
+  const updated = await trx("outbox").where({ id }).whereIn("status", ["queued", "failed"]).update({ status: "cancelled", next_attempt_at: null, last_error: reason, updated_at: now });
+  return updated > 0;
 }
 
 /** Queues a failed or dead mail again, with a fresh run of attempts. */

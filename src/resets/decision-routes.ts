@@ -4,12 +4,12 @@ import { notFound } from "../web/errors.js";
 import { flash } from "../web/flash.js";
 import { requireAgent } from "../web/guards.js";
 import { idParam } from "../web/request-meta.js";
-import { parseForm, type Problems } from "../web/validation.js";
+import { isRowId, parseForm, type Problems } from "../web/validation.js";
 import { approveRequest, clearObjection, recordCallback, rejectRequest, withdrawApproval, type Agent, type DecisionDeps } from "./decision-service.js";
 import { CALLBACK_OUTCOMES } from "./reset-store.js";
 
 const callbackForm = z.object({
-  contact_id: z.string({ error: "Choose the contact you called." }).regex(/^[1-9]\d{0,9}$/, "Choose the contact you called.").transform(Number),
+  contact_id: z.string({ error: "Choose the contact you called." }).refine(isRowId, "Choose the contact you called.").transform(Number),
   outcome: z.enum(CALLBACK_OUTCOMES, { error: "Choose the outcome of the call." }),
   notes: z.string().trim().max(2000, "Keep the notes under 2,000 characters.").optional().transform((v) => v || null),
 });

@@ -13,12 +13,13 @@ export function objectionRoutes(deps: ResetDeps): Router {
   router.get("/objections/:token", async (req, res) => {
     const objection = await liveObjection(deps.db, req.params.token);
     if (!objection) return gone(res);
-    res.render("resets/objection", { title: "Object to a password reset", ticketId: objection.ticketId, token: req.params.token });
+    res.render("resets/objection", { title: "Object to a password reset", ticketId: objection.ticketId, delivered: objection.delivered, token: req.params.token });
   });
 
   router.post("/objections/:token", async (req, res) => {
-    if (!(await raiseObjection(deps, req.params.token, req.ip ?? null))) return gone(res);
-    res.render("resets/objection-recorded", { title: "Objection recorded" });
+    const raised = await raiseObjection(deps, req.params.token, req.ip ?? null);
+    if (!raised) return gone(res);
+    res.render("resets/objection-recorded", { title: "Objection recorded", withdrawn: raised.withdrawn });
   });
 
   return router;

@@ -7,28 +7,28 @@ import { recordStep } from "./ticket-follow.js";
 import { withdrawTemporaryPassword } from "./withdrawal.js";
 
 /** A link that can still object: unused, and its request still open. */
-export async function liveObjection(db: Db, token: string): Promise<(ObjectionToken & { ticketId: number }) | null> {
+export async function liveObjection(db: Db, token: string): Promise<(ObjectionToken & { ticketId: number; delivered: boolean }) | null> {
   const found = await findObjectionToken(db, token);
   if (!found || found.usedAt) return null;
   const row: unknown = await db("reset_requests").where({ id: found.requestId }).first("state", "ticket_id");
   const request = row as { state: string; ticket_id: number } | undefined;
   if (!request || !OPEN_RESET_STATES.includes(request.state as never)) return null;
-  return { ...found, ticketId: Number(request.ticket_id) };
+  return { ...found, ticketId: Number(request.ticket_id), delivered: request.state === "delivered" };
 }
 
 /**
  * "I did not ask for this": flags the request, which blocks approval until an admin has
  * reviewed it. Once the temporary password is out, the desk fails closed: it is withdrawn at
- * once. The link is spent. Returns false when the link is no longer valid.
+ * once. The link is spent. Returns null when the link is no longer valid.
  */
-export async function raiseObjection(deps: ResetDeps, token: string, ip: string | null): Promise<boolean> {
+export async function raiseObjection(deps: ResetDeps, token: string, ip: string | null): Promise<{ withdrawn: boolean } | null> {
   const objection = await liveObjection(deps.db, token);
-  if (!objection) return false;
+  if (!objection) return null;
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {
     await findTicketForUpdate(trx, objection.ticketId);
     const request = await findRequestByTicket(trx, objection.ticketId);
-    if (!request || !OPEN_RESET_STATES.includes(request.state) || !(await spendObjectionToken(trx, objection.id, now))) return false;
+    if (!request || !OPEN_RESET_STATES.includes(request.state) || !(await spendObjectionToken(trx, objection.id, now))) return null;
     const actor = { id: null, username: null, ip };
     const delivered = request.state === "delivered";
     await updateRequestFields(trx, request.id, { objected_at: now, objected_by: objection.recipient, objection_cleared_at: null, objection_cleared_by: null }, now);
@@ -42,9 +42,7 @@ export async function raiseObjection(deps: ResetDeps, token: string, ip: string 
         : `Objection raised with the link mailed to ${objection.recipient}. Approval is blocked until an admin reviews and clears it, or the request is rejected.`,
       details: { recipient: objection.recipient },
     }, now);
-    if (delivered) {
-      await withdrawTemporaryPassword(deps, trx, request, { by: actor, reason: "someone on the account's records objected", internalText: null }, now);
-    }
-    return true;
+    if (delivered) await withdrawTemporaryPassword(deps, trx, request, { by: actor, reason: "someone on the account's records objected", internalText: null }, now);
+    return { withdrawn: delivered };
   });
 }

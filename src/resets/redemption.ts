@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import { clearPassword } from "../auth/credentials-store.js";
 import type { Clock } from "../clock.js";
 import type { Db } from "../db.js";
+import { cancelUnsent } from "../mail/outbox-store.js";
 import { RESET_MOVES } from "./reset-states.js";
 import { findDeliveredRequestFor, findExpiredDeliveries, moveRequest, type ResetRequest } from "./reset-store.js";
 import { findTicketForUpdate } from "../tickets/tickets-store.js";
@@ -13,8 +14,11 @@ import { followTicket, recordStep, type ResetStep } from "./ticket-follow.js";
  */
 export async function redeemTemporaryPassword(trx: Knex.Transaction, userId: number, now: Date): Promise<void> {
   const request = await findDeliveredRequestFor(trx, userId);
-  if (!request || !(await moveRequest(trx, request.id, "redeem", { redeemed_at: now }, now))) return;
-  await followTicket(trx, (await findTicketForUpdate(trx, request.ticketId))!, RESET_MOVES.redeem.ticket, now);
+  if (!request) return;
+  // The ticket is locked first, as every reset step does: a withdrawal at the same moment waits or wins, never deadlocks.
+  const ticket = (await findTicketForUpdate(trx, request.ticketId))!;
+  if (!(await moveRequest(trx, request.id, "redeem", { redeemed_at: now }, now))) return;
+  await followTicket(trx, ticket, RESET_MOVES.redeem.ticket, now);
   await recordStep(trx, request.ticketId, {
     kind: "system",
     actor: { id: null, username: null, ip: null },
@@ -26,14 +30,18 @@ export async function redeemTemporaryPassword(trx: Knex.Transaction, userId: num
 
 /**
  * Ends a delivered request whose temporary password was not used (expired or withdrawn):
- * the password stops working if still unchanged, which ends every session; the ticket closes.
+ * the password stops working if still unchanged, which ends every session; its mail, if it is
+ * still waiting to go out, never will; the ticket closes.
  * False when the request is no longer delivered.
  */
 export async function endUnusedDelivery(trx: Knex.Transaction, request: ResetRequest, move: "expire" | "withdraw", fields: Record<string, unknown>, step: ResetStep, now: Date): Promise<boolean> {
+  const ticket = (await findTicketForUpdate(trx, request.ticketId))!;
   if (!(await moveRequest(trx, request.id, move, fields, now))) return false;
   const user: unknown = await trx("users").where({ id: request.targetUserId }).first("must_change_password");
   if ((user as { must_change_password: unknown }).must_change_password) await clearPassword(trx, request.targetUserId, now);
-  await followTicket(trx, (await findTicketForUpdate(trx, request.ticketId))!, RESET_MOVES[move].ticket, now);
+  // A mail still waiting (the mail server was down) would carry a password that no longer works.
+  if (request.outboxId) await cancelUnsent(trx, request.outboxId, "Not sent: the temporary password in it no longer works.", now);
+  await followTicket(trx, ticket, RESET_MOVES[move].ticket, now);
   await recordStep(trx, request.ticketId, step, now);
   return true;
 }

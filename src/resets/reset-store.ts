@@ -23,6 +23,8 @@ export interface ResetRequest {
   rejectedAt: Date | null;
   rejectionReason: string | null;
   keyFingerprint: string | null;
+  /** The temporary password's mail, once approved. */
+  outboxId: number | null;
   tempExpiresAt: Date | null;
   redeemedAt: Date | null;
   createdAt: Date;
@@ -47,6 +49,7 @@ const toRequest = (r: Row): ResetRequest => ({
   rejectedAt: asDate(r.rejected_at),
   rejectionReason: (r.rejection_reason as string | null) ?? null,
   keyFingerprint: (r.key_fingerprint as string | null) ?? null,
+  outboxId: id(r.outbox_id),
   tempExpiresAt: asDate(r.temp_expires_at),
   redeemedAt: asDate(r.redeemed_at),
   createdAt: asDate(r.created_at)!,

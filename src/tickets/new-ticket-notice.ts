@@ -44,6 +44,8 @@ export async function noticeNewTicket(trx: Knex.Transaction, deps: MailingDeps, 
     account: `${ticket.code as string} · ${ticket.name as string}`,
     requester: ticket.username as string,
     firstMessage,
+    // Quoted, so nothing the customer wrote can pass for the desk's own words or link.
+    quotedMessage: firstMessage.split(/\r?\n/).map((line) => `> ${line}`).join("\n"),
     link: `${deps.mailer.baseUrl}/desk/tickets/${ticketId}`,
     baseUrl: deps.mailer.baseUrl,
   };

@@ -2,12 +2,13 @@ import type { Request } from "express";
 import type { Db } from "../db.js";
 import { HttpError, notFound } from "../web/errors.js";
 import { ownedByAccount } from "../web/guards.js";
+import { isRowId } from "../web/validation.js";
 import type { Actor } from "./ticket-service.js";
 import { findTicket, type Ticket } from "./tickets-store.js";
 
 /** The ticket number in the path: a non-number is a 400 that says so, an unknown number a 404. */
 export function ticketIdParam(value: string | undefined): number {
-  if (!value || !/^\d{1,10}$/.test(value) || Number(value) > 2_147_483_647) throw new HttpError(400, "Ticket numbers are whole numbers, like 1042.");
+  if (!value || !isRowId(value)) throw new HttpError(400, "Ticket numbers are whole numbers, like 1042.");
   return Number(value);
 }
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { TICKET_STATUSES } from "./ticket-status.js";
 import { TICKET_PRIORITIES, TICKET_TYPES } from "./tickets-store.js";
 import { decodeCursor } from "./queue-store.js";
+import { isRowId } from "../web/validation.js";
 
 /** The types a customer may open; `primary_reset` is opened only through the reset request form. */
 export const CUSTOMER_TICKET_TYPES = ["general", "technical", "non_technical"] as const;
@@ -37,7 +38,7 @@ export const assignForm = z.object({
   assignee_id: z
     .string({ error: "Choose an agent from the list." })
     .trim()
-    .regex(/^(|[1-9]\d{0,9})$/, "Choose an agent from the list.")
+    .refine((v) => v === "" || isRowId(v), "Choose an agent from the list.")
     .transform((v) => (v === "" ? null : Number(v))),
 });
 

@@ -38,7 +38,7 @@ export type Outcome = { ok: true } | { ok: false; problem: string };
 const DONE: Outcome = { ok: true };
 const refused = (problem: string): Outcome => ({ ok: false, problem });
 
-export const RESET_STATUS_PROBLEM = "This ticket follows the reset request: approve or reject it on this page.";
+export const RESET_STATUS_PROBLEM = "This ticket follows its reset request: its status moves with each step of the request on this page.";
 const CLOSED_REPLY_PROBLEM = "This ticket is closed and takes no more replies; open a new ticket instead.";
 
 const audit = (trx: Knex.Transaction, actor: Actor, action: string, ticketId: number, details: Record<string, unknown>, now: Date) =>

@@ -1,5 +1,6 @@
 import type { Request } from "express";
 import type { AuditEntry } from "../audit/audit-log.js";
+import { isRowId } from "./validation.js";
 
 /** Who did it and from where, for an audit entry of a signed-in request. */
 export function auditActor(req: Request): Pick<AuditEntry, "actorId" | "actor" | "ip"> {
@@ -8,5 +9,5 @@ export function auditActor(req: Request): Pick<AuditEntry, "actorId" | "actor" |
 
 /** A positive integer route parameter, or null (the route answers 404 for it). */
 export function idParam(value: string | undefined): number | null {
-  return value && /^[1-9]\d{0,9}$/.test(value) ? Number(value) : null;
+  return value && isRowId(value) ? Number(value) : null;
 }

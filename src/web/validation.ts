@@ -1,4 +1,6 @@
+import type { RequestHandler } from "express";
 import type { z } from "zod";
+import { HttpError } from "./errors.js";
 
 export type Problems = Record<string, string>;
 export type Parsed<T> = { ok: true; data: T } | { ok: false; problems: Problems };
@@ -14,3 +16,21 @@ export function parseForm<S extends z.ZodType>(schema: S, body: unknown): Parsed
   }
   return { ok: false, problems };
 }
+
+/** The largest id an integer column holds (PostgreSQL's int4): a longer number names no row. */
+export const MAX_ROW_ID = 2_147_483_647;
+
+/** Whether the text is a row id: a positive whole number that fits the column. */
+export const isRowId = (text: string): boolean => /^[1-9]\d{0,9}$/.test(text) && Number(text) <= MAX_ROW_ID;
+
+const hasNul = (value: unknown): boolean =>
+  typeof value === "string" ? value.includes("\u0000") : Array.isArray(value) ? value.some(hasNul) : false;
+
+/**
+ * No form field or query value may hold a NUL character: no text the desk keeps can contain
+ * one (PostgreSQL refuses it outright), so it is a 400 here rather than a 500 deep down.
+ */
+export const refuseNulCharacters: RequestHandler = (req, _res, next) => {
+  const values = [...Object.values((req.body ?? {}) as Record<string, unknown>), ...Object.values(req.query)];
+  next(values.some(hasNul) ? new HttpError(400, "The form held a NUL character, which no field accepts. Type the text again.") : undefined);
+};

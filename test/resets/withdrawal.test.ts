@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { browser, signIn, signInOk, type Agent } from "../support/http.js";
+import { browser, csrfToken, signIn, signInOk, type Agent } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";
 import { auditActions, auditRows, mailText, outboxTo, postForm, userId, type Row } from "../accounts/helpers.js";
@@ -115,13 +115,61 @@ describe("primary reset: withdrawing a delivered temporary password", () => {
     expect((await request(ticketId)).state).to.equal("delivered");
   });
 
+  it("never lets a withdrawal and the holder's own change both win: a withdrawn password cannot become a working one", async function () {
+    this.timeout(30_000);
+    const { ticketId, password } = await delivered();
+    const holder = browser(t.app);
+    await signInOk(holder, "ACM0001", password);
+    const alice = await signedIn(t, "alice");
+    const [holderToken, aliceToken] = [await csrfToken(holder, "/account/password"), await csrfToken(alice, deskPage(ticketId))];
+    const fresh = "Saffron-Lantern-42!";
+    // The change hashes its new password (slow) while the withdrawal commits.
+    const change = holder.post("/account/password").type("form").send({ _csrf: holderToken, current_password: password, new_password: fresh, confirm_password: fresh }).then((r) => r);
+    const withdrawal = await alice.post(`${deskPage(ticketId)}/withdraw`).type("form").send({ _csrf: aliceToken, reason: WITHDRAW_REASON });
+    const changed = await change;
+
+    const state = (await request(ticketId)).state;
+    const freshWorks = (await signIn(browser(t.app), "ACM0001", fresh)).status === 303;
+    if (state === "withdrawn") {
+      expect(withdrawal.status).to.equal(303);
+      expect(changed.status, "the change must be refused").to.equal(400);
+      expect(changed.text).to.include("stopped working a moment ago");
+      expect(freshWorks, "the holder's new password must not work after a withdrawal").to.equal(false);
+    } else {
+      expect(state).to.equal("redeemed");
+      expect(withdrawal.status).to.equal(400);
+      expect(freshWorks).to.equal(true);
+    }
+  });
+
+  it("cancels the temporary password's mail when it has not gone out yet, so it is never sent nor retried", async function () {
+    this.timeout(30_000);
+    const ticketId = await openRequest(t);
+    await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+    expect((await approve(await signedIn(t, "bob"), ticketId)).status).to.equal(303);
+    const [mail] = (await outboxTo(t, "primary@acme.example")).filter((m) => m.template === "temporary-password");
+    expect(((await t.db("outbox").where({ id: mail!.id }).first("status")) as Row).status).to.equal("queued");
+    expect((await withdraw(await signedIn(t, "alice"), ticketId, WITHDRAW_REASON)).status).to.equal(303);
+    const row = (await t.db("outbox").where({ id: mail!.id }).first("status", "last_error")) as Row;
+    expect(row).to.deep.equal({ status: "cancelled", last_error: "Not sent: the temporary password in it no longer works." });
+    await t.deliverMail();
+    expect(sink.received.some((m) => /multipart\/encrypted/.test(m.raw)), "no temporary password mail was sent").to.equal(false);
+    const admin = await signedIn(t, "admin");
+    await postForm(admin, `/admin/mail/${mail!.id}/retry`, {}, `/admin/mail/${mail!.id}`);
+    expect(((await t.db("outbox").where({ id: mail!.id }).first("status")) as Row).status).to.equal("cancelled");
+  });
+
   it("withdraws it at once when someone on the records objects after delivery", async function () {
     this.timeout(30_000);
     const { ticketId, password } = await delivered();
     const alert = (await outboxTo(t, "primary@acme.example")).find((m) => m.template === "reset-alert")!;
     const token = OBJECTION_LINK.exec(await mailText(alert.message))![1]!;
+    const stranger = browser(t.app);
+    expect((await stranger.get(`/objections/${token}`)).text).to.include("cancelled at once");
 
-    expect((await postForm(browser(t.app), `/objections/${token}`, {}, `/objections/${token}`)).status).to.equal(200);
+    const recorded = await postForm(stranger, `/objections/${token}`, {}, `/objections/${token}`);
+    expect(recorded.status).to.equal(200);
+    expect(recorded.text).to.include("no longer works");
     const row = await request(ticketId);
     expect(row).to.include({ state: "withdrawn", objected_by: "primary@acme.example", withdrawn_by: null });
     expect(await ticketStatus(ticketId)).to.equal("closed");

@@ -120,7 +120,7 @@ describe("agent desk ticket page (/desk/tickets/:id)", () => {
     const before = await writeState(t);
     const res = await post("alice", "status", { status: "open" });
     expect(res.status).to.equal(400);
-    expect(res.text).to.include("This ticket follows the reset request: approve or reject it on this page.");
+    expect(res.text).to.include("This ticket follows its reset request: its status moves with each step of the request on this page.");
     expect(await writeState(t)).to.deep.equal(before);
   });
 

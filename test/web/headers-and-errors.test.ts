@@ -1,5 +1,8 @@
 import { expect } from "chai";
+import { postForm } from "../accounts/helpers.js";
+import { signedIn } from "../resets/helpers.js";
 import { browser, csrfToken } from "../support/http.js";
+import { openTicket } from "../tickets/helpers.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 
 describe("security headers", () => {
@@ -65,6 +68,48 @@ describe("errors", () => {
     const _csrf = await csrfToken(agent);
     const res = await agent.post("/login").type("form").send(`_csrf=${_csrf}&username=a&username=b&password=x`);
     expect(res.status).to.equal(400);
+  });
+});
+
+describe("input no database column can hold", () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await startTestApp();
+  });
+  afterEach(() => t.close());
+
+  const tickets = async () => Number(((await t.db("tickets").count({ n: "*" }).first()) as { n: number | string }).n);
+
+  it("answers a NUL character in any field with 400 naming it, before anything is written", async () => {
+    const visitor = browser(t.app);
+    const _csrf = await csrfToken(visitor);
+    const signIn = await visitor.post("/login").type("form").send({ _csrf, username: "carol\u0000", password: "x" });
+    expect(signIn.status).to.equal(400);
+    expect(signIn.text).to.include("NUL character");
+
+    const carol = await signedIn(t, "carol");
+    const before = await tickets();
+    const res = await postForm(carol, "/tickets", { type: "general", subject: "Printer", body: "jammed\u0000again" }, "/tickets/new");
+    expect(res.status).to.equal(400);
+    expect(res.text).to.include("NUL character").and.not.match(/at .*\.(ts|js):\d+/);
+    expect(await tickets()).to.equal(before);
+    expect((await carol.get("/tickets?after=%00")).status).to.equal(400);
+  });
+
+  it("answers ids too large for an integer column as unknown (404) or a named problem (400), never a 500", async () => {
+    const alice = await signedIn(t, "alice");
+    const huge = "9999999999";
+    expect((await alice.get(`/desk/tickets/${huge}`)).status).to.equal(400);
+    expect((await postForm(alice, `/desk/tickets/${huge}/withdraw`, { reason: "x" }, "/desk")).status).to.equal(404);
+    expect((await postForm(alice, `/desk/tickets/${huge}/callbacks`, { contact_id: "1", outcome: "confirmed" }, "/desk")).status).to.equal(404);
+    const ticketId = await openTicket(await signedIn(t, "carol"));
+    const assign = await postForm(alice, `/desk/tickets/${ticketId}/assign`, { assignee_id: huge }, `/desk/tickets/${ticketId}`);
+    expect(assign.status).to.equal(400);
+    expect(assign.text).to.include("Choose an agent from the list.");
+    expect((await alice.get(`/admin/mail/${huge}`)).status).to.equal(403);
+    const admin = await signedIn(t, "admin");
+    expect((await admin.get(`/admin/mail/${huge}`)).status).to.equal(404);
+    expect((await admin.get(`/admin/accounts/${huge}`)).status).to.equal(404);
   });
 });
 
