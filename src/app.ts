@@ -78,7 +78,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(deskKeyRoute(mailer.deskKey));
   app.get("/healthz", async (_req, res) => {
     try {
-      await db.raw("select 1");
+      // A read connection: on SQLite the one writer may be queued behind sign-ins' writes.
+      await reader.raw("select 1");
       res.type("text").send("ok");
     } catch {
       res.status(503).type("text").send("database unavailable");
