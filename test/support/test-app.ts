@@ -48,6 +48,8 @@ export function testDeskKey(): Promise<DeskKey> {
 export interface TestApp {
   app: Express;
   db: Db;
+  /** The read connections (on SQLite; the same as `db` on PostgreSQL). */
+  reader: Db;
   clock: TestClock;
   config: Config;
   mailer: Mailer;
@@ -111,6 +113,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   return {
     app,
     db,
+    reader,
     clock,
     config,
     mailer,

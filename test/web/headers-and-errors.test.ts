@@ -120,7 +120,7 @@ describe("health", () => {
       const ok = await browser(t.app).get("/healthz").expect(200);
       expect(ok.text).to.equal("ok");
       expect(ok.headers["set-cookie"]).to.equal(undefined);
-      await t.db.destroy();
+      await t.reader.destroy();
       await browser(t.app).get("/healthz").expect(503);
     } finally {
       await t.close().catch(() => undefined);
