@@ -1,6 +1,7 @@
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { migrate, openDatabase, openReader, type Db } from "./db.js";
+import { tuneHeap } from "./heap.js";
 import type { Logger } from "./logger.js";
 import { newWorkerId } from "./mail/delivery.js";
 import { loadOrCreateDeskKey } from "./mail/desk-key.js";
@@ -23,6 +24,7 @@ export interface Runtime {
 
 /** What both the web process and a separate worker need: a migrated database, the mail setup and the tasks. */
 export async function openRuntime(config: Config, logger: Logger, clock: Clock): Promise<Runtime> {
+  tuneHeap();
   const db = openDatabase(config.databaseUrl);
   const applied = await migrate(db);
   if (applied.length) logger.info({ migrations: applied }, "database migrated");
