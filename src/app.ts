@@ -1,5 +1,4 @@
 import express, { type Express } from "express";
-import { pinoHttp } from "pino-http";
 import { createPassport } from "./auth/passport.js";
 import { adminLoginRoutes } from "./accounts/admin-login-routes.js";
 import { adminRoutes } from "./accounts/admin-routes.js";
@@ -16,7 +15,7 @@ import { sessionCookieName, sessionMiddleware, sessionTimeouts } from "./auth/se
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db.js";
-import { loggableUrl, type Logger } from "./logger.js";
+import type { Logger } from "./logger.js";
 import { mailAdminRoutes } from "./mail/admin-routes.js";
 import type { Mailer } from "./mail/mailer.js";
 import { deskKeyRoute } from "./mail/public-routes.js";
@@ -35,6 +34,7 @@ import { csrfProtection, exposeCsrfToken } from "./web/csrf.js";
 import { errorHandler, notFoundHandler } from "./web/errors.js";
 import { exposeFlash } from "./web/flash.js";
 import { refuseNulCharacters } from "./web/validation.js";
+import { accessLog } from "./web/access-log.js";
 import { securityHeaders } from "./web/security-headers.js";
 import { useViews } from "./web/views.js";
 import "./web/request-types.js";
@@ -59,17 +59,8 @@ export function createApp(deps: AppDeps): Express {
   app.set("query parser", "simple");
   useViews(app, config.production);
 
-  app.use(
-    pinoHttp({
-      logger,
-      // The URL path (tokens masked) and status only: bodies (passwords) and cookies (session ids) never reach the log.
-      serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: loggableUrl(req.url) }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      autoLogging: { ignore: (req) => req.url === "/healthz" },
-    }),
-  );
+  // The access log is at info; above it, pino-http would still build a logger per request for nothing.
+  if (logger.isLevelEnabled("info")) app.use(accessLog(logger));
   app.use(securityHeaders(config.production));
   // Only paths that look like files reach the disk: pages skip the stat call altogether.
   const assets = express.static(publicDir, { index: false, maxAge: config.production ? "1d" : 0 });

@@ -17,7 +17,8 @@ export function useViews(app: Express, cache: boolean): void {
   Object.assign(app.locals, viewHelpers);
   app.engine("ejs", (file, options, callback) => {
     const locals = options as Locals;
-    const ejsOptions = { cache, filename: file, views: [viewsDir] };
+    // Includes name their file from views/ ("/partials/field"): resolved without a stat call per include.
+    const ejsOptions = { cache, filename: file, root: viewsDir };
     ejs
       .renderFile(file, locals, ejsOptions)
       .then((body) => {
