@@ -17,6 +17,7 @@ import type { Config } from "./config.js";
 import type { Db } from "./db.js";
 import type { Logger } from "./logger.js";
 import { mailAdminRoutes } from "./mail/admin-routes.js";
+import { auditAdminRoutes } from "./audit/admin-routes.js";
 import type { Mailer } from "./mail/mailer.js";
 import { deskKeyRoute } from "./mail/public-routes.js";
 import type { Scheduler } from "./tasks/scheduler.js";
@@ -114,6 +115,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(adminRoutes({ db, clock, mailer }));
   app.use(adminLoginRoutes({ db, clock, mailer }));
   app.use(mailAdminRoutes({ db, clock, config, mailer, scheduler }));
+  app.use(auditAdminRoutes({ db, clock }));
   app.use(taskAdminRoutes({ db, clock, scheduler }));
 
   app.use(notFoundHandler);
