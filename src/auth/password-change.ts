@@ -82,12 +82,13 @@ export async function changeOwnPassword(
   ip: string | null,
 ): Promise<Problems> {
   const login = await findLoginById(deps.db, user.id);
-  if (!login?.passwordHash || !(await verifyPassword(login.passwordHash, input.currentPassword))) {
-    await appendAudit(deps.db, { action: "password.change_refused", actorId: user.id, actor: user.username, ip, subject: `user:${user.id}`, details: { reason: "wrong_current_password" } }, deps.clock.now());
-    return { current_password: "The current password is not right." };
-  }
+  // Every problem at once, so the form is put right in one go.
   const problems = await newPasswordProblems(deps, user.id, input);
   if (input.newPassword === input.currentPassword) problems.new_password ??= "The new password must differ from the current one.";
+  if (!login?.passwordHash || !(await verifyPassword(login.passwordHash, input.currentPassword))) {
+    await appendAudit(deps.db, { action: "password.change_refused", actorId: user.id, actor: user.username, ip, subject: `user:${user.id}`, details: { reason: "wrong_current_password" } }, deps.clock.now());
+    return { current_password: "The current password is not right.", ...problems };
+  }
   if (Object.keys(problems).length) return problems;
   const redeem = login.mustChangePassword ? deps.onTemporaryPasswordReplaced : undefined;
   try {

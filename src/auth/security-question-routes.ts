@@ -9,16 +9,18 @@ import { auditActor } from "../web/request-meta.js";
 import { parseForm, type Problems } from "../web/validation.js";
 import { normaliseAnswer, questionsOf, SECURITY_QUESTIONS, storeQuestions } from "./security-questions.js";
 
-const question = z.enum(SECURITY_QUESTIONS, { error: "Choose a question from the list." });
-const answer = z
-  .string({ error: "Enter an answer." })
-  .max(200, "Answers are at most 200 characters.")
-  .refine((a) => [...normaliseAnswer(a)].length >= 3, "Answers need at least 3 characters.");
+// Each message names its question: the summary above the form lists them together.
+const question = (n: number) => z.enum(SECURITY_QUESTIONS, { error: `Question ${n}: choose a question from the list.` });
+const answer = (n: number) =>
+  z
+    .string({ error: `Answer ${n}: enter an answer.` })
+    .max(200, `Answer ${n}: answers are at most 200 characters.`)
+    .refine((a) => [...normaliseAnswer(a)].length >= 3, `Answer ${n}: answers need at least 3 characters.`);
 
 const questionsForm = z
-  .object({ question1: question, answer1: answer, question2: question, answer2: answer })
-  .refine((f) => f.question1 !== f.question2, { path: ["question2"], message: "Choose two different questions." })
-  .refine((f) => normaliseAnswer(f.answer1) !== normaliseAnswer(f.answer2), { path: ["answer2"], message: "Give two different answers." });
+  .object({ question1: question(1), answer1: answer(1), question2: question(2), answer2: answer(2) })
+  .refine((f) => f.question1 !== f.question2, { path: ["question2"], message: "Question 2: choose a different question from question 1." })
+  .refine((f) => normaliseAnswer(f.answer1) !== normaliseAnswer(f.answer2), { path: ["answer2"], message: "Answer 2: give a different answer from answer 1." });
 
 /** `GET/POST /account/security-questions`: a customer chooses two questions and answers. */
 export function securityQuestionRoutes({ db, clock }: { db: Db; clock: Clock }): Router {

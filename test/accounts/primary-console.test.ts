@@ -388,13 +388,13 @@ describe("secrets at rest, and security questions", () => {
 
     const twice = await post({ question1: SECURITY_QUESTIONS[1], answer1: "Leeds city", question2: SECURITY_QUESTIONS[1], answer2: "Other answer" });
     expect(twice.status).to.equal(400);
-    expect(twice.text).to.include("Choose two different questions.");
+    expect(twice.text).to.include("Question 2: choose a different question from question 1.");
     const unknown = await post({ question1: "What is your password?", answer1: "Leeds city", question2: SECURITY_QUESTIONS[1], answer2: "Other answer" });
     expect(unknown.status).to.equal(400);
-    expect(unknown.text).to.include("Choose a question from the list.");
+    expect(unknown.text).to.include("Question 1: choose a question from the list.");
     const short = await post({ question1: SECURITY_QUESTIONS[0], answer1: "ab", question2: SECURITY_QUESTIONS[1], answer2: "Other answer" });
     expect(short.status).to.equal(400);
-    expect(short.text).to.include("Answers need at least 3 characters.");
+    expect(short.text).to.include("Answer 1: answers need at least 3 characters.");
     expect(await count(t, "security_questions", { user_id: await userId(t, "dave") })).to.equal(0);
     expect(await t.leaks("Leeds city")).to.equal(false);
   });

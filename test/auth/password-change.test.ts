@@ -43,6 +43,12 @@ describe("change password (/account/password)", () => {
     expect(refused[0]!.actor).to.equal("carol");
     expect(refused[0]!.subject).to.equal(`user:${Number(before.id)}`);
     expect(await auditRows(t, "password.changed")).to.have.length(0);
+
+    // Every problem is named at once, not only the first.
+    const all = await changePassword(agent, "Not-The-Current-9!", "short");
+    expect(all.status).to.equal(400);
+    expect(all.text).to.include("The current password is not right.").and.include("at least 8 characters");
+    expect((await userRow(t, "carol")).password_hash).to.equal(before.password_hash);
     expect(await outboxTo(t, "carol@acme.example")).to.have.length(0);
     // Still signed in, and the old password still works.
     await agent.get("/").expect(200);
