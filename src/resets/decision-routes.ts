@@ -1,6 +1,8 @@
 import { Router, type Request } from "express";
 import { z } from "zod";
 import { notFound } from "../web/errors.js";
+import { renderDeskTicket } from "../tickets/desk-ticket-page.js";
+import { deskTicket } from "../tickets/ticket-access.js";
 import { flash } from "../web/flash.js";
 import { requireAgent } from "../web/guards.js";
 import { idParam } from "../web/request-meta.js";
@@ -21,21 +23,26 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
   const router = Router();
   router.use("/desk/tickets/:id", ...requireAgent);
 
+  const pageDeps = { db: deps.db, clock: deps.clock, resetTwoPerson: deps.twoPerson };
   const agentOf = (req: Request): Agent => ({ id: req.user!.id, username: req.user!.username, role: req.user!.role, ip: req.ip ?? null });
 
   /**
    * One step on the ticket: check the form, run the rule (null: the ticket is not a reset
-   * request, 404), then either every problem on a 400 page with nothing changed, or back to
-   * the ticket with a message.
+   * request, 404), then either the ticket page again with every problem next to the step's
+   * form (400, nothing changed), or back to the ticket with a message.
    */
-  const step = <S extends z.ZodType>(path: string, schema: S, refusal: string, run: (ticketId: number, agent: Agent, data: z.infer<S>) => Promise<string[] | null>, doneText: string) =>
+  const step = <S extends z.ZodType>(path: string, schema: S, key: string, run: (ticketId: number, agent: Agent, data: z.infer<S>) => Promise<string[] | null>, doneText: string) =>
     router.post(`/desk/tickets/:id/${path}`, async (req, res) => {
       const ticketId = idParam(req.params.id);
       if (!ticketId) throw notFound();
       const form = parseForm(schema, req.body);
       const problems = form.ok ? await run(ticketId, agentOf(req), form.data) : Object.values(form.problems);
       if (problems === null) throw notFound();
-      if (problems.length) return res.status(400).render("resets/decision-refused", { title: refusal, heading: refusal, ticketId, problems });
+      if (problems.length) {
+        const body = req.body as Record<string, unknown>;
+        const typed = typeof body.reason === "string" ? body.reason : typeof body.note === "string" ? body.note : "";
+        return renderDeskTicket(pageDeps, req, res, await deskTicket(deps.db, String(ticketId)), 400, { [key]: problems.join(" ") }, { [key]: typed });
+      }
       flash(req, "success", doneText);
       res.redirect(303, `/desk/tickets/${ticketId}`);
     });
@@ -45,26 +52,26 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
   step(
     "callbacks",
     callbackForm,
-    "The callback was not recorded",
+    "contact_id",
     async (id, agent, data) => listed(await recordCallback(deps, id, agent, { contactId: data.contact_id, outcome: data.outcome, notes: data.notes })),
     "Callback recorded.",
   );
   step(
     "approve",
     z.object({}),
-    "The request was not approved",
+    "approve",
     async (id, agent) => (await approveRequest(deps, id, agent))?.map((c) => `${c.label}: ${c.detail}`) ?? null,
     "Approved. The temporary password was sent, encrypted, to the primary login's registered address. Nobody at the desk can see it.",
   );
-  step("reject", reasonForm("Give the reason for rejecting."), "The request was not rejected", async (id, agent, data) => listed(await rejectRequest(deps, id, agent, data.reason)), "Rejected. The requester and the primary login's address were told.");
+  step("reject", reasonForm("Give the reason for rejecting."), "reject-reason", async (id, agent, data) => listed(await rejectRequest(deps, id, agent, data.reason)), "Rejected. The requester and the primary login's address were told.");
   step(
     "withdraw",
     reasonForm("Give the reason for withdrawing."),
-    "The temporary password was not withdrawn",
+    "withdraw-reason",
     async (id, agent, data) => listed(await withdrawApproval(deps, id, agent, data.reason)),
     "Withdrawn. The temporary password no longer works; the requester and the primary login's address were told.",
   );
-  step("objection/clear", clearForm, "The objection was not cleared", async (id, agent, data) => listed(await clearObjection(deps, id, agent, data.note)), "Objection cleared.");
+  step("objection/clear", clearForm, "note", async (id, agent, data) => listed(await clearObjection(deps, id, agent, data.note)), "Objection cleared.");
 
   return router;
 }

@@ -1,19 +1,18 @@
 import type { Db } from "../db.js";
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
-import { findAccount } from "../accounts/accounts-store.js";
 import { listActiveStaff } from "../accounts/users-store.js";
-import { loadResetPanel } from "../resets/desk-panel.js";
 import { flash } from "../web/flash.js";
 import { requireAgent } from "../web/guards.js";
 import { parseForm, type Problems } from "../web/validation.js";
+import { renderDeskTicket } from "./desk-ticket-page.js";
 import { deskQueue } from "./queue.js";
 import { statusCounts } from "./queue-store.js";
 import { actorOf, deskTicket } from "./ticket-access.js";
 import { assignForm, bodyForm, priorityForm, queueQuery, statusForm } from "./ticket-forms.js";
 import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, type Actor, type Outcome, type TicketDeps } from "./ticket-service.js";
 import { ticketView } from "./ticket-view.js";
-import { findPerson, listTimeline, TICKET_TYPES, type Ticket } from "./tickets-store.js";
+import { TICKET_TYPES, type Ticket } from "./tickets-store.js";
 
 /** The desk's deps: the queue reads through the read-only handle. */
 export type DeskDeps = TicketDeps & { reader: Db };
@@ -56,29 +55,8 @@ export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean }): Router
   const router = Router();
   router.use("/desk", ...requireAgent);
 
-  const renderTicket = async (req: Request, res: Response, ticket: Ticket, status = 200, problems: Problems = {}, values: Record<string, string> = {}) => {
-    const [events, account, requester, assignee, staff, resetPanel] = await Promise.all([
-      listTimeline(deps.db, ticket.id, "all"),
-      findAccount(deps.db, ticket.accountId),
-      findPerson(deps.db, ticket.requesterId),
-      ticket.assigneeId === null ? null : findPerson(deps.db, ticket.assigneeId),
-      listActiveStaff(deps.db),
-      loadResetPanel(deps, ticket, req.user!),
-    ]);
-    res.status(status).render("desk/ticket", {
-      title: `#${ticket.id} ${ticket.subject}`,
-      ticket,
-      events,
-      account,
-      requester,
-      assignee,
-      staff,
-      resetPanel,
-      problems,
-      values,
-      tv: ticketView(deps.clock.now()),
-    });
-  };
+  const renderTicket = (req: Request, res: Response, ticket: Ticket, status?: number, problems?: Problems, values?: Record<string, string>) =>
+    renderDeskTicket(deps, req, res, ticket, status, problems, values);
 
   router.get("/desk", deskQueueHandler(deps));
   router.get("/desk/tickets/:id", async (req, res) => renderTicket(req, res, await deskTicket(deps.db, req.params.id)));

@@ -38,7 +38,9 @@ describe("primary reset: objections, races and expiry", () => {
       expect((await alice.get(deskPage(ticketId))).text).to.include("Objection:");
       await callBack(t, alice, ticketId, "confirmed");
       const bob = await signedIn(t, "bob");
-      expect((await approve(bob, ticketId)).text).to.include("No open objection");
+      const blocked = await approve(bob, ticketId);
+      expect(blocked.status).to.equal(400);
+      expect(blocked.text).to.match(/id="field-approve-problem">[^<]*No open objection/);
 
       // Clearing needs an admin and a note.
       const clear = (agent: typeof bob, note: string) => postForm(agent, `${deskPage(ticketId)}/objection/clear`, { note }, deskPage(ticketId));

@@ -76,6 +76,7 @@ describe("primary reset: withdrawing a delivered temporary password", () => {
     const early = await withdraw(alice, pendingTicket, "Changed our minds.");
     expect(early.status).to.equal(400);
     expect(early.text).to.include("The request is pending: there is no unused temporary password to withdraw.");
+    expect(early.text, "listed in the summary at the top").to.include('href="#field-withdraw-reason"');
     expect(await snapshot(t)).to.deep.equal(before);
     await postForm(alice, `${deskPage(pendingTicket)}/reject`, { reason: "Opened by mistake." }, deskPage(pendingTicket));
 
@@ -85,6 +86,8 @@ describe("primary reset: withdrawing a delivered temporary password", () => {
       const res = await withdraw(alice, ticketId, reason);
       expect(res.status).to.equal(400);
       expect(res.text).to.include("Give the reason for withdrawing.");
+      // The ticket page comes back with the problem under the withdraw form itself.
+      expect(res.text).to.include('id="field-withdraw-reason-problem"').and.include("Primary reset verification");
     }
     expect((await withdraw(alice, ticketId, "x".repeat(2001))).text).to.include("Keep the reason under 2,000 characters.");
     expect(await snapshot(t)).to.deep.equal(before);
