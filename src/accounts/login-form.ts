@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isPrimaryUsername } from "./usernames.js";
 
 /** The fields of a login that the admin console and the primary holder's console share. */
 export const displayNameField = z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(200, "Names are at most 200 characters.");
@@ -20,8 +21,9 @@ export const checkboxField = z
   .optional()
   .transform((v) => v !== undefined);
 
+/** A primary holder's new secondary login: the primary's username form is named at once, with the other fields. */
 export const newCustomerLoginForm = z.object({
-  username: usernameField,
+  username: usernameField.refine((u) => !isPrimaryUsername(u), "Usernames of 3 letters and 4 digits are kept for primary logins."),
   display_name: displayNameField,
   email: emailField,
   can_open_cases: checkboxField,

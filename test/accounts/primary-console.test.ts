@@ -149,6 +149,8 @@ describe("primary holder's console (/account/users)", () => {
       [{ username: "zed", display_name: "Zed", email: "" }, "Enter an email address."],
       [{ username: "zed", display_name: "", email: "zed@acme.example" }, "Enter a name."],
       [{ username: "zed zed", display_name: "Zed", email: "zed@acme.example" }, "Usernames use letters, digits"],
+      // Named together with the other fields' problems, not only once they are right.
+      [{ username: "ACM0002", display_name: "", email: "" }, "Usernames of 3 letters and 4 digits are kept for primary logins."],
     ];
     for (const [form, message] of cases) {
       const res = await createSecondary(form);
