@@ -27,9 +27,11 @@ export interface NewPasswordInput {
 
 /**
  * The checks every form that sets a password shares: the policy (with history) and the
- * confirmation. Returns the problems by field, or none.
+ * confirmation. Returns the problems by field, or none. Without `history`, the rules that
+ * compare with stored hashes are left out: they must never answer someone who has not
+ * proved the current password (they would confirm a guess of it).
  */
-export async function newPasswordProblems(deps: PasswordChangeDeps, userId: number, input: NewPasswordInput): Promise<Problems> {
+export async function newPasswordProblems(deps: PasswordChangeDeps, userId: number, input: NewPasswordInput, history = true): Promise<Problems> {
   const login = await findLoginById(deps.db, userId);
   if (!login) return { new_password: "This login no longer exists." };
   const problems: Problems = {};
@@ -37,7 +39,7 @@ export async function newPasswordProblems(deps: PasswordChangeDeps, userId: numb
     username: login.username,
     displayName: login.displayName,
     email: login.email,
-    previousHashes: await recentPasswordHashes(deps.db, userId),
+    previousHashes: history ? await recentPasswordHashes(deps.db, userId) : [],
   });
   if (policyProblems.length) problems.new_password = policyProblems.join(" ");
   if (input.newPassword !== input.confirmPassword) problems.confirm_password = "The two new passwords do not match.";
@@ -82,13 +84,13 @@ export async function changeOwnPassword(
   ip: string | null,
 ): Promise<Problems> {
   const login = await findLoginById(deps.db, user.id);
-  // Every problem at once, so the form is put right in one go.
-  const problems = await newPasswordProblems(deps, user.id, input);
-  if (input.newPassword === input.currentPassword) problems.new_password ??= "The new password must differ from the current one.";
   if (!login?.passwordHash || !(await verifyPassword(login.passwordHash, input.currentPassword))) {
     await appendAudit(deps.db, { action: "password.change_refused", actorId: user.id, actor: user.username, ip, subject: `user:${user.id}`, details: { reason: "wrong_current_password" } }, deps.clock.now());
-    return { current_password: "The current password is not right.", ...problems };
+    // The new password's other problems too, so the form is put right in one go; never the history rule.
+    return { current_password: "The current password is not right.", ...(await newPasswordProblems(deps, user.id, input, false)) };
   }
+  const problems = await newPasswordProblems(deps, user.id, input);
+  if (input.newPassword === input.currentPassword) problems.new_password ??= "The new password must differ from the current one.";
   if (Object.keys(problems).length) return problems;
   const redeem = login.mustChangePassword ? deps.onTemporaryPasswordReplaced : undefined;
   try {

@@ -49,6 +49,11 @@ describe("change password (/account/password)", () => {
     expect(all.status).to.equal(400);
     expect(all.text).to.include("The current password is not right.").and.include("at least 8 characters");
     expect((await userRow(t, "carol")).password_hash).to.equal(before.password_hash);
+
+    // Without the current password, the history rule stays silent: it would confirm a guess of the current one.
+    const guess = await changePassword(agent, "Not-The-Current-9!", DEMO_PASSWORD);
+    expect(guess.status).to.equal(400);
+    expect(guess.text).to.include("The current password is not right.").and.not.include("must not be one of your previous");
     expect(await outboxTo(t, "carol@acme.example")).to.have.length(0);
     // Still signed in, and the old password still works.
     await agent.get("/").expect(200);
