@@ -18,7 +18,7 @@ const optionalText = (max: number, pattern: RegExp, problem: string) =>
 const auditQuery = z.object({
   action: optionalText(64, /^[a-z_]+(\.[a-z_]+)*\.?$/, "An action looks like reset.approved, or a family like reset."),
   actor: optionalText(64, /^\S+$/, "Enter one username."),
-  subject: optionalText(200, /^[a-z_]+:\d+$/, "A subject looks like ticket:12 or user:5."),
+  subject: optionalText(200, /^[a-z_]+:[A-Za-z0-9_.@-]+$/, "A subject looks like ticket:12, user:5 or task:deliver-mail."),
   before: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number({ error: "This page link is broken; start again from the newest." }).int().min(1).max(MAX_ROW_ID).optional()),
 });
 

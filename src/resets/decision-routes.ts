@@ -28,50 +28,50 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
 
   /**
    * One step on the ticket: check the form, run the rule (null: the ticket is not a reset
-   * request, 404), then either the ticket page again with every problem next to the step's
-   * form (400, nothing changed), or back to the ticket with a message.
+   * request, 404), then either the ticket page again with each problem under the field it is
+   * about and what was typed kept (400, nothing changed), or back to the ticket with a message.
+   * Two forms have a `reason`: on the page it is the reject's or the withdraw's.
    */
-  const step = <S extends z.ZodType>(path: string, schema: S, key: string, run: (ticketId: number, agent: Agent, data: z.infer<S>) => Promise<string[] | null>, doneText: string) =>
+  const step = <S extends z.ZodType>(path: string, schema: S, run: (ticketId: number, agent: Agent, data: z.infer<S>) => Promise<Problems | null>, doneText: string) =>
     router.post(`/desk/tickets/:id/${path}`, async (req, res) => {
       const ticketId = idParam(req.params.id);
       if (!ticketId) throw notFound();
       const form = parseForm(schema, req.body);
-      const problems = form.ok ? await run(ticketId, agentOf(req), form.data) : Object.values(form.problems);
+      const problems = form.ok ? await run(ticketId, agentOf(req), form.data) : form.problems;
       if (problems === null) throw notFound();
-      if (problems.length) {
-        const body = req.body as Record<string, unknown>;
-        const typed = typeof body.reason === "string" ? body.reason : typeof body.note === "string" ? body.note : "";
-        return renderDeskTicket(pageDeps, req, res, await deskTicket(deps.db, String(ticketId)), 400, { [key]: problems.join(" ") }, { [key]: typed });
+      if (Object.keys(problems).length) {
+        const keyOf = (field: string) => (field === "reason" ? `${path}-reason` : field);
+        const onPage = (record: Record<string, unknown>) =>
+          Object.fromEntries(Object.entries(record).filter(([field, v]) => field !== "_csrf" && typeof v === "string").map(([field, v]) => [keyOf(field), v as string]));
+        return renderDeskTicket(pageDeps, req, res, await deskTicket(deps.db, String(ticketId)), 400, onPage(problems), onPage(req.body as Record<string, unknown>));
       }
       flash(req, "success", doneText);
       res.redirect(303, `/desk/tickets/${ticketId}`);
     });
 
-  const listed = (problems: Problems | null) => problems && Object.values(problems);
-
   step(
     "callbacks",
     callbackForm,
-    "contact_id",
-    async (id, agent, data) => listed(await recordCallback(deps, id, agent, { contactId: data.contact_id, outcome: data.outcome, notes: data.notes })),
+    (id, agent, data) => recordCallback(deps, id, agent, { contactId: data.contact_id, outcome: data.outcome, notes: data.notes }),
     "Callback recorded.",
   );
   step(
     "approve",
     z.object({}),
-    "approve",
-    async (id, agent) => (await approveRequest(deps, id, agent))?.map((c) => `${c.label}: ${c.detail}`) ?? null,
+    async (id, agent): Promise<Problems | null> => {
+      const unmet = await approveRequest(deps, id, agent);
+      return unmet && (unmet.length ? { approve: unmet.map((c) => `${c.label}: ${c.detail}`).join(" ") } : {});
+    },
     "Approved. The temporary password was sent, encrypted, to the primary login's registered address. Nobody at the desk can see it.",
   );
-  step("reject", reasonForm("Give the reason for rejecting."), "reject-reason", async (id, agent, data) => listed(await rejectRequest(deps, id, agent, data.reason)), "Rejected. The requester and the primary login's address were told.");
+  step("reject", reasonForm("Give the reason for rejecting."), (id, agent, data) => rejectRequest(deps, id, agent, data.reason), "Rejected. The requester and the primary login's address were told.");
   step(
     "withdraw",
     reasonForm("Give the reason for withdrawing."),
-    "withdraw-reason",
-    async (id, agent, data) => listed(await withdrawApproval(deps, id, agent, data.reason)),
+    (id, agent, data) => withdrawApproval(deps, id, agent, data.reason),
     "Withdrawn. The temporary password no longer works; the requester and the primary login's address were told.",
   );
-  step("objection/clear", clearForm, "note", async (id, agent, data) => listed(await clearObjection(deps, id, agent, data.note)), "Objection cleared.");
+  step("objection/clear", clearForm, (id, agent, data) => clearObjection(deps, id, agent, data.note), "Objection cleared.");
 
   return router;
 }

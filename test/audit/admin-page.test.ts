@@ -40,6 +40,8 @@ describe("audit log page (/admin/audit)", () => {
     expect(await actions("action=reset.")).to.deep.equal(["reset.rejected", "reset.approved"]);
     expect(await actions("actor=BOB")).to.deep.equal(["reset.approved"]);
     expect(await actions("subject=ticket%3A8")).to.deep.equal(["reset.rejected"]);
+    await appendAudit(t.db, { action: "task.run_requested", actor: "admin", subject: "task:deliver-mail", details: {} }, t.clock.now());
+    expect(await actions("subject=task%3Adeliver-mail")).to.deep.equal(["task.run_requested"]);
     expect(await actions("action=&actor=&subject=")).to.include("reset.approved").and.include("sign_in.succeeded");
     const page = (await admin.get("/admin/audit?subject=ticket%3A7")).text;
     expect(page).to.include('href="/desk/tickets/7"').and.include("&#34;target&#34;:&#34;ACM0001&#34;");
@@ -50,6 +52,7 @@ describe("audit log page (/admin/audit)", () => {
     for (const [query, problem] of [
       ["action=DROP%20TABLE", "An action looks like reset.approved"],
       ["subject=ticket", "A subject looks like ticket:12"],
+      ["subject=ticket%3A%3Cb%3E", "A subject looks like ticket:12"],
       ["actor=two%20words", "Enter one username."],
       ["before=abc", "This page link is broken"],
       ["before=9999999999", "Too big"],

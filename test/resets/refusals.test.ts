@@ -5,7 +5,7 @@ import { startTestApp, type TestApp } from "../support/test-app.js";
 import { insertContact } from "../../src/accounts/accounts-store.js";
 import { count, postForm, userId, type Row } from "../accounts/helpers.js";
 import { addBetaAccount } from "../tickets/helpers.js";
-import { approve, callBack, deskPage, openRequest, reject, requestReset, signedIn, snapshot } from "./helpers.js";
+import { approve, callBack, contactId, deskPage, openRequest, reject, requestReset, signedIn, snapshot } from "./helpers.js";
 
 /** Every refused step answers with its reason and leaves rows, mail, credentials and tickets as they were. */
 describe("primary reset: refusals", () => {
@@ -176,6 +176,12 @@ describe("primary reset: refusals", () => {
       await expectRefused(() => send({ contact_id: otherId, outcome: "confirmed" }), 400, "Choose a contact of this account");
       await expectRefused(() => send({ contact_id: "1", outcome: "maybe" }), 400, "Choose the outcome of the call");
       await expectRefused(() => send({ contact_id: "abc", outcome: "confirmed" }), 400, "Choose the contact you called");
+      // The problem sits under its own field, and what was typed and chosen comes back.
+      const paula = await contactId(t, "Paula Primary");
+      const page = await send({ contact_id: String(paula), outcome: "maybe", notes: "Rang twice, line busy." });
+      expect(page.text).to.match(/id="field-outcome-problem">Choose the outcome of the call/);
+      expect(page.text).to.not.include('id="field-contact_id-problem"');
+      expect(page.text).to.include(`<option value="${paula}" selected>`).and.include("Rang twice, line busy.</textarea>");
     });
 
     it("needs a CSRF token and an agent", async () => {

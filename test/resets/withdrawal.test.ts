@@ -77,6 +77,7 @@ describe("primary reset: withdrawing a delivered temporary password", () => {
     expect(early.status).to.equal(400);
     expect(early.text).to.include("The request is pending: there is no unused temporary password to withdraw.");
     expect(early.text, "listed in the summary at the top").to.include('href="#field-withdraw-reason"');
+    expect(early.text, "the summary's link lands on the panel").to.include('<span id="field-withdraw-reason"></span>');
     expect(await snapshot(t)).to.deep.equal(before);
     await postForm(alice, `${deskPage(pendingTicket)}/reject`, { reason: "Opened by mistake." }, deskPage(pendingTicket));
 
