@@ -37,14 +37,13 @@ export interface Condition {
 type Conn = Db | Knex.Transaction;
 
 export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): Promise<VerificationFacts> {
-  const [account, requester, primary, contacts, key, callbacks] = await Promise.all([
-    findAccount(db, request.accountId),
-    findLoginById(db, request.requesterId),
-    findLoginById(db, request.targetUserId),
-    contactsOfAccount(db, request.accountId),
-    currentKey(db, request.targetUserId),
-    listCallbacks(db, request.id),
-  ]);
+  // One after another: inside a transaction they share one connection (pg will not queue them).
+  const account = await findAccount(db, request.accountId);
+  const requester = await findLoginById(db, request.requesterId);
+  const primary = await findLoginById(db, request.targetUserId);
+  const contacts = await contactsOfAccount(db, request.accountId);
+  const key = await currentKey(db, request.targetUserId);
+  const callbacks = await listCallbacks(db, request.id);
   const keyProblem = await keyProblemOf(primary!, key, now);
   return {
     request,

@@ -33,7 +33,9 @@ export async function withdrawTemporaryPassword(deps: ResetDeps, trx: Knex.Trans
   const fields = { withdrawn_by: withdrawal.by.id, withdrawn_at: now, withdrawal_reason: withdrawal.reason };
   if (!(await endUnusedDelivery(trx, request, "withdraw", fields, step, now))) return false;
 
-  const [account, requester, primary] = await Promise.all([findAccount(trx, request.accountId), findLoginById(trx, request.requesterId), findLoginById(trx, request.targetUserId)]);
+  const account = await findAccount(trx, request.accountId);
+  const requester = await findLoginById(trx, request.requesterId);
+  const primary = await findLoginById(trx, request.targetUserId);
   const ctx = { ticketId: request.ticketId, accountName: account!.name, primaryUsername: primary!.username };
   for (const to of [requester!, primary!]) {
     if (to.email) await enqueue(trx, await resetNoticeMail(deps.mailer, deps.clock, ctx, { email: to.email, displayName: to.displayName }, "reset-withdrawn", withdrawal.reason), now);
