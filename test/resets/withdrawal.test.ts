@@ -136,8 +136,11 @@ describe("primary reset: withdrawing a delivered temporary password", () => {
     const freshWorks = (await signIn(browser(t.app), "ACM0001", fresh)).status === 303;
     if (state === "withdrawn") {
       expect(withdrawal.status).to.equal(303);
-      expect(changed.status, "the change must be refused").to.equal(400);
-      expect(changed.text).to.include("stopped working a moment ago");
+      // Refused whichever way the timing fell: withdrawn before the holder's session was read (it
+      // has ended: 401 or 403), before the current password was checked (not right any more), or
+      // while the new one was being hashed (stopped working).
+      expect([400, 401, 403], "the change must be refused").to.include(changed.status);
+      if (changed.status === 400) expect(changed.text).to.match(/stopped working a moment ago|The current password is not right/);
       expect(freshWorks, "the holder's new password must not work after a withdrawal").to.equal(false);
     } else {
       expect(state).to.equal("redeemed");
