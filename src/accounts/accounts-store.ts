@@ -10,15 +10,8 @@ export async function insertAccount(trx: Db | Knex.Transaction, account: NewAcco
   return insertReturningId(trx, "accounts", { code: account.code, name: account.name, status: "active", created_at: now, updated_at: now });
 }
 
-export interface NewContact {
-  accountId: number;
-  userId: number | null;
-  name: string;
-  kind: "primary" | "secondary";
-  email: string | null;
-  phone: string | null;
-  authorisedForSupport: boolean;
-}
+/** A contact before it is stored: no id yet, and its phone's change time is set on insert. */
+export type NewContact = Omit<Contact, "id" | "phoneChangedAt">;
 
 export async function insertContact(trx: Db | Knex.Transaction, contact: NewContact, now: Date): Promise<number> {
   return insertReturningId(trx, "contacts", {

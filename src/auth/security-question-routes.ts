@@ -7,7 +7,7 @@ import { flash } from "../web/flash.js";
 import { requireCustomer } from "../web/guards.js";
 import { auditActor } from "../web/request-meta.js";
 import { parseForm, type Problems } from "../web/validation.js";
-import { normaliseAnswer, questionsOf, SECURITY_QUESTIONS, storeQuestions } from "./security-questions.js";
+import { hashAnswers, normaliseAnswer, questionsOf, SECURITY_QUESTIONS, storeQuestions } from "./security-questions.js";
 
 // Each message names its question: the summary above the form lists them together.
 const question = (n: number) => z.enum(SECURITY_QUESTIONS, { error: `Question ${n}: choose a question from the list.` });
@@ -47,8 +47,9 @@ export function securityQuestionRoutes({ db, clock }: { db: Db; clock: Clock }):
     if (!form.ok) return render(res, req.user!.id, 400, form.problems, chosen);
     const now = clock.now();
     const { question1, answer1, question2, answer2 } = form.data;
+    const hashed = await hashAnswers([{ question: question1, answer: answer1 }, { question: question2, answer: answer2 }]);
     await db.transaction(async (trx) => {
-      await storeQuestions(trx, req.user!.id, [{ question: question1, answer: answer1 }, { question: question2, answer: answer2 }], now);
+      await storeQuestions(trx, req.user!.id, hashed, now);
       await appendAudit(trx, { ...auditActor(req), action: "security_questions.set", subject: `user:${req.user!.id}`, details: { questions: [question1, question2] } }, now);
     });
     flash(req, "success", "Your security questions are saved.");

@@ -30,11 +30,20 @@ export async function questionsOf(db: Db | Knex.Transaction, userId: number): Pr
   return (rows as Record<string, unknown>[]).map((r) => ({ position: Number(r.position), question: r.question as string, answerHash: r.answer_hash as string }));
 }
 
-/** Replaces the login's two questions; answers are hashed like passwords. */
-export async function storeQuestions(trx: Knex.Transaction, userId: number, pairs: { question: string; answer: string }[], now: Date): Promise<void> {
-  const hashes = await Promise.all(pairs.map((p) => hashPassword(normaliseAnswer(p.answer))));
+export interface HashedQuestion {
+  question: string;
+  answerHash: string;
+}
+
+/** Answers are hashed like passwords, before any transaction: argon2 must not hold the database's writer. */
+export function hashAnswers(pairs: { question: string; answer: string }[]): Promise<HashedQuestion[]> {
+  return Promise.all(pairs.map(async (p) => ({ question: p.question, answerHash: await hashPassword(normaliseAnswer(p.answer)) })));
+}
+
+/** Replaces the login's two questions. */
+export async function storeQuestions(trx: Knex.Transaction, userId: number, hashed: HashedQuestion[], now: Date): Promise<void> {
   await trx("security_questions").where({ user_id: userId }).delete();
-  await trx("security_questions").insert(pairs.map((p, i) => ({ user_id: userId, position: i + 1, question: p.question, answer_hash: hashes[i], created_at: now })));
+  await trx("security_questions").insert(hashed.map((q, i) => ({ user_id: userId, position: i + 1, question: q.question, answer_hash: q.answerHash, created_at: now })));
 }
 
 export const answerMatches = (stored: StoredQuestion, answer: string) => verifyPassword(stored.answerHash, normaliseAnswer(answer));

@@ -80,16 +80,17 @@ export async function recordCallback(deps: ResetDeps, ticketId: number, agent: A
  */
 export async function approveRequest(deps: DecisionDeps, ticketId: number, agent: Agent): Promise<Condition[] | null> {
   const now = deps.clock.now();
+  // Hashed before the transaction: argon2 must not hold the database's writer (it is wasted only on a refusal).
+  const temporaryPassword = generateRandomPassword();
+  const hash = await hashPassword(temporaryPassword);
   return withRequest(deps, ticketId, async (trx, request, ticket): Promise<Condition[]> => {
     const facts = await gatherFacts(trx, request, now);
     const unmet = approvalConditions(facts, agent, deps.twoPerson).filter((c) => !c.met);
     if (unmet.length) return unmet;
     const expiresAt = new Date(now.getTime() + hours(deps.tempPasswordTtlHours));
     const key = await usableRecipientKey(facts.primary.email!, facts.key!.armoredKey, now);
-    const temporaryPassword = generateRandomPassword();
     const ctx = { ticketId, accountName: facts.account.name, primaryUsername: facts.primary.username };
     const mail = await temporaryPasswordMail(deps.mailer, deps.clock, ctx, { email: facts.primary.email!, displayName: facts.primary.displayName, key }, temporaryPassword, expiresAt);
-    const hash = await hashPassword(temporaryPassword);
     if (!(await moveRequest(trx, request.id, "approve", { approved_by: agent.id, approved_at: now, key_fingerprint: facts.key!.fingerprint, temp_expires_at: expiresAt }, now))) {
       return [{ key: "pending", label: "The request is waiting for a decision", met: false, detail: "Another agent decided it a moment ago." }];
     }

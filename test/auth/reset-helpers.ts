@@ -7,7 +7,7 @@ import path from "node:path";
 import { expect } from "chai";
 import * as openpgp from "openpgp";
 import { afterResponseSettled } from "../../src/auth/after-response.js";
-import { SECURITY_QUESTIONS, storeQuestions } from "../../src/auth/security-questions.js";
+import { hashAnswers, SECURITY_QUESTIONS, storeQuestions } from "../../src/auth/security-questions.js";
 import { projectRoot } from "../../src/paths.js";
 import { mailText, outboxTo, userId, type OutboxRow } from "../accounts/helpers.js";
 import { csrfToken, type Agent } from "../support/http.js";
@@ -32,9 +32,8 @@ export async function askForLink(agent: Agent, username: string) {
 /** Gives the login two security questions, as the security-questions page would. */
 export async function setQuestions(t: TestApp, username: string): Promise<void> {
   const id = await userId(t, username);
-  await t.db.transaction((trx) =>
-    storeQuestions(trx, id, [{ question: QUESTION_1, answer: ANSWER_1 }, { question: QUESTION_2, answer: ANSWER_2 }], t.clock.now()),
-  );
+  const hashed = await hashAnswers([{ question: QUESTION_1, answer: ANSWER_1 }, { question: QUESTION_2, answer: ANSWER_2 }]);
+  await t.db.transaction((trx) => storeQuestions(trx, id, hashed, t.clock.now()));
 }
 
 /** The reset-link mails queued to the address, oldest first. */

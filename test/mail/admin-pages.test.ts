@@ -7,25 +7,8 @@ import { usableRecipientKey } from "../../src/mail/pgp.js";
 import { browser, csrfToken, signInOk, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-
-interface OutboxRow {
-  id: number;
-  recipient: string;
-  subject: string;
-  message: string;
-  message_id: string;
-  status: string;
-  attempts: number;
-  last_error: string | null;
-  next_attempt_at: unknown;
-}
-
-interface AuditRow {
-  actor: string | null;
-  action: string;
-  subject: string | null;
-  details: string;
-}
+import { auditRows } from "../accounts/helpers.js";
+import type { OutboxRow } from "./outbox-helpers.js";
 
 interface TaskRow {
   name: string;
@@ -54,7 +37,6 @@ async function queuePlain(t: TestApp, to: string, subject: string): Promise<numb
 
 const mailRow = async (t: TestApp, id: number) => (await t.db("outbox").where({ id }).first()) as OutboxRow;
 const taskRow = async (t: TestApp, name: string) => (await t.db("tasks").where({ name }).first()) as TaskRow;
-const auditRows = async (t: TestApp, action: string) => (await t.db("audit_log").where({ action }).orderBy("seq")) as AuditRow[];
 const outboxCount = async (t: TestApp) => Number(((await t.db("outbox").count({ n: "*" }).first()) as { n: unknown }).n);
 
 async function makeDead(t: TestApp, id: number) {
@@ -248,7 +230,7 @@ describe("admin mail Retry", () => {
     expect(audit).to.have.length(1);
     expect(audit[0]!.actor).to.equal("admin");
     expect(audit[0]!.subject).to.equal(`outbox:${deadId}`);
-    expect(JSON.parse(audit[0]!.details)).to.include({ previousStatus: "dead", recipient: "gave-up@example.com" });
+    expect(audit[0]!.details).to.include({ previousStatus: "dead", recipient: "gave-up@example.com" });
 
     const page = await admin.get(`/admin/mail/${deadId}`).expect(200);
     expect(page.text).to.include("queued");
@@ -445,7 +427,7 @@ describe("admin mail settings Verify", () => {
     await sink?.stop();
   });
 
-  const verifications = async () => (await auditRows(t, "mail.settings_verified")).map((r) => JSON.parse(r.details) as { ok: boolean; answer: string });
+  const verifications = async () => (await auditRows(t, "mail.settings_verified")).map((r) => r.details as { ok: boolean; answer: string });
 
   it("refuses Verify without the CSRF token", async () => {
     await admin.post("/admin/settings/verify").type("form").send({}).expect(403);
