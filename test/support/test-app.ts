@@ -71,6 +71,8 @@ export interface TestAppOptions {
   smtp?: SmtpSink;
   /** An existing database to use; by default a fresh one with the demo data. */
   database?: TestDatabase;
+  /** Load the demo data into the given `database` too (it is loaded into a fresh one always). */
+  seedDemo?: boolean;
 }
 
 /**
@@ -98,7 +100,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   // The desk key first: a key created after the clock's start is not yet valid to it.
   const deskKey = await testDeskKey();
   const clock = new TestClock();
-  if (!options.database) await loadDemoData(db, clock, DEMO_PASSWORD);
+  if (!options.database || options.seedDemo) await loadDemoData(db, clock, DEMO_PASSWORD);
 
   const mailDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-mail-"));
   const smtp = options.smtp;
