@@ -32,7 +32,7 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
   const deskKey = await loadOrCreateDeskKey(config.deskKeyFile, { name: "Vouchdesk", email: `desk@${sender.hostname}` });
   const transport = transportFromConfig(config.mail);
   const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl };
-  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId: newWorkerId() }));
+  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId: newWorkerId() }, mailer));
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
   return {

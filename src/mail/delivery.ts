@@ -7,6 +7,7 @@ import type { Logger } from "../logger.js";
 import { claimDue, recordAttempt, releaseClaims, renewLease, type OutboxMail } from "./outbox-store.js";
 import type { DeskKey } from "./desk-key.js";
 import { unsealWithDesk } from "./pgp.js";
+import { isPermanentRefusal } from "./send-failures.js";
 import type { MailTransport } from "./transports.js";
 
 /** After this many failed attempts a mail is `dead` and waits for an admin's Retry. */
@@ -34,6 +35,21 @@ export interface DeliveryDeps {
   /** Opens sealed mail just before it is handed to the transport. */
   deskKey: DeskKey;
   workerId?: string;
+  /**
+   * Told, after the row is recorded, of a mail the worker will not try again by itself (refused
+   * for good, or dead); the composition root wires what the desk does about it. A failure of
+   * this callback is logged and never undoes the recorded attempt.
+   */
+  onFailedForGood?: (failure: FailedForGood) => Promise<unknown>;
+}
+
+/** A mail the worker gave up on: the server's last answer, and whether it ran out of attempts (else it was refused). */
+export interface FailedForGood {
+  outboxId: number;
+  recipient: string;
+  error: string;
+  attempts: number;
+  dead: boolean;
 }
 
 export interface DeliveryRun {
@@ -80,11 +96,22 @@ async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail):
   } catch (err) {
     const finishedAt = deps.clock.now();
     const error = describeSendError(err);
-    const dead = attempt >= MAX_ATTEMPTS;
-    const nextAttemptAt = dead ? null : new Date(finishedAt.getTime() + retryDelayMs(attempt));
-    await recordAttempt(deps.db, mail, { attempt, worker, startedAt, finishedAt, outcome: "failed", detail: error }, { status: dead ? "dead" : "failed", nextAttemptAt, lastError: error });
-    deps.logger.warn({ outboxId: mail.id, attempt, error, dead }, "mail not sent");
+    // Refused for good: `failed` at once with no next attempt. Otherwise back-off until dead.
+    const permanent = isPermanentRefusal(err);
+    const dead = !permanent && attempt >= MAX_ATTEMPTS;
+    const nextAttemptAt = permanent || dead ? null : new Date(finishedAt.getTime() + retryDelayMs(attempt));
+    const recorded = await recordAttempt(deps.db, mail, { attempt, worker, startedAt, finishedAt, outcome: "failed", detail: error }, { status: dead ? "dead" : "failed", nextAttemptAt, lastError: error });
+    deps.logger.warn({ outboxId: mail.id, attempt, error, permanent, dead }, "mail not sent");
+    if (recorded && (permanent || dead)) await tellFailedForGood(deps, { outboxId: mail.id, recipient: mail.recipient, error, attempts: attempt, dead });
     return dead ? "dead" : "failed";
+  }
+}
+
+async function tellFailedForGood(deps: DeliveryDeps, failure: FailedForGood): Promise<void> {
+  try {
+    await deps.onFailedForGood?.(failure);
+  } catch (err) {
+    deps.logger.error({ outboxId: failure.outboxId, err }, "could not act on a mail that failed for good");
   }
 }
 

@@ -158,11 +158,12 @@ export async function releaseClaims(db: Db, worker: string, ids: number[], now: 
 }
 
 /**
- * Stops a mail that has not gone out yet (queued, or waiting to retry) for good: it is never
- * sent nor retried. False when it is being sent or already sent.
+ * Stops a mail that has not gone out yet (queued, waiting to retry, or failed for good) for
+ * good: it is never sent nor retried, not even by an admin's Retry. False when it is being sent
+ * or already sent.
  */
 export async function cancelUnsent(trx: Knex.Transaction, id: number, reason: string, now: Date): Promise<boolean> {
-  const updated = await trx("outbox").where({ id }).whereIn("status", ["queued", "failed"]).update({ status: "cancelled", next_attempt_at: null, last_error: reason, updated_at: now });
+  const updated = await trx("outbox").where({ id }).whereIn("status", ["queued", "failed", "dead"]).update({ status: "cancelled", next_attempt_at: null, last_error: reason, updated_at: now });
   return updated > 0;
 }
 

@@ -44,6 +44,27 @@ export async function resetNoticeMail(mailer: Mailer, clock: Clock, ctx: ResetMa
   return composePlain(mailer.sender, { to: to.email, subject: NOTICES[template](ctx.ticketId), template, text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
 }
 
+/** To the assignee and the admins: the temporary password's mail failed for good, and what they can do. No secret in it. */
+export async function deliveryFailedMail(
+  mailer: Mailer,
+  clock: Clock,
+  ctx: ResetMailContext,
+  to: { email: string; displayName: string },
+  failure: { outboxId: number; recipient: string; error: string; attempts: number; dead: boolean },
+): Promise<ComposedMail> {
+  const data = {
+    ...ctx,
+    ...failure,
+    displayName: to.displayName,
+    ticketUrl: `${mailer.baseUrl}/desk/tickets/${ctx.ticketId}`,
+    mailUrl: `${mailer.baseUrl}/admin/mail/${failure.outboxId}`,
+    baseUrl: mailer.baseUrl,
+  };
+  const content = await renderMailTemplate("reset-delivery-failed", data, true);
+  const subject = `[#${ctx.ticketId}] Temporary password not delivered for ${ctx.primaryUsername}`;
+  return composePlain(mailer.sender, { to: to.email, subject, template: "reset-delivery-failed", text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
+}
+
 /**
  * The temporary password, PGP/MIME-encrypted to the primary's key and signed by the desk.
  * The subject holds no secret; the plaintext exists only in this request's memory.

@@ -90,6 +90,23 @@ export async function findDeliveredRequestFor(db: Conn, targetUserId: number): P
   return row ? toRequest(row as Row) : null;
 }
 
+/** The delivered request whose temporary password travels in this outbox mail, if any. */
+export async function findDeliveredRequestByMail(db: Conn, outboxId: number): Promise<ResetRequest | null> {
+  const row: unknown = await db("reset_requests").where({ outbox_id: outboxId, state: "delivered" }).first();
+  return row ? toRequest(row as Row) : null;
+}
+
+/** For the queue's rows: the temporary password mail's status of each delivered request among these tickets. */
+export async function deliveryMailsOfTickets(db: Conn, ticketIds: number[]): Promise<{ ticketId: number; status: string; nextAttemptAt: Date | null }[]> {
+  if (ticketIds.length === 0) return [];
+  const rows: unknown = await db("reset_requests")
+    .join("outbox", "outbox.id", "reset_requests.outbox_id")
+    .whereIn("reset_requests.ticket_id", ticketIds)
+    .where("reset_requests.state", "delivered")
+    .select("reset_requests.ticket_id", "outbox.status", "outbox.next_attempt_at");
+  return (rows as Row[]).map((r) => ({ ticketId: Number(r.ticket_id), status: r.status as string, nextAttemptAt: asDate(r.next_attempt_at) }));
+}
+
 /** Delivered requests whose temporary password has run out. */
 export async function findExpiredDeliveries(db: Conn, now: Date): Promise<ResetRequest[]> {
   const rows: unknown = await db("reset_requests").where({ state: "delivered" }).andWhere("temp_expires_at", "<=", now).orderBy("id");

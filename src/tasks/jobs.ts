@@ -2,18 +2,25 @@ import type { Clock } from "../clock.js";
 import { hours, minutes, seconds } from "../clock.js";
 import type { Db } from "../db.js";
 import { deliverDue, type DeliveryDeps } from "../mail/delivery.js";
+import type { Mailer } from "../mail/mailer.js";
+import { noticeFailedTemporaryPassword } from "../resets/delivery-failure.js";
 import { expireTemporaryPasswords } from "../resets/redemption.js";
 import type { TaskDefinition } from "./scheduler.js";
 
-/** Every scheduled task of the desk; later features add theirs here. */
-export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock }): TaskDefinition[] {
+/**
+ * Every scheduled task of the desk; later features add theirs here. `mailer` writes the mail
+ * the desk sends about delivery itself (a temporary password that could not be delivered).
+ */
+export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock }, mailer: Mailer): TaskDefinition[] {
+  // Mail knows nothing of resets: here a mail given up on is told to the reset it belongs to, if any.
+  const delivery: DeliveryDeps = { ...deps, onFailedForGood: (failure) => noticeFailedTemporaryPassword({ db: deps.db, clock: deps.clock, mailer }, failure) };
   return [
     {
       name: "deliver-mail",
       description: "Sends the mail that is due from the outbox, with retries and back-off.",
       everyMs: seconds(5),
       async run(shouldStop) {
-        const r = await deliverDue(deps, shouldStop);
+        const r = await deliverDue(delivery, shouldStop);
         return `${r.sent} sent, ${r.failed} failed, ${r.dead} dead`;
       },
     },

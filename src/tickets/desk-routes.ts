@@ -2,6 +2,7 @@ import type { Db } from "../db.js";
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
 import { listActiveStaff } from "../accounts/users-store.js";
+import { ticketsWithFailedDelivery } from "../resets/desk-panel.js";
 import { flash } from "../web/flash.js";
 import { requireAgent } from "../web/guards.js";
 import { parseForm, type Problems } from "../web/validation.js";
@@ -27,10 +28,12 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
     const failed = "problems" in result;
     // The filter form shows what was asked for, even when part of it was refused.
     const filter = Object.fromEntries(["status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
+    const page = failed ? { rows: [], next: null, windowEnded: false } : result.page;
     res.status(failed ? 400 : 200).render("desk/queue", {
       title: "Queue",
       filter,
-      page: failed ? { rows: [], next: null, windowEnded: false } : result.page,
+      page,
+      deliveryFailed: await ticketsWithFailedDelivery(deps.reader, page.rows),
       problems: failed ? result.problems : {},
       counts,
       staff,

@@ -252,6 +252,7 @@ describe("mail outbox: delivery", () => {
     expect(Number(row.attempts)).to.equal(1);
     expect(row.last_error).to.include("Authentication credentials invalid");
     expect(row.last_error).to.include("535");
+    expect(row.next_attempt_at, "a refused sign-in is the desk's setup, not this mail: it is retried").to.not.equal(null);
     const attempts = await attemptRows(t.db, id);
     expect(attempts).to.have.length(1);
     expect(attempts[0]!.outcome).to.equal("failed");

@@ -16,6 +16,11 @@ export interface SinkOptions {
 /** A real SMTP server in the test process that keeps every message it accepts. */
 export class SmtpSink {
   readonly received: ReceivedMail[] = [];
+  /**
+   * Recipients the server refuses at RCPT TO, with the reply it gives (e.g. 550 "5.1.1 No such
+   * user" for good, or 451 "4.3.0 Try again later"); delete an entry to accept that address again.
+   */
+  readonly refusals = new Map<string, { code: number; text: string }>();
   private server: SMTPServer | undefined;
   port = 0;
 
@@ -33,6 +38,10 @@ export class SmtpSink {
       onAuth: (_auth, _session, callback) => {
         const err = Object.assign(new Error(refuseAuthWith ?? "no"), { responseCode: 535 });
         callback(err);
+      },
+      onRcptTo: (address, _session, callback) => {
+        const refusal = this.refusals.get(address.address.toLowerCase());
+        callback(refusal ? Object.assign(new Error(refusal.text), { responseCode: refusal.code }) : undefined);
       },
       onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];

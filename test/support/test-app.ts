@@ -108,7 +108,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS })
     : fileTransport(mailDir);
   const mailer: Mailer = { sender: senderFromConfig(config), deskKey, transport, baseUrl: config.baseUrl };
-  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId: newWorkerId() }));
+  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId: newWorkerId() }, mailer));
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
   const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, mailer, scheduler });

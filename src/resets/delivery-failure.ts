@@ -1,0 +1,56 @@
+import { findAccount } from "../accounts/accounts-store.js";
+import { findLoginById, listStaff, type Login } from "../accounts/users-store.js";
+import type { FailedForGood } from "../mail/delivery.js";
+import { enqueue } from "../mail/outbox-store.js";
+import { findTicketForUpdate } from "../tickets/tickets-store.js";
+import { deliveryFailedMail } from "./reset-mails.js";
+import { findDeliveredRequestByMail } from "./reset-store.js";
+import type { ResetDeps } from "./request-service.js";
+import { recordStep } from "./ticket-follow.js";
+
+/**
+ * The desk's answer when a temporary password's mail failed for good (refused by the server, or
+ * dead after every retry): the holder's old password is already gone, so people must act. In
+ * one transaction: an internal event on the ticket naming the options, the audit, and a plain
+ * notice (no secret) through the outbox to the assignee and every active admin.
+ * Any other mail is none of its business (false). The panel and the queue read "delivery
+ * failed" from the outbox row itself, so a successful retry clears them without a step here.
+ */
+export async function noticeFailedTemporaryPassword(deps: ResetDeps, failure: FailedForGood): Promise<boolean> {
+  // Most failed mail is not a temporary password: look before taking the writer.
+  const found = await findDeliveredRequestByMail(deps.db, failure.outboxId);
+  if (!found) return false;
+  const now = deps.clock.now();
+  return deps.db.transaction(async (trx) => {
+    // Locked like every reset step, then read again: a withdrawal may have won meanwhile.
+    const ticket = (await findTicketForUpdate(trx, found.ticketId))!;
+    const request = await findDeliveredRequestByMail(trx, failure.outboxId);
+    if (!request) return false;
+    const account = (await findAccount(trx, request.accountId))!;
+    const primary = (await findLoginById(trx, request.targetUserId))!;
+    const assignee = ticket.assigneeId === null ? null : await findLoginById(trx, ticket.assigneeId);
+    const told = recipientsOf(assignee, await listStaff(trx));
+
+    const what = failure.dead
+      ? `The temporary password's mail #${failure.outboxId} to ${failure.recipient} was not delivered after ${failure.attempts} attempts; the last answer was: ${failure.error}`
+      : `The mail server refused the temporary password's mail #${failure.outboxId} to ${failure.recipient} for good: ${failure.error}`;
+    await recordStep(trx, request.ticketId, {
+      kind: "system",
+      actor: { id: null, username: null, ip: null },
+      action: "reset.delivery_failed",
+      publicText: null,
+      internalText: `${what}\nDelivery failed: ${primary.username}'s old password no longer works. Fix the cause and retry mail #${failure.outboxId} from the mail log (an admin), or withdraw the temporary password. Told: ${told.map((l) => l.username).join(", ") || "nobody (no assignee or admin with an address)"}.`,
+      details: { ...failure, told: told.map((l) => l.username) },
+    }, now);
+
+    const ctx = { ticketId: request.ticketId, accountName: account.name, primaryUsername: primary.username };
+    for (const login of told) await enqueue(trx, await deliveryFailedMail(deps.mailer, deps.clock, ctx, { email: login.email!, displayName: login.displayName }, failure), now);
+    return true;
+  });
+}
+
+/** The ticket's assignee and every active admin, each once, who have an address to write to. */
+function recipientsOf(assignee: Login | null, staff: Login[]): Login[] {
+  const people = [...(assignee ? [assignee] : []), ...staff.filter((s) => s.role === "admin")];
+  return people.filter((p, i) => p.email && !p.disabledAt && people.findIndex((q) => q.id === p.id) === i);
+}
