@@ -148,7 +148,7 @@ export class Scheduler {
    * the holder it read, so of two workers taking over at once only one gets the lease.
    */
   private async takeLease(name: string, now: Date, onlyIfDue: boolean): Promise<boolean> {
-    const row = (await this.db("tasks").where({ name }).first("lease_owner", "lease_expires_at", "next_run_at")) as Record<string, unknown> | undefined;
+    const row: Record<string, unknown> | undefined = await this.db("tasks").where({ name }).first("lease_owner", "lease_expires_at", "next_run_at");
     if (!row) return false;
     const holder = (row.lease_owner as string | null) ?? null;
     const expiredAt = asDate(row.lease_expires_at);
@@ -207,7 +207,7 @@ export class Scheduler {
     if (!this.byName.has(name)) return null;
     const now = this.clock.now();
     await this.db("tasks").where({ name }).update({ next_run_at: now });
-    const row = (await this.db("tasks").where({ name }).first("lease_owner", "lease_expires_at", "last_started_at")) as Record<string, unknown>;
+    const row: Record<string, unknown> = await this.db("tasks").where({ name }).first("lease_owner", "lease_expires_at", "last_started_at");
     const until = asDate(row.lease_expires_at);
     const running = Boolean(row.lease_owner) && until !== null && until >= now;
     return { runningSince: running ? asDate(row.last_started_at) : null, runningOn: running ? (row.lease_owner as string) : null };
