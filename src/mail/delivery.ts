@@ -14,7 +14,7 @@ export const MAX_ATTEMPTS = 8;
  * How long a claim holds a mail without a heartbeat (MAIL_LEASE_SECONDS sets it); one left
  * `sending` longer belongs to a worker that died.
  */
-export const LEASE_MS = minutes(2);
+const DEFAULT_LEASE_MS = minutes(2);
 const FIRST_RETRY_MS = minutes(1);
 const MAX_RETRY_MS = hours(1);
 
@@ -36,6 +36,7 @@ export interface DeliveryDeps {
   /** Opens sealed mail just before it is handed to the transport. */
   deskKey: DeskKey;
   workerId?: string;
+  /** MAIL_LEASE_SECONDS in milliseconds. */
   leaseMs?: number;
 }
 
@@ -45,7 +46,8 @@ export interface DeliveryRun {
   dead: number;
 }
 
-const leaseUntil = (deps: DeliveryDeps, now: Date) => new Date(now.getTime() + (deps.leaseMs ?? LEASE_MS));
+const leaseMsOf = (deps: DeliveryDeps) => deps.leaseMs ?? DEFAULT_LEASE_MS;
+const leaseUntil = (deps: DeliveryDeps, now: Date) => new Date(now.getTime() + leaseMsOf(deps));
 
 /**
  * Delivers every mail that is due, a batch at a time, until none is left or `shouldStop`
@@ -63,8 +65,11 @@ export async function deliverDue(deps: DeliveryDeps, shouldStop: () => boolean =
     if (batch.length === 0) return run;
     const ids = batch.map((m) => m.id);
     const stopBeats = startHeartbeat(
-      beatEvery(deps.leaseMs ?? LEASE_MS),
-      () => extendLeases(deps.db, worker, ids, deps.clock.now(), leaseUntil(deps, deps.clock.now())),
+      beatEvery(leaseMsOf(deps)),
+      () => {
+        const beatAt = deps.clock.now();
+        return extendLeases(deps.db, worker, ids, beatAt, leaseUntil(deps, beatAt));
+      },
       (err) => deps.logger.warn({ err, worker }, "mail lease heartbeat failed"),
     );
     try {
@@ -97,7 +102,10 @@ async function requeueInterrupted(deps: DeliveryDeps, now: Date, limit: number):
     const detail = `Interrupted: worker ${mail.lockedBy} stopped after handing the mail to the server at ${handedAt.toISOString()} and its lease ran out; the server may have accepted it. ${dead ? `That was attempt ${attempt}: no more retries.` : "Sending it again with the same Message-ID."}`;
     const next = { status: dead ? ("dead" as const) : ("queued" as const), nextAttemptAt: dead ? null : now, lastError: detail };
     const recorded = await recordAttempt(deps.db, mail, { attempt, worker: mail.lockedBy!, startedAt: handedAt, finishedAt: now, outcome: "interrupted", detail }, next, now);
-    if (recorded) deps.logger.warn({ outboxId: mail.id, messageId: mail.messageId, previousWorker: mail.lockedBy, attempt, dead }, "mail attempt interrupted by a worker that died: sending it again with the same Message-ID");
+    if (recorded) {
+      const fate = dead ? "no more retries: the mail is dead" : "sending it again with the same Message-ID";
+      deps.logger.warn({ outboxId: mail.id, messageId: mail.messageId, previousWorker: mail.lockedBy, attempt }, `mail attempt interrupted by a worker that died: ${fate}`);
+    }
   }
 }
 

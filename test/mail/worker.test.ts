@@ -446,6 +446,25 @@ describe("scheduler", () => {
     expect([row.status, row.last_result, row.lease_owner, row.lease_expires_at]).to.deep.equal(["done", "finished", null, null]);
   });
 
+  it("keeps a Run now asked during a run: the task is due again as soon as the run ends", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    const job = gatedTask();
+    const a = new Scheduler(t.db, t.clock, silent, [job.task], { owner: "worker-a", leaseMs: minutes(1) });
+    await a.register();
+    const started = t.clock.now().getTime();
+    const running = a.run("long-job");
+    await waitFor("the run to start", () => job.shouldStop() !== undefined);
+    t.clock.advance(seconds(5));
+
+    expect(await a.schedule("long-job")).to.deep.equal({ runningSince: new Date(started), runningOn: "worker-a" });
+    job.release();
+    await running;
+
+    expect(msOf((await taskRow(t, "long-job")).next_run_at), "not 10 minutes later").to.equal(started + seconds(5));
+    expect(await a.schedule("no-such-task")).to.equal(null);
+  });
+
   it("tells a run that lost its lease to stop, and records nothing over the worker that took the task", async () => {
     const t = await startTestApp();
     cleanup.add(() => t.close());
