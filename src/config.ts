@@ -51,6 +51,8 @@ const schema = z.object({
   PASSWORD_POLICY: z.enum(["classic", "nist"], { error: "must be classic or nist" }).default("classic"),
   DESK_KEY_FILE: z.string().min(1).optional(),
   WORKER: z.enum(["inline", "off"], { error: "must be inline or off" }).default("inline"),
+  MAIL_LEASE_SECONDS: integer(2, 3600).default(120),
+  TASK_LEASE_SECONDS: integer(2, 3600).default(120),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       error: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -113,6 +115,8 @@ function buildConfig(e: z.infer<typeof schema>) {
     passwordPolicy: e.PASSWORD_POLICY,
     deskKeyFile: path.resolve(projectRoot, e.DESK_KEY_FILE ?? path.join(varDir, "desk-key.asc")),
     worker: e.WORKER,
+    /** How long a worker's claim on a mail or a task run holds without a heartbeat (beats come every third of it). */
+    leases: { mailMs: e.MAIL_LEASE_SECONDS * 1000, taskMs: e.TASK_LEASE_SECONDS * 1000 },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -3,7 +3,7 @@ import type { Config } from "./config.js";
 import { migrate, openDatabase, openReader, type Db } from "./db.js";
 import { tuneHeap } from "./heap.js";
 import type { Logger } from "./logger.js";
-import { newWorkerId } from "./mail/delivery.js";
+import { newWorkerId } from "./leases.js";
 import { loadOrCreateDeskKey } from "./mail/desk-key.js";
 import { senderFromConfig, type Mailer } from "./mail/mailer.js";
 import { transportFromConfig } from "./mail/transports.js";
@@ -32,7 +32,9 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
   const deskKey = await loadOrCreateDeskKey(config.deskKeyFile, { name: "Vouchdesk", email: `desk@${sender.hostname}` });
   const transport = transportFromConfig(config.mail);
   const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl };
-  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId: newWorkerId() }, mailer));
+  const workerId = newWorkerId();
+  const tasks = deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs }, mailer);
+  const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
   return {

@@ -146,6 +146,25 @@ describe("configuration (loadConfig)", () => {
   });
 });
 
+describe("configuration: lease lengths", () => {
+  it("gives mail and task leases 120 seconds by default and reads MAIL_LEASE_SECONDS and TASK_LEASE_SECONDS", () => {
+    expect(loadConfig({}).leases).to.deep.equal({ mailMs: 120_000, taskMs: 120_000 });
+    expect(loadConfig({ MAIL_LEASE_SECONDS: "3", TASK_LEASE_SECONDS: "2" }).leases).to.deep.equal({ mailMs: 3000, taskMs: 2000 });
+  });
+
+  const bad: [string, string][] = [
+    ["MAIL_LEASE_SECONDS", "1"],
+    ["MAIL_LEASE_SECONDS", "2m"],
+    ["TASK_LEASE_SECONDS", "0"],
+    ["TASK_LEASE_SECONDS", "3601"],
+  ];
+  for (const [variable, value] of bad) {
+    it(`rejects ${variable}=${value} with one line naming it`, () => {
+      expectOneLineNaming(configErrorFor({ [variable]: value }).message, variable);
+    });
+  }
+});
+
 describe("configuration errors at server start (process level)", function () {
   this.timeout(30_000);
   let varDir: string;

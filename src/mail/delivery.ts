@@ -1,10 +1,9 @@
-import { hostname } from "node:os";
-import { randomBytes } from "node:crypto";
 import type { Clock } from "../clock.js";
 import { hours, minutes } from "../clock.js";
 import type { Db } from "../db.js";
+import { beatEvery, newWorkerId, startHeartbeat } from "../leases.js";
 import type { Logger } from "../logger.js";
-import { claimDue, recordAttempt, releaseClaims, renewLease, type OutboxMail } from "./outbox-store.js";
+import { claimDue, extendLeases, findInterrupted, recordAttempt, releaseClaims, renewLease, type OutboxMail } from "./outbox-store.js";
 import type { DeskKey } from "./desk-key.js";
 import { unsealWithDesk } from "./pgp.js";
 import { isPermanentRefusal } from "./send-failures.js";
@@ -12,8 +11,11 @@ import type { MailTransport } from "./transports.js";
 
 /** After this many failed attempts a mail is `dead` and waits for an admin's Retry. */
 export const MAX_ATTEMPTS = 8;
-/** How long a claim holds a mail; one left `sending` longer belongs to a dead worker. */
-export const LEASE_MS = minutes(5);
+/**
+ * How long a claim holds a mail without a heartbeat (MAIL_LEASE_SECONDS sets it); one left
+ * `sending` longer belongs to a worker that died.
+ */
+const DEFAULT_LEASE_MS = minutes(2);
 const FIRST_RETRY_MS = minutes(1);
 const MAX_RETRY_MS = hours(1);
 
@@ -35,6 +37,8 @@ export interface DeliveryDeps {
   /** Opens sealed mail just before it is handed to the transport. */
   deskKey: DeskKey;
   workerId?: string;
+  /** MAIL_LEASE_SECONDS in milliseconds. */
+  leaseMs?: number;
   /**
    * Told, after the row is recorded, of a mail the worker will not try again by itself (refused
    * for good, or dead); the composition root wires what the desk does about it. A failure of
@@ -58,33 +62,73 @@ export interface DeliveryRun {
   dead: number;
 }
 
-export const newWorkerId = () => `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
+const leaseMsOf = (deps: DeliveryDeps) => deps.leaseMs ?? DEFAULT_LEASE_MS;
+const leaseUntil = (deps: DeliveryDeps, now: Date) => new Date(now.getTime() + leaseMsOf(deps));
 
 /**
  * Delivers every mail that is due, a batch at a time, until none is left or `shouldStop`
- * says so; mail claimed but not yet tried is then handed back to the queue.
+ * says so; mail claimed but not yet tried is then handed back to the queue. Every worker
+ * runs this at once: each claims batches of its own, and a heartbeat keeps its leases alive
+ * while it sends, so a batch comes back to the others only when this worker dies.
  */
 export async function deliverDue(deps: DeliveryDeps, shouldStop: () => boolean = () => false, batchSize = 20): Promise<DeliveryRun> {
   const worker = deps.workerId ?? newWorkerId();
   const run: DeliveryRun = { sent: 0, failed: 0, dead: 0 };
   for (;;) {
     const now = deps.clock.now();
-    const batch = await claimDue(deps.db, worker, now, new Date(now.getTime() + LEASE_MS), batchSize);
+    await requeueInterrupted(deps, now, batchSize);
+    const batch = await claimDue(deps.db, worker, now, leaseUntil(deps, now), batchSize);
     if (batch.length === 0) return run;
-    for (const [index, mail] of batch.entries()) {
-      if (shouldStop()) {
-        await releaseClaims(deps.db, worker, batch.slice(index).map((m) => m.id), deps.clock.now());
-        return run;
+    const ids = batch.map((m) => m.id);
+    const stopBeats = startHeartbeat(
+      beatEvery(leaseMsOf(deps)),
+      () => {
+        const beatAt = deps.clock.now();
+        return extendLeases(deps.db, worker, ids, beatAt, leaseUntil(deps, beatAt));
+      },
+      (err) => deps.logger.warn({ err, worker }, "mail lease heartbeat failed"),
+    );
+    try {
+      for (const [index, mail] of batch.entries()) {
+        if (shouldStop()) {
+          await releaseClaims(deps.db, worker, ids.slice(index), deps.clock.now());
+          return run;
+        }
+        const outcome = await deliverOne(deps, worker, mail);
+        if (outcome !== "skipped") run[outcome] += 1;
       }
-      const outcome = await deliverOne(deps, worker, mail);
-      if (outcome !== "skipped") run[outcome] += 1;
+    } finally {
+      await stopBeats();
+    }
+  }
+}
+
+/**
+ * A worker that died after handing a mail to the server leaves it `sending` with its lease
+ * running out; the server may or may not have accepted it. That attempt is recorded as
+ * interrupted (with a warning in the log) and the mail is queued to go again with the same
+ * Message-ID: the one case in which a recipient can get a mail twice, and mail clients fold
+ * the copy by its Message-ID.
+ */
+async function requeueInterrupted(deps: DeliveryDeps, now: Date, limit: number): Promise<void> {
+  for (const mail of await findInterrupted(deps.db, now, limit)) {
+    const attempt = mail.attempts + 1;
+    const dead = attempt >= MAX_ATTEMPTS;
+    const handedAt = mail.attemptStartedAt!;
+    const detail = `Interrupted: worker ${mail.lockedBy} stopped after handing the mail to the server at ${handedAt.toISOString()} and its lease ran out; the server may have accepted it. ${dead ? `That was attempt ${attempt}: no more retries.` : "Sending it again with the same Message-ID."}`;
+    const next = { status: dead ? ("dead" as const) : ("queued" as const), nextAttemptAt: dead ? null : now, lastError: detail };
+    const recorded = await recordAttempt(deps.db, mail, { attempt, worker: mail.lockedBy!, startedAt: handedAt, finishedAt: now, outcome: "interrupted", detail }, next, now);
+    if (recorded) {
+      const fate = dead ? "no more retries: the mail is dead" : "sending it again with the same Message-ID";
+      deps.logger.warn({ outboxId: mail.id, messageId: mail.messageId, previousWorker: mail.lockedBy, attempt }, `mail attempt interrupted by a worker that died: ${fate}`);
+      if (dead) await tellFailedForGood(deps, { outboxId: mail.id, recipient: mail.recipient, error: detail, attempts: attempt, dead });
     }
   }
 }
 
 async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail): Promise<keyof DeliveryRun | "skipped"> {
   const startedAt = deps.clock.now();
-  if (!(await renewLease(deps.db, worker, mail.id, startedAt, new Date(startedAt.getTime() + LEASE_MS)))) return "skipped";
+  if (!(await renewLease(deps.db, worker, mail.id, startedAt, leaseUntil(deps, startedAt)))) return "skipped";
   const attempt = mail.attempts + 1;
   try {
     const raw = mail.sealed ? await unsealWithDesk(mail.message, deps.deskKey) : mail.message;

@@ -18,6 +18,9 @@ export interface OutboxMail {
   attempts: number;
   nextAttemptAt: Date | null;
   lockedUntil: Date | null;
+  lockedBy: string | null;
+  /** When the worker holding the mail handed it to the server; null until then and once recorded. */
+  attemptStartedAt: Date | null;
   lastError: string | null;
   ticketId: number | null;
   createdAt: Date;
@@ -29,7 +32,8 @@ export interface DeliveryAttempt {
   worker: string;
   startedAt: Date;
   finishedAt: Date;
-  outcome: "sent" | "failed";
+  /** `interrupted`: the worker's lease ran out after it handed the mail to the server, result unknown. */
+  outcome: "sent" | "failed" | "interrupted";
   detail: string | null;
 }
 
@@ -48,6 +52,8 @@ const toMail = (r: Row): OutboxMail => ({
   attempts: Number(r.attempts),
   nextAttemptAt: asDate(r.next_attempt_at),
   lockedUntil: asDate(r.locked_until),
+  lockedBy: (r.locked_by as string | null | undefined) ?? null,
+  attemptStartedAt: asDate(r.attempt_started_at),
   lastError: (r.last_error as string | null) ?? null,
   ticketId: r.ticket_id === null || r.ticket_id === undefined ? null : Number(r.ticket_id),
   createdAt: asDate(r.created_at)!,
@@ -80,9 +86,11 @@ export async function enqueue(trx: Knex.Transaction | Db, mail: ComposedMail, no
 }
 
 /**
- * Claims up to `limit` due mails for one worker: queued or failed ones whose time has come,
- * and ones left `sending` by a worker whose lease ran out. PostgreSQL skips rows another
- * worker holds (FOR UPDATE SKIP LOCKED); SQLite has one writer, so the UPDATE is atomic.
+ * Claims a batch of up to `limit` due mails for one worker: queued or failed ones whose time
+ * has come, and ones a worker claimed but never handed to the server before its lease ran out
+ * (those it did hand over go through {@link findInterrupted} first). PostgreSQL skips rows
+ * another worker is claiming (FOR UPDATE SKIP LOCKED), so workers share the queue; SQLite has
+ * one writer, so the UPDATE is atomic.
  */
 export async function claimDue(db: Db, worker: string, now: Date, leaseUntil: Date, limit: number): Promise<OutboxMail[]> {
   const lock = isPostgres(db) ? "FOR UPDATE SKIP LOCKED" : "";
@@ -91,7 +99,7 @@ export async function claimDue(db: Db, worker: string, now: Date, leaseUntil: Da
      WHERE id IN (
        SELECT id FROM outbox
        WHERE (status IN ('queued', 'failed') AND next_attempt_at <= ?)
-          OR (status = 'sending' AND locked_until < ?)
+          OR (status = 'sending' AND locked_until < ? AND attempt_started_at IS NULL)
        ORDER BY next_attempt_at, id
        LIMIT ? ${lock}
      )
@@ -103,37 +111,59 @@ export async function claimDue(db: Db, worker: string, now: Date, leaseUntil: Da
 }
 
 /**
- * Extends this worker's claim on one mail just before it is handed to the server. False when
- * the lease already ran out: another worker may have taken the mail over, so it is not sent.
+ * Extends this worker's claim on one mail just before it is handed to the server, and notes
+ * that hand-over. False when the lease already ran out: another worker may have taken the
+ * mail over, so it is not sent.
  */
 export async function renewLease(db: Db, worker: string, id: number, now: Date, leaseUntil: Date): Promise<boolean> {
   const updated = await db("outbox")
     .where({ id, status: "sending", locked_by: worker })
     .andWhere("locked_until", ">=", now)
-    .update({ locked_until: leaseUntil, updated_at: now });
+    .update({ locked_until: leaseUntil, attempt_started_at: now, updated_at: now });
   return updated > 0;
 }
 
-/** Records one attempt's result, only if this worker still holds the mail. */
+/** The heartbeat of a batch: extends the live leases this worker still holds among `ids`. */
+export async function extendLeases(db: Db, worker: string, ids: number[], now: Date, leaseUntil: Date): Promise<void> {
+  await db("outbox")
+    .whereIn("id", ids)
+    .andWhere({ status: "sending", locked_by: worker })
+    .andWhere("locked_until", ">=", now)
+    .update({ locked_until: leaseUntil });
+}
+
+/** Mails whose worker's lease ran out after it handed them to the server: the server may have them. */
+export async function findInterrupted(db: Db, now: Date, limit: number): Promise<OutboxMail[]> {
+  const rows: unknown = await db("outbox").where({ status: "sending" }).whereNotNull("attempt_started_at").andWhere("locked_until", "<", now).orderBy("id").limit(limit);
+  return (rows as Row[]).map(toMail);
+}
+
+/**
+ * Records one attempt's result, only if `attempt.worker` still holds the mail; with
+ * `leaseExpiredBefore`, only if that worker's lease ran out before then (another worker
+ * recording the interrupted attempt of one that died).
+ */
 export async function recordAttempt(
   db: Db,
   mail: OutboxMail,
   attempt: DeliveryAttempt,
-  next: { status: "sent" | "failed" | "dead"; nextAttemptAt: Date | null; lastError: string | null },
+  next: { status: "sent" | "failed" | "dead" | "queued"; nextAttemptAt: Date | null; lastError: string | null },
+  leaseExpiredBefore?: Date,
 ): Promise<boolean> {
   return db.transaction(async (trx) => {
-    const updated = await trx("outbox")
-      .where({ id: mail.id, status: "sending", locked_by: attempt.worker })
-      .update({
-        status: next.status,
-        attempts: attempt.attempt,
-        next_attempt_at: next.nextAttemptAt,
-        last_error: next.lastError,
-        locked_by: null,
-        locked_until: null,
-        sent_at: next.status === "sent" ? attempt.finishedAt : null,
-        updated_at: attempt.finishedAt,
-      });
+    const row = trx("outbox").where({ id: mail.id, status: "sending", locked_by: attempt.worker });
+    if (leaseExpiredBefore) row.andWhere("locked_until", "<", leaseExpiredBefore);
+    const updated = await row.update({
+      status: next.status,
+      attempts: attempt.attempt,
+      next_attempt_at: next.nextAttemptAt,
+      last_error: next.lastError,
+      locked_by: null,
+      locked_until: null,
+      attempt_started_at: null,
+      sent_at: next.status === "sent" ? attempt.finishedAt : null,
+      updated_at: attempt.finishedAt,
+    });
     if (updated === 0) return false;
     await trx("outbox_attempts").insert({
       outbox_id: mail.id,
@@ -188,7 +218,7 @@ export async function listAttempts(db: Db, outboxId: number): Promise<DeliveryAt
     worker: r.worker as string,
     startedAt: asDate(r.started_at)!,
     finishedAt: asDate(r.finished_at)!,
-    outcome: r.outcome as "sent" | "failed",
+    outcome: r.outcome as DeliveryAttempt["outcome"],
     detail: (r.detail as string | null) ?? null,
   }));
 }

@@ -5,6 +5,7 @@ import type { Db } from "../db.js";
 import { notFound } from "../web/errors.js";
 import { flash } from "../web/flash.js";
 import { requireAdmin } from "../web/guards.js";
+import { formatDateTime } from "../web/view-helpers.js";
 import { auditActor } from "../web/request-meta.js";
 import type { Scheduler } from "./scheduler.js";
 
@@ -14,17 +15,17 @@ export function taskAdminRoutes({ db, clock, scheduler }: { db: Db; clock: Clock
   router.use("/admin/tasks", ...requireAdmin);
 
   router.get("/admin/tasks", async (_req, res) => {
-    res.render("admin/tasks", { title: "Scheduled tasks", tasks: await scheduler.states() });
+    res.render("admin/tasks", { title: "Scheduled tasks", tasks: await scheduler.states(), now: clock.now() });
   });
 
+  // Run now makes the task due and returns: the next tick of a worker runs it, never this request.
   router.post("/admin/tasks/:name/run", async (req, res) => {
     const name = req.params.name;
     if (!scheduler.has(name)) throw notFound("There is no task of that name.");
     await appendAudit(db, { ...auditActor(req), action: "task.run_requested", subject: `task:${name}` }, clock.now());
-    const outcome = await scheduler.run(name);
-    if (!outcome.ran) flash(req, "info", `${name} did not run: ${outcome.reason}.`);
-    else if (outcome.status === "done") flash(req, "success", `${name} ran: ${outcome.result}.`);
-    else flash(req, "error", `${name} failed: ${outcome.result}`);
+    const scheduled = (await scheduler.schedule(name))!;
+    if (scheduled.runningOn) flash(req, "info", `${name} is running now on ${scheduled.runningOn} (since ${formatDateTime(scheduled.runningSince)}); it runs again as soon as that run ends.`);
+    else flash(req, "success", `${name} is due now: the next worker tick runs it, within a few seconds. Reload this page to see its result.`);
     res.redirect(303, "/admin/tasks");
   });
 

@@ -17,8 +17,9 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock }, mailer:
   return [
     {
       name: "deliver-mail",
-      description: "Sends the mail that is due from the outbox, with retries and back-off.",
+      description: "Sends the mail that is due from the outbox, with retries and back-off. Runs in every worker at once: each claims batches of mail of its own.",
       everyMs: seconds(5),
+      everyWorker: true,
       async run(shouldStop) {
         const r = await deliverDue(delivery, shouldStop);
         return `${r.sent} sent, ${r.failed} failed, ${r.dead} dead`;

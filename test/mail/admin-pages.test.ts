@@ -8,7 +8,7 @@ import { browser, csrfToken, signInOk, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { auditRows } from "../accounts/helpers.js";
-import type { OutboxRow } from "./outbox-helpers.js";
+import { msOf, type OutboxRow } from "./outbox-helpers.js";
 
 interface TaskRow {
   name: string;
@@ -16,6 +16,7 @@ interface TaskRow {
   last_started_at: unknown;
   last_finished_at: unknown;
   last_result: string | null;
+  next_run_at: unknown;
 }
 
 const unique = () => randomBytes(6).toString("hex");
@@ -294,29 +295,52 @@ describe("admin tasks page and Run now", () => {
     expect(await auditRows(t, "task.run_requested")).to.have.length(0);
   });
 
-  it("runs deliver-mail at once, delivering the queued mail, audited", async () => {
+  it("schedules deliver-mail (due now) and returns without sending anything, audited; the next worker tick delivers the mail", async () => {
     const _csrf = await tokenOf(admin);
+    const asked = t.clock.now().getTime();
     await admin.post("/admin/tasks/deliver-mail/run").type("form").send({ _csrf }).expect(303).expect("location", "/admin/tasks");
-    expect(sink.received).to.have.length(1);
-    expect(sink.received[0]!.to).to.deep.equal(["run-now@example.com"]);
-    expect((await sink.parsed(0)).subject).to.equal("Run now check");
-    expect((await mailRow(t, mailId)).status).to.equal("sent");
 
-    const task = await taskRow(t, "deliver-mail");
-    expect(task.status).to.equal("done");
-    expect(task.last_started_at).to.not.equal(null);
-    expect(task.last_finished_at).to.not.equal(null);
-    expect(task.last_result).to.equal("1 sent, 0 failed, 0 dead");
-    expect((await taskRow(t, "purge-expired-sessions")).last_started_at, "only the task asked for ran").to.equal(null);
-
+    expect(sink.received, "the request does not deliver").to.have.length(0);
+    expect((await mailRow(t, mailId)).status).to.equal("queued");
+    const scheduled = await taskRow(t, "deliver-mail");
+    expect([scheduled.status, scheduled.last_started_at]).to.deep.equal(["waiting", null]);
+    expect(msOf(scheduled.next_run_at)).to.equal(asked);
     const audit = await auditRows(t, "task.run_requested");
     expect(audit).to.have.length(1);
     expect(audit[0]!.actor).to.equal("admin");
     expect(audit[0]!.subject).to.equal("task:deliver-mail");
+    const flashed = await admin.get("/admin/tasks").expect(200);
+    expect(flashed.text).to.include("deliver-mail is due now: the next worker tick runs it");
+    expect(flashed.text).to.include("this page does not wait for it");
 
+    await t.scheduler.runDue();
+
+    expect(sink.received).to.have.length(1);
+    expect(sink.received[0]!.to).to.deep.equal(["run-now@example.com"]);
+    expect((await sink.parsed(0)).subject).to.equal("Run now check");
+    expect((await mailRow(t, mailId)).status).to.equal("sent");
+    const task = await taskRow(t, "deliver-mail");
+    expect(task.status).to.equal("done");
+    expect(task.last_result).to.equal("1 sent, 0 failed, 0 dead");
     const page = await admin.get("/admin/tasks").expect(200);
     expect(page.text).to.include("1 sent, 0 failed, 0 dead");
-    expect(page.text).to.include("done");
+  });
+
+  it("says a task another worker is running now runs again when that run ends, and runs nothing in the request", async () => {
+    const name = "expire-temporary-passwords";
+    const now = t.clock.now().getTime();
+    const startedAt = new Date(now - 60_000);
+    await t.db("tasks").where({ name }).update({ status: "running", last_started_at: startedAt, lease_owner: "other-host:42:abcdef", lease_expires_at: new Date(now + 60_000) });
+    const _csrf = await tokenOf(admin);
+
+    await admin.post(`/admin/tasks/${name}/run`).type("form").send({ _csrf }).expect(303);
+
+    const row = await taskRow(t, name);
+    expect([row.status, msOf(row.last_started_at), msOf(row.next_run_at)]).to.deep.equal(["running", startedAt.getTime(), now]);
+    const page = await admin.get("/admin/tasks").expect(200);
+    expect(page.text).to.include(`${name} is running now on other-host:42:abcdef`);
+    expect(page.text).to.include("it runs again as soon as that run ends");
+    expect(page.text).to.include("lease until");
   });
 
   it("answers 404 for a task that does not exist", async () => {

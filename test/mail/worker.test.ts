@@ -2,13 +2,14 @@ import { expect } from "chai";
 import { minutes, seconds } from "../../src/clock.js";
 import { openDatabase } from "../../src/db.js";
 import { createLogger } from "../../src/logger.js";
-import { deliverDue, LEASE_MS, type DeliveryDeps } from "../../src/mail/delivery.js";
+import { deliverDue, type DeliveryDeps } from "../../src/mail/delivery.js";
 import { testMessageMail } from "../../src/mail/mailer.js";
-import { claimDue, enqueue, recordAttempt } from "../../src/mail/outbox-store.js";
+import { claimDue, enqueue, recordAttempt, renewLease } from "../../src/mail/outbox-store.js";
 import { smtpTransport, type MailTransport } from "../../src/mail/transports.js";
-import { Scheduler } from "../../src/tasks/scheduler.js";
+import { Scheduler, type TaskDefinition } from "../../src/tasks/scheduler.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
+import { waitFor } from "../support/wait.js";
 import { attemptRows, Cleanup, countRows, msOf, outboxRow, queueTestMessage, type OutboxRow } from "./outbox-helpers.js";
 
 const silent = createLogger("silent");
@@ -21,6 +22,8 @@ interface TaskRow {
   last_error: string | null;
   last_result: string | null;
   next_run_at: unknown;
+  lease_owner: string | null;
+  lease_expires_at: unknown;
 }
 
 const taskRow = async (t: TestApp, name: string) => (await t.db("tasks").where({ name }).first()) as TaskRow;
@@ -49,6 +52,7 @@ const workerDeps = (t: TestApp, transport: MailTransport, workerId: string, db =
   from: t.config.mail.from,
   logger: silent,
   workerId,
+  leaseMs: t.config.leases.mailMs,
 });
 
 const messageIdsOf = async (sink: SmtpSink) => Promise.all(sink.received.map(async (_, i) => (await sink.parsed(i)).messageId));
@@ -61,17 +65,18 @@ describe("mail worker: leases", () => {
     const { t, sink } = await appWithSink(cleanup);
     const { id } = await queueTestMessage(t, "leased@example.com");
     const claimedAt = t.clock.now();
+    const leaseMs = t.config.leases.mailMs;
 
-    const claimed = await claimDue(t.db, "dead-worker", claimedAt, new Date(claimedAt.getTime() + LEASE_MS), 10);
+    const claimed = await claimDue(t.db, "dead-worker", claimedAt, new Date(claimedAt.getTime() + leaseMs), 10);
     expect(claimed.map((m) => m.id)).to.deep.equal([id]);
     const leased = await outboxRow(t.db, id);
     expect(leased.status).to.equal("sending");
     expect(leased.locked_by).to.equal("dead-worker");
-    expect(msOf(leased.locked_until)).to.equal(claimedAt.getTime() + LEASE_MS);
+    expect(msOf(leased.locked_until)).to.equal(claimedAt.getTime() + leaseMs);
 
     await t.deliverMail();
     expect(sink.received, "still leased").to.have.length(0);
-    t.clock.advance(LEASE_MS - seconds(1));
+    t.clock.advance(leaseMs - seconds(1));
     await t.deliverMail();
     expect(sink.received, "a second before the lease runs out").to.have.length(0);
     const stillLeased = await outboxRow(t.db, id);
@@ -111,6 +116,7 @@ describe("mail worker: leases", () => {
     const first = await queueTestMessage(t, "first.in.batch@example.com");
     const second = await queueTestMessage(t, "second.in.batch@example.com");
     const smtp = ownTransport(cleanup, sink);
+    const leaseMs = t.config.leases.mailMs;
     // Real SMTP delivery for worker A; the clock shows the server took longer than a lease over
     // the first mail, and worker B runs whenever A is about to hand the second one to the server.
     const slowServer: MailTransport = {
@@ -118,7 +124,7 @@ describe("mail worker: leases", () => {
       async send(message) {
         if (message.id === second.id) await deliverDue(workerDeps(t, smtp, "B"));
         const answer = await smtp.send(message);
-        if (message.id === first.id) t.clock.advance(LEASE_MS + seconds(1));
+        if (message.id === first.id) t.clock.advance(leaseMs + seconds(1));
         return answer;
       },
       verify: () => smtp.verify(),
@@ -134,6 +140,105 @@ describe("mail worker: leases", () => {
     expect(ids.filter((m) => m === second.mail.messageId), "copies of the second mail").to.have.length(1);
     expect((await outboxRow(t.db, first.id)).status).to.equal("sent");
     expect((await outboxRow(t.db, second.id)).status).to.equal("sent");
+  });
+});
+
+describe("mail worker: interrupted attempts and heartbeats", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  /** Worker "dead-worker" claims the mail and hands it to the server, then its process ends. */
+  async function handedOverByDeadWorker(t: TestApp, id: number): Promise<Date> {
+    const handedAt = t.clock.now();
+    const until = new Date(handedAt.getTime() + t.config.leases.mailMs);
+    expect((await claimDue(t.db, "dead-worker", handedAt, until, 10)).map((m) => m.id)).to.deep.equal([id]);
+    expect(await renewLease(t.db, "dead-worker", id, handedAt, until)).to.equal(true);
+    return handedAt;
+  }
+
+  it("records the attempt of a worker that died after handing a mail to the server as interrupted, logs it, and sends the mail again with the same Message-ID", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const { id, mail } = await queueTestMessage(t, "in.doubt@example.com");
+    const handedAt = await handedOverByDeadWorker(t, id);
+
+    await t.deliverMail();
+    expect(sink.received, "while the lease runs").to.have.length(0);
+    expect(await attemptRows(t.db, id)).to.have.length(0);
+    expect((await outboxRow(t.db, id)).locked_by).to.equal("dead-worker");
+
+    t.clock.advance(t.config.leases.mailMs + seconds(1));
+    await t.deliverMail();
+
+    expect(sink.received).to.have.length(1);
+    expect((await sink.parsed(0)).messageId).to.equal(mail.messageId);
+    const attempts = await attemptRows(t.db, id);
+    expect(attempts.map((a) => [Number(a.attempt), a.outcome])).to.deep.equal([
+      [1, "interrupted"],
+      [2, "sent"],
+    ]);
+    expect(attempts[0]!.worker).to.equal("dead-worker");
+    expect(attempts[0]!.detail).to.include(handedAt.toISOString()).and.include("the server may have accepted it").and.include("same Message-ID");
+    expect(attempts[1]!.worker).to.not.equal("dead-worker");
+    const row = await outboxRow(t.db, id);
+    expect([row.status, Number(row.attempts), row.locked_by]).to.deep.equal(["sent", 2, null]);
+    const warning = t.logs().split("\n").find((line) => line.includes("mail attempt interrupted"));
+    expect(warning, "a log line before the resend").to.be.a("string");
+    expect(warning).to.include(JSON.stringify(mail.messageId)).and.include("dead-worker");
+  });
+
+  it("makes a mail dead, not sent again, when its last allowed attempt was interrupted", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const { id } = await queueTestMessage(t, "poison@example.com");
+    await t.db("outbox").where({ id }).update({ attempts: 7 });
+    await handedOverByDeadWorker(t, id);
+
+    t.clock.advance(t.config.leases.mailMs + seconds(1));
+    await t.deliverMail();
+
+    expect(sink.received).to.have.length(0);
+    const row = await outboxRow(t.db, id);
+    expect([row.status, Number(row.attempts), row.next_attempt_at]).to.deep.equal(["dead", 8, null]);
+    expect(row.last_error).to.include("no more retries");
+    expect((await attemptRows(t.db, id)).map((a) => a.outcome)).to.deep.equal(["interrupted"]);
+  });
+
+  it("keeps the leases of its whole batch alive with a heartbeat while a send takes long, so another worker takes none of it", async () => {
+    const sink = await new SmtpSink().start();
+    cleanup.add(() => sink.stop());
+    const t = await startTestApp({ MAIL_LEASE_SECONDS: "2" }, sink);
+    cleanup.add(() => t.close());
+    const first = await queueTestMessage(t, "slow.first@example.com");
+    const second = await queueTestMessage(t, "slow.second@example.com");
+    const smtp = ownTransport(cleanup, sink);
+    const leaseMs = t.config.leases.mailMs;
+    const leasesUntil = async () => [msOf((await outboxRow(t.db, first.id)).locked_until), msOf((await outboxRow(t.db, second.id)).locked_until)];
+    let takenByB: number | undefined;
+    const slowServer: MailTransport = {
+      name: "smtp",
+      async send(message) {
+        if (message.id === first.id) {
+          const claimedUntil = t.clock.now().getTime() + leaseMs;
+          expect(await leasesUntil()).to.deep.equal([claimedUntil, claimedUntil]);
+          // Half a lease passes with the server still busy; the next beat extends both leases.
+          t.clock.advance(leaseMs / 2);
+          const extendedUntil = t.clock.now().getTime() + leaseMs;
+          await waitFor("the heartbeat to extend both leases", async () => (await leasesUntil()).every((ms) => ms === extendedUntil));
+          // Past the first claim's end: B finds nothing to take.
+          t.clock.advance(leaseMs / 2 + 100);
+          takenByB = (await deliverDue(workerDeps(t, smtp, "B"))).sent;
+        }
+        return smtp.send(message);
+      },
+      verify: () => smtp.verify(),
+      close: () => smtp.close(),
+    };
+
+    const run = await deliverDue(workerDeps(t, slowServer, "A"));
+
+    expect(takenByB).to.equal(0);
+    expect(run).to.deep.equal({ sent: 2, failed: 0, dead: 0 });
+    expect(sink.received).to.have.length(2);
+    for (const mail of [first, second]) expect((await attemptRows(t.db, mail.id)).map((a) => [a.worker, a.outcome])).to.deep.equal([["A", "sent"]]);
   });
 });
 
@@ -248,42 +353,146 @@ describe("scheduler", () => {
     expect(row.last_error).to.equal(null);
   });
 
-  it("does not run a task that is already running, and changes nothing", async () => {
-    const { t, sink } = await appWithSink(cleanup);
-    await queueTestMessage(t, "not.twice@example.com");
-    const startedElsewhere = new Date(t.clock.now().getTime() - minutes(14));
-    await t.db("tasks").where({ name: "deliver-mail" }).update({ status: "running", last_started_at: startedElsewhere });
-    const before = await taskRow(t, "deliver-mail");
+  const EXPIRE = "expire-temporary-passwords";
 
-    const outcome = await t.scheduler.run("deliver-mail");
+  /** The task's row as another worker's run leaves it: started a minute ago, its lease until `leaseUntil`. */
+  async function heldBy(t: TestApp, owner: string, leaseUntil: Date): Promise<void> {
+    const minuteAgo = new Date(t.clock.now().getTime() - minutes(1));
+    await t.db("tasks").where({ name: EXPIRE }).update({ status: "running", last_started_at: minuteAgo, next_run_at: minuteAgo, lease_owner: owner, lease_expires_at: leaseUntil });
+  }
 
-    expect(outcome).to.deep.equal({ ran: false, reason: "it is already running" });
-    expect(await taskRow(t, "deliver-mail")).to.deep.equal(before);
-    expect(sink.received).to.have.length(0);
-    expect(await t.db("outbox").where({ status: "queued" })).to.have.length(1);
+  it("does not run a task whose lease another worker holds, from run or runDue, and changes nothing", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    await heldBy(t, "live-worker", new Date(t.clock.now().getTime() + seconds(1)));
+    const before = await taskRow(t, EXPIRE);
+
+    expect(await t.scheduler.run(EXPIRE)).to.deep.equal({ ran: false, reason: "it is already running" });
+    await t.scheduler.runDue();
+
+    expect(await taskRow(t, EXPIRE)).to.deep.equal(before);
+    expect(t.logs()).to.not.include("task lease expired");
   });
 
-  it("claims and runs a task left running for more than 15 minutes by a process that died", async () => {
-    const { t, sink } = await appWithSink(cleanup);
-    await queueTestMessage(t, "after.a.crash@example.com");
+  it("takes over a task whose worker died once its lease has expired, at the next runDue, and logs whose it was", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
     const now = t.clock.now().getTime();
-    await t.db("tasks").where({ name: "deliver-mail" }).update({ status: "running", last_started_at: new Date(now - minutes(16)) });
+    await heldBy(t, "dead-worker", new Date(now - seconds(1)));
 
-    const outcome = await t.scheduler.run("deliver-mail");
+    await t.scheduler.runDue();
 
-    expect(outcome).to.deep.equal({ ran: true, status: "done", result: "1 sent, 0 failed, 0 dead" });
-    expect(sink.received).to.have.length(1);
-    const row = await taskRow(t, "deliver-mail");
-    expect(row.status).to.equal("done");
+    const row = await taskRow(t, EXPIRE);
+    expect([row.status, row.last_result, row.lease_owner, row.lease_expires_at]).to.deep.equal(["done", "0 temporary passwords expired", null, null]);
     expect(msOf(row.last_started_at)).to.equal(now);
+    expect(msOf(row.next_run_at)).to.equal(now + minutes(5));
+    const warning = t.logs().split("\n").find((line) => line.includes("task lease expired"));
+    expect(warning).to.include("dead-worker").and.include(EXPIRE);
+  });
+
+  it("runs deliver-mail in every worker: a run of it marked running elsewhere does not hold this one back", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    await queueTestMessage(t, "every.worker@example.com");
+    await t.db("tasks").where({ name: "deliver-mail" }).update({ status: "running", last_started_at: new Date(t.clock.now().getTime() - seconds(3)) });
+
+    await t.scheduler.runDue();
+
+    expect(sink.received).to.have.length(1);
+    expect((await taskRow(t, "deliver-mail")).status).to.equal("done");
+  });
+
+  /** A task that runs until the test releases it, and the shouldStop its run was given. */
+  function gatedTask(): { task: TaskDefinition; release: () => void; shouldStop: () => (() => boolean) | undefined } {
+    let release = () => {};
+    let stop: (() => boolean) | undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const task: TaskDefinition = {
+      name: "long-job",
+      description: "Runs until released.",
+      everyMs: minutes(10),
+      async run(shouldStop) {
+        stop = shouldStop;
+        await gate;
+        return "finished";
+      },
+    };
+    return { task, release: () => release(), shouldStop: () => stop };
+  }
+
+  it("extends a running task's lease with heartbeats, so another worker does not take it over past the first lease's end", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    const leaseMs = 1500;
+    const job = gatedTask();
+    const a = new Scheduler(t.db, t.clock, silent, [job.task], { owner: "worker-a", leaseMs });
+    const b = new Scheduler(t.db, t.clock, silent, [job.task], { owner: "worker-b", leaseMs });
+    await a.register();
+    const started = t.clock.now().getTime();
+
+    const running = a.run("long-job");
+    await waitFor("the run to start", () => job.shouldStop() !== undefined);
+    expect(msOf((await taskRow(t, "long-job")).lease_expires_at)).to.equal(started + leaseMs);
+    t.clock.advance(1000);
+    await waitFor("a heartbeat", async () => msOf((await taskRow(t, "long-job")).lease_expires_at) === started + 1000 + leaseMs);
+    t.clock.advance(1000);
+
+    expect(await b.run("long-job")).to.deep.equal({ ran: false, reason: "it is already running" });
+    expect((await taskRow(t, "long-job")).lease_owner).to.equal("worker-a");
+    expect(job.shouldStop()!()).to.equal(false);
+
+    job.release();
+    expect(await running).to.deep.equal({ ran: true, status: "done", result: "finished" });
+    const row = await taskRow(t, "long-job");
+    expect([row.status, row.last_result, row.lease_owner, row.lease_expires_at]).to.deep.equal(["done", "finished", null, null]);
+  });
+
+  it("keeps a Run now asked during a run: the task is due again as soon as the run ends", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    const job = gatedTask();
+    const a = new Scheduler(t.db, t.clock, silent, [job.task], { owner: "worker-a", leaseMs: minutes(1) });
+    await a.register();
+    const started = t.clock.now().getTime();
+    const running = a.run("long-job");
+    await waitFor("the run to start", () => job.shouldStop() !== undefined);
+    t.clock.advance(seconds(5));
+
+    expect(await a.schedule("long-job")).to.deep.equal({ runningSince: new Date(started), runningOn: "worker-a" });
+    job.release();
+    await running;
+
+    expect(msOf((await taskRow(t, "long-job")).next_run_at), "not 10 minutes later").to.equal(started + seconds(5));
+    expect(await a.schedule("no-such-task")).to.equal(null);
+  });
+
+  it("tells a run that lost its lease to stop, and records nothing over the worker that took the task", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    const job = gatedTask();
+    const lines: string[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(line) });
+    const a = new Scheduler(t.db, t.clock, logger, [job.task], { owner: "worker-a", leaseMs: 600 });
+    await a.register();
+    const running = a.run("long-job");
+    await waitFor("the run to start", () => job.shouldStop() !== undefined);
+    await t.db("tasks").where({ name: "long-job" }).update({ lease_owner: "worker-b" });
+    const taken = await taskRow(t, "long-job");
+
+    await waitFor("the lost lease to stop the run", () => job.shouldStop()!());
+    job.release();
+    await running;
+
+    expect(await taskRow(t, "long-job")).to.deep.equal(taken);
+    expect(lines.join("")).to.include("task lease lost").and.include("its result is not recorded");
   });
 
   it("records a task that throws as failed, with its error, and schedules it again", async () => {
     const t = await startTestApp();
     cleanup.add(() => t.close());
-    const scheduler = new Scheduler(t.db, t.clock, silent, [
-      { name: "explodes", description: "Always fails.", everyMs: minutes(10), run: () => Promise.reject(new Error("boom")) },
-    ]);
+    const scheduler = new Scheduler(t.db, t.clock, silent, [{ name: "explodes", description: "Always fails.", everyMs: minutes(10), run: () => Promise.reject(new Error("boom")) }], {
+      owner: "test-worker",
+      leaseMs: minutes(1),
+    });
     await scheduler.register();
     const now = t.clock.now().getTime();
 

@@ -11,6 +11,11 @@ export interface ReceivedMail {
 export interface SinkOptions {
   /** Require AUTH and refuse every credential with this text (as a 535 reply). */
   refuseAuthWith?: string;
+  /**
+   * Keep each message (it counts as received) and wait this long before answering 250: a
+   * client killed meanwhile never learns that the server accepted the mail.
+   */
+  answerDelayMs?: number;
 }
 
 /** A real SMTP server in the test process that keeps every message it accepts. */
@@ -28,7 +33,7 @@ export class SmtpSink {
 
   /** Starts listening on 127.0.0.1; pass the previous port to come back on the same one. */
   async start(port = 0): Promise<this> {
-    const { refuseAuthWith } = this.options;
+    const { refuseAuthWith, answerDelayMs = 0 } = this.options;
     this.server = new SMTPServer({
       secure: false,
       disabledCommands: refuseAuthWith ? ["STARTTLS"] : ["STARTTLS", "AUTH"],
@@ -52,7 +57,8 @@ export class SmtpSink {
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks).toString("utf8"),
           });
-          callback();
+          if (answerDelayMs > 0) setTimeout(() => callback(), answerDelayMs);
+          else callback();
         });
       },
     });
@@ -69,6 +75,11 @@ export class SmtpSink {
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** The Message-ID header of every message received, in order (copies included). */
+  messageIds(): string[] {
+    return this.received.map((m) => /^Message-ID:\s*(<[^>]+>)/im.exec(m.raw)?.[1] ?? "");
   }
 
   parsed(index: number): Promise<ParsedMail> {

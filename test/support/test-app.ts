@@ -8,7 +8,7 @@ import type { Clock } from "../../src/clock.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { migrate, openDatabase, openReader, type Db } from "../../src/db.js";
 import { createLogger } from "../../src/logger.js";
-import { newWorkerId } from "../../src/mail/delivery.js";
+import { newWorkerId } from "../../src/leases.js";
 import { loadOrCreateDeskKey, type DeskKey } from "../../src/mail/desk-key.js";
 import { senderFromConfig, type Mailer } from "../../src/mail/mailer.js";
 import { fileTransport, smtpTransport } from "../../src/mail/transports.js";
@@ -108,7 +108,9 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS })
     : fileTransport(mailDir);
   const mailer: Mailer = { sender: senderFromConfig(config), deskKey, transport, baseUrl: config.baseUrl };
-  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId: newWorkerId() }, mailer));
+  const workerId = newWorkerId();
+  const tasks = deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs }, mailer);
+  const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
   const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, mailer, scheduler });
