@@ -4,7 +4,7 @@ import { migrate, openDatabase, openReader, type Db } from "./db.js";
 import { tuneHeap } from "./heap.js";
 import type { Logger } from "./logger.js";
 import { newWorkerId } from "./mail/delivery.js";
-import { loadOrCreateDeskKey } from "./mail/desk-key.js";
+import { openDeskKey } from "./mail/desk-key-start.js";
 import { senderFromConfig, type Mailer } from "./mail/mailer.js";
 import { transportFromConfig } from "./mail/transports.js";
 import { deskTasks } from "./tasks/jobs.js";
@@ -29,7 +29,8 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
   const applied = await migrate(db);
   if (applied.length) logger.info({ migrations: applied }, "database migrated");
   const sender = senderFromConfig(config);
-  const deskKey = await loadOrCreateDeskKey(config.deskKeyFile, { name: "Vouchdesk", email: `desk@${sender.hostname}` });
+  const identity = { name: "Vouchdesk", email: `desk@${sender.hostname}` };
+  const deskKey = await openDeskKey({ db, clock, logger }, { file: config.deskKeyFile, rotate: config.deskKeyRotate, identity });
   const transport = transportFromConfig(config.mail);
   const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl };
   const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId: newWorkerId() }));

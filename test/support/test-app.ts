@@ -9,7 +9,7 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { migrate, openDatabase, openReader, type Db } from "../../src/db.js";
 import { createLogger } from "../../src/logger.js";
 import { newWorkerId } from "../../src/mail/delivery.js";
-import { loadOrCreateDeskKey, type DeskKey } from "../../src/mail/desk-key.js";
+import { deskKeyOf, generateDeskKey, type DeskKey } from "../../src/mail/desk-key.js";
 import { senderFromConfig, type Mailer } from "../../src/mail/mailer.js";
 import { fileTransport, smtpTransport } from "../../src/mail/transports.js";
 import { deskTasks } from "../../src/tasks/jobs.js";
@@ -38,10 +38,7 @@ export const keyDateFor = (clock: TestClock): Date => new Date(clock.now().getTi
 /** One desk key for the whole test run: generating one per app would only slow the suite. */
 let deskKey: Promise<DeskKey> | undefined;
 export function testDeskKey(): Promise<DeskKey> {
-  deskKey ??= loadOrCreateDeskKey(path.join(mkdtempSync(path.join(tmpdir(), "vouchdesk-key-")), "desk.asc"), {
-    name: "Vouchdesk test desk",
-    email: "desk@vouchdesk.test",
-  });
+  deskKey ??= generateDeskKey({ name: "Vouchdesk test desk", email: "desk@vouchdesk.test" }).then((key) => deskKeyOf(key));
   return deskKey;
 }
 
