@@ -15,7 +15,8 @@ export function writeNewFile(file: string, text: string): void {
 
 /** Replaces `file` by renaming a flushed sibling over it: a crash leaves the old content or the new, never half of one. */
 export function replaceFile(file: string, text: string): void {
-  const temporary = `${file}.new`;
+  // One sibling per process: two processes replacing the same file never share it.
+  const temporary = `${file}.${process.pid}.new`;
   rmSync(temporary, { force: true });
   writeNewFile(temporary, text);
   renameSync(temporary, file);

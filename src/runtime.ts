@@ -1,3 +1,4 @@
+import { anchorAuditHead, auditAnchorFile } from "./audit/audit-anchor.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { migrate, openDatabase, openReader, type Db } from "./db.js";
@@ -33,7 +34,8 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
   const deskKey = await openDeskKey({ db, clock, logger }, { file: config.deskKeyFile, rotate: config.deskKeyRotate, identity });
   const transport = transportFromConfig(config.mail);
   const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl };
-  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId: newWorkerId() }));
+  const anchorFile = auditAnchorFile(config.varDir);
+  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId: newWorkerId(), auditAnchorFile: anchorFile }));
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
   return {
@@ -43,6 +45,8 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
     scheduler,
     async close() {
       await scheduler.stop();
+      // The head as this process leaves it, so rows deleted while it is down are caught.
+      await anchorAuditHead({ db, clock, logger, deskKey, file: anchorFile }).catch((err: unknown) => logger.error({ err, file: anchorFile }, "audit head not anchored at shutdown"));
       transport.close();
       if (reader !== db) await reader.destroy();
       await db.destroy();

@@ -38,17 +38,17 @@ export async function generateDeskKey(identity: DeskKeyIdentity): Promise<openpg
  */
 export async function readDeskKeyFile(file: string): Promise<openpgp.PrivateKey | null> {
   const keys = await readKeyring(file, (problem) =>
-    `Cannot start: the desk key file ${file} (DESK_KEY_FILE) ${problem}; restore it from a backup, or move it away and start once with DESK_KEY_ROTATE=1 to make a new desk key.`,
+    `The desk key file ${file} (DESK_KEY_FILE) ${problem}; restore it from a backup, or move it away and start once with DESK_KEY_ROTATE=1 to make a new desk key.`,
   );
   if (keys === null) return null;
-  if (keys.length !== 1) throw new ConfigError(`Cannot start: the desk key file ${file} (DESK_KEY_FILE) holds ${keys.length} keys instead of one; keep only the desk key in it.`);
+  if (keys.length !== 1) throw new ConfigError(`The desk key file ${file} (DESK_KEY_FILE) holds ${keys.length} keys instead of one; keep only the desk key in it.`);
   return keys[0]!;
 }
 
 /** The retired keys (none when the keyring does not exist). */
 export async function readRetiredKeys(keyFile: string): Promise<openpgp.PrivateKey[]> {
   const file = retiredKeysFile(keyFile);
-  const keys = await readKeyring(file, (problem) => `Cannot start: the retired desk keys in ${file} ${problem}; restore the file from a backup (it opens mail sealed before a DESK_KEY_ROTATE).`);
+  const keys = await readKeyring(file, (problem) => `The retired desk keys in ${file} ${problem}; restore the file from a backup (it opens mail sealed before a DESK_KEY_ROTATE).`);
   return keys ?? [];
 }
 

@@ -1,12 +1,13 @@
 import type { Clock } from "../clock.js";
 import { hours, minutes, seconds } from "../clock.js";
+import { anchorAuditHead } from "../audit/audit-anchor.js";
 import type { Db } from "../db.js";
 import { deliverDue, type DeliveryDeps } from "../mail/delivery.js";
 import { expireTemporaryPasswords } from "../resets/redemption.js";
 import type { TaskDefinition } from "./scheduler.js";
 
 /** Every scheduled task of the desk; later features add theirs here. */
-export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock }): TaskDefinition[] {
+export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string }): TaskDefinition[] {
   return [
     {
       name: "deliver-mail",
@@ -24,6 +25,12 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock }): TaskDe
       async run() {
         return `${await expireTemporaryPasswords(deps)} temporary passwords expired`;
       },
+    },
+    {
+      name: "anchor-audit-head",
+      description: "Writes the audit chain's newest row and hash, signed by the desk key, to a file outside the database and to the log, so audit-verify catches deleted newest rows.",
+      everyMs: minutes(1),
+      run: () => anchorAuditHead({ ...deps, file: deps.auditAnchorFile }),
     },
     {
       name: "purge-expired-sessions",

@@ -53,6 +53,8 @@ export interface TestApp {
   scheduler: Scheduler;
   /** Where the file transport writes, when no SMTP sink was given. */
   mailDir: string;
+  /** Where the anchor-audit-head task writes the signed head of the audit chain. */
+  auditAnchorFile: string;
   /** Every line the app has logged so far. */
   logs(): string;
   /** True when the secret is in the database (file bytes and every row) or in the logs. */
@@ -105,7 +107,9 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS })
     : fileTransport(mailDir);
   const mailer: Mailer = { sender: senderFromConfig(config), deskKey, transport, baseUrl: config.baseUrl };
-  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId: newWorkerId() }));
+  const anchorDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-anchor-"));
+  const auditAnchorFile = path.join(anchorDir, "audit-anchor.asc");
+  const scheduler = new Scheduler(db, clock, logger, deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId: newWorkerId(), auditAnchorFile }));
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
   const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, mailer, scheduler });
@@ -118,6 +122,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     mailer,
     scheduler,
     mailDir,
+    auditAnchorFile,
     logs: () => lines.join(""),
     leaks: async (secret) => lines.join("").includes(secret) || (await databaseContains(db, database.files, secret)),
     async deliverMail() {
@@ -126,6 +131,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     async close() {
       transport.close();
       rmSync(mailDir, { recursive: true, force: true });
+      rmSync(anchorDir, { recursive: true, force: true });
       if (reader !== db) await reader.destroy();
       await db.destroy();
       if (!options.database) await database.drop();
