@@ -1,23 +1,35 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import path from "node:path";
 
-/** Creates `file` with mode 0600 and flushes it to disk; never over an existing file (`EEXIST` then). */
+/**
+ * Creates `file` (mode 0600) whole or not at all, never over an existing file (`EEXIST`
+ * then): a process that finds it, even while another writes it, reads all of it.
+ */
 export function writeNewFile(file: string, text: string): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const fd = openSync(file, "wx", 0o600);
+  const temporary = flushedSibling(file, text);
+  try {
+    linkSync(temporary, file);
+  } finally {
+    rmSync(temporary, { force: true });
+  }
+}
+
+/** Replaces `file` by renaming a flushed sibling over it: a crash leaves the old content or the new, never half of one. */
+export function replaceFile(file: string, text: string): void {
+  renameSync(flushedSibling(file, text), file);
+}
+
+/** A sibling of `file` holding `text`, on disk; one per process, so two never share it. */
+function flushedSibling(file: string, text: string): string {
+  const temporary = `${file}.${process.pid}.new`;
+  rmSync(temporary, { force: true });
+  const fd = openSync(temporary, "wx", 0o600);
   try {
     writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
-}
-
-/** Replaces `file` by renaming a flushed sibling over it: a crash leaves the old content or the new, never half of one. */
-export function replaceFile(file: string, text: string): void {
-  // One sibling per process: two processes replacing the same file never share it.
-  const temporary = `${file}.${process.pid}.new`;
-  rmSync(temporary, { force: true });
-  writeNewFile(temporary, text);
-  renameSync(temporary, file);
+  return temporary;
 }
