@@ -52,8 +52,11 @@ describe("the desk key at start", function () {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const open = (rotate = false) =>
-    openDeskKey({ db, clock, logger: createLogger("info", { write: (line: string) => void lines.push(line) }) }, { file, rotate, identity: IDENTITY });
+  /** One start of the desk; each comes a while after the one before. */
+  const open = (rotate = false) => {
+    clock.advance(60_000);
+    return openDeskKey({ db, clock, logger: createLogger("info", { write: (line: string) => void lines.push(line) }) }, { file, rotate, identity: IDENTITY });
+  };
 
   /** What the start must leave alone when it refuses: the key files and every desk key record. */
   async function state() {
