@@ -1,19 +1,22 @@
 import { text } from "node:stream/consumers";
 import { isPrimaryUsername } from "./accounts/usernames.js";
 import { findLoginByUsername, insertLogin, type Role } from "./accounts/users-store.js";
+import { auditAnchorFile, checkAgainstAnchor, readAuditAnchor } from "./audit/audit-anchor.js";
 import { appendAudit, verifyAuditChain } from "./audit/audit-log.js";
 import { hashPassword } from "./auth/password-hashing.js";
 import { lengthProblem } from "./auth/password-rules.js";
 import { systemClock } from "./clock.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
 import { migrate, openDatabase, type Db } from "./db.js";
+import { readDeskKeyFile, readRetiredKeys } from "./mail/desk-key.js";
 import { seedTickets } from "./tickets/seed-tickets.js";
 
 const USAGE = `Usage: npm run cli -- <command>
   migrate                              apply database migrations
   create-admin <username> <email>      create an admin; the password is read from standard input
   create-agent <username> <email>      create an agent; the password is read from standard input
-  audit-verify                         check the audit log's hash chain (exit 1 if broken)
+  audit-verify                         check the audit log's hash chain and that it still holds the
+                                       head anchored in VAR_DIR/audit-anchor.asc (exit 1 if not)
   seed-tickets <count>                 add <count> made-up tickets across new accounts (benchmarks; refused in production)`;
 
 class UsageError extends Error {}
@@ -57,6 +60,39 @@ async function seed(db: Db, args: string[], production: boolean): Promise<void> 
   out(`Seeded ${result.tickets} tickets (${result.events} events) across ${result.accounts} new accounts (${result.logins} logins) in ${seconds} s.`);
 }
 
+/** The chain row by row, then its head against the signed anchor kept outside the table. */
+async function auditVerify(db: Db, config: Config): Promise<number> {
+  const check = await verifyAuditChain(db);
+  if (!check.ok) {
+    out(`Audit chain BROKEN at row ${check.badSeq}: ${check.problem} (${check.rows} rows verified before it).`);
+    return 1;
+  }
+  const intact = `Audit chain intact: ${check.rows} rows verified`;
+  const file = auditAnchorFile(config.varDir);
+  const read = await readAuditAnchor(file, async () => {
+    const deskKey = await readDeskKeyFile(config.deskKeyFile);
+    if (!deskKey) throw new UsageError(`${intact}, but the anchor ${file} cannot be checked: the desk key file ${config.deskKeyFile} (DESK_KEY_FILE) is missing.`);
+    return [deskKey, ...(await readRetiredKeys(config.deskKeyFile))];
+  });
+  if (read.kind === "none") {
+    out(`${intact}. No anchor at ${file} yet (written every minute and at shutdown), so deleting the newest rows cannot be detected.`);
+    return 0;
+  }
+  if (read.kind === "invalid") {
+    out(`Audit anchor INVALID: ${file} ${read.problem}. ${intact} against nothing outside the table.`);
+    return 1;
+  }
+  const { anchor } = read;
+  const against = await checkAgainstAnchor(db, anchor);
+  if (!against.ok) {
+    out(`Audit chain BROKEN: ${against.problem} (anchor ${file}).`);
+    return 1;
+  }
+  const since = against.since === 0 ? "" : `, and ${against.since} newer row${against.since === 1 ? "" : "s"} written since (normal: the anchor follows the head every minute and at shutdown)`;
+  out(`${intact}; it holds the head anchored at ${anchor.at.toISOString()} (row ${anchor.seq})${since}.`);
+  return 0;
+}
+
 async function run(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (!command || command === "help" || command === "--help") {
@@ -78,15 +114,8 @@ async function run(argv: string[]): Promise<number> {
       case "seed-tickets":
         await seed(db, args, config.production);
         return 0;
-      case "audit-verify": {
-        const check = await verifyAuditChain(db);
-        if (check.ok) {
-          out(`Audit chain intact: ${check.rows} rows verified.`);
-          return 0;
-        }
-        out(`Audit chain BROKEN at row ${check.badSeq}: ${check.problem} (${check.rows} rows verified before it).`);
-        return 1;
-      }
+      case "audit-verify":
+        return await auditVerify(db, config);
       default:
         throw new UsageError(`unknown command "${command}"\n${USAGE}`);
     }

@@ -50,6 +50,7 @@ const schema = z.object({
   LOGIN_IP_LIMIT: integer(1, 100000).default(30),
   PASSWORD_POLICY: z.enum(["classic", "nist"], { error: "must be classic or nist" }).default("classic"),
   DESK_KEY_FILE: z.string().min(1).optional(),
+  DESK_KEY_ROTATE: flag.default(false),
   WORKER: z.enum(["inline", "off"], { error: "must be inline or off" }).default("inline"),
   MAIL_LEASE_SECONDS: integer(2, 3600).default(120),
   TASK_LEASE_SECONDS: integer(2, 3600).default(120),
@@ -114,6 +115,8 @@ function buildConfig(e: z.infer<typeof schema>) {
     login: { maxFailures: e.LOGIN_MAX_FAILURES, lockMinutes: e.LOGIN_LOCK_MINUTES, ipLimit: e.LOGIN_IP_LIMIT },
     passwordPolicy: e.PASSWORD_POLICY,
     deskKeyFile: path.resolve(projectRoot, e.DESK_KEY_FILE ?? path.join(varDir, "desk-key.asc")),
+    /** Make a new desk key at this start, keeping the old one to open what it sealed. */
+    deskKeyRotate: e.DESK_KEY_ROTATE,
     worker: e.WORKER,
     /** How long a worker's claim on a mail or a task run holds without a heartbeat (beats come every third of it). */
     leases: { mailMs: e.MAIL_LEASE_SECONDS * 1000, taskMs: e.TASK_LEASE_SECONDS * 1000 },

@@ -1,10 +1,11 @@
+import { anchorAuditHead, auditAnchorFile } from "./audit/audit-anchor.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import { migrate, openDatabase, openReader, type Db } from "./db.js";
 import { tuneHeap } from "./heap.js";
 import type { Logger } from "./logger.js";
 import { newWorkerId } from "./leases.js";
-import { loadOrCreateDeskKey } from "./mail/desk-key.js";
+import { openDeskKey } from "./mail/desk-key-start.js";
 import { senderFromConfig, type Mailer } from "./mail/mailer.js";
 import { transportFromConfig } from "./mail/transports.js";
 import { deskTasks } from "./tasks/jobs.js";
@@ -29,11 +30,13 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
   const applied = await migrate(db);
   if (applied.length) logger.info({ migrations: applied }, "database migrated");
   const sender = senderFromConfig(config);
-  const deskKey = await loadOrCreateDeskKey(config.deskKeyFile, { name: "Vouchdesk", email: `desk@${sender.hostname}` });
+  const identity = { name: "Vouchdesk", email: `desk@${sender.hostname}` };
+  const deskKey = await openDeskKey({ db, clock, logger }, { file: config.deskKeyFile, rotate: config.deskKeyRotate, identity });
   const transport = transportFromConfig(config.mail);
   const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl };
+  const anchorFile = auditAnchorFile(config.varDir);
   const workerId = newWorkerId();
-  const tasks = deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs }, mailer);
+  const tasks = deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile: anchorFile }, mailer);
   const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
@@ -44,6 +47,8 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
     scheduler,
     async close() {
       await scheduler.stop();
+      // The head as this process leaves it, so rows deleted while it is down are caught.
+      await anchorAuditHead({ db, clock, logger, deskKey, file: anchorFile }).catch((err: unknown) => logger.error({ err, file: anchorFile }, "audit head not anchored at shutdown"));
       transport.close();
       if (reader !== db) await reader.destroy();
       await db.destroy();

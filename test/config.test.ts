@@ -107,6 +107,7 @@ describe("configuration (loadConfig)", () => {
       ["LOGIN_MAX_FAILURES", "0"],
       ["TEMP_PASSWORD_TTL_HOURS", "48"],
       ["PASSWORD_POLICY", "weak"],
+      ["DESK_KEY_ROTATE", "please"],
       ["WORKER", "sometimes"],
       ["LOG_LEVEL", "loud"],
       ["BASE_URL", "ftp://x"],

@@ -17,13 +17,12 @@ import { migrate, openDatabase, type Db } from "../../src/db.js";
 import { createLogger } from "../../src/logger.js";
 import type { ComposedMail } from "../../src/mail/compose.js";
 import { deliverDue } from "../../src/mail/delivery.js";
-import { loadOrCreateDeskKey } from "../../src/mail/desk-key.js";
+import { deskKeyOf, generateDeskKey } from "../../src/mail/desk-key.js";
 import type { Mailer } from "../../src/mail/mailer.js";
 import { enqueue } from "../../src/mail/outbox-store.js";
 import { usableRecipientKey } from "../../src/mail/pgp.js";
 import { smtpTransport } from "../../src/mail/transports.js";
 import { resetReceivedMail, temporaryPasswordMail } from "../../src/resets/reset-mails.js";
-import { BENCH_DIR } from "./database.js";
 import type { BenchOptions } from "./options.js";
 import { formatMailReport, type MailRun } from "./report.js";
 
@@ -113,7 +112,7 @@ export async function mailSuite(options: BenchOptions, log: Log): Promise<string
   const sink = await new SmtpSink().start();
   const transport = smtpTransport({ host: "127.0.0.1", port: sink.port, secure: false });
   try {
-    const deskKey = await loadOrCreateDeskKey(path.join(BENCH_DIR, "desk-key.asc"), { name: "Vouchdesk", email: `desk@${SENDER.hostname}` });
+    const deskKey = deskKeyOf(await generateDeskKey({ name: "Vouchdesk", email: `desk@${SENDER.hostname}` }));
     const mailer: Mailer = { sender: SENDER, deskKey, transport, baseUrl: "https://vouchdesk.localhost" };
     log("generating the recipient's key (curve25519)");
     const armoredKey = await recipientKey();

@@ -41,3 +41,15 @@ export async function listAudit(db: Db, filter: AuditFilter, pageSize: number): 
   }));
   return { entries, nextBefore: rows.length > pageSize ? entries[entries.length - 1]!.seq : null };
 }
+
+/** The newest row of the chain: its seq and hash (null while the log is empty). */
+export async function auditHead(db: Db): Promise<{ seq: number; hash: string } | null> {
+  const row = (await db("audit_log").select("seq", "hash").orderBy("seq", "desc").first()) as { seq: number | string; hash: string } | undefined;
+  return row ? { seq: Number(row.seq), hash: row.hash } : null;
+}
+
+/** The hash of row `seq`, or null when there is no such row. */
+export async function auditRowHash(db: Db, seq: number): Promise<string | null> {
+  const row = (await db("audit_log").where({ seq }).select("hash").first()) as { hash: string } | undefined;
+  return row?.hash ?? null;
+}

@@ -36,6 +36,9 @@ export interface Sender {
 
 const newMessageId = (hostname: string) => `<${randomBytes(16).toString("hex")}@${hostname}>`;
 
+/** Every mail the desk writes is automated (RFC 3834): auto-responders and vacation notices must not answer it. */
+const AUTOMATED = { "Auto-Submitted": "auto-generated" } as const;
+
 /** A mail in clear: plain text, with an HTML alternative when `html` is given. */
 export async function composePlain(sender: Sender, mail: MailContent & { html: string | null }, now: Date): Promise<ComposedMail> {
   const messageId = newMessageId(sender.hostname);
@@ -47,6 +50,7 @@ export async function composePlain(sender: Sender, mail: MailContent & { html: s
     ...(mail.html === null ? {} : { html: mail.html }),
     messageId,
     date: now,
+    headers: AUTOMATED,
     textEncoding: "quoted-printable",
   });
   const raw = await composer.compile().build();
@@ -81,7 +85,7 @@ export async function composeEncrypted(
   const armored = await encryptAndSign(await inner.build(), recipientKey, deskKey, now);
 
   const root = new MimeNode('multipart/encrypted; protocol="application/pgp-encrypted"', { hostname: sender.hostname, newline: "win" });
-  root.setHeader({ From: sender.from, To: mail.to, Subject: mail.subject, Date: now, "Message-ID": messageId });
+  root.setHeader({ From: sender.from, To: mail.to, Subject: mail.subject, Date: now, "Message-ID": messageId, ...AUTOMATED });
   root
     .createChild("application/pgp-encrypted")
     .setHeader({ "Content-Description": "PGP/MIME version identification", "Content-Transfer-Encoding": "7bit" })

@@ -46,9 +46,9 @@ export async function sealForDesk(raw: string, deskKey: DeskKey): Promise<string
   return armored as string;
 }
 
-/** The sealed message as the worker hands it to the transport. */
+/** The sealed message as the worker hands it to the transport; mail sealed before a rotation opens with a retired key. */
 export async function unsealWithDesk(armored: string, deskKey: DeskKey): Promise<string> {
   const message = await openpgp.readMessage({ armoredMessage: armored });
-  const result: { data: unknown } = await openpgp.decrypt({ message, decryptionKeys: deskKey.privateKey });
+  const result: { data: unknown } = await openpgp.decrypt({ message, decryptionKeys: [deskKey.privateKey, ...deskKey.retired] });
   return result.data as string;
 }

@@ -1,5 +1,6 @@
 import type { Clock } from "../clock.js";
 import { hours, minutes, seconds } from "../clock.js";
+import { anchorAuditHead } from "../audit/audit-anchor.js";
 import type { Db } from "../db.js";
 import { deliverDue, type DeliveryDeps } from "../mail/delivery.js";
 import type { Mailer } from "../mail/mailer.js";
@@ -11,7 +12,7 @@ import type { TaskDefinition } from "./scheduler.js";
  * Every scheduled task of the desk; later features add theirs here. `mailer` writes the mail
  * the desk sends about delivery itself (a temporary password that could not be delivered).
  */
-export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock }, mailer: Mailer): TaskDefinition[] {
+export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string }, mailer: Mailer): TaskDefinition[] {
   // Mail knows nothing of resets: here a mail given up on is told to the reset it belongs to, if any.
   const delivery: DeliveryDeps = { ...deps, onFailedForGood: (failure) => noticeFailedTemporaryPassword({ db: deps.db, clock: deps.clock, mailer }, failure) };
   return [
@@ -32,6 +33,12 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock }, mailer:
       async run() {
         return `${await expireTemporaryPasswords(deps)} temporary passwords expired`;
       },
+    },
+    {
+      name: "anchor-audit-head",
+      description: "Writes the audit chain's newest row and hash, signed by the desk key, to a file outside the database and to the log, so audit-verify catches deleted newest rows.",
+      everyMs: minutes(1),
+      run: () => anchorAuditHead({ ...deps, file: deps.auditAnchorFile }),
     },
     {
       name: "purge-expired-sessions",

@@ -1,13 +1,21 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import * as openpgp from "openpgp";
+import { anchorAuditHead, auditAnchorFile, readAuditAnchor } from "../../src/audit/audit-anchor.js";
 import { appendAudit, GENESIS_HASH, rowHash, verifyAuditChain } from "../../src/audit/audit-log.js";
+import { systemClock } from "../../src/clock.js";
+import { loadConfig } from "../../src/config.js";
 import { asDate, migrate, openDatabase, type Db } from "../../src/db.js";
+import { createLogger } from "../../src/logger.js";
+import { deskKeyOf, generateDeskKey } from "../../src/mail/desk-key.js";
+import { openDeskKey } from "../../src/mail/desk-key-start.js";
 import { projectRoot } from "../../src/paths.js";
+import { openRuntime } from "../../src/runtime.js";
 import { freshDatabase, type TestDatabase } from "../support/database.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
+import { startTestApp, testDeskKey, type TestApp } from "../support/test-app.js";
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 23, 9, minute, 0));
 
@@ -172,6 +180,78 @@ describe("audit log hash chain", () => {
   });
 });
 
+describe("audit anchor: the chain's head kept outside the table", () => {
+  let t: TestApp;
+
+  beforeEach(async () => {
+    t = await startTestApp({ LOG_LEVEL: "info" });
+  });
+
+  afterEach(async () => {
+    await t.close();
+  });
+
+  it("the anchor-audit-head task writes the head, signed by the desk key, to its file and to the log; an unchanged head is not written again", async () => {
+    await appendSome(t.db, 3);
+    const head = (await t.db("audit_log").orderBy("seq", "desc").first("seq", "hash")) as { seq: number; hash: string };
+
+    const first = await t.scheduler.run("anchor-audit-head");
+    expect(first).to.deep.equal({ ran: true, status: "done", result: `row ${head.seq} anchored` });
+    const read = await readAuditAnchor(t.auditAnchorFile, async () => [(await testDeskKey()).privateKey]);
+    expect(read.kind).to.equal("anchor");
+    if (read.kind !== "anchor") return;
+    expect([read.anchor.seq, read.anchor.hash, read.anchor.at.getTime()]).to.deep.equal([Number(head.seq), head.hash, t.clock.now().getTime()]);
+    const logged = t.logs().split("\n").filter((line) => line.includes("audit head anchored"));
+    expect(logged).to.have.length(1);
+    expect(JSON.parse(logged[0]!)).to.deep.include({ auditAnchor: { seq: Number(head.seq), hash: head.hash, at: t.clock.now().toISOString() }, signed: readFileSync(t.auditAnchorFile, "utf8") });
+
+    const again = await t.scheduler.run("anchor-audit-head");
+    expect(again).to.deep.include({ result: `row ${head.seq} was already anchored` });
+    expect(t.logs().split("\n").filter((line) => line.includes("audit head anchored"))).to.have.length(1);
+  });
+
+  it("refuses an anchor signed by another key, or whose signed line was edited", async () => {
+    await appendSome(t.db, 2);
+    await t.scheduler.run("anchor-audit-head");
+    const deskKeys = async () => [(await testDeskKey()).privateKey];
+    const genuine = readFileSync(t.auditAnchorFile, "utf8");
+
+    writeFileSync(t.auditAnchorFile, genuine.replace(/seq=(\d+)/, (_m, seq: string) => `seq=${Number(seq) - 1}`));
+    const edited = await readAuditAnchor(t.auditAnchorFile, deskKeys);
+    expect(edited.kind).to.equal("invalid");
+
+    const stranger = await generateDeskKey({ name: "Not the desk", email: "mallory@example.com" });
+    const forged = await openpgp.sign({ message: await openpgp.createCleartextMessage({ text: genuine.split(/\r?\n/).find((l) => l.startsWith("Vouchdesk audit anchor:"))! }), signingKeys: stranger });
+    writeFileSync(t.auditAnchorFile, forged);
+    const read = await readAuditAnchor(t.auditAnchorFile, deskKeys);
+    expect(read).to.deep.include({ kind: "invalid" });
+    if (read.kind === "invalid") expect(read.problem).to.include("not signed by the desk key");
+  });
+});
+
+describe("audit anchor at shutdown", function () {
+  this.timeout(30_000);
+
+  it("a process that closes its runtime leaves the head it saw anchored", async () => {
+    const database = await freshDatabase();
+    const varDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-anchor-shutdown-"));
+    try {
+      const config = loadConfig({ NODE_ENV: "test", VAR_DIR: varDir, DATABASE_URL: database.url, SESSION_SECRET: "s".repeat(40) });
+      const runtime = await openRuntime(config, createLogger("silent"), systemClock);
+      await appendSome(runtime.db, 2);
+      const head = (await runtime.db("audit_log").orderBy("seq", "desc").first("seq", "hash")) as { seq: number; hash: string };
+      const deskKey = runtime.mailer.deskKey;
+      await runtime.close();
+
+      const read = await readAuditAnchor(auditAnchorFile(varDir), () => Promise.resolve([deskKey.privateKey]));
+      expect(read.kind === "anchor" && [read.anchor.seq, read.anchor.hash]).to.deep.equal([Number(head.seq), head.hash]);
+    } finally {
+      await database.drop();
+      rmSync(varDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("CLI audit-verify", function () {
   this.timeout(60_000);
   let database: TestDatabase;
@@ -241,10 +321,71 @@ describe("CLI audit-verify", function () {
     expect(bad.stdout).to.include("missing");
   });
 
-  it("reports an empty, freshly migrated audit log as intact", () => {
+  it("reports an empty, freshly migrated audit log as intact, saying there is no anchor yet", () => {
     const result = auditVerify();
     expect(result.status, result.stderr).to.equal(0);
     expect(result.stdout).to.include("intact");
     expect(result.stdout).to.include("0 rows");
+    expect(result.stdout).to.include("No anchor");
+  });
+
+  /** The desk as a start makes it (key file in VAR_DIR, recorded), with its head anchored now. */
+  async function anchorNow(db: Db): Promise<void> {
+    const logger = createLogger("silent");
+    const file = loadConfig({ VAR_DIR: varDir }).deskKeyFile;
+    const deskKey = await openDeskKey({ db, clock: systemClock, logger }, { file, rotate: false, identity: { name: "Vouchdesk", email: "desk@vouchdesk.localhost" } });
+    await anchorAuditHead({ db, clock: systemClock, logger, deskKey, file: auditAnchorFile(varDir) });
+  }
+
+  it("takes rows written after the anchor as normal, and catches the newest rows deleted behind it", async () => {
+    await withDb(async (db) => {
+      await migrate(db);
+      for (let i = 0; i < 3; i++) await appendAudit(db, { action: `test.cli_${i}` }, at(i));
+      await anchorNow(db);
+      for (let i = 3; i < 5; i++) await appendAudit(db, { action: `test.cli_${i}` }, at(i));
+    });
+    // The desk key's own audit row is row 4: three rows, the key, then two more.
+    const ahead = auditVerify();
+    expect(ahead.status, ahead.stdout + ahead.stderr).to.equal(0);
+    expect(ahead.stdout).to.include("intact").and.include("6 rows").and.include("(row 4)").and.include("2 newer rows written since");
+
+    await withDb(async (db) => {
+      await anchorNow(db);
+      await db("audit_log").where("seq", ">", 4).delete();
+      expect(await verifyAuditChain(db), "the chain alone still looks whole").to.deep.equal({ ok: true, rows: 4 });
+    });
+    const bad = auditVerify();
+    expect(bad.status, bad.stdout + bad.stderr).to.equal(1);
+    expect(bad.stdout).to.include("BROKEN").and.include("the table ends at row 4").and.include("holds row 6").and.include("the newest 2 rows were deleted");
+    expect(bad.stdout).not.to.include("intact");
+  });
+
+  it("catches newest rows deleted and replaced by a new, well-chained row", async () => {
+    await withDb(async (db) => {
+      await migrate(db);
+      for (let i = 0; i < 3; i++) await appendAudit(db, { action: `test.cli_${i}` }, at(i));
+      await anchorNow(db);
+      await db("audit_log").where({ seq: 4 }).delete();
+      await appendAudit(db, { action: "test.innocent" }, at(9));
+      expect(await verifyAuditChain(db)).to.deep.equal({ ok: true, rows: 4 });
+    });
+    const bad = auditVerify();
+    expect(bad.status, bad.stdout + bad.stderr).to.equal(1);
+    expect(bad.stdout).to.include("BROKEN").and.include("row 4 is not the row anchored");
+  });
+
+  it("exits 1 when the anchor is not signed by the desk key", async () => {
+    await withDb(async (db) => {
+      await migrate(db);
+      await appendAudit(db, { action: "test.cli_0" }, at(0));
+      await anchorNow(db);
+    });
+    const file = auditAnchorFile(varDir);
+    const stranger = deskKeyOf(await generateDeskKey({ name: "Not the desk", email: "mallory@example.com" }));
+    const line = readFileSync(file, "utf8").split(/\r?\n/).find((l) => l.startsWith("Vouchdesk audit anchor:"))!;
+    writeFileSync(file, await openpgp.sign({ message: await openpgp.createCleartextMessage({ text: line.replace(/seq=\d+/, "seq=1") }), signingKeys: stranger.privateKey }));
+    const bad = auditVerify();
+    expect(bad.status, bad.stdout + bad.stderr).to.equal(1);
+    expect(bad.stdout).to.include("INVALID").and.include(file).and.include("not signed by the desk key");
   });
 });

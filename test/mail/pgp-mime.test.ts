@@ -1,6 +1,6 @@
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
@@ -9,7 +9,6 @@ import { simpleParser } from "mailparser";
 import * as openpgp from "openpgp";
 import request from "supertest";
 import { composeEncrypted, type ComposedMail } from "../../src/mail/compose.js";
-import { loadOrCreateDeskKey } from "../../src/mail/desk-key.js";
 import { enqueue } from "../../src/mail/outbox-store.js";
 import { NoUsableKeyError, usableRecipientKey } from "../../src/mail/pgp.js";
 import { SmtpSink } from "../support/smtp-sink.js";
@@ -364,27 +363,6 @@ describe("the desk key", () => {
       expect(key.getFingerprint().toLowerCase()).to.equal(t.mailer.deskKey.fingerprint.toLowerCase());
     } finally {
       await t.close();
-    }
-  });
-
-  it("is created with mode 0600 on first load and read back, unchanged, on the next", async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "vd-deskkey-"));
-    try {
-      const file = path.join(dir, "keys", "desk.asc");
-      const identity = { name: "Desk under test", email: "desk@test.example" };
-      const first = await loadOrCreateDeskKey(file, identity);
-      expect(existsSync(file)).to.equal(true);
-      expect(statSync(file).mode & 0o777).to.equal(0o600);
-      expect(first.privateKey.isDecrypted()).to.equal(true);
-      expect(first.publicArmored).to.include("-----BEGIN PGP PUBLIC KEY BLOCK-----");
-      expect(first.publicArmored).to.not.include("PRIVATE KEY");
-
-      chmodSync(file, 0o644);
-      const second = await loadOrCreateDeskKey(file, identity);
-      expect(second.fingerprint).to.equal(first.fingerprint);
-      expect(statSync(file).mode & 0o777, "a loosened mode is tightened again").to.equal(0o600);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

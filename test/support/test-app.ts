@@ -9,7 +9,7 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { migrate, openDatabase, openReader, type Db } from "../../src/db.js";
 import { createLogger } from "../../src/logger.js";
 import { newWorkerId } from "../../src/leases.js";
-import { loadOrCreateDeskKey, type DeskKey } from "../../src/mail/desk-key.js";
+import { deskKeyOf, generateDeskKey, type DeskKey } from "../../src/mail/desk-key.js";
 import { senderFromConfig, type Mailer } from "../../src/mail/mailer.js";
 import { fileTransport, smtpTransport } from "../../src/mail/transports.js";
 import { deskTasks } from "../../src/tasks/jobs.js";
@@ -38,10 +38,7 @@ export const keyDateFor = (clock: TestClock): Date => new Date(clock.now().getTi
 /** One desk key for the whole test run: generating one per app would only slow the suite. */
 let deskKey: Promise<DeskKey> | undefined;
 export function testDeskKey(): Promise<DeskKey> {
-  deskKey ??= loadOrCreateDeskKey(path.join(mkdtempSync(path.join(tmpdir(), "vouchdesk-key-")), "desk.asc"), {
-    name: "Vouchdesk test desk",
-    email: "desk@vouchdesk.test",
-  });
+  deskKey ??= generateDeskKey({ name: "Vouchdesk test desk", email: "desk@vouchdesk.test" }).then((key) => deskKeyOf(key));
   return deskKey;
 }
 
@@ -56,6 +53,8 @@ export interface TestApp {
   scheduler: Scheduler;
   /** Where the file transport writes, when no SMTP sink was given. */
   mailDir: string;
+  /** Where the anchor-audit-head task writes the signed head of the audit chain. */
+  auditAnchorFile: string;
   /** Every line the app has logged so far. */
   logs(): string;
   /** True when the secret is in the database (file bytes and every row) or in the logs. */
@@ -108,8 +107,10 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS })
     : fileTransport(mailDir);
   const mailer: Mailer = { sender: senderFromConfig(config), deskKey, transport, baseUrl: config.baseUrl };
+  const anchorDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-anchor-"));
+  const auditAnchorFile = path.join(anchorDir, "audit-anchor.asc");
   const workerId = newWorkerId();
-  const tasks = deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs }, mailer);
+  const tasks = deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile }, mailer);
   const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
@@ -123,6 +124,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     mailer,
     scheduler,
     mailDir,
+    auditAnchorFile,
     logs: () => lines.join(""),
     leaks: async (secret) => lines.join("").includes(secret) || (await databaseContains(db, database.files, secret)),
     async deliverMail() {
@@ -131,6 +133,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     async close() {
       transport.close();
       rmSync(mailDir, { recursive: true, force: true });
+      rmSync(anchorDir, { recursive: true, force: true });
       if (reader !== db) await reader.destroy();
       await db.destroy();
       if (!options.database) await database.drop();
