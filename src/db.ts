@@ -6,11 +6,19 @@ import { migrationSource } from "../migrations/index.js";
 export type Db = Knex;
 
 /**
- * knex writes a failed query into its error's message with the values filled in (a session row
- * with its CSRF token, a password hash); off, the message holds the SQL with `?` only, so an
- * error can be logged.
+ * How knex reports failures. It writes a failed query into its error's message with the values
+ * filled in (a session row with its CSRF token, a password hash); off, the message holds the SQL
+ * with `?` only, so an error can be logged. And it prints every failed connection attempt with
+ * console.log, into the JSON log on stdout, though the same error reaches the caller, who logs it.
  */
-const NO_VALUES_IN_ERRORS = { compileSqlOnError: false } as const;
+const KNEX_FAILURES = {
+  compileSqlOnError: false,
+  log: {
+    warn(message: string) {
+      if (!message.startsWith("Acquire connection error")) process.stderr.write(`knex: ${message}\n`);
+    },
+  },
+};
 
 /** Opens knex on SQLite (`sqlite:/path/file`) or PostgreSQL (`postgres://…`). */
 export function openDatabase(databaseUrl: string): Db {
@@ -21,7 +29,7 @@ export function openDatabase(databaseUrl: string): Db {
       client: "sqlite3",
       connection: { filename },
       useNullAsDefault: true,
-      ...NO_VALUES_IN_ERRORS,
+      ...KNEX_FAILURES,
       // One connection: SQLite has one writer, and a single connection makes transactions serial.
       pool: {
         min: 1,
@@ -37,7 +45,7 @@ export function openDatabase(databaseUrl: string): Db {
       },
     });
   }
-  return knex({ client: "pg", connection: databaseUrl, ...NO_VALUES_IN_ERRORS, pool: { min: 0, max: 10 } });
+  return knex({ client: "pg", connection: databaseUrl, ...KNEX_FAILURES, pool: { min: 0, max: 10 } });
 }
 
 interface SqliteConnection {
@@ -59,7 +67,7 @@ export function openReader(databaseUrl: string, db: Db): Db {
     client: "sqlite3",
     connection: { filename: databaseUrl.slice("sqlite:".length) },
     useNullAsDefault: true,
-    ...NO_VALUES_IN_ERRORS,
+    ...KNEX_FAILURES,
     pool: {
       min: 0,
       max: SQLITE_READERS,
