@@ -97,8 +97,8 @@ export function asDate(value: unknown): Date | null {
   return value instanceof Date ? value : new Date(value as string | number);
 }
 
-/** PostgreSQL SQLSTATEs of a server that is away, starting, stopping or out of room (classes 08, 53, 57P). */
-const PG_UNAVAILABLE = /^(08|53|57P0[1-3])/;
+/** PostgreSQL SQLSTATEs of a server that is away, starting, stopping, out of room (classes 08, 53, 57P) or taking no writes (25006, a standby). */
+const PG_UNAVAILABLE = /^(08|53|57P0[1-3]|25006)/;
 /** Socket errors on the way to the database server. */
 const NET_UNAVAILABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "ENOTFOUND"]);
 /** SQLite: the disk is full, the file is locked, unreadable or read-only — nothing a retry of the same request would not fix once the operator has. */
