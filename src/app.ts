@@ -11,7 +11,7 @@ import { resetPasswordRoutes } from "./auth/reset-password-routes.js";
 import { authRoutes } from "./auth/routes.js";
 import { securityQuestionRoutes } from "./auth/security-question-routes.js";
 import { setPasswordRoutes } from "./auth/set-password-routes.js";
-import { sessionCookieName, sessionMiddleware, sessionTimeouts } from "./auth/sessions.js";
+import { saveSessionBeforeResponse, sessionCookieName, sessionMiddleware, sessionTimeouts } from "./auth/sessions.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
 import type { Db } from "./db.js";
@@ -80,6 +80,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 100 }));
   app.use(sessionMiddleware(db, reader, deps.sessionSecret, config.production));
+  app.use(saveSessionBeforeResponse);
   app.use(sessionTimeouts(clock));
   const passport = createPassport({ db, reader, clock, login: config.login });
   app.use(passport.initialize());
@@ -119,6 +120,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(taskAdminRoutes({ db, clock, scheduler }));
 
   app.use(notFoundHandler);
-  app.use(errorHandler(logger, config.env === "development"));
+  app.use(errorHandler(logger));
   return app;
 }

@@ -24,9 +24,43 @@ const flag = z
 
 const url = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 
-const databaseUrl = z
-  .string()
-  .refine((v) => /^postgres(ql)?:\/\//.test(v) || /^sqlite:/.test(v), "must start with postgres:// or sqlite:");
+const databaseUrl = z.string().superRefine((value, ctx) => {
+  const problem = databaseUrlProblem(value);
+  if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+const POSTGRES_FORM = "postgres://user:password@host:5432/database, with special characters in the password percent-encoded";
+
+/**
+ * What is wrong with a DATABASE_URL, read strictly: pg fills whatever it cannot parse with its
+ * defaults, so a malformed URL would quietly connect to localhost:5432 as the process's user.
+ * Never quotes the value, which holds the password.
+ */
+export function databaseUrlProblem(value: string): string | undefined {
+  if (value.startsWith("sqlite:")) {
+    return value === "sqlite:" ? "needs a file after sqlite: (sqlite:/path/to/desk.sqlite, or sqlite::memory:)" : undefined;
+  }
+  if (!/^postgres(ql)?:\/\//.test(value)) return "must start with postgres:// or sqlite:";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `is not a valid URL; expected ${POSTGRES_FORM}`;
+  }
+  // A unix socket is named by ?host=/path, with the URL's own host left empty.
+  const socket = url.searchParams.get("host")?.startsWith("/");
+  if (!url.hostname && !socket) return `has no host; expected ${POSTGRES_FORM}`;
+  if (url.hash) return `has a "#" (a fragment); percent-encode it as %23 in the password`;
+  if (!/^\/[^/]+$/.test(url.pathname)) return `must name one database after the host; expected ${POSTGRES_FORM}`;
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+    decodeURIComponent(url.pathname);
+  } catch {
+    return `has a "%" that is not a percent-encoding; write it as %25`;
+  }
+  return undefined;
+}
 
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"], { error: "must be development, production or test" }).default("development"),
@@ -62,7 +96,7 @@ const schema = z.object({
 });
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARIABLES = new Set(["SESSION_SECRET", "SMTP_PASS"]);
+const SECRET_VARIABLES = new Set(["SESSION_SECRET", "SMTP_PASS", "DATABASE_URL"]);
 
 export type Config = ReturnType<typeof buildConfig>;
 

@@ -1,14 +1,16 @@
 import { loadDemoData, type DemoCredential } from "./accounts/demo-data.js";
 import { createApp } from "./app.js";
 import { systemClock } from "./clock.js";
-import { ConfigError, loadConfig, resolveSessionSecret } from "./config.js";
+import { resolveSessionSecret, type Config } from "./config.js";
 import { createLogger } from "./logger.js";
+import { guardProcess } from "./process-guard.js";
 import { openRuntime, WORKER_POLL_MS } from "./runtime.js";
+import { exitStartFailed, startProcess, startupError } from "./startup-failure.js";
 
-async function main(): Promise<void> {
-  const config = loadConfig();
+async function start(config: Config): Promise<void> {
   const sessionSecret = resolveSessionSecret(config);
   const logger = createLogger(config.logLevel);
+  guardProcess(logger);
   const runtime = await openRuntime(config, logger, systemClock);
   const { db, reader, mailer, scheduler } = runtime;
 
@@ -22,7 +24,11 @@ async function main(): Promise<void> {
   }
 
   const app = createApp({ config, db, reader, logger, clock: systemClock, sessionSecret, mailer, scheduler });
-  const server = app.listen(config.port, () => logger.info({ url: config.baseUrl, port: config.port, mail: config.mail.transport, worker: config.worker }, "Vouchdesk is listening"));
+  // Express hands a listen error (port taken) to this callback.
+  const server = app.listen(config.port, (err?: Error) => {
+    if (err) exitStartFailed("Vouchdesk")(startupError(err, config));
+    logger.info({ url: config.baseUrl, port: config.port, mail: config.mail.transport, worker: config.worker }, "Vouchdesk is listening");
+  });
   if (config.worker === "inline") scheduler.start(WORKER_POLL_MS);
 
   const stop = (signal: string) => {
@@ -40,8 +46,4 @@ function printOnce(demo: DemoCredential[]): void {
   process.stdout.write(`\nDemo logins (shown once; set DEMO_PASSWORD to choose one password for all):\n${lines.join("\n")}\n\n`);
 }
 
-main().catch((err: unknown) => {
-  // A bad setting is one line naming the variable; anything else is a real crash.
-  process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `Vouchdesk failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});
+startProcess("Vouchdesk", start);

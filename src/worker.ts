@@ -1,12 +1,14 @@
 import { systemClock } from "./clock.js";
-import { ConfigError, loadConfig } from "./config.js";
+import type { Config } from "./config.js";
 import { createLogger } from "./logger.js";
+import { guardProcess } from "./process-guard.js";
 import { openRuntime, WORKER_POLL_MS } from "./runtime.js";
+import { startProcess } from "./startup-failure.js";
 
 /** `npm run worker`: the mail outbox and scheduled tasks in a process of their own. */
-async function main(): Promise<void> {
-  const config = loadConfig();
+async function start(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
+  guardProcess(logger);
   const runtime = await openRuntime(config, logger, systemClock);
   runtime.scheduler.start(WORKER_POLL_MS);
   logger.info({ mail: config.mail.transport, tasks: runtime.scheduler.tasks.map((t) => t.name) }, "worker started");
@@ -21,7 +23,4 @@ async function main(): Promise<void> {
   process.once("SIGINT", stop);
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(err instanceof ConfigError ? `${err.message}\n` : `Vouchdesk worker failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(err instanceof ConfigError ? 2 : 1);
-});
+startProcess("Vouchdesk worker", start);

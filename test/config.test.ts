@@ -1,10 +1,11 @@
 import { expect } from "chai";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { ConfigError, loadConfig, resolveSessionSecret } from "../src/config.js";
+import { ConfigError, databaseUrlProblem, loadConfig, resolveSessionSecret } from "../src/config.js";
 import { projectRoot } from "../src/paths.js";
+import { freePort } from "./support/postgres-cluster.js";
 
 /** Runs loadConfig and returns the ConfigError it throws; fails the test when it does not throw one. */
 function configErrorFor(env: Record<string, string>): ConfigError {
@@ -139,6 +140,42 @@ describe("configuration (loadConfig)", () => {
       expect(config.sessionSecret).to.equal("x".repeat(32));
     });
 
+    describe("DATABASE_URL, read strictly (pg would fill what it cannot parse with localhost:5432)", () => {
+      const malformed: [string, string][] = [
+        ["postgres:/db.example/desk", "postgres://"],
+        ["postgres://", "no host"],
+        ["postgres://vouchdesk:hunter2@db.example", "one database"],
+        ["postgres://vouchdesk:hunter2@db.example/desk/more", "one database"],
+        ["postgres://vouchdesk:hun#ter2@db.example/desk", "not a valid URL"],
+        ["postgres://vouchdesk:hunter2@db.example/desk#x", "%23"],
+        ["postgres://vouchdesk:100%hunter2@db.example/desk", "%25"],
+        ["postgres://vouchdesk:hunter2@db.example:99999/desk", "not a valid URL"],
+        ["postgres://vouchdesk:hunter2@:5432/desk", "not a valid URL"],
+        ["sqlite:", "needs a file"],
+      ];
+      for (const [value, problem] of malformed) {
+        it(`refuses ${value.replace("hunter2", "…")} naming the problem, never the password`, () => {
+          const err = configErrorFor({ DATABASE_URL: value });
+          expectOneLineNaming(err.message, "DATABASE_URL");
+          expect(err.message).to.include(problem);
+          expect(err.message).not.to.include("hunter2");
+        });
+      }
+
+      it("accepts the forms pg reads as written", () => {
+        for (const value of [
+          "postgres://vouchdesk:p%40ss%23word@db.example:5433/desk",
+          "postgresql://db.example/desk?sslmode=require",
+          "postgres:///desk?host=/var/run/postgresql",
+          "sqlite::memory:",
+          "sqlite:/var/lib/vouchdesk/desk.sqlite",
+        ]) {
+          expect(databaseUrlProblem(value), value).to.equal(undefined);
+          expect(loadConfig({ DATABASE_URL: value }).databaseUrl).to.equal(value);
+        }
+      });
+    });
+
     it("requires SMTP_HOST when MAIL_TRANSPORT=smtp", () => {
       const err = configErrorFor({ MAIL_TRANSPORT: "smtp" });
       expectOneLineNaming(err.message, "SMTP_HOST");
@@ -166,12 +203,22 @@ describe("configuration: lease lengths", () => {
   }
 });
 
+/** A regular file in `dir`, for paths that need a directory there. */
+function fileIn(dir: string): string {
+  const file = path.join(dir, "a-file");
+  writeFileSync(file, "not a directory\n");
+  return file;
+}
+
 describe("configuration errors at server start (process level)", function () {
   this.timeout(30_000);
   let varDir: string;
 
-  before(() => {
+  let closedPort: number;
+
+  before(async () => {
     varDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-config-"));
+    closedPort = await freePort();
   });
 
   after(() => {
@@ -179,8 +226,9 @@ describe("configuration errors at server start (process level)", function () {
   });
 
   function startServer(extra: Record<string, string>, remove: string[] = []) {
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "test", VAR_DIR: varDir, ...extra };
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "test", VAR_DIR: varDir };
     delete env.DATABASE_URL;
+    Object.assign(env, extra);
     for (const name of remove) delete env[name];
     return spawnSync(process.execPath, ["--import", "tsx", "src/server.ts"], {
       cwd: projectRoot,
@@ -194,6 +242,7 @@ describe("configuration errors at server start (process level)", function () {
     { title: "PORT=abc", env: { PORT: "abc" }, variable: "PORT" },
     { title: "MAIL_TRANSPORT=pigeon", env: { MAIL_TRANSPORT: "pigeon" }, variable: "MAIL_TRANSPORT" },
     { title: "NODE_ENV=production without SESSION_SECRET", env: { NODE_ENV: "production" }, remove: ["SESSION_SECRET"], variable: "SESSION_SECRET" },
+    { title: "a postgres URL with one slash", env: { DATABASE_URL: "postgres:/db.example/desk" }, variable: "DATABASE_URL" },
   ];
   for (const c of cases) {
     it(`exits with code 2 and one stderr line naming ${c.variable} on ${c.title}`, () => {
@@ -206,6 +255,37 @@ describe("configuration errors at server start (process level)", function () {
       expect(stderr).to.match(/^Invalid configuration: /);
       expect(stderr).to.include(c.variable);
       expect(result.stderr).not.to.match(/^\s*at /m);
+    });
+  }
+
+  /** Start-up failures past the configuration: one line naming the variable and the path or server. */
+  const failures: { title: string; run: () => { env: Record<string, string>; names: string[] } }[] = [
+    {
+      title: "a VAR_DIR inside a regular file",
+      run: () => ({ env: { VAR_DIR: path.join(fileIn(varDir), "var") }, names: ["VAR_DIR", "ENOTDIR", "is a file"] }),
+    },
+    {
+      title: "a SQLite DATABASE_URL naming a directory",
+      run: () => ({ env: { DATABASE_URL: `sqlite:${varDir}` }, names: ["DATABASE_URL", varDir, "SQLITE_CANTOPEN"] }),
+    },
+    {
+      title: "PostgreSQL not answering",
+      run: () => ({
+        env: { DATABASE_URL: `postgres://vouchdesk:not-to-be-shown@127.0.0.1:${closedPort}/desk` },
+        names: ["DATABASE_URL", `127.0.0.1:${closedPort}`, "ECONNREFUSED", "start PostgreSQL"],
+      }),
+    },
+  ];
+  for (const f of failures) {
+    it(`exits with code 2 and one stderr line naming the variable, the path or server and what to do on ${f.title}`, () => {
+      const { env, names } = f.run();
+      const result = startServer(env);
+      expect(result.status, result.stderr).to.equal(2);
+      const stderr = result.stderr.trim();
+      expect(stderr.split(/\r?\n/), stderr).to.have.length(1);
+      expect(stderr).to.match(/^Cannot start: /);
+      for (const name of names) expect(stderr).to.include(name);
+      expect(stderr).not.to.include("not-to-be-shown");
     });
   }
 

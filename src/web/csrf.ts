@@ -13,9 +13,10 @@ export const csrfProtection: RequestHandler = csrfSynchronisedProtection;
 
 /**
  * Makes the session's token available to every view as `csrfToken`. Lazily: a request
- * that renders no page (health checks, assets) does not create a session.
+ * that renders no page (health checks, assets) does not create a session. None once the
+ * error handler has let go of the session (the database is away): no form can be sent then.
  */
 export const exposeCsrfToken: RequestHandler = (req, res, next) => {
-  Object.defineProperty(res.locals, "csrfToken", { enumerable: true, get: () => generateToken(req) });
+  Object.defineProperty(res.locals, "csrfToken", { enumerable: true, get: () => (req.session ? generateToken(req) : undefined) });
   next();
 };

@@ -26,7 +26,8 @@ export function postgresBin(): string {
   return path.join(root, versions.at(-1)!, "bin");
 }
 
-const freePort = () =>
+/** A loopback port nothing listens on at the moment. */
+export const freePort = () =>
   new Promise<number>((resolve, reject) => {
     const server = createServer().listen(0, "127.0.0.1", () => {
       const { port } = server.address() as { port: number };
