@@ -52,11 +52,9 @@ export function primaryConsoleRoutes(deps: Deps): Router {
 
   router.post("/account/users/:id/reset", async (req, res) => {
     const login = await ownSecondary(req);
-    if (await resetLoginPassword(deps, login, actor(req))) {
-      flash(req, "success", `${login.username}'s password no longer works. A link to choose a new one was sent to ${login.email ?? ""}.`);
-    } else {
-      flash(req, "error", `${login.username} has no registered email address, so no link can be sent.`);
-    }
+    const refusal = await resetLoginPassword(deps, login, actor(req), "holder");
+    if (refusal) flash(req, "error", `No link was sent. ${refusal}`);
+    else flash(req, "success", `${login.username}'s password no longer works. A link to choose a new one was sent to ${login.email ?? ""}.`);
     res.redirect(303, "/account/users");
   });
 

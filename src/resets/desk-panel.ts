@@ -2,7 +2,7 @@ import type { Db } from "../db.js";
 import type { Ticket } from "../tickets/tickets-store.js";
 import { RESET_STATE_LABELS } from "./reset-states.js";
 import { findRequestByTicket, hasOpenObjection } from "./reset-store.js";
-import { approvalConditions, gatherFacts, type Condition, type VerificationFacts } from "./verification.js";
+import { approvalConditions, changeLine, gatherFacts, type Condition, type VerificationFacts } from "./verification.js";
 import type { Clock } from "../clock.js";
 
 /** What the desk's ticket page shows of a primary reset request. */
@@ -10,6 +10,8 @@ export interface ResetPanel extends VerificationFacts {
   stateLabel: string;
   objectionOpen: boolean;
   conditions: Condition[];
+  /** The recent changes to the records, in words. */
+  changeLines: string[];
   canApprove: boolean;
   viewerIsAdmin: boolean;
 }
@@ -26,6 +28,7 @@ export async function loadResetPanel(deps: { db: Db; clock: Clock; resetTwoPerso
     stateLabel: RESET_STATE_LABELS[request.state],
     objectionOpen: hasOpenObjection(request),
     conditions,
+    changeLines: facts.recentChanges.map(changeLine),
     canApprove: conditions.every((c) => c.met),
     viewerIsAdmin: viewer.role === "admin",
   };

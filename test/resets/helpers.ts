@@ -14,7 +14,8 @@ import { demoDir } from "../../src/paths.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { count, postForm, type Row } from "../accounts/helpers.js";
+import { createLogin } from "../../src/accounts/logins.js";
+import { count, postForm, userId, userRow, type Row } from "../accounts/helpers.js";
 
 export const PRIMARY_PRIVATE_KEY = readFileSync(path.join(demoDir, "ACM0001-private.asc"), "utf8");
 export const REASON = "Paula is locked out after a holiday and the self-service link went nowhere.";
@@ -37,7 +38,16 @@ export async function signedIn(t: TestApp, username: string, password = DEMO_PAS
   return agent;
 }
 
-/** carol (or another login) opens a request; returns the response. */
+/** A second admin, `ada`, who signs in with DEMO_PASSWORD: the one who approves after `admin` changed the records. */
+export async function addSecondAdmin(t: TestApp, username = "ada"): Promise<Agent> {
+  const admin = { id: await userId(t, "admin"), username: "admin", ip: null };
+  const made = await createLogin(t, { accountId: null, role: "admin", username, displayName: "Ada Admin", email: `${username}@vouchdesk.example`, canOpenCases: false }, admin);
+  if (!("id" in made)) throw new Error(JSON.stringify(made.problems));
+  await t.db("users").where({ id: made.id }).update({ password_hash: (await userRow(t, "alice")).password_hash, activated_at: t.clock.now() });
+  await t.db("outbox").where({ recipient: `${username}@vouchdesk.example` }).del();
+  return signedIn(t, username);
+}
+
 /** Posts the request form with the CSRF token of the home page (the form page itself is 403 to whoever may not ask). */
 export const requestReset = (agent: Agent, reason = REASON) => postForm(agent, "/reset-requests", { reason }, "/");
 
