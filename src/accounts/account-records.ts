@@ -19,6 +19,9 @@ export function normalisePhone(input: string): string | null {
 export async function createAccount(deps: Deps, input: { code: string; name: string }, actor: Actor): Promise<{ id: number } | { problems: Problems }> {
   const code = input.code.toUpperCase();
   if (await findAccountByCode(deps.db, code)) return { problems: { code: `An account with the code ${code} exists already.` } };
+  // Usernames ending in .xyz are XYZ's own (usernames.ts): none may exist outside it before it does.
+  const squatter: unknown = await deps.db("users").whereRaw("lower(username) like ?", [`%.${code.toLowerCase()}`]).first("id");
+  if (squatter) return { problems: { code: `Logins ending in .${code.toLowerCase()} exist already: choose another code.` } };
   const now = deps.clock.now();
   const id = await deps.db.transaction(async (trx) => {
     const id = await insertAccount(trx, { code, name: input.name }, now);

@@ -5,7 +5,8 @@ import type { Problems } from "../web/validation.js";
 import { prepareSetPasswordLink, recordSetPasswordLink, type Actor, type LinkDeps } from "./password-links.js";
 import { RECENT_CHANGE_MS } from "./record-changes.js";
 import { changesOfLogin, hasOpenChangeObjection } from "./record-changes-store.js";
-import { isPrimaryUsername } from "./usernames.js";
+import { findAccountByCode } from "./accounts-store.js";
+import { isPrimaryUsername, namespaceOf } from "./usernames.js";
 import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, type Login, type Role } from "./users-store.js";
 
 export interface NewLoginInput {
@@ -29,8 +30,19 @@ async function loginProblems(deps: LinkDeps, input: NewLoginInput): Promise<Prob
   } else if (isPrimaryUsername(input.username)) {
     problems.username = "Usernames of 3 letters and 4 digits are kept for primary logins.";
   }
+  const namespace = problems.username ? null : await namespaceProblem(deps, input);
+  if (namespace) problems.username = namespace;
   if (!problems.username && (await findLoginByUsername(deps.db, input.username))) problems.username = "That username is taken.";
   return problems;
+}
+
+/** Names ending `.acm` are kept for ACM's own logins ({@link scopedUsername}), and must fit the column. */
+async function namespaceProblem(deps: LinkDeps, input: NewLoginInput): Promise<string | null> {
+  if (input.username.length > 64) return "Usernames are at most 64 characters, with the account's ending.";
+  const code = namespaceOf(input.username);
+  const owner = code ? await findAccountByCode(deps.db, code) : null;
+  if (owner && owner.id !== input.accountId) return `Usernames ending in .${code!.toLowerCase()} are kept for the logins of account ${code}.`;
+  return null;
 }
 
 /**
