@@ -82,9 +82,8 @@ describe("record changes: notices, objections and set-password links", () => {
       [MALLORY, "primary@acme.example", "carol@acme.example"],
     ]);
 
-    // The old address objects once; the token is nowhere in the database or the logs.
+    // The old address objects once.
     const token = await changeObjectionTokenTo(t, "primary@acme.example");
-    expect(await t.leaks(token)).to.equal(false);
     const stranger = browser(t.app);
     const form = await stranger.get(`/objections/changes/${token}`).expect(200);
     expect(form.text).to.include("the OpenPGP key of the login ACM0001");
@@ -92,6 +91,9 @@ describe("record changes: notices, objections and set-password links", () => {
     expect((await postForm(stranger, `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).text).to.include("Objection recorded");
     expect((await stranger.get(`/objections/changes/${token}`)).status).to.equal(404);
     expect((await postForm(stranger, `/objections/changes/${token}`, {}, "/login")).status).to.equal(404);
+    // The token is nowhere in the database or the logs, which show where it was.
+    expect(await t.leaks(token)).to.equal(false);
+    expect(t.logs()).to.include("/objections/changes/[token]");
     const objected = (await recordChanges(t)).filter((c) => c.objected_at !== null);
     expect(objected.map((c) => [c.what, c.objected_by])).to.deep.equal([["key", "primary@acme.example"]]);
     expect((await auditRows(t, "record_change.objected")).map((r) => r.details.recipient)).to.deep.equal(["primary@acme.example"]);
