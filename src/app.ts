@@ -4,6 +4,7 @@ import { adminLoginRoutes } from "./accounts/admin-login-routes.js";
 import { adminRoutes } from "./accounts/admin-routes.js";
 import { accountKeyRoutes } from "./accounts/key-routes.js";
 import { primaryConsoleRoutes } from "./accounts/primary-console-routes.js";
+import { recordChangeRoutes } from "./accounts/record-change-routes.js";
 import { accountRoutes } from "./auth/account-routes.js";
 import { forcedPasswordChange } from "./auth/forced-change.js";
 import { forgotPasswordRoutes } from "./auth/forgot-password-routes.js";
@@ -103,7 +104,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(forgotPasswordRoutes({ ...passwordDeps, logger, linkTtlMinutes: config.resetLinkTtlMinutes }));
   app.use(resetPasswordRoutes({ ...passwordDeps, linkTtlMinutes: config.resetLinkTtlMinutes }));
   app.use(securityQuestionRoutes({ db, clock }));
-  app.use(accountKeyRoutes({ db, clock }));
+  app.use(accountKeyRoutes({ db, clock, mailer }));
   app.use(primaryConsoleRoutes({ db, clock, mailer }));
   const ticketDeps = { db, clock, mailer };
   app.use(homeRoutes({ ...ticketDeps, reader }));
@@ -115,6 +116,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(resetDecisionRoutes({ db, clock, mailer, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
   app.use(adminRoutes({ db, clock, mailer }));
   app.use(adminLoginRoutes({ db, clock, mailer }));
+  app.use(recordChangeRoutes({ db, clock, mailer }));
   app.use(mailAdminRoutes({ db, clock, config, mailer, scheduler }));
   app.use(auditAdminRoutes({ db, clock }));
   app.use(taskAdminRoutes({ db, clock, scheduler }));

@@ -19,7 +19,7 @@ export const REDACTED_PATHS = [
 ];
 
 /** Paths whose last segment is a credential (a single-use link's token). */
-const TOKEN_PATH = /^\/(set-password|reset-password|objections)\/[^/?]+/;
+const TOKEN_PATH = /^\/(set-password|reset-password|objections\/changes|objections)\/[^/?]+/;
 
 /** The URL as it may be logged: no query string, and a link's token replaced by a placeholder. */
 export function loggableUrl(url: string): string {

@@ -1,12 +1,12 @@
 import { appendAudit } from "../audit/audit-log.js";
-import type { Clock } from "../clock.js";
-import type { Db } from "../db.js";
+import type { MailingDeps } from "../mail/mailer.js";
 import type { Problems } from "../web/validation.js";
 import { findAccountByCode, findContact, insertAccount, insertContact, type Account, type Contact } from "./accounts-store.js";
 import type { Actor } from "./password-links.js";
+import { accountRecipients, loginRecipients, noteRecordChange } from "./record-changes.js";
 import type { Login } from "./users-store.js";
 
-type Deps = { db: Db; clock: Clock };
+type Deps = MailingDeps;
 
 const audit = (actor: Actor) => ({ actorId: actor.id, actor: actor.username, ip: actor.ip });
 
@@ -19,6 +19,9 @@ export function normalisePhone(input: string): string | null {
 export async function createAccount(deps: Deps, input: { code: string; name: string }, actor: Actor): Promise<{ id: number } | { problems: Problems }> {
   const code = input.code.toUpperCase();
   if (await findAccountByCode(deps.db, code)) return { problems: { code: `An account with the code ${code} exists already.` } };
+  // Usernames ending in .xyz are XYZ's own (usernames.ts): none may exist outside it before it does.
+  const squatter: unknown = await deps.db("users").whereRaw("lower(username) like ?", [`%.${code.toLowerCase()}`]).first("id");
+  if (squatter) return { problems: { code: `Logins ending in .${code.toLowerCase()} exist already: choose another code.` } };
   const now = deps.clock.now();
   const id = await deps.db.transaction(async (trx) => {
     const id = await insertAccount(trx, { code, name: input.name }, now);
@@ -51,12 +54,19 @@ export interface LoginChanges {
   canOpenCases: boolean;
 }
 
-/** Edits a login's name, registered address and case authorisation; a new address records when it changed. */
+/**
+ * Edits a login's name, registered address and case authorisation. A new address is a record
+ * change: the old address (and the account's records) are told, with a way to object.
+ */
 export async function updateLogin(deps: Deps, login: Login, changes: LoginChanges, actor: Actor): Promise<void> {
   const now = deps.clock.now();
   const emailChanged = (login.email ?? "").toLowerCase() !== changes.email.toLowerCase();
   const canOpenCases = login.role === "secondary" ? changes.canOpenCases : login.canOpenCases;
   await deps.db.transaction(async (trx) => {
+    if (emailChanged) {
+      const change = { accountId: login.accountId, what: "email" as const, userId: login.id, contactId: null, subjectName: login.username, before: login.email, after: changes.email };
+      await noteRecordChange(trx, deps, change, await loginRecipients(trx, login), actor, now);
+    }
     await trx("users")
       .where({ id: login.id })
       .update({ display_name: changes.displayName, email: changes.email, can_open_cases: canOpenCases, ...(emailChanged ? { email_changed_at: now } : {}), updated_at: now });
@@ -98,8 +108,11 @@ export async function addContact(deps: Deps, accountId: number, input: ContactIn
   if (Object.keys(problems).length) return problems;
   const now = deps.clock.now();
   await deps.db.transaction(async (trx) => {
+    const recipients = await accountRecipients(trx, accountId);
     const id = await insertContact(trx, { accountId, ...input }, now);
     await appendAudit(trx, { ...audit(actor), action: "contact.added", subject: `contact:${id}`, details: { accountId, ...input } }, now);
+    // A new number on file is a new number support may call back: a record change like any other.
+    if (input.phone) await noteRecordChange(trx, deps, { accountId, what: "phone", userId: null, contactId: id, subjectName: input.name, before: null, after: input.phone }, recipients, actor, now);
   });
   return {};
 }
@@ -109,7 +122,13 @@ export async function updateContact(deps: Deps, contact: Contact, input: Contact
   if (Object.keys(problems).length) return problems;
   const now = deps.clock.now();
   const phoneChanged = contact.phone !== input.phone;
+  const emailChanged = (contact.email ?? "").toLowerCase() !== (input.email ?? "").toLowerCase();
   await deps.db.transaction(async (trx) => {
+    // Read before the change, so the contact's old address hears of it.
+    const recipients = await accountRecipients(trx, contact.accountId);
+    const base = { accountId: contact.accountId, userId: null, contactId: contact.id, subjectName: contact.name };
+    if (phoneChanged) await noteRecordChange(trx, deps, { ...base, what: "phone", before: contact.phone, after: input.phone }, recipients, actor, now);
+    if (emailChanged) await noteRecordChange(trx, deps, { ...base, what: "contact_email", before: contact.email, after: input.email }, recipients, actor, now);
     await trx("contacts")
       .where({ id: contact.id })
       .update({

@@ -13,20 +13,14 @@ import { editLoginForm, newLoginForm } from "./admin-forms.js";
 import { keyForm } from "./key-routes.js";
 import { currentKey } from "./keys-store.js";
 import { removeLoginKey, setLoginKey } from "./keys.js";
-import { createLogin, resetLoginPassword, setLoginDisabled } from "./logins.js";
+import { createLogin, resetLoginPassword, setLoginDisabled, setPasswordLinkRefusal, unlockLogin } from "./logins.js";
+import { changesOfLogin } from "./record-changes-store.js";
 import { findLoginById, listStaff, type Login } from "./users-store.js";
 
 type Deps = { db: Db; clock: Clock; mailer: Mailer };
 
 const actorOf = (req: Request) => ({ id: req.user!.id, username: req.user!.username, ip: req.ip ?? null });
 const bodyOf = (req: Request) => req.body as Record<string, unknown>;
-
-/**
- * Support may mail a set-password link to staff logins, and to a customer login that never
- * had a password (a lost invitation). A customer's password is otherwise never reset by the
- * desk: a secondary's by its primary holder, a primary's only through a reset request.
- */
-const mayResendLink = (login: Login) => isStaff(login.role) || !login.passwordHash;
 
 /** `/admin/logins/:id…` (one login: edit, disable, link, key) and `/admin/staff` (agents and admins). */
 export function adminLoginRoutes(deps: Deps): Router {
@@ -40,13 +34,15 @@ export function adminLoginRoutes(deps: Deps): Router {
     return login;
   };
 
-  const renderLogin = async (res: Response, login: Login, status = 200, failed: { form?: string; problems?: Problems; values?: Record<string, unknown>; keyProblems?: string[] } = {}) => {
+  type Failed = { form?: string; problems?: Problems; values?: Record<string, unknown>; keyProblems?: string[] };
+  const renderLogin = async (req: Request, res: Response, login: Login, status = 200, failed: Failed = {}) => {
     res.status(status).render("admin/login", {
       title: `Login ${login.username}`,
       login,
       account: login.accountId ? await findAccount(deps.db, login.accountId) : null,
       key: await currentKey(deps.db, login.id),
-      mayResendLink: mayResendLink(login),
+      linkRefusal: await setPasswordLinkRefusal(deps.db, login, actorOf(req), "desk", deps.clock.now()),
+      changes: await changesOfLogin(deps.db, login.id, 20),
       failedForm: failed.form ?? null,
       problems: failed.problems ?? {},
       values: failed.values ?? {},
@@ -54,12 +50,12 @@ export function adminLoginRoutes(deps: Deps): Router {
     });
   };
 
-  router.get("/admin/logins/:id", async (req, res) => renderLogin(res, await loginOf(req)));
+  router.get("/admin/logins/:id", async (req, res) => renderLogin(req, res, await loginOf(req)));
 
   router.post("/admin/logins/:id", async (req, res) => {
     const login = await loginOf(req);
     const form = parseForm(editLoginForm, req.body);
-    if (!form.ok) return renderLogin(res, login, 400, { form: "edit", problems: form.problems, values: bodyOf(req) });
+    if (!form.ok) return renderLogin(req, res, login, 400, { form: "edit", problems: form.problems, values: bodyOf(req) });
     await updateLogin(deps, login, { displayName: form.data.display_name, email: form.data.email, canOpenCases: form.data.can_open_cases }, actorOf(req));
     flash(req, "success", `${login.username} is saved.`);
     res.redirect(303, `/admin/logins/${login.id}`);
@@ -80,22 +76,26 @@ export function adminLoginRoutes(deps: Deps): Router {
 
   router.post("/admin/logins/:id/send-link", async (req, res) => {
     const login = await loginOf(req);
-    if (!mayResendLink(login)) {
-      flash(req, "error", login.role === "secondary" ? "A secondary login's password is reset by its primary holder." : "A primary login's password is reset only through a primary account password reset request.");
-    } else if (await resetLoginPassword(deps, login, actorOf(req))) {
-      flash(req, "success", `${login.username}'s password no longer works; a link to choose a new one was sent to ${login.email ?? ""}.`);
-    } else {
-      flash(req, "error", `${login.username} has no registered email address.`);
-    }
+    const refusal = await resetLoginPassword(deps, login, actorOf(req), "desk");
+    if (refusal) return renderLogin(req, res, login, 400, { form: "link", problems: { link: refusal } });
+    flash(req, "success", `${login.username}'s password no longer works; a link to choose a new one was sent to ${login.email ?? ""}.`);
     res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  /** Lifts a lockout; from the staff page (`from=staff`) it goes back there. */
+  router.post("/admin/logins/:id/unlock", async (req, res) => {
+    const login = await loginOf(req);
+    const unlocked = await unlockLogin(deps, login, actorOf(req));
+    flash(req, unlocked ? "success" : "info", unlocked ? `${login.username} is unlocked: its failed sign-ins are cleared.` : `${login.username} is not locked.`);
+    res.redirect(303, bodyOf(req).from === "staff" ? "/admin/staff" : `/admin/logins/${login.id}`);
   });
 
   router.post("/admin/logins/:id/key", async (req, res) => {
     const login = await loginOf(req);
     const form = parseForm(keyForm, req.body);
-    if (!form.ok) return renderLogin(res, login, 400, { form: "key", keyProblems: Object.values(form.problems) });
+    if (!form.ok) return renderLogin(req, res, login, 400, { form: "key", keyProblems: Object.values(form.problems) });
     const problems = await setLoginKey(deps, login.id, form.data.armored_key, actorOf(req));
-    if (problems.length) return renderLogin(res, login, 400, { form: "key", keyProblems: problems });
+    if (problems.length) return renderLogin(req, res, login, 400, { form: "key", keyProblems: problems });
     flash(req, "success", `The OpenPGP key of ${login.username} is registered.`);
     res.redirect(303, `/admin/logins/${login.id}`);
   });

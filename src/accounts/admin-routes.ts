@@ -12,6 +12,7 @@ import { contactsOfAccount, findAccount, findContact, searchAccounts, type Accou
 import { accountForm, contactForm, newLoginForm, renameForm } from "./admin-forms.js";
 import { currentKeysOf } from "./keys-store.js";
 import { createLogin } from "./logins.js";
+import { changesOfAccount } from "./record-changes-store.js";
 import { listLoginsOfAccount } from "./users-store.js";
 
 type Deps = { db: Db; clock: Clock; mailer: Mailer };
@@ -56,12 +57,14 @@ export function adminRoutes(deps: Deps): Router {
   const renderAccount = async (res: Response, account: Account, status = 200, failed: { form?: string; problems?: Problems; values?: Record<string, unknown> } = {}) => {
     const [logins, contacts] = await Promise.all([listLoginsOfAccount(deps.db, account.id), contactsOfAccount(deps.db, account.id)]);
     const keys = await currentKeysOf(deps.db, logins.map((l) => l.id));
+    const changes = await changesOfAccount(deps.db, account.id, 50);
     res.status(status).render("admin/account", {
       title: `${account.code} · ${account.name}`,
       account,
       logins,
       keys,
       contacts,
+      changes,
       failedForm: failed.form ?? null,
       problems: failed.problems ?? {},
       values: failed.values ?? {},

@@ -1,7 +1,6 @@
 import { Router, type Response } from "express";
 import { z } from "zod";
-import type { Clock } from "../clock.js";
-import type { Db } from "../db.js";
+import type { MailingDeps } from "../mail/mailer.js";
 import { flash } from "../web/flash.js";
 import { requirePrimary } from "../web/guards.js";
 import { parseForm } from "../web/validation.js";
@@ -14,7 +13,7 @@ export const keyForm = z.object({
 });
 
 /** `GET/POST /account/key`: the primary holder registers its own OpenPGP public key. */
-export function accountKeyRoutes(deps: { db: Db; clock: Clock }): Router {
+export function accountKeyRoutes(deps: MailingDeps): Router {
   const router = Router();
   router.use("/account/key", ...requirePrimary);
 

@@ -1,8 +1,13 @@
+import type { Knex } from "knex";
 import { appendAudit } from "../audit/audit-log.js";
+import type { Db } from "../db.js";
 import type { Problems } from "../web/validation.js";
 import { prepareSetPasswordLink, recordSetPasswordLink, type Actor, type LinkDeps } from "./password-links.js";
-import { isPrimaryUsername } from "./usernames.js";
-import { findLoginByUsername, insertLogin, type Login, type Role } from "./users-store.js";
+import { RECENT_CHANGE_MS } from "./record-changes.js";
+import { changesOfLogin, hasOpenChangeObjection } from "./record-changes-store.js";
+import { findAccountByCode } from "./accounts-store.js";
+import { isPrimaryUsername, namespaceOf } from "./usernames.js";
+import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, type Login, type Role } from "./users-store.js";
 
 export interface NewLoginInput {
   accountId: number | null;
@@ -25,8 +30,19 @@ async function loginProblems(deps: LinkDeps, input: NewLoginInput): Promise<Prob
   } else if (isPrimaryUsername(input.username)) {
     problems.username = "Usernames of 3 letters and 4 digits are kept for primary logins.";
   }
+  const namespace = problems.username ? null : await namespaceProblem(deps, input);
+  if (namespace) problems.username = namespace;
   if (!problems.username && (await findLoginByUsername(deps.db, input.username))) problems.username = "That username is taken.";
   return problems;
+}
+
+/** Names ending `.acm` are kept for ACM's own logins ({@link scopedUsername}), and must fit the column. */
+async function namespaceProblem(deps: LinkDeps, input: NewLoginInput): Promise<string | null> {
+  if (input.username.length > 64) return "Usernames are at most 64 characters, with the account's ending.";
+  const code = namespaceOf(input.username);
+  const owner = code ? await findAccountByCode(deps.db, code) : null;
+  if (owner && owner.id !== input.accountId) return `Usernames ending in .${code!.toLowerCase()} are kept for the logins of account ${code}.`;
+  return null;
 }
 
 /**
@@ -47,12 +63,62 @@ export async function createLogin(deps: LinkDeps, input: NewLoginInput, actor: A
   return { id };
 }
 
-/** A holder-started or admin-started reset: the old password stops working and a link is mailed. */
-export async function resetLoginPassword(deps: LinkDeps, login: Login, actor: Actor): Promise<boolean> {
-  if (!login.email) return false;
-  const link = await prepareSetPasswordLink(deps, { id: login.id, username: login.username, displayName: login.displayName, email: login.email }, "reset", actor);
+/** Who starts a set-password link: support (an admin, for a login never activated or staff), or the primary holder for a secondary. */
+export type LinkStarter = "desk" | "holder";
+
+const day = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * Why a set-password link for the login may not be sent now; null when it may. The desk never
+ * sets a customer's password once it has had one (a primary's goes through a reset request, a
+ * secondary's through its holder). A link never goes to an address someone objected to having
+ * been set, nor, within the recent-change window, to one the sender set themselves: then a
+ * second admin sends it, so that nobody can both point a login at an address and mail it a way in.
+ */
+export async function setPasswordLinkRefusal(db: Db | Knex.Transaction, login: Login, actor: Actor, by: LinkStarter, now: Date): Promise<string | null> {
+  if (by === "desk" && login.activatedAt && login.role === "secondary") return "A secondary login that has had a password is reset by its primary holder, never by support.";
+  if (by === "desk" && login.activatedAt && login.role === "primary") return "A primary login that has had a password is reset only through a primary account password reset request.";
+  if (!login.email) return `${login.username} has no registered email address.`;
+  const emailChanges = (await changesOfLogin(db, login.id, 50)).filter((c) => c.what === "email");
+  const objected = emailChanges.find(hasOpenChangeObjection);
+  if (objected) return `Someone objected to the change of ${login.username}'s registered address on ${day(objected.createdAt)}: no link is sent until an admin has reviewed it.`;
+  const own = emailChanges.find((c) => c.changedBy === actor.id && c.createdAt.getTime() > now.getTime() - RECENT_CHANGE_MS);
+  if (own) return `You changed ${login.username}'s registered address on ${day(own.createdAt)}: another admin must send the link (or you, after ${day(new Date(own.createdAt.getTime() + RECENT_CHANGE_MS))}).`;
+  return null;
+}
+
+/**
+ * A holder-started or admin-started reset: the old password stops working and a link is
+ * mailed, unless {@link setPasswordLinkRefusal} refuses it (checked again in the transaction,
+ * on the login as it is then). Returns the refusal, or null when the link is on its way.
+ */
+export async function resetLoginPassword(deps: LinkDeps, login: Login, actor: Actor, by: LinkStarter): Promise<string | null> {
   const now = deps.clock.now();
-  await deps.db.transaction((trx) => recordSetPasswordLink(trx, link, login.id, actor, now));
+  const refusal = await setPasswordLinkRefusal(deps.db, login, actor, by, now);
+  if (refusal) return refusal;
+  const link = await prepareSetPasswordLink(deps, { id: login.id, username: login.username, displayName: login.displayName, email: login.email! }, "reset", actor);
+  return deps.db.transaction(async (trx) => {
+    const current = await findLoginById(trx, login.id);
+    if (!current || current.email !== login.email) return "The login's registered address changed a moment ago: look again before sending a link.";
+    const refused = await setPasswordLinkRefusal(trx, current, actor, by, now);
+    if (!refused) await recordSetPasswordLink(trx, link, login.id, actor, now);
+    return refused;
+  });
+}
+
+/**
+ * An admin lifts a lockout before it runs out: the lock and the count of failed sign-ins are
+ * cleared, audited with what they were. False, with nothing written, when there is nothing to clear.
+ */
+export async function unlockLogin(deps: LinkDeps, login: Login, actor: Actor): Promise<boolean> {
+  const now = deps.clock.now();
+  const locked = login.lockedUntil !== null && login.lockedUntil > now;
+  if (!locked && login.failedSignIns === 0) return false;
+  await deps.db.transaction(async (trx) => {
+    await clearFailedSignIns(trx, login.id, now);
+    const details = { username: login.username, lockedUntil: locked ? login.lockedUntil!.toISOString() : null, failedSignIns: login.failedSignIns };
+    await appendAudit(trx, { action: "login.unlocked", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${login.id}`, details }, now);
+  });
   return true;
 }
 

@@ -8,7 +8,9 @@ import { requirePrimary } from "../web/guards.js";
 import { idParam } from "../web/request-meta.js";
 import { parseForm, type Problems } from "../web/validation.js";
 import { newCustomerLoginForm } from "./login-form.js";
+import { findAccount } from "./accounts-store.js";
 import { createLogin, resetLoginPassword, setCanOpenCases, setLoginDisabled } from "./logins.js";
+import { scopedUsername } from "./usernames.js";
 import { findLoginById, listLoginsOfAccount, type Login } from "./users-store.js";
 
 type Deps = { db: Db; clock: Clock; mailer: Mailer };
@@ -25,7 +27,8 @@ export function primaryConsoleRoutes(deps: Deps): Router {
 
   const render = async (req: Request, res: Response, status: number, problems: Problems = {}, values: Record<string, unknown> = {}) => {
     const logins = await listLoginsOfAccount(deps.db, req.user!.accountId!);
-    res.status(status).render("account/users", { title: "Logins of my account", logins, problems, values: { username: "", display_name: "", email: "", can_open_cases: false, ...values } });
+    const account = (await findAccount(deps.db, req.user!.accountId!))!;
+    res.status(status).render("account/users", { title: "Logins of my account", logins, suffix: `.${account.code.toLowerCase()}`, problems, values: { username: "", display_name: "", email: "", can_open_cases: false, ...values } });
   };
 
   /** A secondary login of the holder's own account, or 404 (others' logins, and itself, are not here). */
@@ -43,8 +46,10 @@ export function primaryConsoleRoutes(deps: Deps): Router {
     const body = req.body as Record<string, unknown>;
     const echo = { username: body.username, display_name: body.display_name, email: body.email, can_open_cases: Boolean(body.can_open_cases) };
     if (!form.ok) return render(req, res, 400, form.problems, echo);
-    const { username, display_name, email, can_open_cases } = form.data;
-    const result = await createLogin(deps, { accountId: req.user!.accountId, role: "secondary", username, displayName: display_name, email, canOpenCases: can_open_cases }, actor(req));
+    const { display_name, email, can_open_cases } = form.data;
+    const account = (await findAccount(deps.db, req.user!.accountId!))!;
+    const username = scopedUsername(form.data.username, account.code);
+    const result = await createLogin(deps, { accountId: account.id, role: "secondary", username, displayName: display_name, email, canOpenCases: can_open_cases }, actor(req));
     if ("problems" in result) return render(req, res, 400, result.problems, echo);
     flash(req, "success", `Login ${username} created. A link to choose a password was sent to ${email}.`);
     res.redirect(303, "/account/users");
@@ -52,11 +57,9 @@ export function primaryConsoleRoutes(deps: Deps): Router {
 
   router.post("/account/users/:id/reset", async (req, res) => {
     const login = await ownSecondary(req);
-    if (await resetLoginPassword(deps, login, actor(req))) {
-      flash(req, "success", `${login.username}'s password no longer works. A link to choose a new one was sent to ${login.email ?? ""}.`);
-    } else {
-      flash(req, "error", `${login.username} has no registered email address, so no link can be sent.`);
-    }
+    const refusal = await resetLoginPassword(deps, login, actor(req), "holder");
+    if (refusal) flash(req, "error", `No link was sent. ${refusal}`);
+    else flash(req, "success", `${login.username}'s password no longer works. A link to choose a new one was sent to ${login.email ?? ""}.`);
     res.redirect(303, "/account/users");
   });
 

@@ -14,6 +14,8 @@ export interface Login {
   displayName: string;
   email: string | null;
   passwordHash: string | null;
+  /** When the login first got a password; null while it never had one. */
+  activatedAt: Date | null;
   mustChangePassword: boolean;
   tempPasswordExpiresAt: Date | null;
   failedSignIns: number;
@@ -35,6 +37,7 @@ function toLogin(row: Row): Login {
     displayName: row.display_name as string,
     email: (row.email as string | null) ?? null,
     passwordHash: (row.password_hash as string | null) ?? null,
+    activatedAt: asDate(row.activated_at),
     mustChangePassword: Boolean(row.must_change_password),
     tempPasswordExpiresAt: asDate(row.temp_password_expires_at),
     failedSignIns: Number(row.failed_sign_ins),
@@ -121,6 +124,7 @@ export async function insertLogin(trx: Db | Knex.Transaction, login: NewLogin, n
     email_changed_at: now,
     password_hash: login.passwordHash,
     password_changed_at: login.passwordHash ? now : null,
+    activated_at: login.passwordHash ? now : null,
     can_open_cases: login.canOpenCases ?? false,
     created_at: now,
     updated_at: now,

@@ -21,6 +21,8 @@ export async function storePassword(
   const updated = await query.update({
     password_hash: passwordHash,
     password_changed_at: now,
+    // The first password ever makes the login activated: support links are for logins never activated.
+    activated_at: trx.raw("coalesce(activated_at, ?)", [now]),
     must_change_password: options.mustChange ?? false,
     temp_password_expires_at: options.temporaryUntil ?? null,
     failed_sign_ins: 0,

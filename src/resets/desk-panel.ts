@@ -4,7 +4,7 @@ import { failedForGood } from "../mail/send-failures.js";
 import type { Ticket } from "../tickets/tickets-store.js";
 import { RESET_STATE_LABELS } from "./reset-states.js";
 import { deliveryMailsOfTickets, findRequestByTicket, hasOpenObjection } from "./reset-store.js";
-import { approvalConditions, gatherFacts, type Condition, type VerificationFacts } from "./verification.js";
+import { approvalConditions, changeLine, gatherFacts, type Condition, type VerificationFacts } from "./verification.js";
 import type { Clock } from "../clock.js";
 
 /**
@@ -43,6 +43,8 @@ export interface ResetPanel extends VerificationFacts {
   delivery: DeliveryView | null;
   objectionOpen: boolean;
   conditions: Condition[];
+  /** The recent changes to the records, in words. */
+  changeLines: string[];
   canApprove: boolean;
   viewerIsAdmin: boolean;
 }
@@ -70,6 +72,7 @@ export async function loadResetPanel(deps: { db: Db; clock: Clock; resetTwoPerso
     delivery,
     objectionOpen: hasOpenObjection(request),
     conditions,
+    changeLines: facts.recentChanges.map(changeLine),
     canApprove: conditions.every((c) => c.met),
     viewerIsAdmin: viewer.role === "admin",
   };

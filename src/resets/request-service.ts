@@ -1,5 +1,6 @@
 import { appendAudit } from "../audit/audit-log.js";
 import { contactsOfAccount, findAccount, type Account } from "../accounts/accounts-store.js";
+import { distinctRecipients } from "../accounts/record-changes.js";
 import { listLoginsOfAccount, type Login } from "../accounts/users-store.js";
 import type { Db } from "../db.js";
 import type { ComposedMail } from "../mail/compose.js";
@@ -46,7 +47,7 @@ export async function resetEligibility(db: Db, user: Express.User): Promise<Elig
  */
 export async function openResetRequest(deps: ResetDeps, user: Express.User, eligible: Eligible, reason: string, ip: string | null): Promise<NotEligible | { ok: true; ticketId: number }> {
   const { account, primary } = eligible;
-  const recipients = alertRecipients(primary, await contactsOfAccount(deps.db, account.id));
+  const recipients = distinctRecipients([{ email: primary.email, name: primary.displayName }, ...(await contactsOfAccount(deps.db, account.id))]);
   const now = deps.clock.now();
   try {
     return await insertRequest(deps, user, eligible, recipients, reason, ip, now);
@@ -88,15 +89,4 @@ async function insertRequest(
     );
     return { ok: true as const, ticketId };
   });
-}
-
-/** The primary's registered address and every contact's, each once. */
-function alertRecipients(primary: Login, contacts: { name: string; email: string | null }[]): { email: string; name: string }[] {
-  const seen = new Map<string, { email: string; name: string }>();
-  const add = (email: string | null, name: string) => {
-    if (email && !seen.has(email.toLowerCase())) seen.set(email.toLowerCase(), { email, name });
-  };
-  add(primary.email, primary.displayName);
-  for (const c of contacts) add(c.email, c.name);
-  return [...seen.values()];
 }

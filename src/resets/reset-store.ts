@@ -17,6 +17,7 @@ export interface ResetRequest {
   objectedAt: Date | null;
   objectedBy: string | null;
   objectionClearedAt: Date | null;
+  objectionClearedBy: number | null;
   approvedBy: number | null;
   approvedAt: Date | null;
   rejectedBy: number | null;
@@ -43,6 +44,7 @@ const toRequest = (r: Row): ResetRequest => ({
   objectedAt: asDate(r.objected_at),
   objectedBy: (r.objected_by as string | null) ?? null,
   objectionClearedAt: asDate(r.objection_cleared_at),
+  objectionClearedBy: id(r.objection_cleared_by),
   approvedBy: id(r.approved_by),
   approvedAt: asDate(r.approved_at),
   rejectedBy: id(r.rejected_by),

@@ -2,14 +2,12 @@ import { groupFingerprint } from "../web/view-helpers.js";
 import type { Knex } from "knex";
 import { contactsOfAccount, findAccount, type Account, type Contact } from "../accounts/accounts-store.js";
 import { currentKey, type StoredKey } from "../accounts/keys-store.js";
+import { describeChange, RECENT_CHANGE_MS } from "../accounts/record-changes.js";
+import { accountRecordChanges, hasOpenChangeObjection, type RecordChange } from "../accounts/record-changes-store.js";
 import { findLoginById, type Login } from "../accounts/users-store.js";
-import { hours } from "../clock.js";
-import { asDate, type Db } from "../db.js";
+import type { Db } from "../db.js";
 import { NoUsableKeyError, usableRecipientKey } from "../mail/pgp.js";
 import { hasOpenObjection, listCallbacks, type Callback, type ResetRequest } from "./reset-store.js";
-
-/** Changes this recent to the primary's address, a contact's phone or the key need an admin to approve. */
-export const RECENT_CHANGE_MS = hours(24 * 7);
 
 /** Everything the verification panel shows and approval checks, from the account records only. */
 export interface VerificationFacts {
@@ -23,7 +21,10 @@ export interface VerificationFacts {
   key: StoredKey | null;
   /** Why the key cannot be used today; null when it can. */
   keyProblem: string | null;
-  recentChanges: string[];
+  /** Changes of the primary's email or key and of the contacts within the recent-change window, newest first. */
+  recentChanges: RecordChange[];
+  /** Changes of the account's records someone objected to, not yet cleared by an admin (whenever made). */
+  objectedChanges: RecordChange[];
   callbacks: Callback[];
 }
 
@@ -45,6 +46,8 @@ export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): P
   const key = await currentKey(db, request.targetUserId);
   const callbacks = await listCallbacks(db, request.id);
   const keyProblem = await keyProblemOf(primary!, key, now);
+  const changes = await accountRecordChanges(db, request.accountId, request.targetUserId, new Date(now.getTime() - RECENT_CHANGE_MS));
+  const isRecent = (c: RecordChange) => c.createdAt.getTime() > now.getTime() - RECENT_CHANGE_MS && (c.userId === null || c.userId === request.targetUserId);
   return {
     request,
     account: account!,
@@ -54,7 +57,8 @@ export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): P
     contacts,
     key,
     keyProblem,
-    recentChanges: await recentChanges(db, primary!, contacts, now),
+    recentChanges: changes.filter(isRecent),
+    objectedChanges: changes.filter(hasOpenChangeObjection),
     callbacks,
   };
 }
@@ -71,22 +75,12 @@ async function keyProblemOf(primary: Login, key: StoredKey | null, now: Date): P
 }
 
 const day = (d: Date) => d.toISOString().slice(0, 10);
+const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
-/** Changes within the last 7 days that are the classic prelude to a takeover. */
-async function recentChanges(db: Conn, primary: Login, contacts: Contact[], now: Date): Promise<string[]> {
-  const since = now.getTime() - RECENT_CHANGE_MS;
-  const found: unknown = await db("users").where({ id: primary.id }).first("email_changed_at", "key_changed_at");
-  const row = found as Record<string, unknown>;
-  const changes: string[] = [];
-  const emailChanged = asDate(row.email_changed_at);
-  const keyChanged = asDate(row.key_changed_at);
-  if (emailChanged && emailChanged.getTime() > since) changes.push(`The primary login's registered email changed on ${day(emailChanged)}.`);
-  if (keyChanged && keyChanged.getTime() > since) changes.push(`The primary login's OpenPGP key changed on ${day(keyChanged)}.`);
-  for (const c of contacts) {
-    if (c.phoneChangedAt && c.phoneChangedAt.getTime() > since) changes.push(`${c.name}'s phone number changed on ${day(c.phoneChangedAt)}.`);
-  }
-  return changes;
-}
+/** One recent change in words, for the panel and the checklist. */
+export const changeLine = (c: RecordChange) => `${capitalised(describeChange(c))} changed on ${day(c.createdAt)}, by ${c.changedByName ?? "someone before the desk recorded who"}.`;
+
+const names = (ids: (string | null)[]) => [...new Set(ids.map((n) => n ?? "unrecorded"))].join(", ");
 
 /**
  * The approval checklist (DESIGN §3 step 3) for one approver: every condition, met or not,
@@ -160,8 +154,51 @@ export function approvalConditions(facts: VerificationFacts, approver: { id: num
       key: "admin_for_recent_change",
       label: "An admin approves, because of a recent change to the records",
       met: approver.role === "admin",
-      detail: facts.recentChanges.join(" ") + (approver.role === "admin" ? "" : " Only an admin may approve."),
+      detail: facts.recentChanges.map(changeLine).join(" ") + (approver.role === "admin" ? "" : " Only an admin may approve."),
     });
   }
+  conditions.push(...recordChangeConditions(facts, approver));
   return conditions;
+}
+
+/**
+ * The conditions on who approves after the records changed (issue 10): no open objection to a
+ * change, and an approver who made none of the recent changes and cleared no objection here.
+ * Whatever the two-person setting says: one person must never both prepare and approve.
+ */
+function recordChangeConditions({ request, recentChanges, objectedChanges }: VerificationFacts, approver: { id: number }): Condition[] {
+  const own = recentChanges.filter((c) => c.changedBy === approver.id);
+  const clearedHere = request.objectionClearedBy === approver.id;
+  const clearedChange = recentChanges.filter((c) => c.objectionClearedBy === approver.id);
+  return [
+    {
+      key: "no_record_change_objection",
+      label: "No open objection to a change of the account's records",
+      met: objectedChanges.length === 0,
+      detail: objectedChanges.length
+        ? objectedChanges.map((c) => `Someone objected, from the link mailed to ${c.objectedBy ?? "a notice"}, to the change of ${describeChange(c)} on ${day(c.createdAt)}.`).join(" ") +
+          " An admin must review and clear it on the account's page, or reject."
+        : "None.",
+    },
+    {
+      key: "approver_not_record_changer",
+      label: "The approver made none of the recent changes to the primary's email or key or a contact's phone or email",
+      met: own.length === 0,
+      detail: own.length
+        ? `You changed ${own.map(describeChange).join(" and ")} within the last 7 days: another admin must approve.`
+        : recentChanges.length
+          ? `The recent changes were made by ${names(recentChanges.map((c) => c.changedByName))}.`
+          : "No recent change to the records.",
+    },
+    {
+      key: "approver_not_objection_clearer",
+      label: "The approver cleared no objection on this request or to a recent change",
+      met: !clearedHere && clearedChange.length === 0,
+      detail: clearedHere
+        ? "You cleared the objection to this request: another admin must approve."
+        : clearedChange.length
+          ? `You cleared the objection to the change of ${clearedChange.map(describeChange).join(" and ")}: another admin must approve.`
+          : "No objection was cleared by you.",
+    },
+  ];
 }

@@ -325,8 +325,8 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     const carolId = await userId(t, "carol");
     const carolHash = (await userRow(t, "carol")).password_hash;
     const refused = await post(`/admin/logins/${carolId}/send-link`);
-    expect(refused.status).to.equal(303);
-    expect(refused.headers.location).to.equal(`/admin/logins/${carolId}`);
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.include("No link was sent").and.include("reset by its primary holder, never by support");
     expect((await userRow(t, "carol")).password_hash).to.equal(carolHash);
     expect(await outboxTo(t, "carol@acme.example")).to.have.length(0);
     const page = await admin.get(`/admin/logins/${carolId}`).expect(200);
@@ -334,7 +334,9 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     await signInOk(browser(t.app), "carol", DEMO_PASSWORD);
 
     const acmId = await userId(t, "ACM0001");
-    expect((await post(`/admin/logins/${acmId}/send-link`)).status).to.equal(303);
+    const primaryRefused = await post(`/admin/logins/${acmId}/send-link`);
+    expect(primaryRefused.status).to.equal(400);
+    expect(primaryRefused.text).to.include("reset only through a primary account password reset request");
     expect((await userRow(t, "ACM0001")).password_hash).to.not.equal(null);
     expect(await outboxTo(t, "primary@acme.example")).to.have.length(0);
     expect(await auditRows(t, "password.reset_started")).to.have.length(0);

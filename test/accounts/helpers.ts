@@ -114,3 +114,38 @@ export async function latestLinkTo(t: TestApp, recipient: string): Promise<strin
 export async function setPasswordByLink(agent: Agent, token: string, password: string, confirm = password) {
   return postForm(agent, `/set-password/${token}`, { new_password: password, confirm_password: confirm }, `/set-password/${token}`);
 }
+
+/** An admin's browser changes a login's registered address through the login page; returns the response. */
+export async function changeLoginEmail(t: TestApp, admin: Agent, username: string, email: string) {
+  const login = await userRow(t, username);
+  const form = { display_name: login.display_name as string, email, ...(login.can_open_cases ? { can_open_cases: "1" } : {}) };
+  return postForm(admin, `/admin/logins/${Number(login.id)}`, form, `/admin/logins/${Number(login.id)}`);
+}
+
+/** An admin's browser changes a contact's phone number (everything else kept) through the contact page; returns the response. */
+export async function changeContactPhone(t: TestApp, admin: Agent, name: string, phone: string) {
+  const c = (await t.db("contacts").where({ name }).first()) as Row;
+  const form = {
+    name,
+    kind: c.kind as string,
+    email: (c.email as string | null) ?? "",
+    phone,
+    ...(c.authorised_for_support ? { authorised_for_support: "1" } : {}),
+    user_id: c.user_id === null ? "" : String(Number(c.user_id)),
+  };
+  return postForm(admin, `/admin/contacts/${Number(c.id)}`, form, `/admin/contacts/${Number(c.id)}`);
+}
+
+/** The record_changes rows, oldest first. */
+export const recordChanges = async (t: TestApp) => (await t.db("record_changes").orderBy("id")) as Row[];
+
+const CHANGE_OBJECTION_LINK = /\/objections\/changes\/([A-Za-z0-9_-]+)/;
+
+/** The objection token in the newest record-change notice queued to the address. */
+export async function changeObjectionTokenTo(t: TestApp, recipient: string): Promise<string> {
+  const notices = (await outboxTo(t, recipient)).filter((m) => m.template === "record-change");
+  expect(notices, `a record-change notice to ${recipient}`).to.not.have.length(0);
+  const match = CHANGE_OBJECTION_LINK.exec(await mailText(notices[notices.length - 1]!.message));
+  expect(match, "an /objections/changes/<token> link in the notice").to.not.equal(null);
+  return match![1]!;
+}

@@ -68,9 +68,9 @@ describe("primary holder's console (/account/users)", () => {
     expect(res.status, res.text.slice(0, 3000)).to.equal(303);
     expect(res.headers.location).to.equal("/account/users");
     const page = await primary.get("/account/users").expect(200);
-    expect(page.text).to.include("frank").and.include("waiting for a password");
+    expect(page.text).to.include("frank.acm").and.include("waiting for a password");
 
-    const frank = await userRow(t, "frank");
+    const frank = await userRow(t, "frank.acm");
     expect(frank.password_hash).to.equal(null);
     expect(frank.role).to.equal("secondary");
     expect(Number(frank.account_id)).to.equal(Number((await userRow(t, "ACM0001")).account_id));
@@ -111,7 +111,7 @@ describe("primary holder's console (/account/users)", () => {
     expect(spent.used_at).to.not.equal(null);
 
     const signedIn = browser(t.app);
-    await signInOk(signedIn, "frank", FRANK_PASSWORD);
+    await signInOk(signedIn, "frank.acm", FRANK_PASSWORD);
     await signedIn.get("/").expect(200);
 
     const again = await browser(t.app).get(`/set-password/${token}`);
@@ -122,7 +122,7 @@ describe("primary holder's console (/account/users)", () => {
     const _csrf = await csrfToken(other, "/login");
     const post = await other.post(`/set-password/${token}`).type("form").send({ _csrf, new_password: "Qw9!eR4#tY7$uI2%", confirm_password: "Qw9!eR4#tY7$uI2%" });
     expect(post.status).to.equal(404);
-    await signInOk(browser(t.app), "frank", FRANK_PASSWORD);
+    await signInOk(browser(t.app), "frank.acm", FRANK_PASSWORD);
 
     const frankId = Number(frank.id);
     const actions = (await auditRows(t)).filter((r) => r.subject === `user:${frankId}`).map((r) => r.action);
@@ -130,21 +130,22 @@ describe("primary holder's console (/account/users)", () => {
     const created = (await auditRows(t, "login.created")).find((r) => r.subject === `user:${frankId}`)!;
     expect(created.actor).to.equal("ACM0001");
     expect(created.ip).to.be.a("string").and.not.equal("");
-    expect(created.details).to.include({ username: "frank", email: "frank@acme.example", role: "secondary" });
+    expect(created.details).to.include({ username: "frank.acm", email: "frank@acme.example", role: "secondary" });
     expect(JSON.stringify(await auditRows(t))).to.not.include(token).and.not.include(FRANK_PASSWORD);
     expect(await t.leaks(FRANK_PASSWORD)).to.equal(false);
   });
 
   it("refuses a username of the primary form, a taken username and a bad email, naming each, creating nothing", async () => {
+    expect((await createSecondary({ username: "gus", display_name: "Gus", email: "gus@acme.example" })).status).to.equal(303);
     const users = await count(t, "users");
     const mails = await count(t, "outbox");
     const tokens = await count(t, "reset_tokens");
     const cases: [Record<string, string>, string][] = [
       [{ username: "ZZZ9999", display_name: "Zed", email: "zed@acme.example" }, "Usernames of 3 letters and 4 digits are kept for primary logins."],
       [{ username: "acm0002", display_name: "Zed", email: "zed@acme.example" }, "Usernames of 3 letters and 4 digits are kept for primary logins."],
-      [{ username: "dave", display_name: "Another Dave", email: "dave2@acme.example" }, "That username is taken."],
-      [{ username: "DAVE", display_name: "Another Dave", email: "dave2@acme.example" }, "That username is taken."],
-      [{ username: "erin", display_name: "Another Erin", email: "erin2@acme.example" }, "That username is taken."],
+      [{ username: "gus", display_name: "Another Gus", email: "gus2@acme.example" }, "That username is taken."],
+      [{ username: "GUS", display_name: "Another Gus", email: "gus2@acme.example" }, "That username is taken."],
+      [{ username: "gus.acm", display_name: "Another Gus", email: "gus2@acme.example" }, "That username is taken."],
       [{ username: "zed", display_name: "Zed", email: "not-an-email" }, "Enter a valid email address."],
       [{ username: "zed", display_name: "Zed", email: "" }, "Enter an email address."],
       [{ username: "zed", display_name: "", email: "zed@acme.example" }, "Enter a name."],
@@ -160,6 +161,38 @@ describe("primary holder's console (/account/users)", () => {
     expect(await count(t, "users")).to.equal(users);
     expect(await count(t, "outbox")).to.equal(mails);
     expect(await count(t, "reset_tokens")).to.equal(tokens);
+  });
+
+  it("names the holder's new logins in the account's namespace, so no answer tells whether a staff or another account's username exists", async () => {
+    // erin (BET), alice and admin (staff) exist: the holder's frank-like names never meet them.
+    for (const username of ["erin", "alice", "admin"]) {
+      const res = await createSecondary({ username, display_name: `Our ${username}`, email: `${username}@acme.example` });
+      expect(res.status, res.text.slice(0, 500)).to.equal(303);
+      const row = await userRow(t, `${username}.acm`);
+      expect(Number(row.account_id)).to.equal(Number((await userRow(t, "ACM0001")).account_id));
+    }
+    // Nobody else may take a name in ACM's namespace, so it stays the holder's to see whole.
+    const admin = browser(t.app);
+    await signInOk(admin, "admin", DEMO_PASSWORD);
+    const users = await count(t, "users");
+    const betId = Number((await userRow(t, "BET0001")).account_id);
+    for (const [path, form] of [
+      ["/admin/staff", { role: "agent", username: "spy.acm", display_name: "Spy", email: "spy@vouchdesk.example" }],
+      [`/admin/accounts/${betId}/logins`, { role: "secondary", username: "spy.acm", display_name: "Spy", email: "spy@beta.example" }],
+    ] as const) {
+      const refused = await postForm(admin, path, form, "/admin/staff");
+      expect(refused.status).to.equal(400);
+      expect(refused.text).to.include("Usernames ending in .acm are kept for the logins of account ACM.");
+    }
+    expect(await count(t, "users")).to.equal(users);
+    const accounts = await count(t, "accounts");
+    const squatted = await postForm(admin, "/admin/accounts", { code: "ACM", name: "Acme" }, "/admin/staff");
+    expect(squatted.text).to.include("exists already");
+    await t.db("users").where({ username: "erin" }).update({ username: "erin.gam" });
+    const gam = await postForm(admin, "/admin/accounts", { code: "gam", name: "Gamma" }, "/admin/staff");
+    expect(gam.status).to.equal(400);
+    expect(gam.text).to.include("Logins ending in .gam exist already: choose another code.");
+    expect(await count(t, "accounts")).to.equal(accounts);
   });
 
   it("resets carol: her old password stops at once, her session ends, a link is mailed", async () => {
@@ -239,7 +272,7 @@ describe("primary holder's console (/account/users)", () => {
     expect((await postForm(admin, `/admin/logins/${carolId}/key`, { armored_key: publicKey })).status).to.equal(303);
 
     expect((await act(`/account/users/${carolId}/reset`)).status).to.equal(303);
-    const mails = await outboxTo(t, "carol@acme.example");
+    const mails = (await outboxTo(t, "carol@acme.example")).filter((m) => m.template === "set-password");
     expect(mails).to.have.length(1);
     expect(mails[0]!.encrypted).to.equal(true);
     expect(mails[0]!.message).to.include("multipart/encrypted").and.include("BEGIN PGP MESSAGE").and.not.include("set-password");
@@ -266,7 +299,7 @@ describe("primary holder's console (/account/users)", () => {
 
   it("does not let a disabled login use its set-password link", async () => {
     expect((await createSecondary({ username: "frank", display_name: "Frank Field", email: "frank@acme.example" })).status).to.equal(303);
-    const frankId = await userId(t, "frank");
+    const frankId = await userId(t, "frank.acm");
     const token = await latestLinkTo(t, "frank@acme.example");
     expect((await act(`/account/users/${frankId}/disable`)).status).to.equal(303);
     expect((await browser(t.app).get(`/set-password/${token}`)).status).to.equal(404);
@@ -334,11 +367,11 @@ describe("primary holder's console (/account/users)", () => {
     const mismatch = await setPasswordByLink(visitor, token, FRANK_PASSWORD, CAROL_NEW_PASSWORD);
     expect(mismatch.status).to.equal(400);
     expect(mismatch.text).to.include("The two new passwords do not match.");
-    expect((await userRow(t, "frank")).password_hash).to.equal(null);
+    expect((await userRow(t, "frank.acm")).password_hash).to.equal(null);
 
     const good = await setPasswordByLink(visitor, token, FRANK_PASSWORD);
     expect(good.status).to.equal(303);
-    await signInOk(browser(t.app), "frank", FRANK_PASSWORD);
+    await signInOk(browser(t.app), "frank.acm", FRANK_PASSWORD);
   });
 
   it("needs a CSRF token on the set-password form", async () => {
@@ -347,7 +380,7 @@ describe("primary holder's console (/account/users)", () => {
     const visitor = browser(t.app);
     await visitor.get(`/set-password/${token}`).expect(200);
     await visitor.post(`/set-password/${token}`).type("form").send({ new_password: FRANK_PASSWORD, confirm_password: FRANK_PASSWORD }).expect(403);
-    expect((await userRow(t, "frank")).password_hash).to.equal(null);
+    expect((await userRow(t, "frank.acm")).password_hash).to.equal(null);
     await visitor.get(`/set-password/${token}`).expect(200);
   });
 });

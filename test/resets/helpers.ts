@@ -14,7 +14,8 @@ import { demoDir } from "../../src/paths.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { count, postForm, type Row } from "../accounts/helpers.js";
+import { createLogin } from "../../src/accounts/logins.js";
+import { count, mailText, outboxTo, postForm, userId, userRow, type Row } from "../accounts/helpers.js";
 
 export const PRIMARY_PRIVATE_KEY = readFileSync(path.join(demoDir, "ACM0001-private.asc"), "utf8");
 export const REASON = "Paula is locked out after a holiday and the self-service link went nowhere.";
@@ -37,7 +38,16 @@ export async function signedIn(t: TestApp, username: string, password = DEMO_PAS
   return agent;
 }
 
-/** carol (or another login) opens a request; returns the response. */
+/** A second admin, `ada`, who signs in with DEMO_PASSWORD: the one who approves after `admin` changed the records. */
+export async function addSecondAdmin(t: TestApp, username = "ada"): Promise<Agent> {
+  const admin = { id: await userId(t, "admin"), username: "admin", ip: null };
+  const made = await createLogin(t, { accountId: null, role: "admin", username, displayName: "Ada Admin", email: `${username}@vouchdesk.example`, canOpenCases: false }, admin);
+  if (!("id" in made)) throw new Error(JSON.stringify(made.problems));
+  await t.db("users").where({ id: made.id }).update({ password_hash: (await userRow(t, "alice")).password_hash, activated_at: t.clock.now() });
+  await t.db("outbox").where({ recipient: `${username}@vouchdesk.example` }).del();
+  return signedIn(t, username);
+}
+
 /** Posts the request form with the CSRF token of the home page (the form page itself is 403 to whoever may not ask). */
 export const requestReset = (agent: Agent, reason = REASON) => postForm(agent, "/reset-requests", { reason }, "/");
 
@@ -74,6 +84,23 @@ export async function snapshot(t: TestApp): Promise<Record<string, unknown>> {
     requests: JSON.stringify(requests),
     tickets: JSON.stringify(tickets),
   };
+}
+
+/** Runs a step that must be refused: its status, its reason in the answer, and {@link snapshot} unchanged. */
+export async function expectRefusedIn(t: TestApp, step: () => Promise<{ status: number; text: string }>, status: number, reason: string): Promise<void> {
+  const before = await snapshot(t);
+  const res = await step();
+  expect(res.status, res.text.slice(0, 600)).to.equal(status);
+  expect(res.text).to.include(reason);
+  expect(await snapshot(t), "nothing changed").to.deep.equal(before);
+}
+
+const OBJECTION_LINK = /\/objections\/([A-Za-z0-9_-]{40,})/;
+
+/** The objection token in the reset alert mailed to an address. */
+export async function resetObjectionTokenFor(t: TestApp, address: string): Promise<string> {
+  const alert = (await outboxTo(t, address)).find((m) => m.template === "reset-alert")!;
+  return OBJECTION_LINK.exec(await mailText(alert.message))![1]!;
 }
 
 /** The armoured OpenPGP message of a PGP/MIME mail (RFC 3156: the second part). */

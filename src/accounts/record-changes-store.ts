@@ -1,0 +1,139 @@
+import type { Knex } from "knex";
+import { hashToken, newToken } from "../auth/reset-tokens-store.js";
+import { asDate, insertReturningId, type Db } from "../db.js";
+
+type Conn = Db | Knex.Transaction;
+type Row = Record<string, unknown>;
+
+/** What changed: a login's registered email or OpenPGP key, a contact's phone number or email. */
+export type RecordWhat = "email" | "key" | "phone" | "contact_email";
+
+/** One change of the records a takeover starts with, who made it, and any objection to it. */
+export interface RecordChange {
+  id: number;
+  accountId: number | null;
+  what: RecordWhat;
+  userId: number | null;
+  contactId: number | null;
+  /** The login's username or the contact's name at the time. */
+  subjectName: string;
+  before: string | null;
+  after: string | null;
+  changedBy: number | null;
+  changedByName: string | null;
+  createdAt: Date;
+  objectedAt: Date | null;
+  objectedBy: string | null;
+  objectionClearedBy: number | null;
+  objectionClearedByName: string | null;
+  objectionClearedAt: Date | null;
+  objectionClearNote: string | null;
+}
+
+export type NewRecordChange = Pick<RecordChange, "accountId" | "what" | "userId" | "contactId" | "subjectName" | "before" | "after" | "changedBy" | "changedByName">;
+
+const idOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+
+const toChange = (r: Row): RecordChange => ({
+  id: Number(r.id),
+  accountId: idOrNull(r.account_id),
+  what: r.what as RecordWhat,
+  userId: idOrNull(r.user_id),
+  contactId: idOrNull(r.contact_id),
+  subjectName: r.subject_name as string,
+  before: (r.before_value as string | null) ?? null,
+  after: (r.after_value as string | null) ?? null,
+  changedBy: idOrNull(r.changed_by),
+  changedByName: (r.changed_by_name as string | null) ?? null,
+  createdAt: asDate(r.created_at)!,
+  objectedAt: asDate(r.objected_at),
+  objectedBy: (r.objected_by as string | null) ?? null,
+  objectionClearedBy: idOrNull(r.objection_cleared_by),
+  objectionClearedByName: (r.cleared_by_name as string | null) ?? null,
+  objectionClearedAt: asDate(r.objection_cleared_at),
+  objectionClearNote: (r.objection_clear_note as string | null) ?? null,
+});
+
+/** The changes with the username of the admin who cleared an objection, if one did. */
+const selectChanges = (db: Conn) =>
+  db("record_changes").leftJoin("users as clearer", "clearer.id", "record_changes.objection_cleared_by").select("record_changes.*", "clearer.username as cleared_by_name");
+
+/** An objection stands while it was raised and not cleared by an admin. */
+export const hasOpenChangeObjection = (c: RecordChange) => c.objectedAt !== null && c.objectionClearedAt === null;
+
+export async function insertRecordChange(trx: Knex.Transaction, c: NewRecordChange, now: Date): Promise<number> {
+  return insertReturningId(trx, "record_changes", {
+    account_id: c.accountId,
+    what: c.what,
+    user_id: c.userId,
+    contact_id: c.contactId,
+    subject_name: c.subjectName,
+    before_value: c.before,
+    after_value: c.after,
+    changed_by: c.changedBy,
+    changed_by_name: c.changedByName,
+    created_at: now,
+  });
+}
+
+export async function findRecordChange(db: Conn, id: number): Promise<RecordChange | null> {
+  const row: unknown = await selectChanges(db).where("record_changes.id", id).first();
+  return row ? toChange(row as Row) : null;
+}
+
+export async function updateRecordChange(trx: Knex.Transaction, id: number, fields: Row): Promise<void> {
+  await trx("record_changes").where({ id }).update(fields);
+}
+
+/**
+ * The changes that bear on a primary reset of the account: those of the primary login (email,
+ * key) and of any contact made since `since`, and any of the account's with an objection still
+ * open, whenever made. Newest first.
+ */
+export async function accountRecordChanges(db: Conn, accountId: number, primaryId: number, since: Date): Promise<RecordChange[]> {
+  const rows: unknown = await selectChanges(db)
+    .where("record_changes.account_id", accountId)
+    .andWhere((w) =>
+      w
+        .where((recent) => recent.where("record_changes.created_at", ">", since).andWhere((of) => of.whereNull("record_changes.user_id").orWhere("record_changes.user_id", primaryId)))
+        .orWhere((open) => open.whereNotNull("objected_at").whereNull("objection_cleared_at")),
+    )
+    .orderBy("record_changes.id", "desc");
+  return (rows as Row[]).map(toChange);
+}
+
+/** Every change of an account's records (any login or contact of it), newest first, at most `limit`. */
+export async function changesOfAccount(db: Conn, accountId: number, limit: number): Promise<RecordChange[]> {
+  const rows: unknown = await selectChanges(db).where("record_changes.account_id", accountId).orderBy("record_changes.id", "desc").limit(limit);
+  return (rows as Row[]).map(toChange);
+}
+
+/** Every change of one login's email or key, newest first, at most `limit`. */
+export async function changesOfLogin(db: Conn, userId: number, limit: number): Promise<RecordChange[]> {
+  const rows: unknown = await selectChanges(db).where("record_changes.user_id", userId).orderBy("record_changes.id", "desc").limit(limit);
+  return (rows as Row[]).map(toChange);
+}
+
+/** A new single-use objection link's token for one recipient of a change's notice; only its hash is stored. */
+export async function insertChangeToken(trx: Knex.Transaction, changeId: number, recipient: string, expiresAt: Date, now: Date): Promise<string> {
+  const token = newToken();
+  await trx("record_change_tokens").insert({ record_change_id: changeId, recipient, token_hash: hashToken(token), expires_at: expiresAt, created_at: now });
+  return token;
+}
+
+export interface ChangeToken {
+  id: number;
+  changeId: number;
+  recipient: string;
+}
+
+/** The token's record while it is unused and unexpired; else null. */
+export async function findLiveChangeToken(db: Conn, token: string, now: Date): Promise<ChangeToken | null> {
+  if (!/^[A-Za-z0-9_-]{20,100}$/.test(token)) return null;
+  const row = (await db("record_change_tokens").where({ token_hash: hashToken(token) }).whereNull("used_at").where("expires_at", ">", now).first()) as Row | undefined;
+  return row ? { id: Number(row.id), changeId: Number(row.record_change_id), recipient: row.recipient as string } : null;
+}
+
+export async function spendChangeToken(trx: Knex.Transaction, tokenId: number, now: Date): Promise<boolean> {
+  return (await trx("record_change_tokens").where({ id: tokenId }).whereNull("used_at").update({ used_at: now })) === 1;
+}

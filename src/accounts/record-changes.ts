@@ -1,0 +1,161 @@
+import type { Knex } from "knex";
+import { appendAudit } from "../audit/audit-log.js";
+import { hours } from "../clock.js";
+import { composeSealed } from "../mail/compose.js";
+import { formatUtc, type MailingDeps } from "../mail/mailer.js";
+import { enqueue } from "../mail/outbox-store.js";
+import { renderMailTemplate } from "../mail/templates.js";
+import type { Problems } from "../web/validation.js";
+import { contactsOfAccount, findAccount } from "./accounts-store.js";
+import type { Actor } from "./password-links.js";
+import {
+  findLiveChangeToken,
+  findRecordChange,
+  hasOpenChangeObjection,
+  insertChangeToken,
+  insertRecordChange,
+  spendChangeToken,
+  updateRecordChange,
+  type NewRecordChange,
+  type RecordChange,
+} from "./record-changes-store.js";
+import { findLoginById } from "./users-store.js";
+
+type Conn = Knex | Knex.Transaction;
+
+/** Changes this recent to an account's records bear on a primary reset (DESIGN §3): an admin approves, never the one who made them. */
+export const RECENT_CHANGE_MS = hours(24 * 7);
+/** How long a change's objection link works. */
+export const CHANGE_OBJECTION_TTL_MS = hours(24 * 30);
+
+export interface Recipient {
+  email: string;
+  name: string;
+}
+
+/** The addresses given, each once whatever its case, in order. */
+export function distinctRecipients(candidates: { email: string | null; name: string }[]): Recipient[] {
+  const seen = new Map<string, Recipient>();
+  for (const { email, name } of candidates) {
+    if (email && !seen.has(email.toLowerCase())) seen.set(email.toLowerCase(), { email, name });
+  }
+  return [...seen.values()];
+}
+
+async function primaryRecipient(db: Conn, accountId: number): Promise<{ email: string | null; name: string }[]> {
+  const row: unknown = await db("users").where({ account_id: accountId, role: "primary" }).first("email", "display_name");
+  const primary = row as { email: string | null; display_name: string } | undefined;
+  return primary ? [{ email: primary.email, name: primary.display_name }] : [];
+}
+
+/** The people on an account's records as they are now: the primary login's address and every contact's. */
+export async function accountRecipients(db: Conn, accountId: number): Promise<Recipient[]> {
+  return distinctRecipients([...(await primaryRecipient(db, accountId)), ...(await contactsOfAccount(db, accountId))]);
+}
+
+/**
+ * Who hears of a change to a login's email or key (read before the change): its own address;
+ * for a primary, every contact too; for a secondary, the primary holder, who manages it.
+ */
+export async function loginRecipients(db: Conn, login: { accountId: number | null; role: string; email: string | null; displayName: string }): Promise<Recipient[]> {
+  const own = { email: login.email, name: login.displayName };
+  if (login.accountId === null) return distinctRecipients([own]);
+  if (login.role === "primary") return distinctRecipients([own, ...(await contactsOfAccount(db, login.accountId))]);
+  return distinctRecipients([own, ...(await primaryRecipient(db, login.accountId))]);
+}
+
+const WHAT_WORDS: Record<RecordChange["what"], (name: string) => string> = {
+  email: (name) => `the registered email address of the login ${name}`,
+  key: (name) => `the OpenPGP key of the login ${name}`,
+  phone: (name) => `the phone number of ${name} on the account's contacts`,
+  contact_email: (name) => `the email address of ${name} on the account's contacts`,
+};
+
+/** What changed, in words: "the registered email address of the login ACM0001". */
+export const describeChange = (c: Pick<RecordChange, "what" | "subjectName">) => WHAT_WORDS[c.what](c.subjectName);
+
+const auditSubject = (c: Pick<RecordChange, "userId" | "contactId">) => (c.userId !== null ? `user:${c.userId}` : `contact:${c.contactId}`);
+
+/**
+ * Records one change in the caller's transaction (the one that makes it) and queues, to each
+ * recipient, a plain notice naming what changed, who changed it and when, with a single-use
+ * link to object (sealed at rest, as it is a credential). Audited with the recipients.
+ */
+export async function noteRecordChange(
+  trx: Knex.Transaction,
+  deps: MailingDeps,
+  change: Omit<NewRecordChange, "changedBy" | "changedByName">,
+  recipients: Recipient[],
+  actor: Actor,
+  now: Date,
+): Promise<number> {
+  const id = await insertRecordChange(trx, { ...change, changedBy: actor.id, changedByName: actor.username }, now);
+  const changer = await findLoginById(trx, actor.id);
+  const account = change.accountId === null ? null : await findAccount(trx, change.accountId);
+  const changedBy = changer && (changer.role === "agent" || changer.role === "admin") ? `${changer.username}, of Vouchdesk support` : `${actor.username}, a login of your account`;
+  const expiresAt = new Date(now.getTime() + CHANGE_OBJECTION_TTL_MS);
+  const description = describeChange(change);
+  for (const r of recipients) {
+    const token = await insertChangeToken(trx, id, r.email, expiresAt, now);
+    const data = {
+      recipientName: r.name,
+      description,
+      accountName: account?.name ?? null,
+      changedBy,
+      changedAt: formatUtc(now),
+      objectionUrl: `${deps.mailer.baseUrl}/objections/changes/${token}`,
+      expiresAt: formatUtc(expiresAt),
+      baseUrl: deps.mailer.baseUrl,
+    };
+    const { text } = await renderMailTemplate("record-change", data, false);
+    const subject = `A change to your Vouchdesk records: ${description}`;
+    await enqueue(trx, await composeSealed(deps.mailer.sender, { to: r.email, subject, template: "record-change", text }, deps.mailer.deskKey, now), now);
+  }
+  await appendAudit(
+    trx,
+    { action: "record_change.noticed", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: auditSubject(change), details: { changeId: id, what: change.what, notified: recipients.map((r) => r.email) } },
+    now,
+  );
+  return id;
+}
+
+/** The change a live objection link is about, or null for an unknown, used or expired link. */
+export async function liveChangeObjection(db: Conn, token: string, now: Date): Promise<{ tokenId: number; recipient: string; change: RecordChange } | null> {
+  const found = await findLiveChangeToken(db, token, now);
+  const change = found ? await findRecordChange(db, found.changeId) : null;
+  return found && change ? { tokenId: found.id, recipient: found.recipient, change } : null;
+}
+
+/**
+ * "I did not make or expect this change": the change is flagged (every reset of the account
+ * waits until an admin has reviewed it; a link to a changed address is not sent). The link is
+ * spent. Returns the change, or null when the link is no longer valid.
+ */
+export async function objectToChange(deps: MailingDeps, token: string, ip: string | null): Promise<RecordChange | null> {
+  const now = deps.clock.now();
+  return deps.db.transaction(async (trx) => {
+    const live = await liveChangeObjection(trx, token, now);
+    if (!live || !(await spendChangeToken(trx, live.tokenId, now))) return null;
+    await updateRecordChange(trx, live.change.id, { objected_at: now, objected_by: live.recipient, objection_cleared_at: null, objection_cleared_by: null, objection_clear_note: null });
+    await appendAudit(trx, { action: "record_change.objected", ip, subject: auditSubject(live.change), details: { changeId: live.change.id, what: live.change.what, recipient: live.recipient } }, now);
+    return live.change;
+  });
+}
+
+/** An admin other than the one who made the change clears an objection to it after reviewing it, with a note. */
+export async function clearChangeObjection(deps: MailingDeps, changeId: number, admin: Actor, note: string): Promise<{ change: RecordChange; problems: Problems } | null> {
+  const now = deps.clock.now();
+  return deps.db.transaction(async (trx): Promise<{ change: RecordChange; problems: Problems } | null> => {
+    const change = await findRecordChange(trx, changeId);
+    if (!change) return null;
+    if (!hasOpenChangeObjection(change)) return { change, problems: { note: "There is no open objection to this change." } };
+    if (change.changedBy === admin.id) return { change, problems: { note: "You made this change: another admin must review the objection to it." } };
+    await updateRecordChange(trx, change.id, { objection_cleared_by: admin.id, objection_cleared_at: now, objection_clear_note: note });
+    await appendAudit(
+      trx,
+      { action: "record_change.objection_cleared", actorId: admin.id, actor: admin.username, ip: admin.ip, subject: auditSubject(change), details: { changeId: change.id, what: change.what, note } },
+      now,
+    );
+    return { change, problems: {} };
+  });
+}

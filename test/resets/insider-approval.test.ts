@@ -1,0 +1,65 @@
+import { expect } from "chai";
+import { browser } from "../support/http.js";
+import { startTestApp, type TestApp } from "../support/test-app.js";
+import { changeContactPhone, changeObjectionTokenTo, postForm, recordChanges, type Row } from "../accounts/helpers.js";
+import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor, signedIn } from "./helpers.js";
+
+const NEW_NUMBER = "+442079460077";
+
+/** Issue 10 §2: whoever prepared the records, or cleared an objection, never approves the reset alone. */
+describe("primary reset: the approver differs from who changed the records", () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await startTestApp();
+  });
+  afterEach(() => t.close());
+
+  const expectRefused = (step: () => Promise<{ status: number; text: string }>, status: number, reason: string) => expectRefusedIn(t, step, status, reason);
+  const state = async (ticketId: number) => ((await t.db("reset_requests").where({ ticket_id: ticketId }).first("state")) as Row).state;
+
+  it("D2: admin changes Paula Primary's phone, carol files, alice confirms on the new number, admin approves: refused, the condition named", async () => {
+    const admin = await signedIn(t, "admin");
+    expect((await changeContactPhone(t, admin, "Paula Primary", NEW_NUMBER)).status).to.equal(303);
+    const ticketId = await openRequest(t);
+    expect((await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed")).status).to.equal(303);
+    expect(((await t.db("callbacks").first("phone_dialled")) as Row).phone_dialled).to.equal(NEW_NUMBER);
+
+    const panel = await admin.get(deskPage(ticketId)).expect(200);
+    for (const label of ["No open objection to a change of the account&#39;s records", "The approver made none of the recent changes", "The approver cleared no objection on this request"]) {
+      expect(panel.text).to.include(label);
+    }
+    expect(panel.text).to.include("The phone number of Paula Primary on the account&#39;s contacts changed on");
+    await expectRefused(() => approve(admin, ticketId), 400, "You changed the phone number of Paula Primary on the account&#39;s contacts within the last 7 days: another admin must approve.");
+    expect(await state(ticketId)).to.equal("pending");
+
+    expect((await approve(await addSecondAdmin(t), ticketId)).status).to.equal(303);
+    expect(await state(ticketId)).to.equal("delivered");
+  });
+
+  it("blocks approval while an objection to a record change is open; the changer cannot clear it, and its clearer cannot approve", async () => {
+    const admin = await signedIn(t, "admin");
+    expect((await changeContactPhone(t, admin, "Paula Primary", NEW_NUMBER)).status).to.equal(303);
+    const token = await changeObjectionTokenTo(t, "primary@acme.example");
+    expect((await postForm(browser(t.app), `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).status).to.equal(200);
+    const ticketId = await openRequest(t);
+    await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+
+    const ada = await addSecondAdmin(t);
+    await expectRefused(() => approve(ada, ticketId), 400, "Someone objected, from the link mailed to primary@acme.example, to the change of the phone number of Paula Primary");
+    const changeId = Number((await recordChanges(t))[0]!.id);
+    expect((await postForm(ada, `/admin/record-changes/${changeId}/clear`, { note: "Called Paula on her old number: she changed phones." }, `/admin/record-changes/${changeId}`)).status).to.equal(303);
+    await expectRefused(() => approve(ada, ticketId), 400, "You cleared the objection to the change of the phone number of Paula Primary");
+    expect((await approve(await addSecondAdmin(t, "cy"), ticketId)).status).to.equal(303);
+  });
+
+  it("refuses the admin who cleared the objection to this request", async () => {
+    const ticketId = await openRequest(t);
+    const token = await resetObjectionTokenFor(t, "primary@acme.example");
+    expect((await postForm(browser(t.app), `/objections/${token}`, {}, `/objections/${token}`)).status).to.equal(200);
+    const admin = await signedIn(t, "admin");
+    expect((await postForm(admin, `${deskPage(ticketId)}/objection/clear`, { note: "Paula confirmed on the phone she asked carol to file it." }, deskPage(ticketId))).status).to.equal(303);
+    await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+    await expectRefused(() => approve(admin, ticketId), 400, "You cleared the objection to this request: another admin must approve.");
+    expect((await approve(await signedIn(t, "bob"), ticketId)).status).to.equal(303);
+  });
+});
