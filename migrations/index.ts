@@ -7,6 +7,7 @@ import * as resets from "./20261124_05_resets.js";
 import * as resetWithdrawal from "./20261124_06_reset_withdrawal.js";
 import * as newTicketNotice from "./20261124_07_new_ticket_notice.js";
 import * as auditSubjectIndex from "./20261124_08_audit_subject_index.js";
+import * as rateLimitRefusals from "./20261201_10_rate_limit_refusals.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -21,6 +22,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261124_06_reset_withdrawal": resetWithdrawal,
   "20261124_07_new_ticket_notice": newTicketNotice,
   "20261124_08_audit_subject_index": auditSubjectIndex,
+  "20261201_10_rate_limit_refusals": rateLimitRefusals,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

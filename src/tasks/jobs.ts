@@ -3,6 +3,7 @@ import { hours, minutes, seconds } from "../clock.js";
 import type { Db } from "../db.js";
 import { deliverDue, type DeliveryDeps } from "../mail/delivery.js";
 import { expireTemporaryPasswords } from "../resets/redemption.js";
+import { auditEndedRefusals } from "../web/ip-limit.js";
 import type { TaskDefinition } from "./scheduler.js";
 
 /** Every scheduled task of the desk; later features add theirs here. */
@@ -23,6 +24,14 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock }): TaskDe
       everyMs: minutes(5),
       async run() {
         return `${await expireTemporaryPasswords(deps)} temporary passwords expired`;
+      },
+    },
+    {
+      name: "audit-rate-limit-refusals",
+      description: "Writes one audit entry per address for each ended window in which a per-address limit refused attempts, with the count.",
+      everyMs: minutes(1),
+      async run() {
+        return `${await auditEndedRefusals(deps)} windows audited`;
       },
     },
     {
