@@ -8,6 +8,7 @@ import * as resetWithdrawal from "./20261124_06_reset_withdrawal.js";
 import * as newTicketNotice from "./20261124_07_new_ticket_notice.js";
 import * as auditSubjectIndex from "./20261124_08_audit_subject_index.js";
 import * as recordChanges from "./20261201_09_record_changes.js";
+import * as rateLimitRefusals from "./20261201_10_rate_limit_refusals.js";
 import * as deskKeys from "./20261201_12_desk_keys.js";
 import * as leases from "./20261201_13_leases.js";
 import * as resetOutboxIndex from "./20261201_14_reset_outbox_index.js";
@@ -26,6 +27,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261124_07_new_ticket_notice": newTicketNotice,
   "20261124_08_audit_subject_index": auditSubjectIndex,
   "20261201_09_record_changes": recordChanges,
+  "20261201_10_rate_limit_refusals": rateLimitRefusals,
   "20261201_12_desk_keys": deskKeys,
   "20261201_13_leases": leases,
   "20261201_14_reset_outbox_index": resetOutboxIndex,

@@ -35,6 +35,7 @@ import { portalRoutes } from "./tickets/portal-routes.js";
 import { csrfProtection, exposeCsrfToken } from "./web/csrf.js";
 import { errorHandler, notFoundHandler } from "./web/errors.js";
 import { exposeFlash } from "./web/flash.js";
+import { httpsOnly } from "./web/https-only.js";
 import { refuseNulCharacters } from "./web/validation.js";
 import { accessLog } from "./web/access-log.js";
 import { securityHeaders } from "./web/security-headers.js";
@@ -59,6 +60,8 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  // Who may set X-Forwarded-For and X-Forwarded-Proto: req.ip, req.secure and the Secure cookie depend on it.
+  app.set("trust proxy", config.trustProxy);
   useViews(app, config.production);
 
   // The access log is at info; above it, pino-http would still build a logger per request for nothing.
@@ -79,6 +82,7 @@ export function createApp(deps: AppDeps): Express {
     }
   });
 
+  if (config.production) app.use(httpsOnly);
   app.use(express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 100 }));
   app.use(sessionMiddleware(db, reader, deps.sessionSecret, config.production));
   app.use(saveSessionBeforeResponse);

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 import { projectRoot } from "./paths.js";
@@ -62,10 +63,35 @@ export function databaseUrlProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** Names Express (proxy-addr) knows for address ranges. */
+const NAMED_RANGES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+function isAddressOrCidr(item: string): boolean {
+  const [address = "", prefix, ...rest] = item.split("/");
+  const version = isIP(address);
+  if (!version || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+/**
+ * Which peers may say, in X-Forwarded-For and X-Forwarded-Proto, who the client is and that it
+ * came over HTTPS: Express's `trust proxy`. Never `true`: trusting every hop lets any client
+ * choose its own address and slip past the per-address limits.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .refine(
+    (v) => v === "false" || /^([1-9]|10)$/.test(v) || v.split(",").every((item) => NAMED_RANGES.has(item.trim()) || isAddressOrCidr(item.trim())),
+    "must be false, a hop count from 1 to 10, loopback, or a comma-separated list of proxy addresses or CIDRs (never true: name the proxy)",
+  )
+  .transform((v): false | number | string[] => (v === "false" ? false : /^\d+$/.test(v) ? Number(v) : v.split(",").map((item) => item.trim())));
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"], { error: "must be development, production or test" }).default("development"),
   PORT: integer(1, 65535).default(3000),
   BASE_URL: url.optional(),
+  TRUST_PROXY: trustProxy.default(false),
   VAR_DIR: z.string().min(1).default("var"),
   DATABASE_URL: databaseUrl.optional(),
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
@@ -125,6 +151,14 @@ function buildConfig(e: z.infer<typeof schema>) {
   if (production && !e.SESSION_SECRET) {
     throw new ConfigError("Invalid configuration: SESSION_SECRET is required when NODE_ENV=production");
   }
+  // The app speaks plain HTTP and its session cookie is Secure: in production a TLS proxy must
+  // stand in front, and the app must trust it to say the request came over HTTPS.
+  if (production && !e.BASE_URL?.startsWith("https://")) {
+    throw new ConfigError(`Invalid configuration: BASE_URL must be the desk's https:// address when NODE_ENV=production (behind a TLS proxy; see "Running in production" in the README)`);
+  }
+  if (production && e.TRUST_PROXY === false) {
+    throw new ConfigError(`Invalid configuration: TRUST_PROXY must name the TLS proxy when NODE_ENV=production (e.g. loopback, 1, or its address), or no sign-in can work (see "Running in production" in the README)`);
+  }
   if (e.MAIL_TRANSPORT === "smtp" && !e.SMTP_HOST) {
     throw new ConfigError("Invalid configuration: SMTP_HOST is required when MAIL_TRANSPORT=smtp");
   }
@@ -133,6 +167,8 @@ function buildConfig(e: z.infer<typeof schema>) {
     production,
     port: e.PORT,
     baseUrl: (e.BASE_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, ""),
+    /** Express's `trust proxy`: false, a hop count, or addresses, CIDRs and named ranges. */
+    trustProxy: e.TRUST_PROXY,
     varDir,
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(varDir, "vouchdesk.sqlite")}`,
     /** Absent until resolved by {@link resolveSessionSecret}, which may write one into var/. */

@@ -18,6 +18,9 @@ function configErrorFor(env: Record<string, string>): ConfigError {
   expect.fail(`loadConfig(${JSON.stringify(env)}) should have thrown a ConfigError`);
 }
 
+/** What production needs besides SESSION_SECRET: the desk's https address and its proxy. */
+const PRODUCTION = { NODE_ENV: "production", BASE_URL: "https://desk.example.com", TRUST_PROXY: "loopback" };
+
 function expectOneLineNaming(message: string, variable: string): void {
   expect(message).to.match(/^Invalid configuration: /);
   expect(message).not.to.match(/[\r\n]/);
@@ -134,10 +137,11 @@ describe("configuration (loadConfig)", () => {
       expect(err.message).to.include("production");
     });
 
-    it("accepts NODE_ENV=production with a long SESSION_SECRET", () => {
-      const config = loadConfig({ NODE_ENV: "production", SESSION_SECRET: "x".repeat(32) });
+    it("accepts NODE_ENV=production with a long SESSION_SECRET, an https BASE_URL and TRUST_PROXY", () => {
+      const config = loadConfig({ ...PRODUCTION, SESSION_SECRET: "x".repeat(32) });
       expect(config.production).to.equal(true);
       expect(config.sessionSecret).to.equal("x".repeat(32));
+      expect(config.trustProxy).to.deep.equal(["loopback"]);
     });
 
     describe("DATABASE_URL, read strictly (pg would fill what it cannot parse with localhost:5432)", () => {
@@ -210,6 +214,43 @@ function fileIn(dir: string): string {
   return file;
 }
 
+describe("TRUST_PROXY and production behind a TLS proxy", () => {
+  it("is false by default, outside production", () => {
+    expect(loadConfig({}).trustProxy).to.equal(false);
+    expect(loadConfig({ TRUST_PROXY: "false" }).trustProxy).to.equal(false);
+  });
+
+  it("reads a hop count, loopback, and a list of addresses, CIDRs and named ranges", () => {
+    expect(loadConfig({ TRUST_PROXY: "2" }).trustProxy).to.equal(2);
+    expect(loadConfig({ TRUST_PROXY: "loopback" }).trustProxy).to.deep.equal(["loopback"]);
+    expect(loadConfig({ TRUST_PROXY: " 10.0.0.7, 192.168.0.0/16,::1, fd00::/8 ,uniquelocal" }).trustProxy).to.deep.equal(["10.0.0.7", "192.168.0.0/16", "::1", "fd00::/8", "uniquelocal"]);
+  });
+
+  for (const value of ["true", "0", "11", "-1", "10.0.0.300", "10.0.0.0/33", "::1/129", "10.0.0.0/8/1", "proxy.example", "loopback,", "yes"]) {
+    it(`rejects TRUST_PROXY=${value} with a one-line message naming it`, () => {
+      const err = configErrorFor({ TRUST_PROXY: value });
+      expectOneLineNaming(err.message, "TRUST_PROXY");
+      expect(err.message).to.include("loopback").and.include(JSON.stringify(value));
+    });
+  }
+
+  it("refuses production without an https BASE_URL: the session cookie is Secure", () => {
+    for (const BASE_URL of [undefined, "http://desk.example.com"]) {
+      const err = configErrorFor({ ...PRODUCTION, SESSION_SECRET: "x".repeat(32), ...(BASE_URL ? { BASE_URL } : { BASE_URL: "" }) });
+      expectOneLineNaming(err.message, "BASE_URL");
+      expect(err.message).to.include("https://").and.include("Running in production");
+    }
+  });
+
+  it("refuses production without TRUST_PROXY: behind the proxy no sign-in could work", () => {
+    for (const TRUST_PROXY of ["", "false"]) {
+      const err = configErrorFor({ ...PRODUCTION, SESSION_SECRET: "x".repeat(32), TRUST_PROXY });
+      expectOneLineNaming(err.message, "TRUST_PROXY");
+      expect(err.message).to.include("NODE_ENV=production").and.include("Running in production");
+    }
+  });
+});
+
 describe("configuration errors at server start (process level)", function () {
   this.timeout(30_000);
   let varDir: string;
@@ -243,6 +284,8 @@ describe("configuration errors at server start (process level)", function () {
     { title: "MAIL_TRANSPORT=pigeon", env: { MAIL_TRANSPORT: "pigeon" }, variable: "MAIL_TRANSPORT" },
     { title: "NODE_ENV=production without SESSION_SECRET", env: { NODE_ENV: "production" }, remove: ["SESSION_SECRET"], variable: "SESSION_SECRET" },
     { title: "a postgres URL with one slash", env: { DATABASE_URL: "postgres:/db.example/desk" }, variable: "DATABASE_URL" },
+    { title: "NODE_ENV=production over plain HTTP", env: { ...PRODUCTION, SESSION_SECRET: "x".repeat(32), BASE_URL: "http://desk.example.com" }, variable: "BASE_URL" },
+    { title: "NODE_ENV=production without TRUST_PROXY", env: { ...PRODUCTION, SESSION_SECRET: "x".repeat(32) }, remove: ["TRUST_PROXY"], variable: "TRUST_PROXY" },
   ];
   for (const c of cases) {
     it(`exits with code 2 and one stderr line naming ${c.variable} on ${c.title}`, () => {

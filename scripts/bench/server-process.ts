@@ -34,6 +34,9 @@ export function startServer(databaseUrl: string, varDir: string, choices: Server
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: "production",
+    // As deployed: behind a TLS-terminating proxy on this host (the bench sends X-Forwarded-Proto: https).
+    BASE_URL: "https://desk.bench.invalid",
+    TRUST_PROXY: "loopback",
     DATABASE_URL: databaseUrl,
     VAR_DIR: varDir,
     DESK_KEY_FILE: path.join(BENCH_DIR, "desk-key.asc"),

@@ -30,8 +30,6 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger, systemClock);
   const app = createApp({ config, db: runtime.db, reader: runtime.reader, logger, clock: systemClock, sessionSecret: resolveSessionSecret(config), mailer: runtime.mailer, scheduler: runtime.scheduler });
-  // As deployed in production: behind a TLS-terminating proxy on this host (the bench sends X-Forwarded-Proto: https).
-  app.set("trust proxy", "loopback");
   const servers = [await listen(app), await listen(bareApp())];
   const stop = () => {
     for (const s of servers) s.closeAllConnections();

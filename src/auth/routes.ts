@@ -1,14 +1,11 @@
 import { Router, type RequestHandler, type Response } from "express";
-import { rateLimit } from "express-rate-limit";
 import type { createPassport } from "./passport.js";
 import { z } from "zod";
 import { appendAudit } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
-import { minutes } from "../clock.js";
 import type { Db } from "../db.js";
-import { HttpError } from "../web/errors.js";
 import { requireSignedIn } from "../web/guards.js";
-import { KnexRateLimitStore } from "../web/rate-limit-store.js";
+import { ipLimit } from "../web/ip-limit.js";
 import { parseForm, type Problems } from "../web/validation.js";
 import { startSessionClock } from "./sessions.js";
 import type { SignInFailure } from "./sign-in.js";
@@ -46,19 +43,17 @@ export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: Au
       error: opts.error,
     });
 
-  const signInLimit = rateLimit({
-    windowMs: minutes(15),
-    limit: loginIpLimit,
-    standardHeaders: "draft-8",
-    legacyHeaders: false,
-    store: new KnexRateLimitStore(db, clock, "login-ip:"),
-    handler: (req, _res, next) => {
-      void appendAudit(db, { action: "sign_in.rate_limited", ip: req.ip ?? null }, clock.now()).then(
-        () => next(new HttpError(429, "Too many sign-in attempts from your network. Wait a few minutes and try again.")),
-        next,
-      );
+  // Failures only: an office behind one address signing in at the start of a shift is not an attack.
+  const signInLimit = ipLimit(
+    { db, clock },
+    {
+      name: "login",
+      limit: loginIpLimit,
+      action: "sign_in.rate_limited",
+      message: "Too many sign-in attempts from your network. Wait a few minutes and try again.",
+      failuresOnly: true,
     },
-  });
+  );
 
   router.get("/login", (req, res) => {
     if (req.user) return res.redirect(303, "/");

@@ -6,6 +6,7 @@ import { deliverDue, type DeliveryDeps } from "../mail/delivery.js";
 import type { Mailer } from "../mail/mailer.js";
 import { noticeFailedTemporaryPassword } from "../resets/delivery-failure.js";
 import { expireTemporaryPasswords } from "../resets/redemption.js";
+import { auditEndedRefusals } from "../web/ip-limit.js";
 import type { TaskDefinition } from "./scheduler.js";
 
 /**
@@ -39,6 +40,14 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnch
       description: "Writes the audit chain's newest row and hash, signed by the desk key, to a file outside the database and to the log, so audit-verify catches deleted newest rows.",
       everyMs: minutes(1),
       run: () => anchorAuditHead({ ...deps, file: deps.auditAnchorFile }),
+    },
+    {
+      name: "audit-rate-limit-refusals",
+      description: "Writes one audit entry per address for each ended window in which a per-address limit refused attempts, with the count.",
+      everyMs: minutes(1),
+      async run() {
+        return `${await auditEndedRefusals(deps)} windows audited`;
+      },
     },
     {
       name: "purge-expired-sessions",

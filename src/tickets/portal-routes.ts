@@ -1,4 +1,5 @@
 import { Router, type Request, type RequestHandler, type Response } from "express";
+import { forbidden } from "../web/errors.js";
 import { flash } from "../web/flash.js";
 import { isStaff, requireCustomer, requireSignedIn } from "../web/guards.js";
 import { parseForm, type Problems } from "../web/validation.js";
@@ -14,6 +15,8 @@ function echo(body: unknown, fields: string[]): Record<string, string> {
   const values = (body ?? {}) as Record<string, unknown>;
   return Object.fromEntries(fields.map((f) => [f, typeof values[f] === "string" ? values[f] : ""]));
 }
+
+export const STAFF_NEW_TICKET = "Tickets are opened by customers. Staff work them from the desk.";
 
 /** The customer's ticket list, for `GET /tickets` and the customer's `GET /`. */
 export function customerListHandler(deps: TicketDeps): RequestHandler {
@@ -34,6 +37,8 @@ export function portalRoutes(deps: TicketDeps): Router {
   // Staff following a ticket link land on the desk's page of the same ticket.
   router.get("/tickets/:id", requireSignedIn, (req, res, next) => {
     if (!isStaff(req.user!.role)) return next();
+    // Not a ticket number but the customers' form: staff are refused it as they are /tickets.
+    if (req.params.id === "new") return next(forbidden(STAFF_NEW_TICKET));
     res.redirect(303, `/desk/tickets/${ticketIdParam(req.params.id as string)}`);
   });
   router.use("/tickets", ...requireCustomer);

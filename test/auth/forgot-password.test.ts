@@ -158,9 +158,16 @@ describe("forgot password (/forgot-password)", () => {
     expect(limited.status).to.equal(429);
     expect(limited.text).to.include("Too many password reset attempts");
     expect(await resetMailsTo(t, "dave@acme.example")).to.have.length(0);
-    expect(await auditRows(t, "password.reset_rate_limited")).to.have.length(1);
+    expect((await askForLink(agent, "carol")).status).to.equal(429);
+    expect(await resetMailsTo(t, "carol@acme.example")).to.have.length(0);
+    // Refusals are counted, then audited once for the window when it has ended.
+    expect(await auditRows(t, "password.reset_rate_limited")).to.have.length(0);
 
     t.clock.advance(minutes(16));
+    await t.auditRefusals();
+    const audited = await auditRows(t, "password.reset_rate_limited");
+    expect(audited).to.have.length(1);
+    expect(audited[0]!.details).to.include({ form: "forgot", refused: 2, limit: FORGOT_IP_LIMIT });
     expect((await askForLink(agent, "dave")).status).to.equal(200);
     expect(await resetMailsTo(t, "dave@acme.example")).to.have.length(1);
   });

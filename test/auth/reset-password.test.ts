@@ -220,6 +220,11 @@ describe("self-service reset link (/reset-password/:token)", () => {
     for (let i = 0; i < RESET_IP_LIMIT; i++) expect((await postReset(agent, `A${"b".repeat(42)}${i}`, {})).status).to.equal(404);
     const limited = await postReset(agent, "A".repeat(43), {});
     expect(limited.status).to.equal(429);
-    expect(await auditRows(t, "password.reset_rate_limited")).to.have.length(1);
+    expect(await auditRows(t, "password.reset_rate_limited")).to.have.length(0);
+    t.clock.advance(minutes(16));
+    await t.auditRefusals();
+    const audited = await auditRows(t, "password.reset_rate_limited");
+    expect(audited).to.have.length(1);
+    expect(audited[0]!.details).to.include({ form: "reset", refused: 1, limit: RESET_IP_LIMIT });
   });
 });

@@ -1,14 +1,12 @@
 import { expect } from "chai";
 import { minutes } from "../../src/clock.js";
+import { rateLimitDecrementsSettled } from "../../src/web/rate-limit-store.js";
+import { auditActions, auditRows } from "../accounts/helpers.js";
 import { browser, csrfToken, signIn, signInOk } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 
 const GENERIC = "Sign-in failed: the username or password is wrong";
 
-async function auditActions(t: TestApp): Promise<string[]> {
-  const rows = (await t.db("audit_log").orderBy("seq").select("action")) as { action: string }[];
-  return rows.map((r) => r.action);
-}
 
 describe("sign-in", () => {
   let t: TestApp;
@@ -96,21 +94,64 @@ describe("sign-in", () => {
 
 describe("sign-in rate limit per IP", () => {
   let t: TestApp;
-  before(async () => {
+  beforeEach(async () => {
     t = await startTestApp({ LOGIN_IP_LIMIT: "4" });
   });
-  after(() => t.close());
+  afterEach(() => t.close());
+
+  const hits = async () => {
+    await rateLimitDecrementsSettled(); // a success gives its hit back after its response
+    return Number(((await t.db("rate_limits").where("key", "like", "login-ip:%").first()) as { hits: number } | undefined)?.hits ?? 0);
+  };
 
   it("answers 429 past the limit, even for the right password, and counts in the database", async () => {
     for (let i = 0; i < 4; i++) expect((await signIn(browser(t.app), "carol", "wrong-password")).status).to.equal(401);
-    const limited = await signIn(browser(t.app), "carol", DEMO_PASSWORD);
+    const agent = browser(t.app);
+    const limited = await signIn(agent, "carol", DEMO_PASSWORD);
     expect(limited.status).to.equal(429);
     expect(limited.text).to.include("Too many sign-in attempts");
+    await agent.get("/").expect(303).expect("location", "/login");
+    expect(await auditActions(t)).to.not.include("sign_in.succeeded");
     const counter = (await t.db("rate_limits").first()) as { key: string; hits: number };
     expect(counter.key).to.match(/^login-ip:/);
     expect(Number(counter.hits)).to.equal(5);
 
     t.clock.advance(minutes(16));
     await signInOk(browser(t.app), "carol", DEMO_PASSWORD);
+  });
+
+  it("counts failed sign-ins only: a whole office signing in from one address is never limited", async () => {
+    for (const username of ["alice", "bob", "carol", "dave", "ACM0001", "admin", "alice", "bob"]) await signInOk(browser(t.app), username, DEMO_PASSWORD);
+    expect(await hits()).to.equal(0);
+    // Failures still count, between successes too.
+    for (let i = 0; i < 3; i++) expect((await signIn(browser(t.app), "nobody", "wrong-password")).status).to.equal(401);
+    await signInOk(browser(t.app), "bob", DEMO_PASSWORD);
+    expect((await signIn(browser(t.app), "nobody", "wrong-password")).status).to.equal(401);
+    expect(await hits()).to.equal(4);
+    expect((await signIn(browser(t.app), "alice", DEMO_PASSWORD)).status).to.equal(429);
+  });
+
+  it("writes one audit entry per address and window, with the count, once the window has ended", async () => {
+    for (let i = 0; i < 4; i++) await signIn(browser(t.app), "nobody", "wrong-password");
+    for (let i = 0; i < 6; i++) expect((await signIn(browser(t.app), "carol", DEMO_PASSWORD)).status).to.equal(429);
+    const before = (await auditActions(t)).length;
+    await t.auditRefusals();
+    expect(await auditActions(t), "the window is still open").to.have.length(before);
+
+    t.clock.advance(minutes(16));
+    await t.auditRefusals();
+    await t.auditRefusals();
+    const rows = await auditRows(t, "sign_in.rate_limited");
+    expect(rows).to.have.length(1);
+    expect(rows[0]!.ip).to.be.a("string").and.match(/127\.0\.0\.1|::1/);
+    expect(rows[0]!.details).to.include({ refused: 6, limit: 4 });
+    expect(rows[0]!.details).to.have.keys("refused", "limit", "firstRefusedAt", "lastRefusedAt", "windowEndedAt");
+    expect(await t.db("rate_limit_refusals").count({ n: "*" }).first()).to.satisfy((r: { n: unknown }) => Number(r.n) === 0);
+
+    // The next window gets its own entry.
+    for (let i = 0; i < 5; i++) await signIn(browser(t.app), "nobody", "wrong-password");
+    t.clock.advance(minutes(16));
+    await t.auditRefusals();
+    expect((await auditRows(t, "sign_in.rate_limited")).map((r) => r.details.refused)).to.deep.equal([6, 1]);
   });
 });

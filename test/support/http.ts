@@ -33,8 +33,13 @@ export async function signInOk(agent: Agent, username: string, password: string)
   return res;
 }
 
-/** The session cookie's value as the browser holds it. */
-export function sessionCookie(res: { headers: Record<string, unknown> }): string | undefined {
+/** The Set-Cookie line of the session cookie (named `__Host-vouchdesk` in production). */
+export function sessionSetCookie(res: { headers: Record<string, unknown> }, name = "vouchdesk.sid"): string | undefined {
   const cookies = (res.headers["set-cookie"] as string[] | undefined) ?? [];
-  return cookies.find((c) => c.startsWith("vouchdesk.sid="))?.split(";")[0];
+  return cookies.find((c) => c.startsWith(`${name}=`));
+}
+
+/** The session cookie's value as the browser holds it. */
+export function sessionCookie(res: { headers: Record<string, unknown> }, name = "vouchdesk.sid"): string | undefined {
+  return sessionSetCookie(res, name)?.split(";")[0];
 }

@@ -61,6 +61,8 @@ export interface TestApp {
   leaks(secret: string): Promise<boolean>;
   /** Runs the deliver-mail task once, as the worker would. */
   deliverMail(): Promise<void>;
+  /** Runs the task that audits rate-limit refusals of ended windows, once. */
+  auditRefusals(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -129,6 +131,9 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     leaks: async (secret) => lines.join("").includes(secret) || (await databaseContains(db, database.files, secret)),
     async deliverMail() {
       await scheduler.run("deliver-mail");
+    },
+    async auditRefusals() {
+      await scheduler.run("audit-rate-limit-refusals");
     },
     async close() {
       transport.close();

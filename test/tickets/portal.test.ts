@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import { mailText, outboxTo } from "../accounts/helpers.js";
+import { STAFF_NEW_TICKET } from "../../src/tickets/portal-routes.js";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { act, addBetaAccount, browsers, count, listedIds, openTicket, postForm, ticketRow, userId, writeState } from "./helpers.js";
@@ -69,6 +70,11 @@ describe("customer portal (/tickets)", () => {
     const res = await (await as("alice")).get(`/tickets/${id}`).expect(303);
     expect(res.headers.location).to.equal(`/desk/tickets/${id}`);
     expect((await (await as("alice")).get("/tickets")).status).to.equal(403);
+    for (const staff of ["alice", "admin"]) {
+      const form = await (await as(staff)).get("/tickets/new");
+      expect(form.status, `${staff} GET /tickets/new`).to.equal(403);
+      expect(form.text).to.include(STAFF_NEW_TICKET).and.not.include('name="subject"');
+    }
     expect((await (await as("carol")).get(`/desk/tickets/${id}`)).status).to.equal(403);
     expect((await (await as("carol")).get("/desk")).status).to.equal(403);
     expect((await browser(t.app).get("/tickets")).status).to.equal(303);

@@ -137,7 +137,7 @@ describe("seed-tickets (bench data)", function () {
         expect(res.status, bad.join(" ")).to.equal(2);
         expect(res.stderr).to.match(/seed-tickets needs <count>/);
       }
-      const prod = cli(["seed-tickets", "10"], { NODE_ENV: "production", SESSION_SECRET: "x".repeat(40) });
+      const prod = cli(["seed-tickets", "10"], { NODE_ENV: "production", SESSION_SECRET: "x".repeat(40), BASE_URL: "https://desk.example.com", TRUST_PROXY: "loopback" });
       expect(prod.status).to.equal(2);
       expect(prod.stderr).to.match(/refused when NODE_ENV=production/);
       expect(await count("tickets")).to.equal(400);
