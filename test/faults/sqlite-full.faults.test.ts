@@ -6,17 +6,18 @@ import path from "node:path";
 import request from "supertest";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 
-/**
- * A small tmpfs of its own (mounting needs root, as this suite's PostgreSQL clusters run as
- * root here), so the disk under the SQLite database really fills up.
- */
+/** Mounting needs root: as root directly, otherwise through sudo without a prompt (as .ci/run installs packages). */
+const asRoot = (command: string, args: string[]) =>
+  process.getuid?.() === 0 ? execFileSync(command, args) : execFileSync("sudo", ["-n", command, ...args]);
+
+/** A small tmpfs of its own, so the disk under the SQLite database really fills up. */
 function mountSmallDisk(megabytes: number, options = ""): { dir: string; remove(): void } {
   const dir = mkdtempSync(path.join(tmpdir(), "vouchdesk-disk-"));
-  execFileSync("mount", ["-t", "tmpfs", "-o", `size=${megabytes}m${options}`, "tmpfs", dir]);
+  asRoot("mount", ["-t", "tmpfs", "-o", `size=${megabytes}m${options},mode=1777`, "tmpfs", dir]);
   return {
     dir,
     remove() {
-      execFileSync("umount", [dir]);
+      asRoot("umount", [dir]);
       rmSync(dir, { recursive: true, force: true });
     },
   };
