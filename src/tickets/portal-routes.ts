@@ -1,7 +1,8 @@
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import { forbidden } from "../web/errors.js";
 import { flash } from "../web/flash.js";
-import { isStaff, requireCustomer, requireSignedIn } from "../web/guards.js";
+import { isStaff } from "../roles.js";
+import { requireCustomer, requireSignedIn } from "../web/guards.js";
 import { parseForm, type Problems } from "../web/validation.js";
 import { customerTickets } from "./queue.js";
 import { pathId } from "../web/path-ids.js";
