@@ -1,6 +1,7 @@
 import { text } from "node:stream/consumers";
 import { isPrimaryUsername } from "./accounts/usernames.js";
-import { findLoginByUsername, insertLogin, type Role } from "./accounts/users-store.js";
+import { findLoginByUsername, insertLogin } from "./accounts/users-store.js";
+import type { Role } from "./roles.js";
 import { auditAnchorFile, checkAgainstAnchor, readAuditAnchor } from "./audit/audit-anchor.js";
 import { appendAudit, verifyAuditChain } from "./audit/audit-log.js";
 import { hashPassword } from "./auth/password-hashing.js";

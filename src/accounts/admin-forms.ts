@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ROLES } from "../roles.js";
 import { checkboxField, displayNameField, emailField, usernameField } from "./login-form.js";
 import { normalisePhone } from "./account-records.js";
 
@@ -10,7 +11,7 @@ export const accountForm = z.object({
 export const renameForm = accountForm.pick({ name: true });
 
 export const newLoginForm = z.object({
-  role: z.enum(["primary", "secondary", "agent", "admin"], { error: "Choose a role." }),
+  role: z.enum(ROLES, { error: "Choose a role." }),
   username: usernameField,
   display_name: displayNameField,
   email: emailField,

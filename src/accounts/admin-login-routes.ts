@@ -2,10 +2,10 @@ import { Router, type Request, type Response } from "express";
 import type { Clock } from "../clock.js";
 import type { Db } from "../db.js";
 import type { Mailer } from "../mail/mailer.js";
-import { notFound } from "../web/errors.js";
 import { flash } from "../web/flash.js";
-import { isStaff, requireAdmin } from "../web/guards.js";
-import { idParam } from "../web/request-meta.js";
+import { isStaff } from "../roles.js";
+import { requireAdmin } from "../web/guards.js";
+import { rowAtPath } from "../web/path-ids.js";
 import { parseForm, type Problems } from "../web/validation.js";
 import { updateLogin } from "./account-records.js";
 import { findAccount } from "./accounts-store.js";
@@ -27,12 +27,7 @@ export function adminLoginRoutes(deps: Deps): Router {
   const router = Router();
   router.use(["/admin/logins", "/admin/staff"], ...requireAdmin);
 
-  const loginOf = async (req: Request): Promise<Login> => {
-    const id = idParam(req.params.id as string | undefined);
-    const login = id ? await findLoginById(deps.db, id) : null;
-    if (!login) throw notFound("There is no such login.");
-    return login;
-  };
+  const loginOf = (req: Request): Promise<Login> => rowAtPath(req.params.id as string | undefined, (id) => findLoginById(deps.db, id), "There is no such login.");
 
   type Failed = { form?: string; problems?: Problems; values?: Record<string, unknown>; keyProblems?: string[] };
   const renderLogin = async (req: Request, res: Response, login: Login, status = 200, failed: Failed = {}) => {

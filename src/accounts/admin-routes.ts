@@ -2,10 +2,9 @@ import { Router, type Request, type Response } from "express";
 import type { Clock } from "../clock.js";
 import type { Db } from "../db.js";
 import type { Mailer } from "../mail/mailer.js";
-import { notFound } from "../web/errors.js";
 import { flash } from "../web/flash.js";
 import { requireAdmin } from "../web/guards.js";
-import { idParam } from "../web/request-meta.js";
+import { rowAtPath } from "../web/path-ids.js";
 import { parseForm, type Problems } from "../web/validation.js";
 import { addContact, createAccount, removeContact, renameAccount, setAccountStatus, updateContact } from "./account-records.js";
 import { contactsOfAccount, findAccount, findContact, searchAccounts, type Account } from "./accounts-store.js";
@@ -46,12 +45,7 @@ export function adminRoutes(deps: Deps): Router {
     res.redirect(303, `/admin/accounts/${result.id}`);
   });
 
-  const accountOf = async (req: Request): Promise<Account> => {
-    const id = idParam(req.params.id as string | undefined);
-    const account = id ? await findAccount(deps.db, id) : null;
-    if (!account) throw notFound("There is no such account.");
-    return account;
-  };
+  const accountOf = (req: Request): Promise<Account> => rowAtPath(req.params.id as string | undefined, (id) => findAccount(deps.db, id), "There is no such account.");
 
   /** The account page; `problems` and `values` belong to the form named by `form` when it failed. */
   const renderAccount = async (res: Response, account: Account, status = 200, failed: { form?: string; problems?: Problems; values?: Record<string, unknown> } = {}) => {
@@ -116,12 +110,7 @@ export function adminRoutes(deps: Deps): Router {
     res.redirect(303, `/admin/accounts/${account.id}`);
   });
 
-  const contactOf = async (req: Request) => {
-    const id = idParam(req.params.id as string | undefined);
-    const contact = id ? await findContact(deps.db, id) : null;
-    if (!contact) throw notFound("There is no such contact.");
-    return contact;
-  };
+  const contactOf = (req: Request) => rowAtPath(req.params.id as string | undefined, (id) => findContact(deps.db, id), "There is no such contact.");
 
   router.get("/admin/contacts/:id", async (req, res) => {
     const contact = await contactOf(req);

@@ -10,7 +10,8 @@ import { demoDir } from "../paths.js";
 import { countLogins, insertAccount, insertContact } from "./accounts-store.js";
 import { replaceKey } from "./keys-store.js";
 import { checkPublicKey } from "./pgp-key-check.js";
-import { insertLogin, type Role } from "./users-store.js";
+import { insertLogin } from "./users-store.js";
+import type { Role } from "../roles.js";
 
 interface DemoLogin {
   username: string;

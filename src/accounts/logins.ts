@@ -7,7 +7,9 @@ import { RECENT_CHANGE_MS } from "./record-changes.js";
 import { changesOfLogin, hasOpenChangeObjection } from "./record-changes-store.js";
 import { findAccountByCode } from "./accounts-store.js";
 import { isPrimaryUsername, namespaceOf } from "./usernames.js";
-import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, type Login, type Role } from "./users-store.js";
+import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, type Login } from "./users-store.js";
+import { formatUtcDay } from "../formatting.js";
+import { isStaff, type Role } from "../roles.js";
 
 export interface NewLoginInput {
   accountId: number | null;
@@ -21,7 +23,7 @@ export interface NewLoginInput {
 /** The rules a new login's username and role must meet together (DESIGN §1). */
 async function loginProblems(deps: LinkDeps, input: NewLoginInput): Promise<Problems> {
   const problems: Problems = {};
-  const staff = input.role === "agent" || input.role === "admin";
+  const staff = isStaff(input.role);
   if (staff !== (input.accountId === null)) problems.role = staff ? "Agents and admins belong to no account." : "Customer logins belong to an account.";
   if (input.role === "primary") {
     if (!isPrimaryUsername(input.username)) problems.username = "A primary login's username is 3 letters and 4 digits, like ACM0001.";
@@ -66,8 +68,6 @@ export async function createLogin(deps: LinkDeps, input: NewLoginInput, actor: A
 /** Who starts a set-password link: support (an admin, for a login never activated or staff), or the primary holder for a secondary. */
 export type LinkStarter = "desk" | "holder";
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
-
 /**
  * Why a set-password link for the login may not be sent now; null when it may. The desk never
  * sets a customer's password once it has had one (a primary's goes through a reset request, a
@@ -81,9 +81,9 @@ export async function setPasswordLinkRefusal(db: Db | Knex.Transaction, login: L
   if (!login.email) return `${login.username} has no registered email address.`;
   const emailChanges = (await changesOfLogin(db, login.id, 50)).filter((c) => c.what === "email");
   const objected = emailChanges.find(hasOpenChangeObjection);
-  if (objected) return `Someone objected to the change of ${login.username}'s registered address on ${day(objected.createdAt)}: no link is sent until an admin has reviewed it.`;
+  if (objected) return `Someone objected to the change of ${login.username}'s registered address on ${formatUtcDay(objected.createdAt)}: no link is sent until an admin has reviewed it.`;
   const own = emailChanges.find((c) => c.changedBy === actor.id && c.createdAt.getTime() > now.getTime() - RECENT_CHANGE_MS);
-  if (own) return `You changed ${login.username}'s registered address on ${day(own.createdAt)}: another admin must send the link (or you, after ${day(new Date(own.createdAt.getTime() + RECENT_CHANGE_MS))}).`;
+  if (own) return `You changed ${login.username}'s registered address on ${formatUtcDay(own.createdAt)}: another admin must send the link (or you, after ${formatUtcDay(new Date(own.createdAt.getTime() + RECENT_CHANGE_MS))}).`;
   return null;
 }
 

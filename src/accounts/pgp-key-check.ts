@@ -1,4 +1,5 @@
 import * as openpgp from "openpgp";
+import { formatUtcDay } from "../formatting.js";
 
 export const MAX_KEY_BYTES = 64 * 1024;
 const MIN_RSA_BITS = 2048;
@@ -74,7 +75,7 @@ export async function checkPublicKey(armored: string, email: string | null, now:
   }
   if (await key.isRevoked(undefined, undefined, now)) problems.push("The key has been revoked.");
   const expiry = await key.getExpirationTime().catch(() => null);
-  if (expiry instanceof Date && expiry <= now) problems.push(`The key expired on ${expiry.toISOString().slice(0, 10)}.`);
+  if (expiry instanceof Date && expiry <= now) problems.push(`The key expired on ${formatUtcDay(expiry)}.`);
   if (problems.length === 0) {
     try {
       await key.getEncryptionKey(undefined, now);

@@ -5,7 +5,7 @@ import type { Mailer } from "../mail/mailer.js";
 import { notFound } from "../web/errors.js";
 import { flash } from "../web/flash.js";
 import { requirePrimary } from "../web/guards.js";
-import { idParam } from "../web/request-meta.js";
+import { pathId } from "../web/path-ids.js";
 import { parseForm, type Problems } from "../web/validation.js";
 import { newCustomerLoginForm } from "./login-form.js";
 import { findAccount } from "./accounts-store.js";
@@ -33,9 +33,9 @@ export function primaryConsoleRoutes(deps: Deps): Router {
 
   /** A secondary login of the holder's own account, or 404 (others' logins, and itself, are not here). */
   const ownSecondary = async (req: Request): Promise<Login> => {
-    const id = idParam(req.params.id as string | undefined);
-    const login = id ? await findLoginById(deps.db, id) : null;
-    if (!login || login.accountId !== req.user!.accountId || login.role !== "secondary") throw notFound("There is no such login in your account.");
+    const missing = "There is no such login in your account.";
+    const login = await findLoginById(deps.db, pathId(req.params.id as string | undefined, missing));
+    if (!login || login.accountId !== req.user!.accountId || login.role !== "secondary") throw notFound(missing);
     return login;
   };
 

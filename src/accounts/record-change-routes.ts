@@ -5,7 +5,7 @@ import type { MailingDeps } from "../mail/mailer.js";
 import { notFound } from "../web/errors.js";
 import { flash } from "../web/flash.js";
 import { requireAdmin } from "../web/guards.js";
-import { idParam } from "../web/request-meta.js";
+import { rowAtPath } from "../web/path-ids.js";
 import { parseForm, type Problems } from "../web/validation.js";
 import { clearChangeObjection, describeChange, liveChangeObjection, objectToChange } from "./record-changes.js";
 import { findRecordChange, type RecordChange } from "./record-changes-store.js";
@@ -39,12 +39,7 @@ export function recordChangeRoutes(deps: MailingDeps): Router {
     res.render("resets/record-objection", { title: "Objection recorded", state: "recorded", description: describeChange(change) });
   });
 
-  const changeOf = async (req: Request): Promise<RecordChange> => {
-    const id = idParam(req.params.id as string | undefined);
-    const change = id ? await findRecordChange(deps.db, id) : null;
-    if (!change) throw notFound("There is no such change.");
-    return change;
-  };
+  const changeOf = (req: Request): Promise<RecordChange> => rowAtPath(req.params.id as string | undefined, (id) => findRecordChange(deps.db, id), "There is no such change.");
 
   const render = (req: Request, res: Response, change: RecordChange, status = 200, problems: Problems = {}, values: Record<string, unknown> = {}) =>
     res.status(status).render("admin/record-change", { title: "Record change", change, description: describeChange(change), back: pageOf(change), ownChange: change.changedBy === req.user!.id, problems, values });

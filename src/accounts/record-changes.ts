@@ -2,9 +2,11 @@ import type { Knex } from "knex";
 import { appendAudit } from "../audit/audit-log.js";
 import { hours } from "../clock.js";
 import { composeSealed } from "../mail/compose.js";
-import { formatUtc, type MailingDeps } from "../mail/mailer.js";
+import { formatUtc } from "../formatting.js";
+import type { MailingDeps } from "../mail/mailer.js";
 import { enqueue } from "../mail/outbox-store.js";
 import { renderMailTemplate } from "../mail/templates.js";
+import { isStaff } from "../roles.js";
 import type { Problems } from "../web/validation.js";
 import { contactsOfAccount, findAccount } from "./accounts-store.js";
 import type { Actor } from "./password-links.js";
@@ -92,7 +94,7 @@ export async function noteRecordChange(
   const id = await insertRecordChange(trx, { ...change, changedBy: actor.id, changedByName: actor.username }, now);
   const changer = await findLoginById(trx, actor.id);
   const account = change.accountId === null ? null : await findAccount(trx, change.accountId);
-  const changedBy = changer && (changer.role === "agent" || changer.role === "admin") ? `${changer.username}, of Vouchdesk support` : `${actor.username}, a login of your account`;
+  const changedBy = changer && isStaff(changer.role) ? `${changer.username}, of Vouchdesk support` : `${actor.username}, a login of your account`;
   const expiresAt = new Date(now.getTime() + CHANGE_OBJECTION_TTL_MS);
   const description = describeChange(change);
   for (const r of recipients) {

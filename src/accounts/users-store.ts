@@ -1,8 +1,6 @@
 import type { Knex } from "knex";
 import { asDate, insertReturningId, type Db } from "../db.js";
-
-export type Role = "primary" | "secondary" | "agent" | "admin";
-export const ROLES: readonly Role[] = ["primary", "secondary", "agent", "admin"];
+import { STAFF_ROLES, type Role } from "../roles.js";
 
 /** A login as sign-in and the guards see it, with its account's status alongside. */
 export interface Login {
@@ -93,13 +91,13 @@ export interface StaffName {
 
 /** The agents and admins who can take tickets (not disabled): three columns, read on every desk page. */
 export async function listActiveStaff(db: Db): Promise<StaffName[]> {
-  const rows: unknown = await db("users").whereIn("role", ["agent", "admin"]).whereNull("disabled_at").orderByRaw("lower(username)").select("id", "username", "display_name");
+  const rows: unknown = await db("users").whereIn("role", STAFF_ROLES).whereNull("disabled_at").orderByRaw("lower(username)").select("id", "username", "display_name");
   return (rows as Row[]).map((r) => ({ id: Number(r.id), username: r.username as string, displayName: r.display_name as string }));
 }
 
 /** Every agent and admin. */
 export async function listStaff(db: Db): Promise<Login[]> {
-  const rows: unknown = await selectLogins(db).whereIn("users.role", ["agent", "admin"]).orderByRaw("lower(users.username)");
+  const rows: unknown = await selectLogins(db).whereIn("users.role", STAFF_ROLES).orderByRaw("lower(users.username)");
   return (rows as Row[]).map(toLogin);
 }
 

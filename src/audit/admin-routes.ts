@@ -4,7 +4,7 @@ import type { Db } from "../db.js";
 import { flash } from "../web/flash.js";
 import { requireAdmin } from "../web/guards.js";
 import { auditActor } from "../web/request-meta.js";
-import { MAX_ROW_ID } from "../web/validation.js";
+import { MAX_ROW_ID } from "../row-ids.js";
 import type { Clock } from "../clock.js";
 import { appendAudit, verifyAuditChain } from "./audit-log.js";
 import { listAudit } from "./audit-store.js";

@@ -3,7 +3,8 @@ import type { Login } from "../accounts/users-store.js";
 import type { Clock } from "../clock.js";
 import type { Db } from "../db.js";
 import { composeEncrypted, composeSealed, type ComposedMail } from "../mail/compose.js";
-import { formatUtc, type Mailer } from "../mail/mailer.js";
+import { formatUtc } from "../formatting.js";
+import type { Mailer } from "../mail/mailer.js";
 import { NoUsableKeyError, usableRecipientKey } from "../mail/pgp.js";
 import { renderMailTemplate } from "../mail/templates.js";
 

@@ -5,10 +5,10 @@ import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db.js";
 import type { Scheduler } from "../tasks/scheduler.js";
-import { notFound } from "../web/errors.js";
 import { flash } from "../web/flash.js";
 import { requireAdmin } from "../web/guards.js";
-import { auditActor, idParam } from "../web/request-meta.js";
+import { rowAtPath } from "../web/path-ids.js";
+import { auditActor } from "../web/request-meta.js";
 import { parseForm } from "../web/validation.js";
 import { describeSendError } from "./delivery.js";
 import type { Mailer } from "./mailer.js";
@@ -46,18 +46,16 @@ export function mailAdminRoutes({ db, clock, config, mailer, scheduler }: MailAd
     res.render("admin/mail-log", { title: "Mail log", filter, mails: page.mails, nextBefore: page.nextBefore, counts, statuses: OUTBOX_STATUSES });
   });
 
+  const mailOf = (id: string) => rowAtPath(id, (n) => findMail(db, n), "There is no mail with that number.");
+
   router.get("/admin/mail/:id", async (req, res) => {
-    const id = idParam(req.params.id);
-    const mail = id ? await findMail(db, id) : null;
-    if (!mail) throw notFound("There is no mail with that number.");
+    const mail = await mailOf(req.params.id);
     const [headerBlock = ""] = mail.message.split(/\r?\n\r?\n/, 1);
     res.render("admin/mail-detail", { title: `Mail #${mail.id}`, mail, headers: headerBlock.replace(/\r?\n[ \t]+/g, " ").split(/\r?\n/), attempts: await listAttempts(db, mail.id) });
   });
 
   router.post("/admin/mail/:id/retry", async (req, res) => {
-    const id = idParam(req.params.id);
-    const mail = id ? await findMail(db, id) : null;
-    if (!mail) throw notFound("There is no mail with that number.");
+    const mail = await mailOf(req.params.id);
     const now = clock.now();
     const requeued = await db.transaction(async (trx) => {
       const done = await requeue(trx, mail.id, now);

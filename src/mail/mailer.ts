@@ -1,6 +1,7 @@
 import type { Config } from "../config.js";
 import type { Clock } from "../clock.js";
 import type { Db } from "../db.js";
+import { formatUtc } from "../formatting.js";
 import { composeEncrypted, composePlain, composeSealed, type ComposedMail, type Sender } from "./compose.js";
 import { usableRecipientKey } from "./pgp.js";
 import type { DeskKey } from "./desk-key.js";
@@ -41,12 +42,10 @@ export async function passwordChangedMail(
   login: { username: string; displayName: string; email: string; role: string },
 ): Promise<ComposedMail> {
   const now = clock.now();
-  const data = { ...login, changedAt: `${now.toISOString().slice(0, 16).replace("T", " ")} UTC`, baseUrl: mailer.baseUrl };
+  const data = { ...login, changedAt: formatUtc(now), baseUrl: mailer.baseUrl };
   const content = await renderMailTemplate("password-changed", data, true);
   return composePlain(mailer.sender, { to: login.email, subject: "Your Vouchdesk password was changed", template: "password-changed", text: content.text, html: content.html! }, now);
 }
-
-export const formatUtc = (d: Date) => `${d.toISOString().slice(0, 16).replace("T", " ")} UTC`;
 
 /**
  * The single-use set-password link for a new login or a holder-started reset. The link is

@@ -1,12 +1,12 @@
 import { Router, type Request } from "express";
 import { z } from "zod";
-import { notFound } from "../web/errors.js";
 import { renderDeskTicket } from "../tickets/desk-ticket-page.js";
 import { deskTicket } from "../tickets/ticket-access.js";
 import { flash } from "../web/flash.js";
 import { requireAgent } from "../web/guards.js";
-import { idParam } from "../web/request-meta.js";
-import { isRowId, parseForm, type Problems } from "../web/validation.js";
+import { isRowId } from "../row-ids.js";
+import { notFound } from "../web/errors.js";
+import { parseForm, type Problems } from "../web/validation.js";
 import { approveRequest, clearObjection, recordCallback, rejectRequest, withdrawApproval, type Agent, type DecisionDeps } from "./decision-service.js";
 import { CALLBACK_OUTCOMES } from "./reset-store.js";
 
@@ -27,15 +27,14 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
   const agentOf = (req: Request): Agent => ({ id: req.user!.id, username: req.user!.username, role: req.user!.role, ip: req.ip ?? null });
 
   /**
-   * One step on the ticket: check the form, run the rule (null: the ticket is not a reset
-   * request, 404), then either the ticket page again with each problem under the field it is
+   * One step on the ticket: find it (404 as on its page), check the form, run the rule (null:
+   * the ticket is not a reset request, 404), then either the ticket page again with each problem under the field it is
    * about and what was typed kept (400, nothing changed), or back to the ticket with a message.
    * Two forms have a `reason`: on the page it is the reject's or the withdraw's.
    */
   const step = <S extends z.ZodType>(path: string, schema: S, run: (ticketId: number, agent: Agent, data: z.infer<S>) => Promise<Problems | null>, doneText: string) =>
     router.post(`/desk/tickets/:id/${path}`, async (req, res) => {
-      const ticketId = idParam(req.params.id);
-      if (!ticketId) throw notFound();
+      const ticketId = (await deskTicket(deps.db, req.params.id)).id;
       const form = parseForm(schema, req.body);
       const problems = form.ok ? await run(ticketId, agentOf(req), form.data) : form.problems;
       if (problems === null) throw notFound();

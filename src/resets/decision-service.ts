@@ -1,4 +1,4 @@
-import { groupFingerprint } from "../web/view-helpers.js";
+import { formatUtc, groupFingerprint } from "../formatting.js";
 import type { Knex } from "knex";
 import { findContact } from "../accounts/accounts-store.js";
 import { storePassword } from "../auth/credentials-store.js";
@@ -102,7 +102,7 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
       kind: "approval",
       actor: actorOf(agent),
       action: "reset.approved",
-      publicText: `Approved. A temporary password was sent, OpenPGP-encrypted, to the primary login's registered address. It is valid until ${expiresAt.toISOString().slice(0, 16).replace("T", " ")} UTC and must be changed at first sign-in.`,
+      publicText: `Approved. A temporary password was sent, OpenPGP-encrypted, to the primary login's registered address. It is valid until ${formatUtc(expiresAt)} and must be changed at first sign-in.`,
       internalText: `Approved by ${agent.username}; temporary password encrypted to key ${groupFingerprint(facts.key!.fingerprint)}, mail #${outboxId}. Every session of ${facts.primary.username} was ended.`,
       details: { target: facts.primary.username, keyFingerprint: facts.key!.fingerprint, outboxId, expiresAt: expiresAt.toISOString() },
     }, now);

@@ -1,7 +1,8 @@
 import type * as openpgp from "openpgp";
 import type { Clock } from "../clock.js";
 import { composeEncrypted, composePlain, composeSealed, type ComposedMail } from "../mail/compose.js";
-import { formatUtc, type Mailer } from "../mail/mailer.js";
+import { formatUtc } from "../formatting.js";
+import type { Mailer } from "../mail/mailer.js";
 import { renderMailTemplate } from "../mail/templates.js";
 
 /** What every reset mail says about the request. */

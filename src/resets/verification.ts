@@ -1,4 +1,4 @@
-import { groupFingerprint } from "../web/view-helpers.js";
+import { formatUtcDay, groupFingerprint } from "../formatting.js";
 import type { Knex } from "knex";
 import { contactsOfAccount, findAccount, type Account, type Contact } from "../accounts/accounts-store.js";
 import { currentKey, type StoredKey } from "../accounts/keys-store.js";
@@ -74,11 +74,10 @@ async function keyProblemOf(primary: Login, key: StoredKey | null, now: Date): P
   }
 }
 
-const day = (d: Date) => d.toISOString().slice(0, 10);
 const capitalised = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 /** One recent change in words, for the panel and the checklist. */
-export const changeLine = (c: RecordChange) => `${capitalised(describeChange(c))} changed on ${day(c.createdAt)}, by ${c.changedByName ?? "someone before the desk recorded who"}.`;
+export const changeLine = (c: RecordChange) => `${capitalised(describeChange(c))} changed on ${formatUtcDay(c.createdAt)}, by ${c.changedByName ?? "someone before the desk recorded who"}.`;
 
 const names = (ids: (string | null)[]) => [...new Set(ids.map((n) => n ?? "unrecorded"))].join(", ");
 
@@ -176,7 +175,7 @@ function recordChangeConditions({ request, recentChanges, objectedChanges }: Ver
       label: "No open objection to a change of the account's records",
       met: objectedChanges.length === 0,
       detail: objectedChanges.length
-        ? objectedChanges.map((c) => `Someone objected, from the link mailed to ${c.objectedBy ?? "a notice"}, to the change of ${describeChange(c)} on ${day(c.createdAt)}.`).join(" ") +
+        ? objectedChanges.map((c) => `Someone objected, from the link mailed to ${c.objectedBy ?? "a notice"}, to the change of ${describeChange(c)} on ${formatUtcDay(c.createdAt)}.`).join(" ") +
           " An admin must review and clear it on the account's page, or reject."
         : "None.",
     },

@@ -1,5 +1,6 @@
 import { Router } from "express";
-import { isStaff, requireSignedIn } from "../web/guards.js";
+import { isStaff } from "../roles.js";
+import { requireSignedIn } from "../web/guards.js";
 import { deskQueueHandler, type DeskDeps } from "./desk-routes.js";
 import { customerListHandler } from "./portal-routes.js";
 

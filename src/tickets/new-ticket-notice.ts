@@ -4,6 +4,7 @@ import type { MailingDeps } from "../mail/mailer.js";
 import { composePlain } from "../mail/compose.js";
 import { enqueue } from "../mail/outbox-store.js";
 import { renderMailTemplate } from "../mail/templates.js";
+import { STAFF_ROLES } from "../roles.js";
 import { TYPE_LABELS } from "./ticket-forms.js";
 
 type Row = Record<string, unknown>;
@@ -25,7 +26,7 @@ export async function setNewTicketNotice(db: Db, userId: number, on: boolean, no
  */
 export async function noticeNewTicket(trx: Knex.Transaction, deps: MailingDeps, ticketId: number, firstMessage: string, now: Date): Promise<void> {
   const found: unknown = await trx("users")
-    .whereIn("role", ["agent", "admin"])
+    .whereIn("role", STAFF_ROLES)
     .whereNull("disabled_at")
     .whereNotNull("email")
     .where({ notify_new_tickets: true })

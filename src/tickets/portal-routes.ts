@@ -1,10 +1,12 @@
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import { forbidden } from "../web/errors.js";
 import { flash } from "../web/flash.js";
-import { isStaff, requireCustomer, requireSignedIn } from "../web/guards.js";
+import { isStaff } from "../roles.js";
+import { requireCustomer, requireSignedIn } from "../web/guards.js";
 import { parseForm, type Problems } from "../web/validation.js";
 import { customerTickets } from "./queue.js";
-import { actorOf, customerTicket, ticketIdParam } from "./ticket-access.js";
+import { pathId } from "../web/path-ids.js";
+import { actorOf, customerTicket, NO_SUCH_TICKET } from "./ticket-access.js";
 import { bodyForm, CUSTOMER_TICKET_TYPES, listQuery, newTicketForm } from "./ticket-forms.js";
 import { addCustomerReply, createTicket, type TicketDeps } from "./ticket-service.js";
 import { ticketView } from "./ticket-view.js";
@@ -39,7 +41,7 @@ export function portalRoutes(deps: TicketDeps): Router {
     if (!isStaff(req.user!.role)) return next();
     // Not a ticket number but the customers' form: staff are refused it as they are /tickets.
     if (req.params.id === "new") return next(forbidden(STAFF_NEW_TICKET));
-    res.redirect(303, `/desk/tickets/${ticketIdParam(req.params.id as string)}`);
+    res.redirect(303, `/desk/tickets/${pathId(req.params.id as string, NO_SUCH_TICKET)}`);
   });
   router.use("/tickets", ...requireCustomer);
 

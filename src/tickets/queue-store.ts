@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { asDate, type Db } from "../db.js";
+import { MAX_ROW_ID } from "../row-ids.js";
 import { TICKET_STATUSES, type TicketStatus } from "./ticket-status.js";
 import type { TicketPriority, TicketType } from "./tickets-store.js";
 
@@ -20,7 +21,7 @@ export function decodeCursor(value: string): Cursor | null {
   const match = /^(\d{1,15})\.(\d{1,10})$/.exec(value);
   if (!match) return null;
   const id = Number(match[2]);
-  if (id > 2_147_483_647) return null;
+  if (id > MAX_ROW_ID) return null;
   return { updatedAt: new Date(Number(match[1])), id };
 }
 

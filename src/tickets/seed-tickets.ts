@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { isPostgres, type Db } from "../db.js";
+import { STAFF_ROLES } from "../roles.js";
 import { seedAccounts, type SeededAccount } from "./seed-accounts.js";
 import { insertRows, reserveIds } from "./seed-bulk.js";
 import { agentReply, PRIORITY_WEIGHTS, seededRandom, statusForAge, ticketBody, ticketSubject, TYPE_WEIGHTS, weighted, type Random } from "./seed-data.js";
@@ -45,7 +46,7 @@ export async function seedTickets(db: Db, options: SeedOptions): Promise<SeedRes
   const batchSize = options.batchSize ?? 20_000;
   const start = now.getTime() - YEAR;
 
-  const staffRows: unknown = await db("users").whereIn("role", ["agent", "admin"]).whereNull("disabled_at").select("id", "role");
+  const staffRows: unknown = await db("users").whereIn("role", STAFF_ROLES).whereNull("disabled_at").select("id", "role");
   const staff = (staffRows as { id: number; role: string }[]).map((r) => ({ id: Number(r.id), role: r.role }));
   const agents = staff.filter((s) => s.role === "agent").map((s) => s.id);
   const assignees = agents.length ? agents : staff.map((s) => s.id);

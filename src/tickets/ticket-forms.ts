@@ -2,7 +2,7 @@ import { z } from "zod";
 import { TICKET_STATUSES } from "./ticket-status.js";
 import { TICKET_PRIORITIES, TICKET_TYPES } from "./tickets-store.js";
 import { decodeCursor } from "./queue-store.js";
-import { isRowId } from "../web/validation.js";
+import { isRowId, MAX_ROW_ID } from "../row-ids.js";
 
 /** The types a customer may open; `primary_reset` is opened only through the reset request form. */
 export const CUSTOMER_TICKET_TYPES = ["general", "technical", "non_technical"] as const;
@@ -81,5 +81,5 @@ export function ticketNumberIn(q: string): number | null {
   const match = /^#?\s*(\d{1,10})$/.exec(q);
   if (!match) return null;
   const n = Number(match[1]);
-  return n <= 2_147_483_647 ? n : null;
+  return n <= MAX_ROW_ID ? n : null;
 }

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import type { Role } from "../accounts/users-store.js";
+import { isStaff, type Role } from "../roles.js";
 import { appendAudit } from "../audit/audit-log.js";
 import type { MailingDeps } from "../mail/mailer.js";
 import { enqueue } from "../mail/outbox-store.js";
@@ -60,7 +60,7 @@ async function requesterOf(trx: Knex.Transaction, ticket: Ticket): Promise<{ ema
   return person?.email ? { email: person.email, displayName: person.displayName } : null;
 }
 
-const isActiveStaff = (p: PersonSummary | null): p is PersonSummary => p !== null && !p.disabled && (p.role === "agent" || p.role === "admin");
+const isActiveStaff = (p: PersonSummary | null): p is PersonSummary => p !== null && !p.disabled && isStaff(p.role);
 
 /** Moves the status (the move already checked), with its timeline event and audit entry. */
 async function moveStatus(trx: Knex.Transaction, deps: TicketDeps, actor: Actor, ticket: Ticket, to: TicketStatus, now: Date, reason: string): Promise<void> {

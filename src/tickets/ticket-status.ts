@@ -27,4 +27,3 @@ export function transitionProblem(from: TicketStatus, to: TicketStatus): string 
   return `A ticket cannot go from ${STATUS_LABELS[from].toLowerCase()} to ${STATUS_LABELS[to].toLowerCase()}.`;
 }
 
-export const isOpenStatus = (status: TicketStatus) => status !== "resolved" && status !== "closed";

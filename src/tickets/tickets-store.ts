@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { asDate, insertReturningId, type Db } from "../db.js";
+import { isStaff } from "../roles.js";
 import type { TicketStatus } from "./ticket-status.js";
 
 export const TICKET_TYPES = ["general", "technical", "non_technical", "primary_reset"] as const;
@@ -155,7 +156,7 @@ export async function listTimeline(db: Conn, ticketId: number, visibility: "publ
   return ((await query) as Row[]).map((r) => ({
     ...toEvent(r),
     author: r.author_username
-      ? { username: r.author_username as string, displayName: r.author_name as string, staff: r.author_role === "agent" || r.author_role === "admin" }
+      ? { username: r.author_username as string, displayName: r.author_name as string, staff: isStaff(r.author_role as string) }
       : null,
   }));
 }

@@ -1,15 +1,6 @@
-import type { Request, RequestHandler } from "express";
-import type { Role } from "../accounts/users-store.js";
+import type { RequestHandler } from "express";
+import { isCustomer, isStaff, type Role } from "../roles.js";
 import { forbidden, HttpError, notFound } from "./errors.js";
-
-export const isStaff = (role: Role) => role === "agent" || role === "admin";
-export const isCustomer = (role: Role) => role === "primary" || role === "secondary";
-
-/** The signed-in login, or a 401 for a route that forgot its guard. */
-export function currentUser(req: Request): Express.User {
-  if (!req.user) throw new HttpError(401, "Please sign in to continue.");
-  return req.user;
-}
 
 export const requireSignedIn: RequestHandler = (req, res, next) => {
   if (req.user) return next();
@@ -26,7 +17,6 @@ export const requireAgent = requireRole(isStaff);
 export const requireAdmin = requireRole((r) => r === "admin");
 export const requireCustomer = requireRole(isCustomer);
 export const requirePrimary = requireRole((r) => r === "primary");
-export const requireSecondary = requireRole((r) => r === "secondary");
 
 /**
  * Returns the object when the signed-in customer's account owns it (staff see every account).

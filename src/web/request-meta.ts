@@ -1,13 +1,8 @@
 import type { Request } from "express";
 import type { AuditEntry } from "../audit/audit-log.js";
-import { isRowId } from "./validation.js";
 
 /** Who did it and from where, for an audit entry of a signed-in request. */
 export function auditActor(req: Request): Pick<AuditEntry, "actorId" | "actor" | "ip"> {
   return { actorId: req.user?.id ?? null, actor: req.user?.username ?? null, ip: req.ip ?? null };
 }
 
-/** A positive integer route parameter, or null (the route answers 404 for it). */
-export function idParam(value: string | undefined): number | null {
-  return value && isRowId(value) ? Number(value) : null;
-}

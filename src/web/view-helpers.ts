@@ -1,10 +1,9 @@
 /** Small formatting functions every view can call (registered as app.locals). */
+import { formatUtc, groupFingerprint } from "../formatting.js";
+import { isStaff } from "../roles.js";
 
 /** "2026-11-23 19:40 UTC", or an em dash for no date. */
-export function formatDateTime(date: Date | null | undefined): string {
-  if (!date) return "—";
-  return `${date.toISOString().slice(0, 16).replace("T", " ")} UTC`;
-}
+export const formatDateTime = (date: Date | null | undefined): string => (date ? formatUtc(date) : "—");
 
 /** "5 seconds", "1 hour", "90 minutes": an interval in words. */
 export function formatInterval(ms: number): string {
@@ -23,9 +22,4 @@ export function formatInterval(ms: number): string {
   return `${ms} ms`;
 }
 
-/** An OpenPGP fingerprint in groups of four, as people read them aloud. */
-export function groupFingerprint(fingerprint: string): string {
-  return fingerprint.replace(/(.{4})(?=.)/g, "$1 ");
-}
-
-export const viewHelpers = { formatDateTime, formatInterval, groupFingerprint };
+export const viewHelpers = { formatDateTime, formatInterval, groupFingerprint, isStaff };

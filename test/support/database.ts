@@ -59,6 +59,19 @@ export async function databaseContains(db: Db, files: string[], secret: string):
   return false;
 }
 
+/**
+ * Every row of every table but the `except` ones, as sorted JSON lines per table: equal before
+ * and after a request means the request changed nothing in the database.
+ */
+export async function databaseRows(db: Db, except: string[] = []): Promise<Record<string, string[]>> {
+  const state: Record<string, string[]> = {};
+  for (const table of (await tableNames(db)).filter((name) => !except.includes(name)).sort()) {
+    const rows: unknown[] = await db(table).select();
+    state[table] = rows.map((row) => JSON.stringify(row)).sort();
+  }
+  return state;
+}
+
 async function tableNames(db: Db): Promise<string[]> {
   if (isPostgres(db)) {
     const result = (await db.raw("select tablename from pg_tables where schemaname = current_schema()")) as { rows: { tablename: string }[] };

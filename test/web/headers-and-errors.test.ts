@@ -99,7 +99,7 @@ describe("input no database column can hold", () => {
   it("answers ids too large for an integer column as unknown (404) or a named problem (400), never a 500", async () => {
     const alice = await signedIn(t, "alice");
     const huge = "9999999999";
-    expect((await alice.get(`/desk/tickets/${huge}`)).status).to.equal(400);
+    expect((await alice.get(`/desk/tickets/${huge}`)).status).to.equal(404);
     expect((await postForm(alice, `/desk/tickets/${huge}/withdraw`, { reason: "x" }, "/desk")).status).to.equal(404);
     expect((await postForm(alice, `/desk/tickets/${huge}/callbacks`, { contact_id: "1", outcome: "confirmed" }, "/desk")).status).to.equal(404);
     const ticketId = await openTicket(await signedIn(t, "carol"));
