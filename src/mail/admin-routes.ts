@@ -4,6 +4,7 @@ import { appendAudit } from "../audit/audit-log.js";
 import type { Clock } from "../clock.js";
 import type { Config } from "../config.js";
 import type { Db } from "../db.js";
+import { MAX_ROW_ID } from "../row-ids.js";
 import type { Scheduler } from "../tasks/scheduler.js";
 import { flash } from "../web/flash.js";
 import { requireAdmin } from "../web/guards.js";
@@ -20,7 +21,7 @@ const PAGE_SIZE = 50;
 const logFilter = z.object({
   status: z.enum(OUTBOX_STATUSES).optional().catch(undefined),
   recipient: z.string().trim().max(254).optional().catch(undefined),
-  before: z.coerce.number().int().positive().optional().catch(undefined),
+  before: z.coerce.number().int().positive().max(MAX_ROW_ID).optional().catch(undefined),
 });
 
 const testMailForm = z.object({

@@ -149,6 +149,13 @@ describe("admin mail log and mail detail", () => {
     expect(res.text).to.include(other.to);
   });
 
+  it("ignores a page cursor beyond the largest row id instead of failing (PostgreSQL's integer would overflow)", async () => {
+    for (const before of ["99999999999", "2147483648", "-3", "abc"]) {
+      const res = await admin.get(`/admin/mail?before=${before}`).expect(200);
+      expect(res.text, `before=${before}`).to.include(zebra.to);
+    }
+  });
+
   it("answers 404 for a mail that does not exist or a number that is not one", async () => {
     await admin.get("/admin/mail/999999").expect(404);
     await admin.get("/admin/mail/abc").expect(404);
