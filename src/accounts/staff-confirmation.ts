@@ -33,10 +33,10 @@ export async function isConfirmedStaff(db: Conn, id: number): Promise<boolean> {
 export function confirmationRefusal(login: Login, confirmer: Login): string | null {
   if (!isStaffRole(login.role)) return "Only staff logins are confirmed.";
   if (login.confirmedAt) return `${login.username} is confirmed already.`;
-  if (confirmer.role !== "admin" || !confirmer.confirmedAt) return UNCONFIRMED_STAFF;
   if (confirmer.id === login.id) return "Nobody confirms their own login: another admin must.";
   if (confirmer.id === login.createdBy) return `You created ${login.username}: another admin must confirm it.`;
   if (confirmer.id === login.unconfirmedBy) return `You changed ${login.username}'s address or sent it a link: another admin must confirm it.`;
+  if (confirmer.role !== "admin" || !confirmer.confirmedAt) return UNCONFIRMED_STAFF;
   if (login.disabledAt) return `${login.username} is disabled: enable it first.`;
   return null;
 }
