@@ -49,7 +49,7 @@ describe("primary reset: one admin's console-made staff cannot decide a reset", 
     expect((await postForm(browser(t.app), `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).status).to.equal(200);
 
     const { caller, approver, clearer } = await puppets(admin);
-    const primaryBefore = await t.db("users").where({ id: primaryId }).first("password_hash", "session_epoch", "must_change_password");
+    const primaryBefore = (await t.db("users").where({ id: primaryId }).first("password_hash", "session_epoch", "must_change_password")) as Row;
     const objected = (await recordChanges(t)).filter((r) => r.objected_at !== null);
     expect(objected).to.have.length(1);
     const changeId = Number(objected[0]!.id);
