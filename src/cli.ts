@@ -39,7 +39,7 @@ async function createStaff(db: Db, role: Role, args: string[], policy: "classic"
   const now = systemClock.now();
   const passwordHash = await hashPassword(password);
   await db.transaction(async (trx) => {
-    const id = await insertLogin(trx, { accountId: null, username, role, displayName: username, email, passwordHash }, now);
+    const id = await insertLogin(trx, { accountId: null, username, role, displayName: username, email, passwordHash, confirmed: true }, now);
     await appendAudit(trx, { action: "user.created", actor: "cli", subject: `user:${id}`, details: { username, role, email, via: "cli" } }, now);
   });
   out(`Created ${role} ${username}.`);

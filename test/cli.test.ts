@@ -57,6 +57,7 @@ describe("command-line interface", function () {
     id: number;
     role: string;
     email: string;
+    confirmed_at: unknown;
     password_hash: string;
   }
 
@@ -90,6 +91,7 @@ describe("command-line interface", function () {
     expect(user!.role).to.equal("admin");
     expect(user!.email).to.equal("admin2@example.com");
     expect(user!.password_hash.startsWith("$argon2id$"), user!.password_hash).to.equal(true);
+    expect(user!.confirmed_at, "an operator's admin is confirmed: no second admin exists to confirm it").to.not.equal(null);
 
     expect(await databaseContains(openDb(), database.files, ADMIN_PASSWORD)).to.equal(false);
 

@@ -4,6 +4,7 @@ import type { Problems } from "../web/validation.js";
 import { findAccountByCode, findContact, insertAccount, insertContact, type Account, type Contact } from "./accounts-store.js";
 import type { Actor } from "./password-links.js";
 import { accountRecipients, loginRecipients, noteRecordChange } from "./record-changes.js";
+import { unconfirmStaff } from "./staff-confirmation.js";
 import type { Login } from "./users-store.js";
 
 type Deps = MailingDeps;
@@ -66,6 +67,7 @@ export async function updateLogin(deps: Deps, login: Login, changes: LoginChange
     if (emailChanged) {
       const change = { accountId: login.accountId, what: "email" as const, userId: login.id, contactId: null, subjectName: login.username, before: login.email, after: changes.email };
       await noteRecordChange(trx, deps, change, await loginRecipients(trx, login), actor, now);
+      await unconfirmStaff(trx, login, actor, "email_changed", now);
     }
     await trx("users")
       .where({ id: login.id })

@@ -15,6 +15,7 @@ import { currentKey } from "./keys-store.js";
 import { removeLoginKey, setLoginKey } from "./keys.js";
 import { createLogin, resetLoginPassword, setLoginDisabled, setPasswordLinkRefusal, unlockLogin } from "./logins.js";
 import { changesOfLogin } from "./record-changes-store.js";
+import { confirmationRefusal, confirmStaffLogin } from "./staff-confirmation.js";
 import { findLoginById, listStaff, type Login } from "./users-store.js";
 
 type Deps = { db: Db; clock: Clock; mailer: Mailer };
@@ -29,6 +30,14 @@ export function adminLoginRoutes(deps: Deps): Router {
 
   const loginOf = (req: Request): Promise<Login> => rowAtPath(req.params.id as string | undefined, (id) => findLoginById(deps.db, id), "There is no such login.");
 
+  const usernameOf = async (id: number | null) => (id === null ? null : ((await findLoginById(deps.db, id))?.username ?? null));
+  const confirmationView = async (login: Login, viewerId: number) => ({
+    createdBy: await usernameOf(login.createdBy),
+    confirmedBy: await usernameOf(login.confirmedBy),
+    unconfirmedBy: await usernameOf(login.unconfirmedBy),
+    refusal: confirmationRefusal(login, (await findLoginById(deps.db, viewerId))!),
+  });
+
   type Failed = { form?: string; problems?: Problems; values?: Record<string, unknown>; keyProblems?: string[] };
   const renderLogin = async (req: Request, res: Response, login: Login, status = 200, failed: Failed = {}) => {
     res.status(status).render("admin/login", {
@@ -37,6 +46,7 @@ export function adminLoginRoutes(deps: Deps): Router {
       account: login.accountId ? await findAccount(deps.db, login.accountId) : null,
       key: await currentKey(deps.db, login.id),
       linkRefusal: await setPasswordLinkRefusal(deps.db, login, actorOf(req), "desk", deps.clock.now()),
+      confirmation: isStaff(login.role) ? await confirmationView(login, req.user!.id) : null,
       changes: await changesOfLogin(deps.db, login.id, 20),
       failedForm: failed.form ?? null,
       problems: failed.problems ?? {},
@@ -83,6 +93,15 @@ export function adminLoginRoutes(deps: Deps): Router {
     const unlocked = await unlockLogin(deps, login, actorOf(req));
     flash(req, unlocked ? "success" : "info", unlocked ? `${login.username} is unlocked: its failed sign-ins are cleared.` : `${login.username} is not locked.`);
     res.redirect(303, bodyOf(req).from === "staff" ? "/admin/staff" : `/admin/logins/${login.id}`);
+  });
+
+  /** A second admin confirms a staff login (issue 10 review 1a); a refusal is shown on the page, nothing changed. */
+  router.post("/admin/logins/:id/confirm", async (req, res) => {
+    const login = await loginOf(req);
+    const refusal = await confirmStaffLogin(deps, login.id, actorOf(req));
+    if (refusal) return renderLogin(req, res, login, 400, { form: "confirm", problems: { confirm: refusal } });
+    flash(req, "success", `${login.username} is confirmed: it may now take part in reset decisions.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
   });
 
   router.post("/admin/logins/:id/key", async (req, res) => {

@@ -61,7 +61,7 @@ export async function loadDemoData(db: Db, clock: Clock, fixedPassword?: string)
   await db.transaction(async (trx) => {
     const ids = new Map<string, number>();
     for (const s of STAFF) {
-      ids.set(s.username, await insertLogin(trx, { ...s, accountId: null, passwordHash: hashes.get(s.username)! }, then));
+      ids.set(s.username, await insertLogin(trx, { ...s, accountId: null, passwordHash: hashes.get(s.username)!, confirmed: true }, then));
     }
     const acme = await insertAccount(trx, { code: "ACM", name: "Acme Corp" }, then);
     for (const c of ACME) {

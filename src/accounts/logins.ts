@@ -6,6 +6,7 @@ import { prepareSetPasswordLink, recordSetPasswordLink, type Actor, type LinkDep
 import { RECENT_CHANGE_MS } from "./record-changes.js";
 import { changesOfLogin, hasOpenChangeObjection } from "./record-changes-store.js";
 import { findAccountByCode } from "./accounts-store.js";
+import { noticeStaffCreated, unconfirmStaff } from "./staff-confirmation.js";
 import { isPrimaryUsername, namespaceOf } from "./usernames.js";
 import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, type Login } from "./users-store.js";
 import { formatUtcDay } from "../formatting.js";
@@ -57,8 +58,9 @@ export async function createLogin(deps: LinkDeps, input: NewLoginInput, actor: A
   const link = await prepareSetPasswordLink(deps, { username: input.username, displayName: input.displayName, email: input.email }, "new", actor);
   const now = deps.clock.now();
   const id = await deps.db.transaction(async (trx) => {
-    const id = await insertLogin(trx, { ...input, passwordHash: null }, now);
+    const id = await insertLogin(trx, { ...input, passwordHash: null, createdBy: actor.id }, now);
     await appendAudit(trx, { action: "login.created", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${id}`, details: { ...input } }, now);
+    if (input.accountId === null) await noticeStaffCreated(trx, deps, { id, ...input }, actor, now);
     await recordSetPasswordLink(trx, link, id, actor, now);
     return id;
   });
@@ -101,8 +103,10 @@ export async function resetLoginPassword(deps: LinkDeps, login: Login, actor: Ac
     const current = await findLoginById(trx, login.id);
     if (!current || current.email !== login.email) return "The login's registered address changed a moment ago: look again before sending a link.";
     const refused = await setPasswordLinkRefusal(trx, current, actor, by, now);
-    if (!refused) await recordSetPasswordLink(trx, link, login.id, actor, now);
-    return refused;
+    if (refused) return refused;
+    await recordSetPasswordLink(trx, link, login.id, actor, now);
+    if (by === "desk") await unconfirmStaff(trx, current, actor, "link_sent", now);
+    return null;
   });
 }
 

@@ -10,6 +10,7 @@ import { isStaff } from "../roles.js";
 import type { Problems } from "../web/validation.js";
 import { contactsOfAccount, findAccount } from "./accounts-store.js";
 import type { Actor } from "./password-links.js";
+import { isConfirmedStaff, UNCONFIRMED_STAFF } from "./staff-confirmation.js";
 import {
   findLiveChangeToken,
   findRecordChange,
@@ -152,6 +153,7 @@ export async function clearChangeObjection(deps: MailingDeps, changeId: number, 
     if (!change) return null;
     if (!hasOpenChangeObjection(change)) return { change, problems: { note: "There is no open objection to this change." } };
     if (change.changedBy === admin.id) return { change, problems: { note: "You made this change: another admin must review the objection to it." } };
+    if (!(await isConfirmedStaff(trx, admin.id))) return { change, problems: { note: UNCONFIRMED_STAFF } };
     await updateRecordChange(trx, change.id, { objection_cleared_by: admin.id, objection_cleared_at: now, objection_clear_note: note });
     await appendAudit(
       trx,

@@ -21,6 +21,13 @@ export interface Login {
   sessionEpoch: number;
   canOpenCases: boolean;
   disabledAt: Date | null;
+  /** The admin who created it in the console; null for the CLI, the demo data and older rows. */
+  createdBy: number | null;
+  /** A staff login takes part in reset decisions only once a second admin confirmed it (issue 10 review 1a). */
+  confirmedAt: Date | null;
+  confirmedBy: number | null;
+  /** Who last made it need confirming (its creator, or who changed its email or sent it a link): never its confirmer. */
+  unconfirmedBy: number | null;
 }
 
 type Row = Record<string, unknown>;
@@ -43,8 +50,14 @@ function toLogin(row: Row): Login {
     sessionEpoch: Number(row.session_epoch),
     canOpenCases: Boolean(row.can_open_cases),
     disabledAt: asDate(row.disabled_at),
+    createdBy: idOrNull(row.created_by),
+    confirmedAt: asDate(row.confirmed_at),
+    confirmedBy: idOrNull(row.confirmed_by),
+    unconfirmedBy: idOrNull(row.unconfirmed_by),
   };
 }
+
+const idOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 function selectLogins(db: Db | Knex.Transaction) {
   return db("users")
@@ -109,6 +122,10 @@ export interface NewLogin {
   email: string | null;
   passwordHash: string | null;
   canOpenCases?: boolean;
+  /** The admin creating it in the console, if one is. */
+  createdBy?: number | null;
+  /** Confirmed at once: staff made by an operator at the server (CLI) or the demo data. */
+  confirmed?: boolean;
 }
 
 /** Inserts a login; a given password hash also starts its password history. */
@@ -124,6 +141,9 @@ export async function insertLogin(trx: Db | Knex.Transaction, login: NewLogin, n
     password_changed_at: login.passwordHash ? now : null,
     activated_at: login.passwordHash ? now : null,
     can_open_cases: login.canOpenCases ?? false,
+    created_by: login.createdBy ?? null,
+    confirmed_at: login.confirmed ? now : null,
+    unconfirmed_by: login.confirmed ? null : (login.createdBy ?? null),
     created_at: now,
     updated_at: now,
   });
@@ -147,6 +167,19 @@ export async function lockLogin(trx: Knex.Transaction, id: number, until: Date, 
 
 export async function clearFailedSignIns(db: Db | Knex.Transaction, id: number, now: Date): Promise<void> {
   await db("users").where({ id }).update({ failed_sign_ins: 0, locked_until: null, updated_at: now });
+}
+
+/** Confirms a staff login (by a second admin), or makes it need confirming again by `unconfirmedBy`'s hand. */
+export async function setStaffConfirmation(db: Db | Knex.Transaction, id: number, change: { confirmedBy: number } | { unconfirmedBy: number }, now: Date): Promise<void> {
+  await db("users")
+    .where({ id })
+    .update("confirmedBy" in change ? { confirmed_by: change.confirmedBy, confirmed_at: now, unconfirmed_by: null, updated_at: now } : { confirmed_by: null, confirmed_at: null, unconfirmed_by: change.unconfirmedBy, updated_at: now });
+}
+
+/** The confirmed admins, who hear of every staff login created in the console. */
+export async function listConfirmedAdmins(db: Db | Knex.Transaction): Promise<Login[]> {
+  const rows: unknown = await selectLogins(db).where("users.role", "admin").whereNull("users.disabled_at").whereNotNull("users.confirmed_at").orderBy("users.id");
+  return (rows as Row[]).map(toLogin);
 }
 
 /** Ends every session of the login: sessions carry the epoch they began in. */

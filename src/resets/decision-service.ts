@@ -1,6 +1,8 @@
 import { formatUtc, groupFingerprint } from "../formatting.js";
 import type { Knex } from "knex";
 import { findContact } from "../accounts/accounts-store.js";
+import { describeChange } from "../accounts/record-changes.js";
+import { isConfirmedStaff, UNCONFIRMED_STAFF } from "../accounts/staff-confirmation.js";
 import { storePassword } from "../auth/credentials-store.js";
 import { hashPassword } from "../auth/password-hashing.js";
 import { generateRandomPassword } from "../auth/random-password.js";
@@ -56,6 +58,7 @@ export async function recordCallback(deps: ResetDeps, ticketId: number, agent: A
   const now = deps.clock.now();
   return withRequest(deps, ticketId, async (trx, request, ticket): Promise<Problems> => {
     if (request.state !== "pending") return { contact_id: `The request is ${request.state}: no more callbacks are recorded.` };
+    if (!(await isConfirmedStaff(trx, agent.id))) return { contact_id: UNCONFIRMED_STAFF };
     if (!contact || contact.accountId !== request.accountId) return { contact_id: "Choose a contact of this account from the records." };
     if (!contact.phone) return { contact_id: `${contact.name} has no phone number on file.` };
     await insertCallback(trx, { requestId: request.id, contactId: contact.id, contactName: contact.name, phoneDialled: contact.phone, agentId: agent.id, outcome: input.outcome, notes: input.notes }, now);
@@ -85,7 +88,8 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
   const hash = await hashPassword(temporaryPassword);
   return withRequest(deps, ticketId, async (trx, request, ticket): Promise<Condition[]> => {
     const facts = await gatherFacts(trx, request, now);
-    const unmet = approvalConditions(facts, agent, deps.twoPerson).filter((c) => !c.met);
+    const approver = { ...agent, confirmed: await isConfirmedStaff(trx, agent.id) };
+    const unmet = approvalConditions(facts, approver, deps.twoPerson).filter((c) => !c.met);
     if (unmet.length) return unmet;
     const expiresAt = new Date(now.getTime() + hours(deps.tempPasswordTtlHours));
     const key = await usableRecipientKey(facts.primary.email!, facts.key!.armoredKey, now);
@@ -110,7 +114,10 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
   });
 }
 
-/** Rejects with a reason: the ticket closes, the requester and the primary's address are told. */
+/**
+ * Rejects with a reason: the ticket closes, the requester and the primary's address are told.
+ * Any agent may, confirmed or not: a rejection only stops a reset, it never lets one through.
+ */
 export async function rejectRequest(deps: ResetDeps, ticketId: number, agent: Agent, reason: string): Promise<Problems | null> {
   const now = deps.clock.now();
   return withRequest(deps, ticketId, async (trx, request, ticket): Promise<Problems> => {
@@ -138,13 +145,22 @@ export async function withdrawApproval(deps: ResetDeps, ticketId: number, agent:
   });
 }
 
-/** An admin clears an objection after reviewing it, with a note. */
+/**
+ * An admin clears an objection after reviewing it, with a note: a confirmed admin who has not
+ * prepared this request (recorded a callback on it, or made one of the recent record changes),
+ * so that the person who answers an objection is never one whose work it may be about.
+ */
 export async function clearObjection(deps: ResetDeps, ticketId: number, agent: Agent, note: string): Promise<Problems | null> {
   const now = deps.clock.now();
   return withRequest(deps, ticketId, async (trx, request): Promise<Problems> => {
     if (agent.role !== "admin") return { note: "Only an admin can clear an objection." };
     if (!hasOpenObjection(request)) return { note: "There is no open objection on this request." };
     if (request.state !== "pending") return { note: `The request is ${request.state}: there is nothing to clear.` };
+    if (!(await isConfirmedStaff(trx, agent.id))) return { note: UNCONFIRMED_STAFF };
+    const facts = await gatherFacts(trx, request, now);
+    if (facts.callbacks.some((c) => c.agentId === agent.id)) return { note: "You recorded a callback on this request: another admin must review the objection." };
+    const own = facts.recentChanges.find((c) => c.changedBy === agent.id);
+    if (own) return { note: `You changed ${describeChange(own)} within the last 7 days: another admin must review the objection.` };
     await updateRequestFields(trx, request.id, { objection_cleared_by: agent.id, objection_cleared_at: now }, now);
     await recordStep(trx, ticketId, { kind: "objection", actor: actorOf(agent), action: "reset.objection_cleared", publicText: null, internalText: `Objection reviewed and cleared by ${agent.username}: ${note}`, details: { note } }, now);
     return {};

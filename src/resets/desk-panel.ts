@@ -6,6 +6,7 @@ import { RESET_STATE_LABELS } from "./reset-states.js";
 import { deliveryMailsOfTickets, findRequestByTicket, hasOpenObjection } from "./reset-store.js";
 import { approvalConditions, changeLine, gatherFacts, type Condition, type VerificationFacts } from "./verification.js";
 import type { Clock } from "../clock.js";
+import { isConfirmedStaff } from "../accounts/staff-confirmation.js";
 
 /**
  * Where the temporary password's mail is, read from its outbox row (the one source of truth:
@@ -55,7 +56,7 @@ export async function loadResetPanel(deps: { db: Db; clock: Clock; resetTwoPerso
   const request = await findRequestByTicket(deps.db, ticket.id);
   if (!request) return null;
   const facts = await gatherFacts(deps.db, request, deps.clock.now());
-  const conditions = approvalConditions(facts, viewer, deps.resetTwoPerson);
+  const conditions = approvalConditions(facts, { ...viewer, confirmed: await isConfirmedStaff(deps.db, viewer.id) }, deps.resetTwoPerson);
   const mail = request.state === "delivered" && request.outboxId !== null ? await findMail(deps.db, request.outboxId) : null;
   const delivery: DeliveryView | null = mail && {
     status: deliveryStatusOf(mail),

@@ -81,13 +81,26 @@ export const changeLine = (c: RecordChange) => `${capitalised(describeChange(c))
 
 const names = (ids: (string | null)[]) => [...new Set(ids.map((n) => n ?? "unrecorded"))].join(", ");
 
+/** The recent change of the called contact's number made by the agent who then called it, if any. */
+export const ownNumberChange = (facts: Pick<VerificationFacts, "recentChanges">, callback: Pick<Callback, "contactId" | "agentId">) =>
+  facts.recentChanges.find((c) => c.what === "phone" && c.contactId === callback.contactId && c.changedBy === callback.agentId);
+
+/** Who approves: `confirmed` says a second admin confirmed their staff login (issue 10 review 1a). */
+export interface Approver {
+  id: number;
+  role: string;
+  confirmed: boolean;
+}
+
 /**
  * The approval checklist (DESIGN §3 step 3) for one approver: every condition, met or not,
  * each named. Approval needs all of them.
  */
-export function approvalConditions(facts: VerificationFacts, approver: { id: number; role: string }, twoPerson: boolean): Condition[] {
+export function approvalConditions(facts: VerificationFacts, approver: Approver, twoPerson: boolean): Condition[] {
   const { request, requester, requesterContact, callbacks } = facts;
-  const confirmed = callbacks.filter((c) => c.outcome === "confirmed");
+  // A callback to a number its own caller just set proves only that the caller can answer a phone.
+  const selfSet = callbacks.filter((c) => c.outcome === "confirmed" && ownNumberChange(facts, c));
+  const confirmed = callbacks.filter((c) => c.outcome === "confirmed" && !selfSet.includes(c));
   const denied = callbacks.filter((c) => c.outcome === "denied");
   const conditions: Condition[] = [
     {
@@ -118,7 +131,11 @@ export function approvalConditions(facts: VerificationFacts, approver: { id: num
       key: "callback_confirmed",
       label: "A callback to a number on file confirmed the request",
       met: confirmed.length > 0,
-      detail: confirmed.length ? `Confirmed by ${confirmed.map((c) => c.contactName).join(", ")}.` : "No callback has confirmed it yet.",
+      detail: confirmed.length
+        ? `Confirmed by ${confirmed.map((c) => c.contactName).join(", ")}.`
+        : selfSet.length
+          ? selfSet.map((c) => `The callback to ${c.contactName} does not count: ${c.agentUsername} changed that number within the last 7 days and then called it.`).join(" ") + " Another agent must call back."
+          : "No callback has confirmed it yet.",
     },
     {
       key: "no_denial",
@@ -139,6 +156,12 @@ export function approvalConditions(facts: VerificationFacts, approver: { id: num
       detail: facts.keyProblem ?? `Key ${groupFingerprint(facts.key!.fingerprint)} will encrypt the mail.`,
     },
   ];
+  conditions.push({
+    key: "approver_confirmed",
+    label: "The approver's staff login is confirmed by a second admin",
+    met: approver.confirmed,
+    detail: approver.confirmed ? "Confirmed." : "Your staff login was created, or its address or password link handled, by another admin and no second admin has confirmed it yet.",
+  });
   if (twoPerson) {
     const ownCallback = confirmed.length > 0 && confirmed.every((c) => c.agentId === approver.id);
     conditions.push({

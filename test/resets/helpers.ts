@@ -15,7 +15,7 @@ import { browser, signInOk, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { createLogin } from "../../src/accounts/logins.js";
-import { count, mailText, outboxTo, postForm, userId, userRow, type Row } from "../accounts/helpers.js";
+import { count, latestLinkTo, mailText, outboxTo, postForm, setPasswordByLink, userId, userRow, type Row } from "../accounts/helpers.js";
 
 export const PRIMARY_PRIVATE_KEY = readFileSync(path.join(demoDir, "ACM0001-private.asc"), "utf8");
 export const REASON = "Paula is locked out after a holiday and the self-service link went nowhere.";
@@ -38,14 +38,38 @@ export async function signedIn(t: TestApp, username: string, password = DEMO_PAS
   return agent;
 }
 
-/** A second admin, `ada`, who signs in with DEMO_PASSWORD: the one who approves after `admin` changed the records. */
+/**
+ * A second admin, `ada`, who signs in with DEMO_PASSWORD: the one who approves after `admin`
+ * changed the records. Confirmed at once, as an operator's CLI-made admin is (a console-made
+ * one waits for a second admin: see {@link staffByConsole}).
+ */
 export async function addSecondAdmin(t: TestApp, username = "ada"): Promise<Agent> {
   const admin = { id: await userId(t, "admin"), username: "admin", ip: null };
   const made = await createLogin(t, { accountId: null, role: "admin", username, displayName: "Ada Admin", email: `${username}@vouchdesk.example`, canOpenCases: false }, admin);
   if (!("id" in made)) throw new Error(JSON.stringify(made.problems));
-  await t.db("users").where({ id: made.id }).update({ password_hash: (await userRow(t, "alice")).password_hash, activated_at: t.clock.now() });
+  await t.db("users").where({ id: made.id }).update({ password_hash: (await userRow(t, "alice")).password_hash, activated_at: t.clock.now(), confirmed_at: t.clock.now() });
   await t.db("outbox").where({ recipient: `${username}@vouchdesk.example` }).del();
   return signedIn(t, username);
+}
+
+export const STAFF_PASSWORD = "Zq8#vLp2!mWx9rTe";
+
+/**
+ * A staff login made the way an admin's console makes one: `POST /admin/staff` with an address
+ * the admin chose, its password set through the mailed link; returns its signed-in browser.
+ */
+export async function staffByConsole(t: TestApp, admin: Agent, role: "agent" | "admin", username: string, email = `${username}@elsewhere.example`): Promise<Agent> {
+  const made = await postForm(admin, "/admin/staff", { role, username, display_name: `${username} (staff)`, email }, "/admin/staff");
+  expect(made.status, made.text.slice(0, 500)).to.equal(303);
+  const set = await setPasswordByLink(browser(t.app), await latestLinkTo(t, email), STAFF_PASSWORD);
+  expect(set.status, set.text.slice(0, 500)).to.be.oneOf([302, 303]);
+  return signedIn(t, username, STAFF_PASSWORD);
+}
+
+/** A confirmed admin's browser confirms a staff login on its page; returns the response. */
+export async function confirmStaff(t: TestApp, admin: Agent, username: string) {
+  const page = `/admin/logins/${await userId(t, username)}`;
+  return postForm(admin, `${page}/confirm`, {}, page);
 }
 
 /** Posts the request form with the CSRF token of the home page (the form page itself is 403 to whoever may not ask). */
