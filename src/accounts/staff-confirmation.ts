@@ -1,7 +1,8 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../audit/audit-log.js";
 import { composePlain } from "../mail/compose.js";
-import { formatUtc, type MailingDeps } from "../mail/mailer.js";
+import { formatUtc } from "../formatting.js";
+import type { MailingDeps } from "../mail/mailer.js";
 import { enqueue } from "../mail/outbox-store.js";
 import { renderMailTemplate } from "../mail/templates.js";
 import type { Db } from "../db.js";
