@@ -188,14 +188,25 @@ export async function releaseClaims(db: Db, worker: string, ids: number[], now: 
 }
 
 /**
- * Stops a mail that has not gone out yet (queued, waiting to retry, or failed for good) for
- * good: it is never sent nor retried, not even by an admin's Retry. False when it is being sent
- * or already sent.
+ * Narrows a query to mail not yet handed to the server: queued, waiting to retry, failed for
+ * good, or claimed in a worker's batch but not yet tried (renewLease, which marks the hand-over,
+ * then finds it no longer `sending` and the worker skips it).
+ */
+export function whereNotHandedOver(query: Knex.QueryBuilder): Knex.QueryBuilder {
+  return query.where((q) => q.whereIn("status", ["queued", "failed", "dead"]).orWhere((claimed) => claimed.where("status", "sending").whereNull("attempt_started_at")));
+}
+
+/**
+ * Stops a mail that has not gone out yet for good: it is never sent nor retried, not even by an
+ * admin's Retry. False when it is being handed to the server or already sent.
  */
 export async function cancelUnsent(trx: Knex.Transaction, id: number, reason: string, now: Date): Promise<boolean> {
-  const updated = await trx("outbox").where({ id }).whereIn("status", ["queued", "failed", "dead"]).update({ status: "cancelled", next_attempt_at: null, last_error: reason, updated_at: now });
+  const updated = await whereNotHandedOver(trx("outbox").where({ id })).update(cancelled(reason, now));
   return updated > 0;
 }
+
+/** The fields of a mail stopped for good; its claim, if a worker held one, goes with it. */
+export const cancelled = (reason: string, now: Date) => ({ status: "cancelled", next_attempt_at: null, locked_by: null, locked_until: null, last_error: reason, updated_at: now });
 
 /** Queues a failed or dead mail again, with a fresh run of attempts. */
 export async function requeue(trx: Knex.Transaction, id: number, now: Date): Promise<boolean> {
