@@ -47,6 +47,9 @@ export function smtpTransport(settings: SmtpSettings): MailTransport {
   const transporter = nodemailer.createTransport({
     pool: true,
     maxConnections: 4,
+    // The pool would otherwise try a message again by itself after a dropped connection, out of
+    // the outbox's sight (no attempt row, no back-off, inside one lease); every retry is the worker's.
+    maxRequeues: 0,
     host: settings.host,
     port: settings.port,
     secure: settings.secure,

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { createServer, type AddressInfo } from "node:net";
 import { minutes, seconds } from "../../src/clock.js";
 import { openDatabase } from "../../src/db.js";
 import { createLogger } from "../../src/logger.js";
@@ -140,6 +141,47 @@ describe("mail worker: leases", () => {
     expect(ids.filter((m) => m === second.mail.messageId), "copies of the second mail").to.have.length(1);
     expect((await outboxRow(t.db, first.id)).status).to.equal("sent");
     expect((await outboxRow(t.db, second.id)).status).to.equal("sent");
+  });
+});
+
+describe("mail worker: no copies behind the desk's back", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("does not let the SMTP client resend a mail on its own when the server drops the connection before answering: one copy, a failed attempt to retry", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const { id, mail } = await queueTestMessage(t, "dropped.answer@example.com");
+    sink.dropNextAnswers = 1;
+
+    await t.deliverMail();
+
+    expect(await messageIdsOf(sink), "the server kept one copy").to.deep.equal([mail.messageId]);
+    const row = await outboxRow(t.db, id);
+    expect([row.status, Number(row.attempts)]).to.deep.equal(["failed", 1]);
+    expect((await attemptRows(t.db, id)).map((a) => a.outcome)).to.deep.equal(["failed"]);
+  });
+
+  it("makes one connection per attempt to a server that hangs up before its greeting: the desk's back-off, not the SMTP client, decides when to try again", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    let connections = 0;
+    const hangsUp = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => hangsUp.listen(0, "127.0.0.1", resolve));
+    cleanup.add(() => new Promise((resolve) => hangsUp.close(resolve)));
+    const { id } = await queueTestMessage(t, "hung.up@example.com");
+    const smtp = smtpTransport({ host: "127.0.0.1", port: (hangsUp.address() as AddressInfo).port, secure: false });
+    cleanup.add(() => smtp.close());
+
+    const run = await deliverDue(workerDeps(t, smtp, "A"));
+
+    expect(run).to.deep.equal({ sent: 0, failed: 1, dead: 0 });
+    expect(connections).to.equal(1);
+    const row = await outboxRow(t.db, id);
+    expect([row.status, Number(row.attempts)]).to.deep.equal(["failed", 1]);
+    expect(row.last_error).to.match(/^ECONNECTION: /);
   });
 });
 
