@@ -32,8 +32,11 @@ export interface DeliveryAttempt {
   worker: string;
   startedAt: Date;
   finishedAt: Date;
-  /** `interrupted`: the worker's lease ran out after it handed the mail to the server, result unknown. */
-  outcome: "sent" | "failed" | "interrupted";
+  /**
+   * `interrupted`: the worker's lease ran out after it handed the mail to the server, result
+   * unknown. `sent-late`: the server accepted it only after that worker had lost the mail to another.
+   */
+  outcome: "sent" | "failed" | "interrupted" | "sent-late";
   detail: string | null;
 }
 
@@ -123,9 +126,9 @@ export async function renewLease(db: Db, worker: string, id: number, now: Date, 
   return updated > 0;
 }
 
-/** The heartbeat of a batch: extends the live leases this worker still holds among `ids`. */
-export async function extendLeases(db: Db, worker: string, ids: number[], now: Date, leaseUntil: Date): Promise<void> {
-  await db("outbox")
+/** The heartbeat of a batch: extends the live leases this worker still holds among `ids`, and says how many. */
+export async function extendLeases(db: Db, worker: string, ids: number[], now: Date, leaseUntil: Date): Promise<number> {
+  return db("outbox")
     .whereIn("id", ids)
     .andWhere({ status: "sending", locked_by: worker })
     .andWhere("locked_until", ">=", now)
@@ -165,16 +168,28 @@ export async function recordAttempt(
       updated_at: attempt.finishedAt,
     });
     if (updated === 0) return false;
-    await trx("outbox_attempts").insert({
-      outbox_id: mail.id,
-      attempt: attempt.attempt,
-      worker: attempt.worker,
-      started_at: attempt.startedAt,
-      finished_at: attempt.finishedAt,
-      outcome: attempt.outcome,
-      detail: attempt.detail,
-    });
+    await insertAttempt(trx, mail.id, attempt);
     return true;
+  });
+}
+
+/**
+ * Records, for the log's sake only, an attempt whose worker no longer held the mail when it
+ * ended: the mail's row belongs to the worker that took it over.
+ */
+export async function recordLostAttempt(db: Db, mailId: number, attempt: DeliveryAttempt): Promise<void> {
+  await insertAttempt(db, mailId, attempt);
+}
+
+async function insertAttempt(db: Knex.Transaction | Db, mailId: number, attempt: DeliveryAttempt): Promise<void> {
+  await db("outbox_attempts").insert({
+    outbox_id: mailId,
+    attempt: attempt.attempt,
+    worker: attempt.worker,
+    started_at: attempt.startedAt,
+    finished_at: attempt.finishedAt,
+    outcome: attempt.outcome,
+    detail: attempt.detail,
   });
 }
 

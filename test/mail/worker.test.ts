@@ -54,6 +54,8 @@ const workerDeps = (t: TestApp, transport: MailTransport, workerId: string, db =
   logger: silent,
   workerId,
   leaseMs: t.config.leases.mailMs,
+  // Leases run on the test's clock, the send timeout on the real one: the gated sends here wait for real heartbeats.
+  sendTimeoutMs: minutes(1),
 });
 
 const messageIdsOf = async (sink: SmtpSink) => Promise.all(sink.received.map(async (_, i) => (await sink.parsed(i)).messageId));
@@ -281,6 +283,66 @@ describe("mail worker: interrupted attempts and heartbeats", () => {
     expect(run).to.deep.equal({ sent: 2, failed: 0, dead: 0 });
     expect(sink.received).to.have.length(2);
     for (const mail of [first, second]) expect((await attemptRows(t.db, mail.id)).map((a) => [a.worker, a.outcome])).to.deep.equal([["A", "sent"]]);
+  });
+});
+
+describe("mail worker: sends that take too long or outlive their lease", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("gives up on a send the server never answers before the lease runs out: the attempt failed, the mail is free again and retried later", async () => {
+    const sink = await new SmtpSink({ answerDelayMs: minutes(10) }).start();
+    cleanup.add(() => sink.stop());
+    const t = await startTestApp({ MAIL_LEASE_SECONDS: "2" }, sink);
+    cleanup.add(() => t.close());
+    const { id } = await queueTestMessage(t, "never.answered@example.com");
+
+    await t.deliverMail();
+
+    const row = await outboxRow(t.db, id);
+    expect([row.status, Number(row.attempts), row.locked_by]).to.deep.equal(["failed", 1, null]);
+    expect(row.last_error).to.include("No answer from the mail server within 1 s").and.include("may have accepted");
+    expect(msOf(row.next_attempt_at)).to.be.greaterThan(t.clock.now().getTime());
+    expect((await attemptRows(t.db, id)).map((a) => a.outcome)).to.deep.equal(["failed"]);
+    expect(sink.received, "the server got the message before it went silent").to.have.length(1);
+  });
+
+  it("records a send the server accepted after the worker lost the mail as sent-late with a warning, and stops the batch there", async () => {
+    const sink = await new SmtpSink().start();
+    cleanup.add(() => sink.stop());
+    const t = await startTestApp({ MAIL_LEASE_SECONDS: "2" }, sink);
+    cleanup.add(() => t.close());
+    const first = await queueTestMessage(t, "lost.lease@example.com");
+    const second = await queueTestMessage(t, "next.in.batch@example.com");
+    const smtp = ownTransport(cleanup, sink);
+    const lines: string[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(line) });
+    const loseLeaseMidSend: MailTransport = {
+      ...smtp,
+      async send(message, signal) {
+        if (message.id === first.id) {
+          // While the server is busy, the lease goes to worker B (A's heartbeats had failed and it ran out).
+          await t.db("outbox").where({ id: first.id }).update({ locked_by: "B" });
+          await waitFor("a heartbeat to find the lease gone", () => lines.join("").includes("mail lease lost"));
+        }
+        return smtp.send(message, signal);
+      },
+    };
+
+    const run = await deliverDue({ ...workerDeps(t, loseLeaseMidSend, "A"), logger });
+
+    expect(run).to.deep.equal({ sent: 0, failed: 0, dead: 0 });
+    expect(await messageIdsOf(sink)).to.deep.equal([first.mail.messageId]);
+    const attempts = await attemptRows(t.db, first.id);
+    expect(attempts.map((a) => [a.worker, a.outcome])).to.deep.equal([["A", "sent-late"]]);
+    expect(attempts[0]!.detail).to.include("after worker A had lost the mail").and.include("same Message-ID");
+    const firstRow = await outboxRow(t.db, first.id);
+    expect([firstRow.status, firstRow.locked_by], "B's to record").to.deep.equal(["sending", "B"]);
+    const warning = lines.find((line) => line.includes("mail sent after its lease ran out"));
+    expect(warning).to.include(JSON.stringify(first.mail.messageId));
+    expect(lines.join("")).to.not.include('"mail sent"');
+    const secondRow = await outboxRow(t.db, second.id);
+    expect([secondRow.status, secondRow.locked_by, Number(secondRow.attempts)], "handed back untried").to.deep.equal(["queued", null, 0]);
   });
 });
 
