@@ -80,6 +80,8 @@ export async function deliverDue(deps: DeliveryDeps, shouldStop: () => boolean =
   const worker = deps.workerId ?? newWorkerId();
   const run: DeliveryRun = { sent: 0, failed: 0, dead: 0 };
   for (;;) {
+    // Before claiming: a stopping worker takes nothing it would only hand back.
+    if (shouldStop()) return run;
     const now = deps.clock.now();
     await requeueInterrupted(deps, now, batchSize);
     const batch = await claimDue(deps.db, worker, now, leaseUntil(deps, now), batchSize);

@@ -396,13 +396,25 @@ describe("mail worker: clean shutdown", () => {
     return ids;
   }
 
+  /** The app's transport, and a stop that is asked for while the first mail is with the server. */
+  function stopDuringFirstSend(t: TestApp): { transport: MailTransport; asked: () => boolean } {
+    let stopping = false;
+    const transport: MailTransport = {
+      ...t.mailer.transport,
+      send(message, signal) {
+        stopping = true;
+        return t.mailer.transport.send(message, signal);
+      },
+    };
+    return { transport, asked: () => stopping };
+  }
+
   it("hands the mail it claimed but did not try back to the queue when told to stop", async () => {
     const { t, sink } = await appWithSink(cleanup);
     const ids = await queueFive(t);
-    let asked = 0;
-    const stopAfterFirstMail = () => (asked += 1) >= 2;
+    const stop = stopDuringFirstSend(t);
 
-    const run = await deliverDue(workerDeps(t, t.mailer.transport, "stopping-worker"), stopAfterFirstMail, 5);
+    const run = await deliverDue(workerDeps(t, stop.transport, "stopping-worker"), stop.asked, 5);
 
     expect(run).to.deep.equal({ sent: 1, failed: 0, dead: 0 });
     expect(sink.received.map((m) => m.to)).to.deep.equal([["batch-1@example.com"]]);
@@ -422,16 +434,25 @@ describe("mail worker: clean shutdown", () => {
     expect(await countRows(t.db, "outbox_attempts")).to.equal(5);
   });
 
-  it("hands the whole batch back when told to stop before the first mail", async () => {
+  it("claims nothing when told to stop before it starts, nor another batch once stopped after one", async () => {
     const { t, sink } = await appWithSink(cleanup);
     const ids = await queueFive(t);
+    const queuedAt = t.clock.now().getTime();
+    const untouched = async () => (await t.db("outbox").whereIn("id", ids.slice(1)).select("status", "locked_by", "updated_at")).map((r: Record<string, unknown>) => [r.status, r.locked_by, msOf(r.updated_at)]);
+    t.clock.advance(seconds(1));
 
-    const run = await deliverDue(workerDeps(t, t.mailer.transport, "stopping-worker"), () => true, 5);
-
-    expect(run).to.deep.equal({ sent: 0, failed: 0, dead: 0 });
+    expect(await deliverDue(workerDeps(t, t.mailer.transport, "stopping-worker"), () => true, 5)).to.deep.equal({ sent: 0, failed: 0, dead: 0 });
     expect(sink.received).to.have.length(0);
-    const rows = await Promise.all(ids.map((id) => outboxRow(t.db, id)));
-    expect(rows.map((r) => [r.status, r.locked_by])).to.deep.equal(Array(5).fill(["queued", null]));
+    expect((await outboxRow(t.db, ids[0]!)).status).to.equal("queued");
+    expect(await untouched(), "not even claimed and handed back").to.deep.equal(Array(4).fill(["queued", null, queuedAt]));
+
+    // Batches of one: the stop comes while the first mail is with the server.
+    const stop = stopDuringFirstSend(t);
+    const run = await deliverDue(workerDeps(t, stop.transport, "stopping-worker"), stop.asked, 1);
+
+    expect(run).to.deep.equal({ sent: 1, failed: 0, dead: 0 });
+    expect(sink.received).to.have.length(1);
+    expect(await untouched()).to.deep.equal(Array(4).fill(["queued", null, queuedAt]));
   });
 });
 
