@@ -7,6 +7,7 @@ import { deliverDue, type DeliveryDeps } from "../../src/mail/delivery.js";
 import { testMessageMail } from "../../src/mail/mailer.js";
 import { claimDue, enqueue, recordAttempt, renewLease } from "../../src/mail/outbox-store.js";
 import { smtpTransport, type MailTransport } from "../../src/mail/transports.js";
+import { DELIVERY_RUN_BUDGET_MS, deskTasks } from "../../src/tasks/jobs.js";
 import { Scheduler, type TaskDefinition } from "../../src/tasks/scheduler.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
@@ -631,6 +632,37 @@ describe("scheduler", () => {
     expect(msOf(row.last_finished_at)).to.equal(now);
     expect(msOf(row.next_run_at)).to.equal(now + minutes(10));
     expect(await scheduler.run("no-such-task")).to.deep.equal({ ran: false, reason: "no such task" });
+  });
+
+  it("ends a deliver-mail run once its time budget is spent, handing the rest back, so the other due tasks run; the next run sends the rest", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const ids: number[] = [];
+    for (let i = 1; i <= 3; i += 1) ids.push((await queueTestMessage(t, `long.drain-${i}@example.com`)).id);
+    // The first send takes longer than the whole budget.
+    const slowFirst: MailTransport = {
+      ...t.mailer.transport,
+      async send(message, signal) {
+        if (message.id === ids[0]) t.clock.advance(DELIVERY_RUN_BUDGET_MS + seconds(1));
+        return t.mailer.transport.send(message, signal);
+      },
+    };
+    const tasks = deskTasks({ ...workerDeps(t, slowFirst, "budget-worker"), auditAnchorFile: t.auditAnchorFile }, t.mailer);
+    const scheduler = new Scheduler(t.db, t.clock, silent, tasks, { owner: "budget-worker", leaseMs: minutes(1) });
+
+    await scheduler.runDue();
+
+    expect(sink.received.map((m) => m.to)).to.deep.equal([["long.drain-1@example.com"]]);
+    const rest = await Promise.all(ids.slice(1).map((id) => outboxRow(t.db, id)));
+    expect(rest.map((r) => [r.status, r.locked_by, Number(r.attempts)])).to.deep.equal(Array(2).fill(["queued", null, 0]));
+    const deliver = await taskRow(t, "deliver-mail");
+    expect([deliver.status, deliver.last_result]).to.deep.equal(["done", "1 sent, 0 failed, 0 dead"]);
+    const others = await Promise.all(tasks.filter((task) => task.name !== "deliver-mail").map((task) => taskRow(t, task.name)));
+    expect(others.map((r) => [r.name, r.status]), "every other due task ran in the same pass").to.deep.equal(others.map((r) => [r.name, "done"]));
+    expect(others.length).to.be.greaterThan(0);
+
+    t.clock.advance(seconds(5));
+    await scheduler.runDue();
+    expect(sink.received).to.have.length(3);
   });
 
   it("runs only the tasks whose next_run_at has come when asked to run what is due", async () => {
