@@ -482,7 +482,7 @@ describe("scheduler", () => {
   const EXPIRE = "expire-temporary-passwords";
 
   /** The task's row as another worker's run leaves it: started a minute ago, its lease until `leaseUntil`. */
-  async function heldBy(t: TestApp, owner: string, leaseUntil: Date): Promise<void> {
+  async function heldBy(t: TestApp, owner: string, leaseUntil: Date | null): Promise<void> {
     const minuteAgo = new Date(t.clock.now().getTime() - minutes(1));
     await t.db("tasks").where({ name: EXPIRE }).update({ status: "running", last_started_at: minuteAgo, next_run_at: minuteAgo, lease_owner: owner, lease_expires_at: leaseUntil });
   }
@@ -514,6 +514,18 @@ describe("scheduler", () => {
     expect(msOf(row.next_run_at)).to.equal(now + minutes(5));
     const warning = t.logs().split("\n").find((line) => line.includes("task lease expired"));
     expect(warning).to.include("dead-worker").and.include(EXPIRE);
+  });
+
+  it("takes over a task whose holder left no lease end (a row half written by hand or an old version)", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    await heldBy(t, "dead-worker", null);
+
+    await t.scheduler.runDue();
+
+    const row = await taskRow(t, EXPIRE);
+    expect([row.status, row.last_result, row.lease_owner, row.lease_expires_at]).to.deep.equal(["done", "0 temporary passwords expired", null, null]);
+    expect(t.logs()).to.include("task lease expired").and.include("dead-worker");
   });
 
   it("runs deliver-mail in every worker: a run of it marked running elsewhere does not hold this one back", async () => {
