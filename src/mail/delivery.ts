@@ -3,7 +3,7 @@ import { hours, minutes } from "../clock.js";
 import type { Db } from "../db.js";
 import { beatEvery, newWorkerId, startHeartbeat } from "../leases.js";
 import type { Logger } from "../logger.js";
-import { claimDue, extendLeases, findInterrupted, recordAttempt, releaseClaims, renewLease, type OutboxMail } from "./outbox-store.js";
+import { claimDue, extendLeases, findInterrupted, recordAttempt, recordLostAttempt, releaseClaims, renewLease, type DeliveryAttempt, type OutboxMail } from "./outbox-store.js";
 import type { DeskKey } from "./desk-key.js";
 import { unsealWithDesk } from "./pgp.js";
 import { isPermanentRefusal } from "./send-failures.js";
@@ -39,6 +39,8 @@ export interface DeliveryDeps {
   workerId?: string;
   /** MAIL_LEASE_SECONDS in milliseconds. */
   leaseMs?: number;
+  /** How long one send may take before the worker gives up on it; two thirds of the lease unless set. */
+  sendTimeoutMs?: number;
   /**
    * Told, after the row is recorded, of a mail the worker will not try again by itself (refused
    * for good, or dead); the composition root wires what the desk does about it. A failure of
@@ -64,6 +66,9 @@ export interface DeliveryRun {
 
 const leaseMsOf = (deps: DeliveryDeps) => deps.leaseMs ?? DEFAULT_LEASE_MS;
 const leaseUntil = (deps: DeliveryDeps, now: Date) => new Date(now.getTime() + leaseMsOf(deps));
+// Shorter than the lease: with its heartbeat failing, a worker gives up on a send before
+// another can take the mail over, and a send that never settles cannot hold its batch forever.
+const sendTimeoutMsOf = (deps: DeliveryDeps) => deps.sendTimeoutMs ?? Math.floor((leaseMsOf(deps) * 2) / 3);
 
 /**
  * Delivers every mail that is due, a batch at a time, until none is left or `shouldStop`
@@ -75,26 +80,38 @@ export async function deliverDue(deps: DeliveryDeps, shouldStop: () => boolean =
   const worker = deps.workerId ?? newWorkerId();
   const run: DeliveryRun = { sent: 0, failed: 0, dead: 0 };
   for (;;) {
+    // Before claiming: a stopping worker takes nothing it would only hand back.
+    if (shouldStop()) return run;
     const now = deps.clock.now();
     await requeueInterrupted(deps, now, batchSize);
     const batch = await claimDue(deps.db, worker, now, leaseUntil(deps, now), batchSize);
     if (batch.length === 0) return run;
     const ids = batch.map((m) => m.id);
+    // The mail being handed to the server, and whether a beat found its lease gone meanwhile.
+    const inFlight: { id: number | null; lost: boolean } = { id: null, lost: false };
     const stopBeats = startHeartbeat(
       beatEvery(leaseMsOf(deps)),
-      () => {
+      async () => {
         const beatAt = deps.clock.now();
-        return extendLeases(deps.db, worker, ids, beatAt, leaseUntil(deps, beatAt));
+        const until = leaseUntil(deps, beatAt);
+        const sending = inFlight.id;
+        if (sending !== null && !inFlight.lost && (await extendLeases(deps.db, worker, [sending], beatAt, until)) === 0) {
+          inFlight.lost = true;
+          deps.logger.warn({ outboxId: sending, worker }, "mail lease lost while the mail was with the server: this batch stops after it");
+        }
+        await extendLeases(deps.db, worker, ids, beatAt, until);
       },
       (err) => deps.logger.warn({ err, worker }, "mail lease heartbeat failed"),
     );
     try {
       for (const [index, mail] of batch.entries()) {
-        if (shouldStop()) {
+        if (shouldStop() || inFlight.lost) {
           await releaseClaims(deps.db, worker, ids.slice(index), deps.clock.now());
           return run;
         }
+        inFlight.id = mail.id;
         const outcome = await deliverOne(deps, worker, mail);
+        inFlight.id = null;
         if (outcome !== "skipped") run[outcome] += 1;
       }
     } finally {
@@ -132,11 +149,17 @@ async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail):
   const attempt = mail.attempts + 1;
   try {
     const raw = mail.sealed ? await unsealWithDesk(mail.message, deps.deskKey) : mail.message;
-    const response = await deps.transport.send({ id: mail.id, from: deps.from, to: mail.recipient, raw });
+    const response = await sendWithin(deps.transport, { id: mail.id, from: deps.from, to: mail.recipient, raw }, sendTimeoutMsOf(deps));
     const finishedAt = deps.clock.now();
-    await recordAttempt(deps.db, mail, { attempt, worker, startedAt, finishedAt, outcome: "sent", detail: response }, { status: "sent", nextAttemptAt: null, lastError: null });
-    deps.logger.info({ outboxId: mail.id, attempt }, "mail sent");
-    return "sent";
+    const sent: DeliveryAttempt = { attempt, worker, startedAt, finishedAt, outcome: "sent", detail: response };
+    if (await recordAttempt(deps.db, mail, sent, { status: "sent", nextAttemptAt: null, lastError: null })) {
+      deps.logger.info({ outboxId: mail.id, attempt }, "mail sent");
+      return "sent";
+    }
+    // The lease ran out mid-send and another worker has the mail: it may send a second copy.
+    await recordLostAttempt(deps.db, mail.id, { ...sent, outcome: "sent-late", detail: `The server accepted it (${response}) after worker ${worker} had lost the mail to another; the recipient may get it twice, with the same Message-ID.` });
+    deps.logger.warn({ outboxId: mail.id, messageId: mail.messageId, attempt, worker }, "mail sent after its lease ran out: another worker may send it again");
+    return "skipped";
   } catch (err) {
     const finishedAt = deps.clock.now();
     const error = describeSendError(err);
@@ -148,6 +171,29 @@ async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail):
     deps.logger.warn({ outboxId: mail.id, attempt, error, permanent, dead }, "mail not sent");
     if (recorded && (permanent || dead)) await tellFailedForGood(deps, { outboxId: mail.id, recipient: mail.recipient, error, attempts: attempt, dead });
     return dead ? "dead" : "failed";
+  }
+}
+
+/**
+ * Hands one message to the transport and gives up after `ms`, closing the connection that
+ * carries it: the attempt fails like any other and goes again with the same Message-ID.
+ */
+async function sendWithin(transport: MailTransport, message: Parameters<MailTransport["send"]>[0], ms: number): Promise<string> {
+  const giveUp = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const err = new Error(`No answer from the mail server within ${Math.round(ms / 1000)} s: the connection was closed. The server may have accepted the mail.`);
+      giveUp.abort(err);
+      reject(err);
+    }, ms);
+  });
+  try {
+    return await Promise.race([transport.send(message, giveUp.signal), timedOut]);
+  } catch (err) {
+    throw giveUp.signal.aborted ? giveUp.signal.reason : err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { asDate, type Db } from "../db.js";
+import { cancelled, whereNotHandedOver } from "./outbox-store.js";
 
 /** A desk key the desk has published. */
 export interface DeskKeyRecord {
@@ -46,5 +47,5 @@ export async function unsentSealedMail(db: Db): Promise<{ id: number; message: s
 /** Stops mail for good that no key the desk holds can open. */
 export async function cancelUnopenableMail(trx: Knex.Transaction, ids: number[], reason: string, now: Date): Promise<number> {
   if (ids.length === 0) return 0;
-  return trx("outbox").whereIn("id", ids).whereIn("status", ["queued", "failed", "dead"]).update({ status: "cancelled", next_attempt_at: null, last_error: reason, updated_at: now });
+  return whereNotHandedOver(trx("outbox").whereIn("id", ids)).update(cancelled(reason, now));
 }

@@ -32,8 +32,11 @@ export interface DeliveryAttempt {
   worker: string;
   startedAt: Date;
   finishedAt: Date;
-  /** `interrupted`: the worker's lease ran out after it handed the mail to the server, result unknown. */
-  outcome: "sent" | "failed" | "interrupted";
+  /**
+   * `interrupted`: the worker's lease ran out after it handed the mail to the server, result
+   * unknown. `sent-late`: the server accepted it only after that worker had lost the mail to another.
+   */
+  outcome: "sent" | "failed" | "interrupted" | "sent-late";
   detail: string | null;
 }
 
@@ -123,9 +126,9 @@ export async function renewLease(db: Db, worker: string, id: number, now: Date, 
   return updated > 0;
 }
 
-/** The heartbeat of a batch: extends the live leases this worker still holds among `ids`. */
-export async function extendLeases(db: Db, worker: string, ids: number[], now: Date, leaseUntil: Date): Promise<void> {
-  await db("outbox")
+/** The heartbeat of a batch: extends the live leases this worker still holds among `ids`, and says how many. */
+export async function extendLeases(db: Db, worker: string, ids: number[], now: Date, leaseUntil: Date): Promise<number> {
+  return db("outbox")
     .whereIn("id", ids)
     .andWhere({ status: "sending", locked_by: worker })
     .andWhere("locked_until", ">=", now)
@@ -165,16 +168,28 @@ export async function recordAttempt(
       updated_at: attempt.finishedAt,
     });
     if (updated === 0) return false;
-    await trx("outbox_attempts").insert({
-      outbox_id: mail.id,
-      attempt: attempt.attempt,
-      worker: attempt.worker,
-      started_at: attempt.startedAt,
-      finished_at: attempt.finishedAt,
-      outcome: attempt.outcome,
-      detail: attempt.detail,
-    });
+    await insertAttempt(trx, mail.id, attempt);
     return true;
+  });
+}
+
+/**
+ * Records, for the log's sake only, an attempt whose worker no longer held the mail when it
+ * ended: the mail's row belongs to the worker that took it over.
+ */
+export async function recordLostAttempt(db: Db, mailId: number, attempt: DeliveryAttempt): Promise<void> {
+  await insertAttempt(db, mailId, attempt);
+}
+
+async function insertAttempt(db: Knex.Transaction | Db, mailId: number, attempt: DeliveryAttempt): Promise<void> {
+  await db("outbox_attempts").insert({
+    outbox_id: mailId,
+    attempt: attempt.attempt,
+    worker: attempt.worker,
+    started_at: attempt.startedAt,
+    finished_at: attempt.finishedAt,
+    outcome: attempt.outcome,
+    detail: attempt.detail,
   });
 }
 
@@ -188,14 +203,25 @@ export async function releaseClaims(db: Db, worker: string, ids: number[], now: 
 }
 
 /**
- * Stops a mail that has not gone out yet (queued, waiting to retry, or failed for good) for
- * good: it is never sent nor retried, not even by an admin's Retry. False when it is being sent
- * or already sent.
+ * Narrows a query to mail not yet handed to the server: queued, waiting to retry, failed for
+ * good, or claimed in a worker's batch but not yet tried (renewLease, which marks the hand-over,
+ * then finds it no longer `sending` and the worker skips it).
+ */
+export function whereNotHandedOver(query: Knex.QueryBuilder): Knex.QueryBuilder {
+  return query.where((q) => q.whereIn("status", ["queued", "failed", "dead"]).orWhere((claimed) => claimed.where("status", "sending").whereNull("attempt_started_at")));
+}
+
+/**
+ * Stops a mail that has not gone out yet for good: it is never sent nor retried, not even by an
+ * admin's Retry. False when it is being handed to the server or already sent.
  */
 export async function cancelUnsent(trx: Knex.Transaction, id: number, reason: string, now: Date): Promise<boolean> {
-  const updated = await trx("outbox").where({ id }).whereIn("status", ["queued", "failed", "dead"]).update({ status: "cancelled", next_attempt_at: null, last_error: reason, updated_at: now });
+  const updated = await whereNotHandedOver(trx("outbox").where({ id })).update(cancelled(reason, now));
   return updated > 0;
 }
+
+/** The fields of a mail stopped for good; its claim, if a worker held one, goes with it. */
+export const cancelled = (reason: string, now: Date) => ({ status: "cancelled", next_attempt_at: null, locked_by: null, locked_until: null, last_error: reason, updated_at: now });
 
 /** Queues a failed or dead mail again, with a fresh run of attempts. */
 export async function requeue(trx: Knex.Transaction, id: number, now: Date): Promise<boolean> {

@@ -7,8 +7,11 @@ import type { Config } from "../config.js";
 /** Where mail goes once it leaves the outbox. */
 export interface MailTransport {
   readonly name: "file" | "smtp";
-  /** Sends one raw RFC 5322 message; resolves with the server's answer, rejects with its error. */
-  send(message: { id: number; from: string; to: string; raw: string }): Promise<string>;
+  /**
+   * Sends one raw RFC 5322 message; resolves with the server's answer, rejects with its error.
+   * `signal` gives up on it: the connection carrying it is closed.
+   */
+  send(message: { id: number; from: string; to: string; raw: string }, signal?: AbortSignal): Promise<string>;
   /** Checks the connection (SMTP: connect, STARTTLS, authenticate) and reports the server's answer. */
   verify(): Promise<string>;
   close(): void;
@@ -47,6 +50,9 @@ export function smtpTransport(settings: SmtpSettings): MailTransport {
   const transporter = nodemailer.createTransport({
     pool: true,
     maxConnections: 4,
+    // The pool would otherwise try a message again by itself after a dropped connection, out of
+    // the outbox's sight (no attempt row, no back-off, inside one lease); every retry is the worker's.
+    maxRequeues: 0,
     host: settings.host,
     port: settings.port,
     secure: settings.secure,
@@ -57,8 +63,8 @@ export function smtpTransport(settings: SmtpSettings): MailTransport {
   });
   return {
     name: "smtp",
-    async send({ from, to, raw }) {
-      const info = await transporter.sendMail({ envelope: { from: addressOf(from), to: [to] }, raw });
+    async send({ from, to, raw }, signal) {
+      const info = await transporter.sendMail({ envelope: { from: addressOf(from), to: [to] }, raw, signal });
       return info.response;
     },
     async verify() {

@@ -10,6 +10,12 @@ import { auditEndedRefusals } from "../web/ip-limit.js";
 import type { TaskDefinition } from "./scheduler.js";
 
 /**
+ * How long one deliver-mail run may go on: the scheduler runs a process's due tasks one after
+ * another, so a long drain of the outbox then yields to them; the next run goes on with the rest.
+ */
+export const DELIVERY_RUN_BUDGET_MS = seconds(30);
+
+/**
  * Every scheduled task of the desk; later features add theirs here. `mailer` writes the mail
  * the desk sends about delivery itself (a temporary password that could not be delivered).
  */
@@ -23,7 +29,8 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnch
       everyMs: seconds(5),
       everyWorker: true,
       async run(shouldStop) {
-        const r = await deliverDue(delivery, shouldStop);
+        const until = deps.clock.now().getTime() + DELIVERY_RUN_BUDGET_MS;
+        const r = await deliverDue(delivery, () => shouldStop() || deps.clock.now().getTime() >= until);
         return `${r.sent} sent, ${r.failed} failed, ${r.dead} dead`;
       },
     },

@@ -155,7 +155,8 @@ export class Scheduler {
     if (holder && expiredAt && expiredAt >= now) return false;
     if (onlyIfDue && asDate(row.next_run_at)! > now) return false;
     const claim = this.db("tasks").where({ name });
-    if (holder) claim.where({ lease_owner: holder }).andWhere("lease_expires_at", "<", now);
+    // A holder with no lease end can never renew it: taken over like an expired one.
+    if (holder) claim.where({ lease_owner: holder }).andWhere((lease) => lease.where("lease_expires_at", "<", now).orWhereNull("lease_expires_at"));
     else claim.whereNull("lease_owner");
     if (onlyIfDue) claim.andWhere("next_run_at", "<=", now);
     const taken = await claim.update({ status: "running", last_started_at: now, lease_owner: this.options.owner, lease_expires_at: this.leaseFrom(now) });

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { createServer, type AddressInfo } from "node:net";
 import { minutes, seconds } from "../../src/clock.js";
 import { openDatabase } from "../../src/db.js";
 import { createLogger } from "../../src/logger.js";
@@ -6,6 +7,7 @@ import { deliverDue, type DeliveryDeps } from "../../src/mail/delivery.js";
 import { testMessageMail } from "../../src/mail/mailer.js";
 import { claimDue, enqueue, recordAttempt, renewLease } from "../../src/mail/outbox-store.js";
 import { smtpTransport, type MailTransport } from "../../src/mail/transports.js";
+import { DELIVERY_RUN_BUDGET_MS, deskTasks } from "../../src/tasks/jobs.js";
 import { Scheduler, type TaskDefinition } from "../../src/tasks/scheduler.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
@@ -53,6 +55,8 @@ const workerDeps = (t: TestApp, transport: MailTransport, workerId: string, db =
   logger: silent,
   workerId,
   leaseMs: t.config.leases.mailMs,
+  // Leases run on the test's clock, the send timeout on the real one: the gated sends here wait for real heartbeats.
+  sendTimeoutMs: minutes(1),
 });
 
 const messageIdsOf = async (sink: SmtpSink) => Promise.all(sink.received.map(async (_, i) => (await sink.parsed(i)).messageId));
@@ -140,6 +144,47 @@ describe("mail worker: leases", () => {
     expect(ids.filter((m) => m === second.mail.messageId), "copies of the second mail").to.have.length(1);
     expect((await outboxRow(t.db, first.id)).status).to.equal("sent");
     expect((await outboxRow(t.db, second.id)).status).to.equal("sent");
+  });
+});
+
+describe("mail worker: no copies behind the desk's back", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("does not let the SMTP client resend a mail on its own when the server drops the connection before answering: one copy, a failed attempt to retry", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const { id, mail } = await queueTestMessage(t, "dropped.answer@example.com");
+    sink.dropNextAnswers = 1;
+
+    await t.deliverMail();
+
+    expect(await messageIdsOf(sink), "the server kept one copy").to.deep.equal([mail.messageId]);
+    const row = await outboxRow(t.db, id);
+    expect([row.status, Number(row.attempts)]).to.deep.equal(["failed", 1]);
+    expect((await attemptRows(t.db, id)).map((a) => a.outcome)).to.deep.equal(["failed"]);
+  });
+
+  it("makes one connection per attempt to a server that hangs up before its greeting: the desk's back-off, not the SMTP client, decides when to try again", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    let connections = 0;
+    const hangsUp = createServer((socket) => {
+      connections += 1;
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => hangsUp.listen(0, "127.0.0.1", resolve));
+    cleanup.add(() => new Promise((resolve) => hangsUp.close(resolve)));
+    const { id } = await queueTestMessage(t, "hung.up@example.com");
+    const smtp = smtpTransport({ host: "127.0.0.1", port: (hangsUp.address() as AddressInfo).port, secure: false });
+    cleanup.add(() => smtp.close());
+
+    const run = await deliverDue(workerDeps(t, smtp, "A"));
+
+    expect(run).to.deep.equal({ sent: 0, failed: 1, dead: 0 });
+    expect(connections).to.equal(1);
+    const row = await outboxRow(t.db, id);
+    expect([row.status, Number(row.attempts)]).to.deep.equal(["failed", 1]);
+    expect(row.last_error).to.match(/^ECONNECTION: /);
   });
 });
 
@@ -242,6 +287,66 @@ describe("mail worker: interrupted attempts and heartbeats", () => {
   });
 });
 
+describe("mail worker: sends that take too long or outlive their lease", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  it("gives up on a send the server never answers before the lease runs out: the attempt failed, the mail is free again and retried later", async () => {
+    const sink = await new SmtpSink({ answerDelayMs: minutes(10) }).start();
+    cleanup.add(() => sink.stop());
+    const t = await startTestApp({ MAIL_LEASE_SECONDS: "2" }, sink);
+    cleanup.add(() => t.close());
+    const { id } = await queueTestMessage(t, "never.answered@example.com");
+
+    await t.deliverMail();
+
+    const row = await outboxRow(t.db, id);
+    expect([row.status, Number(row.attempts), row.locked_by]).to.deep.equal(["failed", 1, null]);
+    expect(row.last_error).to.include("No answer from the mail server within 1 s").and.include("may have accepted");
+    expect(msOf(row.next_attempt_at)).to.be.greaterThan(t.clock.now().getTime());
+    expect((await attemptRows(t.db, id)).map((a) => a.outcome)).to.deep.equal(["failed"]);
+    expect(sink.received, "the server got the message before it went silent").to.have.length(1);
+  });
+
+  it("records a send the server accepted after the worker lost the mail as sent-late with a warning, and stops the batch there", async () => {
+    const sink = await new SmtpSink().start();
+    cleanup.add(() => sink.stop());
+    const t = await startTestApp({ MAIL_LEASE_SECONDS: "2" }, sink);
+    cleanup.add(() => t.close());
+    const first = await queueTestMessage(t, "lost.lease@example.com");
+    const second = await queueTestMessage(t, "next.in.batch@example.com");
+    const smtp = ownTransport(cleanup, sink);
+    const lines: string[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(line) });
+    const loseLeaseMidSend: MailTransport = {
+      ...smtp,
+      async send(message, signal) {
+        if (message.id === first.id) {
+          // While the server is busy, the lease goes to worker B (A's heartbeats had failed and it ran out).
+          await t.db("outbox").where({ id: first.id }).update({ locked_by: "B" });
+          await waitFor("a heartbeat to find the lease gone", () => lines.join("").includes("mail lease lost"));
+        }
+        return smtp.send(message, signal);
+      },
+    };
+
+    const run = await deliverDue({ ...workerDeps(t, loseLeaseMidSend, "A"), logger });
+
+    expect(run).to.deep.equal({ sent: 0, failed: 0, dead: 0 });
+    expect(await messageIdsOf(sink)).to.deep.equal([first.mail.messageId]);
+    const attempts = await attemptRows(t.db, first.id);
+    expect(attempts.map((a) => [a.worker, a.outcome])).to.deep.equal([["A", "sent-late"]]);
+    expect(attempts[0]!.detail).to.include("after worker A had lost the mail").and.include("same Message-ID");
+    const firstRow = await outboxRow(t.db, first.id);
+    expect([firstRow.status, firstRow.locked_by], "B's to record").to.deep.equal(["sending", "B"]);
+    const warning = lines.find((line) => line.includes("mail sent after its lease ran out"));
+    expect(warning).to.include(JSON.stringify(first.mail.messageId));
+    expect(lines.join("")).to.not.include('"mail sent"');
+    const secondRow = await outboxRow(t.db, second.id);
+    expect([secondRow.status, secondRow.locked_by, Number(secondRow.attempts)], "handed back untried").to.deep.equal(["queued", null, 0]);
+  });
+});
+
 describe("mail worker: two workers on one database", () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
@@ -292,13 +397,25 @@ describe("mail worker: clean shutdown", () => {
     return ids;
   }
 
+  /** The app's transport, and a stop that is asked for while the first mail is with the server. */
+  function stopDuringFirstSend(t: TestApp): { transport: MailTransport; asked: () => boolean } {
+    let stopping = false;
+    const transport: MailTransport = {
+      ...t.mailer.transport,
+      send(message, signal) {
+        stopping = true;
+        return t.mailer.transport.send(message, signal);
+      },
+    };
+    return { transport, asked: () => stopping };
+  }
+
   it("hands the mail it claimed but did not try back to the queue when told to stop", async () => {
     const { t, sink } = await appWithSink(cleanup);
     const ids = await queueFive(t);
-    let asked = 0;
-    const stopAfterFirstMail = () => (asked += 1) >= 2;
+    const stop = stopDuringFirstSend(t);
 
-    const run = await deliverDue(workerDeps(t, t.mailer.transport, "stopping-worker"), stopAfterFirstMail, 5);
+    const run = await deliverDue(workerDeps(t, stop.transport, "stopping-worker"), stop.asked, 5);
 
     expect(run).to.deep.equal({ sent: 1, failed: 0, dead: 0 });
     expect(sink.received.map((m) => m.to)).to.deep.equal([["batch-1@example.com"]]);
@@ -318,16 +435,25 @@ describe("mail worker: clean shutdown", () => {
     expect(await countRows(t.db, "outbox_attempts")).to.equal(5);
   });
 
-  it("hands the whole batch back when told to stop before the first mail", async () => {
+  it("claims nothing when told to stop before it starts, nor another batch once stopped after one", async () => {
     const { t, sink } = await appWithSink(cleanup);
     const ids = await queueFive(t);
+    const queuedAt = t.clock.now().getTime();
+    const untouched = async () => (await t.db("outbox").whereIn("id", ids.slice(1)).select("status", "locked_by", "updated_at")).map((r: Record<string, unknown>) => [r.status, r.locked_by, msOf(r.updated_at)]);
+    t.clock.advance(seconds(1));
 
-    const run = await deliverDue(workerDeps(t, t.mailer.transport, "stopping-worker"), () => true, 5);
-
-    expect(run).to.deep.equal({ sent: 0, failed: 0, dead: 0 });
+    expect(await deliverDue(workerDeps(t, t.mailer.transport, "stopping-worker"), () => true, 5)).to.deep.equal({ sent: 0, failed: 0, dead: 0 });
     expect(sink.received).to.have.length(0);
-    const rows = await Promise.all(ids.map((id) => outboxRow(t.db, id)));
-    expect(rows.map((r) => [r.status, r.locked_by])).to.deep.equal(Array(5).fill(["queued", null]));
+    expect((await outboxRow(t.db, ids[0]!)).status).to.equal("queued");
+    expect(await untouched(), "not even claimed and handed back").to.deep.equal(Array(4).fill(["queued", null, queuedAt]));
+
+    // Batches of one: the stop comes while the first mail is with the server.
+    const stop = stopDuringFirstSend(t);
+    const run = await deliverDue(workerDeps(t, stop.transport, "stopping-worker"), stop.asked, 1);
+
+    expect(run).to.deep.equal({ sent: 1, failed: 0, dead: 0 });
+    expect(sink.received).to.have.length(1);
+    expect(await untouched()).to.deep.equal(Array(4).fill(["queued", null, queuedAt]));
   });
 });
 
@@ -356,7 +482,7 @@ describe("scheduler", () => {
   const EXPIRE = "expire-temporary-passwords";
 
   /** The task's row as another worker's run leaves it: started a minute ago, its lease until `leaseUntil`. */
-  async function heldBy(t: TestApp, owner: string, leaseUntil: Date): Promise<void> {
+  async function heldBy(t: TestApp, owner: string, leaseUntil: Date | null): Promise<void> {
     const minuteAgo = new Date(t.clock.now().getTime() - minutes(1));
     await t.db("tasks").where({ name: EXPIRE }).update({ status: "running", last_started_at: minuteAgo, next_run_at: minuteAgo, lease_owner: owner, lease_expires_at: leaseUntil });
   }
@@ -388,6 +514,18 @@ describe("scheduler", () => {
     expect(msOf(row.next_run_at)).to.equal(now + minutes(5));
     const warning = t.logs().split("\n").find((line) => line.includes("task lease expired"));
     expect(warning).to.include("dead-worker").and.include(EXPIRE);
+  });
+
+  it("takes over a task whose holder left no lease end (a row half written by hand or an old version)", async () => {
+    const t = await startTestApp();
+    cleanup.add(() => t.close());
+    await heldBy(t, "dead-worker", null);
+
+    await t.scheduler.runDue();
+
+    const row = await taskRow(t, EXPIRE);
+    expect([row.status, row.last_result, row.lease_owner, row.lease_expires_at]).to.deep.equal(["done", "0 temporary passwords expired", null, null]);
+    expect(t.logs()).to.include("task lease expired").and.include("dead-worker");
   });
 
   it("runs deliver-mail in every worker: a run of it marked running elsewhere does not hold this one back", async () => {
@@ -506,6 +644,37 @@ describe("scheduler", () => {
     expect(msOf(row.last_finished_at)).to.equal(now);
     expect(msOf(row.next_run_at)).to.equal(now + minutes(10));
     expect(await scheduler.run("no-such-task")).to.deep.equal({ ran: false, reason: "no such task" });
+  });
+
+  it("ends a deliver-mail run once its time budget is spent, handing the rest back, so the other due tasks run; the next run sends the rest", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    const ids: number[] = [];
+    for (let i = 1; i <= 3; i += 1) ids.push((await queueTestMessage(t, `long.drain-${i}@example.com`)).id);
+    // The first send takes longer than the whole budget.
+    const slowFirst: MailTransport = {
+      ...t.mailer.transport,
+      async send(message, signal) {
+        if (message.id === ids[0]) t.clock.advance(DELIVERY_RUN_BUDGET_MS + seconds(1));
+        return t.mailer.transport.send(message, signal);
+      },
+    };
+    const tasks = deskTasks({ ...workerDeps(t, slowFirst, "budget-worker"), auditAnchorFile: t.auditAnchorFile }, t.mailer);
+    const scheduler = new Scheduler(t.db, t.clock, silent, tasks, { owner: "budget-worker", leaseMs: minutes(1) });
+
+    await scheduler.runDue();
+
+    expect(sink.received.map((m) => m.to)).to.deep.equal([["long.drain-1@example.com"]]);
+    const rest = await Promise.all(ids.slice(1).map((id) => outboxRow(t.db, id)));
+    expect(rest.map((r) => [r.status, r.locked_by, Number(r.attempts)])).to.deep.equal(Array(2).fill(["queued", null, 0]));
+    const deliver = await taskRow(t, "deliver-mail");
+    expect([deliver.status, deliver.last_result]).to.deep.equal(["done", "1 sent, 0 failed, 0 dead"]);
+    const others = await Promise.all(tasks.filter((task) => task.name !== "deliver-mail").map((task) => taskRow(t, task.name)));
+    expect(others.map((r) => [r.name, r.status]), "every other due task ran in the same pass").to.deep.equal(others.map((r) => [r.name, "done"]));
+    expect(others.length).to.be.greaterThan(0);
+
+    t.clock.advance(seconds(5));
+    await scheduler.runDue();
+    expect(sink.received).to.have.length(3);
   });
 
   it("runs only the tasks whose next_run_at has come when asked to run what is due", async () => {

@@ -1,4 +1,7 @@
 import { expect } from "chai";
+import { createLogger } from "../../src/logger.js";
+import { deliverDue } from "../../src/mail/delivery.js";
+import type { MailTransport } from "../../src/mail/transports.js";
 import { browser, csrfToken, signIn, signInOk, type Agent } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";
@@ -164,6 +167,40 @@ describe("primary reset: withdrawing a delivered temporary password", () => {
     const admin = await signedIn(t, "admin");
     await postForm(admin, `/admin/mail/${mail!.id}/retry`, {}, `/admin/mail/${mail!.id}`);
     expect(((await t.db("outbox").where({ id: mail!.id }).first("status")) as Row).status).to.equal("cancelled");
+  });
+
+  it("cancels the temporary password's mail still waiting in a worker's claimed batch, so the worker never sends it", async function () {
+    this.timeout(30_000);
+    const ticketId = await openRequest(t);
+    await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+    expect((await approve(await signedIn(t, "bob"), ticketId)).status).to.equal(303);
+    const [mail] = (await outboxTo(t, "primary@acme.example")).filter((m) => m.template === "temporary-password");
+    const alice = await signedIn(t, "alice");
+    // The worker claims its batch (the temporary password's mail among the rest); while it sends
+    // the first of them, the agent withdraws the password.
+    let withdrawnWhileClaimed: Row | undefined;
+    const transport = t.mailer.transport;
+    const sendsWithdrawingFirst: MailTransport = {
+      ...transport,
+      async send(message) {
+        if (!withdrawnWhileClaimed && message.id !== mail!.id) {
+          withdrawnWhileClaimed = (await t.db("outbox").where({ id: mail!.id }).first("status", "attempt_started_at")) as Row;
+          expect((await withdraw(alice, ticketId, WITHDRAW_REASON)).status).to.equal(303);
+        }
+        return transport.send(message);
+      },
+    };
+
+    await deliverDue({ db: t.db, clock: t.clock, transport: sendsWithdrawingFirst, deskKey: t.mailer.deskKey, from: t.config.mail.from, logger: createLogger("silent"), workerId: "batch-worker" });
+
+    expect(withdrawnWhileClaimed, "claimed, not yet handed over, when withdrawn").to.deep.equal({ status: "sending", attempt_started_at: null });
+    const row = (await t.db("outbox").where({ id: mail!.id }).first("status", "last_error", "locked_by")) as Row;
+    expect(row).to.deep.equal({ status: "cancelled", last_error: "Not sent: the temporary password in it no longer works.", locked_by: null });
+    expect(await t.db("outbox_attempts").where({ outbox_id: mail!.id })).to.have.length(0);
+    expect(sink.received.some((m) => /multipart\/encrypted/.test(m.raw)), "no temporary password mail was sent").to.equal(false);
+    expect(sink.received.length, "the rest of the batch went out").to.be.greaterThan(0);
+    await t.deliverMail();
+    expect(sink.received.some((m) => /multipart\/encrypted/.test(m.raw))).to.equal(false);
   });
 
   it("withdraws it at once when someone on the records objects after delivery", async function () {

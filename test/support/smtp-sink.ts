@@ -26,6 +26,11 @@ export class SmtpSink {
    * user" for good, or 451 "4.3.0 Try again later"); delete an entry to accept that address again.
    */
   readonly refusals = new Map<string, { code: number; text: string }>();
+  /**
+   * Keep this many of the next messages (they count as received) and close the connection
+   * instead of answering: the client cannot tell whether the server accepted them.
+   */
+  dropNextAnswers = 0;
   private server: SMTPServer | undefined;
   port = 0;
 
@@ -57,7 +62,10 @@ export class SmtpSink {
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks).toString("utf8"),
           });
-          if (answerDelayMs > 0) setTimeout(() => callback(), answerDelayMs);
+          if (this.dropNextAnswers > 0) {
+            this.dropNextAnswers -= 1;
+            this.connectionOf(session.id)?.close();
+          } else if (answerDelayMs > 0) setTimeout(() => callback(), answerDelayMs);
           else callback();
         });
       },
@@ -75,6 +83,10 @@ export class SmtpSink {
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private connectionOf(sessionId: string): { close(): void } | undefined {
+    return [...(this.server?.connections ?? [])].find((c: { id: string }) => c.id === sessionId) as { close(): void } | undefined;
   }
 
   /** The Message-ID header of every message received, in order (copies included). */
