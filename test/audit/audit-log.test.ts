@@ -253,7 +253,8 @@ describe("audit anchor at shutdown", function () {
 });
 
 describe("CLI audit-verify", function () {
-  this.timeout(60_000);
+  // Up to three CLI runs a test, each from the TypeScript sources (60 s limit apiece on a busy machine).
+  this.timeout(200_000);
   let database: TestDatabase;
   let varDir: string;
 
