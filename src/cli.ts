@@ -2,14 +2,15 @@ import { text } from "node:stream/consumers";
 import { isPrimaryUsername } from "./accounts/usernames.js";
 import { findLoginByUsername, insertLogin } from "./accounts/users-store.js";
 import type { Role } from "./roles.js";
-import { auditAnchorFile, checkAgainstAnchor, readAuditAnchor } from "./audit/audit-anchor.js";
+import { auditAnchorFile, checkAgainstAnchor, readAuditAnchor, reanchorAuditHead } from "./audit/audit-anchor.js";
 import { appendAudit, verifyAuditChain } from "./audit/audit-log.js";
 import { hashPassword } from "./auth/password-hashing.js";
 import { lengthProblem } from "./auth/password-rules.js";
 import { systemClock } from "./clock.js";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { migrate, openDatabase, type Db } from "./db.js";
-import { readDeskKeyFile, readRetiredKeys } from "./mail/desk-key.js";
+import { createLogger } from "./logger.js";
+import { deskKeyOf, readDeskKeyFile, readRetiredKeys, type DeskKey } from "./mail/desk-key.js";
 import { seedTickets } from "./tickets/seed-tickets.js";
 
 const USAGE = `Usage: npm run cli -- <command>
@@ -18,6 +19,8 @@ const USAGE = `Usage: npm run cli -- <command>
   create-agent <username> <email>      create an agent; the password is read from standard input
   audit-verify                         check the audit log's hash chain and that it still holds the
                                        head anchored in VAR_DIR/audit-anchor.asc (exit 1 if not)
+  audit-reanchor                       after a deliberate database restore only: anchor the audit chain's
+                                       head as it is now, replacing the anchor it no longer holds (audited)
   seed-tickets <count>                 add <count> made-up tickets across new accounts (benchmarks; refused in production)`;
 
 class UsageError extends Error {}
@@ -71,9 +74,8 @@ async function auditVerify(db: Db, config: Config): Promise<number> {
   const intact = `Audit chain intact: ${check.rows} rows verified`;
   const file = auditAnchorFile(config.varDir);
   const read = await readAuditAnchor(file, async () => {
-    const deskKey = await readDeskKeyFile(config.deskKeyFile);
-    if (!deskKey) throw new UsageError(`${intact}, but the anchor ${file} cannot be checked: the desk key file ${config.deskKeyFile} (DESK_KEY_FILE) is missing.`);
-    return [deskKey, ...(await readRetiredKeys(config.deskKeyFile))];
+    const deskKey = await deskKeyFromFile(config, `${intact}, but the anchor ${file} cannot be checked`);
+    return [deskKey.privateKey, ...deskKey.retired];
   });
   if (read.kind === "none") {
     out(`${intact}. No anchor at ${file} yet (written every minute and at shutdown), so deleting the newest rows cannot be detected.`);
@@ -92,6 +94,26 @@ async function auditVerify(db: Db, config: Config): Promise<number> {
   const since = against.since === 0 ? "" : `, and ${against.since} newer row${against.since === 1 ? "" : "s"} written since (normal: the anchor follows the head every minute and at shutdown)`;
   out(`${intact}; it holds the head anchored at ${anchor.at.toISOString()} (row ${anchor.seq})${since}.`);
   return 0;
+}
+
+/** The anchor moves back only here, by an operator's explicit step: never onto a chain that does not verify. */
+async function auditReanchor(db: Db, config: Config): Promise<number> {
+  const check = await verifyAuditChain(db);
+  if (!check.ok) {
+    out(`Not re-anchored: the audit chain is BROKEN at row ${check.badSeq}: ${check.problem}. An anchor would vouch for a broken chain; the anchor file is unchanged.`);
+    return 1;
+  }
+  const file = auditAnchorFile(config.varDir);
+  const deskKey = await deskKeyFromFile(config, `The audit chain cannot be re-anchored`);
+  const { replaced, result } = await reanchorAuditHead({ db, clock: systemClock, logger: createLogger("silent"), deskKey, file });
+  out(`Audit chain re-anchored in ${file}: ${result}; it replaced ${replaced}.`);
+  return 0;
+}
+
+async function deskKeyFromFile(config: Config, cannot: string): Promise<DeskKey> {
+  const key = await readDeskKeyFile(config.deskKeyFile);
+  if (!key) throw new UsageError(`${cannot}: the desk key file ${config.deskKeyFile} (DESK_KEY_FILE) is missing.`);
+  return deskKeyOf(key, await readRetiredKeys(config.deskKeyFile));
 }
 
 async function run(argv: string[]): Promise<number> {
@@ -117,6 +139,8 @@ async function run(argv: string[]): Promise<number> {
         return 0;
       case "audit-verify":
         return await auditVerify(db, config);
+      case "audit-reanchor":
+        return await auditReanchor(db, config);
       default:
         throw new UsageError(`unknown command "${command}"\n${USAGE}`);
     }

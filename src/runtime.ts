@@ -14,6 +14,29 @@ import { Scheduler } from "./tasks/scheduler.js";
 /** How often a worker looks for due tasks (mail delivery among them). */
 export const WORKER_POLL_MS = 1000;
 
+/**
+ * How long a stopping process may take before it is ended hard: longer than one mail send may
+ * take (its send timeout, at most 30 s), so the mail in hand is finished and recorded, not sent twice.
+ */
+export const SHUTDOWN_GRACE_MS = 45_000;
+
+/** Closes the runtime once `first` (what must end before it) is done, then exits: 0 when all closed, 1 logged on a failure or after the grace period. */
+export function exitAfterClose(runtime: Runtime, logger: Logger, first: Promise<unknown>): void {
+  setTimeout(() => {
+    logger.error({ graceMs: SHUTDOWN_GRACE_MS }, "shutdown took longer than its grace period; exiting now");
+    process.exit(1);
+  }, SHUTDOWN_GRACE_MS).unref();
+  first
+    .then(() => runtime.close())
+    .then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+}
+
 export interface Runtime {
   db: Db;
   /** Read-only handle for the hot pages; the same as `db` on PostgreSQL. */

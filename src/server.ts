@@ -4,7 +4,7 @@ import { systemClock } from "./clock.js";
 import { resolveSessionSecret, type Config } from "./config.js";
 import { createLogger } from "./logger.js";
 import { guardProcess } from "./process-guard.js";
-import { openRuntime, WORKER_POLL_MS } from "./runtime.js";
+import { exitAfterClose, openRuntime, WORKER_POLL_MS } from "./runtime.js";
 import { exitStartFailed, startProcess, startupError } from "./startup-failure.js";
 
 async function start(config: Config): Promise<void> {
@@ -33,8 +33,9 @@ async function start(config: Config): Promise<void> {
 
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down");
-    setTimeout(() => process.exit(1), 10_000).unref();
-    server.close(() => void runtime.close().then(() => process.exit(0)));
+    // The inline worker stops claiming mail at once, while the open requests finish.
+    const requestsDone = new Promise<void>((resolve) => server.close(() => resolve()));
+    exitAfterClose(runtime, logger, Promise.all([scheduler.stop(), requestsDone]));
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

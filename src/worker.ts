@@ -2,7 +2,7 @@ import { systemClock } from "./clock.js";
 import type { Config } from "./config.js";
 import { createLogger } from "./logger.js";
 import { guardProcess } from "./process-guard.js";
-import { openRuntime, WORKER_POLL_MS } from "./runtime.js";
+import { exitAfterClose, openRuntime, WORKER_POLL_MS } from "./runtime.js";
 import { startProcess } from "./startup-failure.js";
 
 /** `npm run worker`: the mail outbox and scheduled tasks in a process of their own. */
@@ -16,8 +16,7 @@ async function start(config: Config): Promise<void> {
   // SIGTERM: finish the mail in hand, hand back what was claimed but not tried, then exit.
   const stop = (signal: string) => {
     logger.info({ signal }, "worker stopping");
-    setTimeout(() => process.exit(1), 30_000).unref();
-    void runtime.close().then(() => process.exit(0));
+    exitAfterClose(runtime, logger, Promise.resolve());
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

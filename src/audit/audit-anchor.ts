@@ -6,6 +6,7 @@ import type { Db } from "../db.js";
 import { replaceFile } from "../durable-files.js";
 import type { Logger } from "../logger.js";
 import type { DeskKey } from "../mail/desk-key.js";
+import { appendAudit } from "./audit-log.js";
 import { auditHead, auditRowHash } from "./audit-store.js";
 
 /**
@@ -38,24 +39,67 @@ export interface AnchorDeps {
   file: string;
 }
 
-/** Writes the current head as a cleartext-signed line (GnuPG checks it with the key at /pgp-key.asc); unchanged heads are not written again. */
+/**
+ * Writes the current head as a cleartext-signed line (GnuPG checks it with the key at /pgp-key.asc);
+ * unchanged heads are not written again. The anchor never moves back: when the table no longer
+ * holds the anchored head (newest rows deleted, chain rewritten) or the anchor cannot be checked,
+ * the old file is kept as the evidence, the problem logged, and this throws, so the task's run
+ * fails where /admin/tasks shows it. `npm run cli -- audit-reanchor` is the way out after a restore.
+ */
 export async function anchorAuditHead(deps: AnchorDeps): Promise<string> {
+  // The head before the previous anchor: a newer anchor another process writes meanwhile is then skipped, not replaced.
   const head = await auditHead(deps.db);
+  const previous = await readAuditAnchor(deps.file, () => Promise.resolve([deps.deskKey.privateKey, ...deps.deskKey.retired]));
+  const problem = await anchorProblem(deps.db, previous);
+  if (problem) {
+    deps.logger.error({ file: deps.file, problem }, "audit anchor kept, not moved: the table no longer holds the anchored head");
+    throw new Error(`The audit anchor ${deps.file} was kept, not moved: ${problem}. Run npm run cli -- audit-verify; only after a deliberate database restore, npm run cli -- audit-reanchor.`);
+  }
   if (!head) return "the audit log is empty; nothing to anchor";
-  const previous = await readUnchecked(deps.file);
-  if (previous && previous.seq === head.seq && previous.hash === head.hash) return `row ${head.seq} was already anchored`;
+  if (previous.kind === "anchor" && previous.anchor.seq >= head.seq) return `row ${previous.anchor.seq} was already anchored`;
+  return writeAnchor(deps, head);
+}
+
+/** What is wrong with the previous anchor, or null when there is none or the table still holds its head. */
+async function anchorProblem(db: Db, previous: AnchorRead): Promise<string | null> {
+  if (previous.kind === "none") return null;
+  if (previous.kind === "invalid") return `the anchor ${previous.problem}`;
+  const check = await checkAgainstAnchor(db, previous.anchor);
+  return check.ok ? null : check.problem;
+}
+
+/** Signs `head` and puts it in the file, unless a newer anchor got there first (no await between that look and the write). */
+async function writeAnchor(deps: AnchorDeps, head: { seq: number; hash: string }, overNewer = false): Promise<string> {
   const anchor = { ...head, at: deps.clock.now() };
   const message = await openpgp.createCleartextMessage({ text: lineOf(anchor) });
   const signed = await openpgp.sign({ message, signingKeys: deps.deskKey.privateKey, date: anchor.at });
+  const onFile = seqOnFile(deps.file);
+  if (!overNewer && onFile !== null && onFile > anchor.seq) return `row ${onFile} was anchored meanwhile`;
   replaceFile(deps.file, signed);
   deps.logger.info({ auditAnchor: { seq: anchor.seq, hash: anchor.hash, at: anchor.at.toISOString() }, signed }, "audit head anchored");
   return `row ${head.seq} anchored`;
 }
 
-/** The previous anchor's line, not checked: only to skip writing the same head again. */
-async function readUnchecked(file: string): Promise<AuditAnchor | null> {
+/**
+ * The operator's way out after a deliberate database restore: anchors the head as it is now,
+ * whatever the old anchor held. Audited first (so the new anchor holds that row), with what it replaced.
+ */
+export async function reanchorAuditHead(deps: AnchorDeps): Promise<{ replaced: string; result: string }> {
+  const previous = await readAuditAnchor(deps.file, () => Promise.resolve([deps.deskKey.privateKey, ...deps.deskKey.retired]));
+  const problem = await anchorProblem(deps.db, previous);
+  const old = previous.kind === "anchor" ? { seq: previous.anchor.seq, hash: previous.anchor.hash, at: previous.anchor.at.toISOString() } : null;
+  await appendAudit(deps.db, { action: "audit.reanchored", actor: "cli", details: { file: deps.file, replaced: old, problem } }, deps.clock.now());
+  const result = await writeAnchor(deps, (await auditHead(deps.db))!, true);
+  const held = problem ?? "the table still held it";
+  const replaced = old ? `the anchor of ${old.at} (row ${old.seq}; ${held})` : previous.kind === "none" ? "no anchor (there was none)" : `an anchor that could not be used (${held})`;
+  return { replaced, result };
+}
+
+/** The seq in the anchor file's line, not checked: only to never replace a newer anchor with an older one. */
+function seqOnFile(file: string): number | null {
   try {
-    return parseLine((await openpgp.readCleartextMessage({ cleartextMessage: readFileSync(file, "utf8") })).getText());
+    const line = readFileSync(file, "utf8").split(/\r?\n/).find((l) => LINE.test(l.trim()));
+    return line ? parseLine(line)!.seq : null;
   } catch {
     return null;
   }

@@ -141,7 +141,8 @@ const sessionState = (req: Express.Request): string | undefined =>
  * (a fresh CSRF token, a flash message) cannot turn into an error page: the browser gets a
  * page cut short, with a token no session holds. This saves a changed session before the
  * response leaves; when that fails, the response is put back as it was when the session was
- * read and the error goes to the error handler. A response already streaming keeps the old way.
+ * read and the error goes to the error handler, without the session: whatever the failure, the
+ * error page must not save it again (and fail again mid-page). A response already streaming keeps the old way.
  */
 export const saveSessionBeforeResponse: RequestHandler = (req, res, next) => {
   const before = sessionState(req);
@@ -154,6 +155,7 @@ export const saveSessionBeforeResponse: RequestHandler = (req, res, next) => {
       if (!err) return finish();
       res.end = end;
       for (const name of res.getHeaderNames()) if (!headersBefore.has(name)) res.removeHeader(name);
+      Reflect.deleteProperty(req, "session");
       next(err);
     });
     return res;

@@ -253,7 +253,8 @@ describe("audit anchor at shutdown", function () {
 });
 
 describe("CLI audit-verify", function () {
-  this.timeout(60_000);
+  // Up to three CLI runs a test, each from the TypeScript sources (60 s limit apiece on a busy machine).
+  this.timeout(200_000);
   let database: TestDatabase;
   let varDir: string;
 
@@ -277,15 +278,16 @@ describe("CLI audit-verify", function () {
     }
   }
 
-  function auditVerify() {
+  function cli(command: "audit-verify" | "audit-reanchor") {
     const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "test", VAR_DIR: varDir, DATABASE_URL: database.url };
-    return spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", "audit-verify"], {
+    return spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", command], {
       cwd: projectRoot,
       env,
       encoding: "utf8",
-      timeout: 20_000,
+      timeout: 60_000,
     });
   }
+  const auditVerify = () => cli("audit-verify");
 
   it("exits 0 and reports an intact chain, then exits 1 naming the altered row after tampering", async () => {
     await withDb(async (db) => {
@@ -372,6 +374,70 @@ describe("CLI audit-verify", function () {
     const bad = auditVerify();
     expect(bad.status, bad.stdout + bad.stderr).to.equal(1);
     expect(bad.stdout).to.include("BROKEN").and.include("row 4 is not the row anchored");
+  });
+
+  it("never moves the anchor back: with the newest rows deleted, the task fails and a shutdown keeps the old anchor, until audit-reanchor", async () => {
+    await withDb(async (db) => {
+      await migrate(db);
+      for (let i = 0; i < 3; i++) await appendAudit(db, { action: `test.cli_${i}` }, at(i));
+    });
+    const lines: string[] = [];
+    const logger = createLogger("info", { write: (line: string) => void lines.push(line) });
+    const config = loadConfig({ NODE_ENV: "test", VAR_DIR: varDir, DATABASE_URL: database.url, SESSION_SECRET: "s".repeat(40) });
+    const runtime = await openRuntime(config, logger, systemClock);
+    // Row 4 is the desk key's publication; rows 5 and 6 follow, anchored, then deleted.
+    for (let i = 3; i < 5; i++) await appendAudit(runtime.db, { action: `test.cli_${i}` }, at(i));
+    expect(await runtime.scheduler.run("anchor-audit-head")).to.deep.include({ status: "done", result: "row 6 anchored" });
+    const file = auditAnchorFile(varDir);
+    const evidence = readFileSync(file, "utf8");
+    await runtime.db("audit_log").where("seq", ">", 4).delete();
+
+    const run = await runtime.scheduler.run("anchor-audit-head");
+    expect(run).to.deep.include({ ran: true, status: "failed" });
+    const problem = "the table ends at row 4, but the anchor of";
+    expect(run.ran && run.result).to.include(problem).and.include("the newest 2 rows were deleted").and.include("audit-reanchor");
+    const task = (await runtime.db("tasks").where({ name: "anchor-audit-head" }).first("status", "last_error")) as { status: string; last_error: string };
+    expect(task.status).to.equal("failed");
+    expect(task.last_error).to.include(problem);
+    await runtime.close();
+
+    const kept = lines.map((l) => JSON.parse(l) as { level: number; msg: string; problem?: string }).filter((l) => l.msg.startsWith("audit anchor kept"));
+    expect(kept, "the task and the shutdown each log the refusal").to.have.length(2);
+    expect(kept.every((l) => l.level === 50 && l.problem?.includes("the newest 2 rows were deleted"))).to.equal(true);
+    expect(readFileSync(file, "utf8"), "the anchor file is the evidence, unchanged").to.equal(evidence);
+    const broken = auditVerify();
+    expect(broken.status, broken.stdout + broken.stderr).to.equal(1);
+    expect(broken.stdout).to.include("BROKEN").and.include("holds row 6");
+
+    const reanchored = cli("audit-reanchor");
+    expect(reanchored.status, reanchored.stdout + reanchored.stderr).to.equal(0);
+    expect(reanchored.stdout).to.include("row 5 anchored").and.include("it replaced the anchor of").and.include("(row 6; the table ends at row 4");
+    await withDb(async (db) => {
+      const row = (await db("audit_log").where({ seq: 5 }).first("action", "actor", "details")) as { action: string; actor: string; details: string };
+      expect([row.action, row.actor]).to.deep.equal(["audit.reanchored", "cli"]);
+      expect(JSON.parse(row.details)).to.deep.include({ file, replaced: { seq: 6, hash: /hash=([0-9a-f]{64})/.exec(evidence)![1], at: /at=(\S+)/.exec(evidence)![1] } });
+    });
+    const intact = auditVerify();
+    expect(intact.status, intact.stdout + intact.stderr).to.equal(0);
+    expect(intact.stdout).to.include("intact").and.include("(row 5)");
+  });
+
+  it("refuses to re-anchor a chain that does not verify, leaving the anchor file as it was", async () => {
+    await withDb(async (db) => {
+      await migrate(db);
+      for (let i = 0; i < 3; i++) await appendAudit(db, { action: `test.cli_${i}` }, at(i));
+      await anchorNow(db);
+      await db("audit_log").where({ seq: 2 }).update({ action: "test.rewritten" });
+    });
+    const file = auditAnchorFile(varDir);
+    const before = readFileSync(file, "utf8");
+    const refused = cli("audit-reanchor");
+    expect(refused.status, refused.stdout + refused.stderr).to.equal(1);
+    expect(refused.stdout).to.include("Not re-anchored").and.include("BROKEN at row 2");
+    expect(readFileSync(file, "utf8")).to.equal(before);
+    await withDb(async (db) => {
+      expect(await db("audit_log").where({ action: "audit.reanchored" }).first()).to.equal(undefined);
+    });
   });
 
   it("exits 1 when the anchor is not signed by the desk key", async () => {

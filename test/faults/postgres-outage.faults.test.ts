@@ -8,6 +8,7 @@ import { csrfFrom, sessionCookie, signInOk, type Agent } from "../support/http.j
 import { startPostgresCluster, type PostgresCluster } from "../support/postgres-cluster.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { buildTestApp, DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
+import { waitFor } from "../support/wait.js";
 
 /** A new database on the cluster, for one app. */
 async function createDatabase(cluster: PostgresCluster, name: string): Promise<string> {
@@ -18,13 +19,7 @@ async function createDatabase(cluster: PostgresCluster, name: string): Promise<s
 }
 
 /** Asks until the server answers /healthz 200 again (PostgreSQL takes a moment to accept connections). */
-async function untilHealthy(agent: Agent): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
-    if ((await agent.get("/healthz")).status === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  expect.fail("the server did not become healthy again");
-}
+const untilHealthy = (agent: Agent) => waitFor("the server to answer /healthz 200 again", async () => (await agent.get("/healthz")).status === 200, 60_000, 100);
 
 /** The page the desk shows while its database is away, with nothing of the database or the session in it. */
 function expectUnavailablePage(res: request.Response): void {

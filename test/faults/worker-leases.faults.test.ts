@@ -77,6 +77,12 @@ describe("worker processes under faults, on PostgreSQL", function () {
     return new Map(rows.map((r) => [Number(/:(\d+):/.exec(r.worker)![1]), Number(r.n)]));
   }
 
+  /** Connections PostgreSQL still holds for `applicationName`, across the cluster. */
+  async function backendsNamed(t: TestApp, applicationName: string): Promise<number> {
+    const result = (await t.db.raw("SELECT count(*) AS n FROM pg_stat_activity WHERE application_name = ?", [applicationName])) as { rows: { n: unknown }[] };
+    return Number(result.rows[0]!.n);
+  }
+
   const copiesById = (ids: string[]) => ids.reduce((m, id) => m.set(id, (m.get(id) ?? 0) + 1), new Map<string, number>());
 
   it("after kill -9 of a worker mid-batch, another worker process delivers every remaining mail once the leases expire; only the mail in flight may arrive twice", async () => {
@@ -88,10 +94,15 @@ describe("worker processes under faults, on PostgreSQL", function () {
     const queued = await queueMails(t, total);
     const env = workerEnv(t, sink);
 
-    const first = worker(env);
+    // Named on its PostgreSQL connections, so the test can see when the server is done with them.
+    const killed = "vouchdesk-killed-worker";
+    const first = worker({ ...env, DATABASE_URL: `${env.DATABASE_URL}?application_name=${killed}` });
     await first.started();
     await waitFor("the first worker to be a few mails into its batch", () => sink.received.length >= 5, 60_000, 5);
+    expect(await backendsNamed(t, killed), "the worker's connections carry its name").to.be.above(0);
     await first.kill9();
+    // The process is gone, but its last COMMIT may still be running in its backend: read the queue after that.
+    await waitFor("PostgreSQL to end the killed worker's backends", async () => (await backendsNamed(t, killed)) === 0, 60_000, 20);
 
     const sentBeforeKill = await statusCount(t, "sent");
     const inFlight = (await t.db("outbox").where({ status: "sending" }).whereNotNull("attempt_started_at").select("id", "message_id", "locked_by")) as { id: number; message_id: string; locked_by: string }[];

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chownSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -43,13 +43,14 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   if (root) chownSync(dir, Number(execFileSync("id", ["-u", "postgres"]).toString().trim()), Number(execFileSync("id", ["-g", "postgres"]).toString().trim()));
   const run = (cmd: string, args: string[]) => execFileSync(root ? "runuser" : cmd, root ? ["-u", "postgres", "--", cmd, ...args] : args, { stdio: "pipe" });
   const data = path.join(dir, "data");
-  const port = await freePort();
+  const log = path.join(dir, "log");
   run(path.join(bin, "initdb"), ["-D", data, "-A", "trust", "-U", "postgres"]);
-  const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
+  const start = (port: number) => void run(path.join(bin, "pg_ctl"), ["-D", data, "-l", log, "-w", "-o", `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, "start"]);
+  const port = await startOnFreePort(start, log);
   const cluster: PostgresCluster = {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
-    start: () => void run(path.join(bin, "pg_ctl"), ["-D", data, "-l", path.join(dir, "log"), "-w", "-o", options, "start"]),
+    start: () => start(port),
     stop: () => void run(path.join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]),
     remove: () => {
       try {
@@ -60,6 +61,19 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  cluster.start();
   return cluster;
+}
+
+/** A free port can be taken by another test run before the server binds it: then it starts again on another. */
+async function startOnFreePort(start: (port: number) => void, logFile: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      start(port);
+      return port;
+    } catch (err) {
+      const taken = existsSync(logFile) && readFileSync(logFile, "utf8").includes("Address already in use");
+      if (attempt === 5 || !taken) throw err;
+    }
+  }
 }

@@ -17,8 +17,20 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
+/** Starts the server on a free port; another process may take that port before the server binds it, and then it starts again on another. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const port = await freePort();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnPort(env, await freePort());
+    } catch (err) {
+      if (attempt === 5 || !(err instanceof PortTaken)) throw err;
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnPort(env: Record<string, string>, port: number): Promise<ServerProcess> {
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
     cwd: projectRoot,
     env: {
@@ -41,7 +53,10 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     };
     child.stdout!.on("data", collect);
     child.stderr!.on("data", collect);
-    void exited.then(() => reject(new Error(`the server exited before listening:\n${output}`)));
+    void exited.then(() => {
+      const taken = output.includes(`PORT ${port} is already in use`);
+      reject(taken ? new PortTaken(output) : new Error(`the server exited before listening:\n${output}`));
+    });
   });
   return {
     url: `http://127.0.0.1:${port}`,

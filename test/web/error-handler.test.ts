@@ -143,3 +143,47 @@ describe("requests while the database refuses writes", () => {
     expect(rejections).to.deep.equal([]);
   });
 });
+
+/** Makes every session write fail with an error that is not an outage (a trigger refusing it), or lets writes through again. */
+async function refuseSessionWrites(t: TestApp, refuse: boolean): Promise<void> {
+  if (!isPostgres(t.db)) {
+    for (const op of ["INSERT", "UPDATE"]) {
+      await t.db.raw(`DROP TRIGGER IF EXISTS refuse_session_${op.toLowerCase()}`);
+      if (refuse) await t.db.raw(`CREATE TRIGGER refuse_session_${op.toLowerCase()} BEFORE ${op} ON sessions BEGIN SELECT RAISE(ABORT, 'session writes refused by the test'); END`);
+    }
+    return;
+  }
+  await t.db.raw("DROP TRIGGER IF EXISTS refuse_session_writes ON sessions");
+  if (!refuse) return;
+  await t.db.raw("CREATE OR REPLACE FUNCTION refuse_session_writes() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'session writes refused by the test'; END $$ LANGUAGE plpgsql");
+  await t.db.raw("CREATE TRIGGER refuse_session_writes BEFORE INSERT OR UPDATE ON sessions FOR EACH ROW EXECUTE FUNCTION refuse_session_writes()");
+}
+
+describe("a session save that fails for another reason than an outage", () => {
+  let t: TestApp;
+
+  beforeEach(async () => {
+    t = await startTestApp({ LOG_LEVEL: "info" });
+  });
+  afterEach(async () => {
+    await refuseSessionWrites(t, false);
+    await t.close();
+  });
+
+  it("answers one whole 500 page with an incident id and no cookie for the session it could not store (the error page does not save it again)", async () => {
+    const before = await count(t, "sessions");
+    await refuseSessionWrites(t, true);
+    const res = await request(t.app).get("/login");
+    expect(res.status, res.text.slice(0, 300)).to.equal(500);
+    expect(res.text).to.match(INCIDENT).and.include("</html>");
+    expect(res.text).not.to.include("_csrf");
+    expect(res.headers["set-cookie"]).to.equal(undefined);
+    const failures = t.logs().split("\n").filter((line) => line.includes("session write failed"));
+    expect(failures, "one failure, logged with the page's incident id").to.have.length(1);
+    expect(failures[0]).to.include(INCIDENT.exec(res.text)![1]);
+    expect(await count(t, "sessions")).to.equal(before);
+
+    await refuseSessionWrites(t, false);
+    expect((await request(t.app).get("/login").expect(200)).text).to.include('name="_csrf"');
+  });
+});
