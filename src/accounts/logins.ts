@@ -4,7 +4,7 @@ import type { Db } from "../db.js";
 import type { Problems } from "../web/validation.js";
 import { prepareSetPasswordLink, recordSetPasswordLink, type Actor, type LinkDeps } from "./password-links.js";
 import { RECENT_CHANGE_MS } from "./record-changes.js";
-import { changesOfLogin, hasOpenChangeObjection } from "./record-changes-store.js";
+import { emailChangesBearingOn, hasOpenChangeObjection } from "./record-changes-store.js";
 import { findAccountByCode } from "./accounts-store.js";
 import { isPrimaryUsername, namespaceOf } from "./usernames.js";
 import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, type Login, type Role } from "./users-store.js";
@@ -79,7 +79,7 @@ export async function setPasswordLinkRefusal(db: Db | Knex.Transaction, login: L
   if (by === "desk" && login.activatedAt && login.role === "secondary") return "A secondary login that has had a password is reset by its primary holder, never by support.";
   if (by === "desk" && login.activatedAt && login.role === "primary") return "A primary login that has had a password is reset only through a primary account password reset request.";
   if (!login.email) return `${login.username} has no registered email address.`;
-  const emailChanges = (await changesOfLogin(db, login.id, 50)).filter((c) => c.what === "email");
+  const emailChanges = await emailChangesBearingOn(db, login.id, new Date(now.getTime() - RECENT_CHANGE_MS));
   const objected = emailChanges.find(hasOpenChangeObjection);
   if (objected) return `Someone objected to the change of ${login.username}'s registered address on ${day(objected.createdAt)}: no link is sent until an admin has reviewed it.`;
   const own = emailChanges.find((c) => c.changedBy === actor.id && c.createdAt.getTime() > now.getTime() - RECENT_CHANGE_MS);

@@ -114,6 +114,20 @@ export async function changesOfLogin(db: Conn, userId: number, limit: number): P
   return (rows as Row[]).map(toChange);
 }
 
+/**
+ * The changes of one login's registered email that bear on mailing it a way in: those made
+ * since `since` and those with an objection still open, whenever made. Every one, newest first:
+ * no limit, so that a flood of other changes cannot push one out of sight.
+ */
+export async function emailChangesBearingOn(db: Conn, userId: number, since: Date): Promise<RecordChange[]> {
+  const rows: unknown = await selectChanges(db)
+    .where("record_changes.user_id", userId)
+    .where("record_changes.what", "email")
+    .andWhere((w) => w.where("record_changes.created_at", ">", since).orWhere((open) => open.whereNotNull("objected_at").whereNull("objection_cleared_at")))
+    .orderBy("record_changes.id", "desc");
+  return (rows as Row[]).map(toChange);
+}
+
 /** A new single-use objection link's token for one recipient of a change's notice; only its hash is stored. */
 export async function insertChangeToken(trx: Knex.Transaction, changeId: number, recipient: string, expiresAt: Date, now: Date): Promise<string> {
   const token = newToken();

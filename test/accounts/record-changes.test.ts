@@ -1,8 +1,9 @@
 import { expect } from "chai";
+import * as openpgp from "openpgp";
 import { hours } from "../../src/clock.js";
 import { addSecondAdmin, signedIn } from "../resets/helpers.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
 import {
   auditRows,
   changeContactPhone,
@@ -159,6 +160,27 @@ describe("record changes: notices, objections and set-password links", () => {
     expect((await auditRows(t, "record_change.objection_cleared")).map((r) => [r.actor, r.details.note])).to.deep.equal([["ada", "Called alice on her desk phone: she asked for the new address."]]);
     expect((await sendLink(ada, "alice")).status).to.equal(303);
     expect((await outboxTo(t, MALLORY)).map((m) => m.template)).to.deep.equal(["set-password"]);
+  });
+
+  it("keeps an objected email change in sight however many later changes the login has (25 key add/remove pairs)", async () => {
+    expect((await changeLoginEmail(t, admin, "alice", MALLORY)).status).to.equal(303);
+    const token = await changeObjectionTokenTo(t, "alice@vouchdesk.example");
+    expect((await postForm(browser(t.app), `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).status).to.equal(200);
+    const alice = await page("alice");
+    const { publicKey } = await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ email: MALLORY }], format: "armored", date: keyDateFor(t.clock) });
+    for (let i = 0; i < 25; i++) {
+      expect((await postForm(admin, `${alice}/key`, { armored_key: publicKey }, alice)).status).to.equal(303);
+      expect((await postForm(admin, `${alice}/key/remove`, {}, alice)).status).to.equal(303);
+    }
+    expect(await count(t, "record_changes")).to.equal(51);
+
+    const ada = await addSecondAdmin(t);
+    const before = await linkState("alice");
+    const refused = await sendLink(ada, "alice");
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.include("Someone objected to the change of alice&#39;s registered address");
+    expect(await linkState("alice"), "nothing changed").to.deep.equal(before);
+    expect((await outboxTo(t, MALLORY)).filter((m) => m.template === "set-password")).to.have.length(0);
   });
 
   it("tells a contact's old address and the account's records of a new phone number, and lets the window pass", async () => {
