@@ -1,6 +1,8 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../audit/audit-log.js";
 import type { Db } from "../db.js";
+import { loginUnlockedMail } from "../mail/mailer.js";
+import { enqueue } from "../mail/outbox-store.js";
 import type { Problems } from "../web/validation.js";
 import { prepareSetPasswordLink, recordSetPasswordLink, type Actor, type LinkDeps } from "./password-links.js";
 import { RECENT_CHANGE_MS } from "./record-changes.js";
@@ -108,7 +110,8 @@ export async function resetLoginPassword(deps: LinkDeps, login: Login, actor: Ac
 
 /**
  * An admin lifts a lockout before it runs out: the lock and the count of failed sign-ins are
- * cleared, audited with what they were. False, with nothing written, when there is nothing to clear.
+ * cleared, audited with what they were, and the login's address is told (an unlock it did not
+ * ask for is worth knowing of). False, with nothing written, when there is nothing to clear.
  */
 export async function unlockLogin(deps: LinkDeps, login: Login, actor: Actor): Promise<boolean> {
   const now = deps.clock.now();
@@ -118,6 +121,7 @@ export async function unlockLogin(deps: LinkDeps, login: Login, actor: Actor): P
     await clearFailedSignIns(trx, login.id, now);
     const details = { username: login.username, lockedUntil: locked ? login.lockedUntil!.toISOString() : null, failedSignIns: login.failedSignIns };
     await appendAudit(trx, { action: "login.unlocked", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${login.id}`, details }, now);
+    if (login.email) await enqueue(trx, await loginUnlockedMail(deps.mailer, deps.clock, { ...login, email: login.email }, { by: actor.username, failedSignIns: login.failedSignIns }), now);
   });
   return true;
 }
