@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { isRowId } from "../web/validation.js";
 import { checkboxField, displayNameField, emailField, usernameField } from "./login-form.js";
 import { normalisePhone } from "./account-records.js";
 
@@ -47,7 +48,7 @@ export const contactForm = z.object({
     .optional()
     .transform((v, ctx) => {
       if (!v) return null;
-      if (!/^[1-9]\d{0,9}$/.test(v)) ctx.addIssue({ code: "custom", message: "Choose a login of this account, or none." });
+      if (!isRowId(v)) ctx.addIssue({ code: "custom", message: "Choose a login of this account, or none." });
       return Number(v);
     }),
 });
