@@ -26,6 +26,7 @@ import { taskAdminRoutes } from "./tasks/admin-routes.js";
 import { publicDir } from "./paths.js";
 import { resetDecisionRoutes } from "./resets/decision-routes.js";
 import { objectionRoutes } from "./resets/objection-routes.js";
+import { withdrawOnChangeObjection } from "./resets/objection-service.js";
 import { redeemTemporaryPassword } from "./resets/redemption.js";
 import { resetRequestRoutes } from "./resets/request-routes.js";
 import { deskRoutes } from "./tickets/desk-routes.js";
@@ -120,7 +121,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(resetDecisionRoutes({ db, clock, mailer, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
   app.use(adminRoutes({ db, clock, mailer }));
   app.use(adminLoginRoutes({ db, clock, mailer }));
-  app.use(recordChangeRoutes({ db, clock, mailer }));
+  app.use(recordChangeRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));
   app.use(mailAdminRoutes({ db, clock, config, mailer, scheduler }));
   app.use(auditAdminRoutes({ db, clock }));
   app.use(taskAdminRoutes({ db, clock, scheduler }));

@@ -7,7 +7,7 @@ import { flash } from "../web/flash.js";
 import { requireAdmin } from "../web/guards.js";
 import { idParam } from "../web/request-meta.js";
 import { parseForm, type Problems } from "../web/validation.js";
-import { clearChangeObjection, describeChange, liveChangeObjection, objectToChange } from "./record-changes.js";
+import { clearChangeObjection, describeChange, liveChangeObjection, objectToChange, type OnChangeObjected } from "./record-changes.js";
 import { findRecordChange, type RecordChange } from "./record-changes-store.js";
 
 const clearForm = z.object({ note: z.string({ error: "Write what you reviewed." }).trim().min(1, "Write what you reviewed and why the objection is cleared.").max(2000, "Keep the note under 2,000 characters.") });
@@ -20,7 +20,7 @@ const pageOf = (c: RecordChange) => (c.accountId !== null ? `/admin/accounts/${c
  * notice's single-use link; `GET /admin/record-changes/:id` and `POST …/clear`: an admin
  * reviews a change and clears the objection to it.
  */
-export function recordChangeRoutes(deps: MailingDeps): Router {
+export function recordChangeRoutes(deps: MailingDeps & { onChangeObjected?: OnChangeObjected }): Router {
   const router = Router();
   router.use("/objections/changes", noReferrer);
   router.use("/admin/record-changes", ...requireAdmin);
@@ -34,7 +34,7 @@ export function recordChangeRoutes(deps: MailingDeps): Router {
   });
 
   router.post("/objections/changes/:token", async (req, res) => {
-    const change = await objectToChange(deps, req.params.token, req.ip ?? null);
+    const change = await objectToChange(deps, req.params.token, req.ip ?? null, deps.onChangeObjected);
     if (!change) return gone(res);
     res.render("resets/record-objection", { title: "Objection recorded", state: "recorded", description: describeChange(change) });
   });

@@ -183,6 +183,26 @@ describe("record changes: notices, objections and set-password links", () => {
     expect((await outboxTo(t, MALLORY)).filter((m) => m.template === "set-password")).to.have.length(0);
   });
 
+  it("spends the changed login's live set-password links when its holder objects to the change", async () => {
+    const accountId = Number((await userRow(t, "ACM0001")).account_id);
+    expect((await postForm(admin, `/admin/accounts/${accountId}/logins`, { role: "secondary", username: "gus", display_name: "Gus", email: "gus@acme.example" }, `/admin/accounts/${accountId}`)).status).to.equal(303);
+    const invitation = await latestLinkTo(t, "gus@acme.example");
+    expect((await changeLoginEmail(t, admin, "gus", MALLORY)).status).to.equal(303);
+    expect((await sendLink(await addSecondAdmin(t), "gus")).status).to.equal(303);
+    const mallorys = await latestLinkTo(t, MALLORY);
+    await browser(t.app).get(`/set-password/${mallorys}`).expect(200);
+
+    // The primary holder, who manages gus, objects from the notice.
+    const token = await changeObjectionTokenTo(t, "primary@acme.example");
+    expect((await postForm(browser(t.app), `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).status).to.equal(200);
+    for (const link of [mallorys, invitation]) await browser(t.app).get(`/set-password/${link}`).expect(404);
+    expect(await count(t, "reset_tokens", { user_id: await userId(t, "gus"), used_at: null })).to.equal(0);
+    const refused = await postForm(browser(t.app), `/set-password/${mallorys}`, { new_password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }, "/login");
+    expect(refused.status).to.equal(404);
+    expect((await userRow(t, "gus")).password_hash).to.equal(null);
+    expect((await auditRows(t, "record_change.objected")).map((r) => r.details.linksSpent)).to.deep.equal([1]);
+  });
+
   it("tells a contact's old address and the account's records of a new phone number, and lets the window pass", async () => {
     expect((await changeContactPhone(t, admin, "Carol Jones", "+442079460055")).status).to.equal(303);
     const notified = (await auditRows(t, "record_change.noticed")).map((r) => r.details.notified);
