@@ -12,6 +12,7 @@ import * as rateLimitRefusals from "./20261201_10_rate_limit_refusals.js";
 import * as deskKeys from "./20261201_12_desk_keys.js";
 import * as leases from "./20261201_13_leases.js";
 import * as resetOutboxIndex from "./20261201_14_reset_outbox_index.js";
+import * as recordChangeClearances from "./20261201_16_record_change_clearances.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -31,6 +32,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261201_12_desk_keys": deskKeys,
   "20261201_13_leases": leases,
   "20261201_14_reset_outbox_index": resetOutboxIndex,
+  "20261201_16_record_change_clearances": recordChangeClearances,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

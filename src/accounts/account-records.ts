@@ -1,10 +1,11 @@
 import { appendAudit } from "../audit/audit-log.js";
+import { isPostgres } from "../db.js";
 import type { MailingDeps } from "../mail/mailer.js";
 import type { Problems } from "../web/validation.js";
 import { findAccountByCode, findContact, insertAccount, insertContact, type Account, type Contact } from "./accounts-store.js";
 import type { Actor } from "./password-links.js";
 import { accountRecipients, loginRecipients, noteRecordChange } from "./record-changes.js";
-import type { Login } from "./users-store.js";
+import { findLoginById, type Login } from "./users-store.js";
 
 type Deps = MailingDeps;
 
@@ -58,11 +59,14 @@ export interface LoginChanges {
  * Edits a login's name, registered address and case authorisation. A new address is a record
  * change: the old address (and the account's records) are told, with a way to object.
  */
-export async function updateLogin(deps: Deps, login: Login, changes: LoginChanges, actor: Actor): Promise<void> {
+export async function updateLogin(deps: Deps, read: Login, changes: LoginChanges, actor: Actor): Promise<void> {
   const now = deps.clock.now();
-  const emailChanged = (login.email ?? "").toLowerCase() !== changes.email.toLowerCase();
-  const canOpenCases = login.role === "secondary" ? changes.canOpenCases : login.canOpenCases;
   await deps.db.transaction(async (trx) => {
+    // The login as it is now, not as the route read it: a change in between is a change too.
+    if (isPostgres(trx)) await trx("users").where({ id: read.id }).forUpdate().first("id");
+    const login = (await findLoginById(trx, read.id)) ?? read;
+    const emailChanged = (login.email ?? "").toLowerCase() !== changes.email.toLowerCase();
+    const canOpenCases = login.role === "secondary" ? changes.canOpenCases : login.canOpenCases;
     if (emailChanged) {
       const change = { accountId: login.accountId, what: "email" as const, userId: login.id, contactId: null, subjectName: login.username, before: login.email, after: changes.email };
       await noteRecordChange(trx, deps, change, await loginRecipients(trx, login), actor, now);

@@ -8,7 +8,7 @@ import { requireAdmin } from "../web/guards.js";
 import { idParam } from "../web/request-meta.js";
 import { parseForm, type Problems } from "../web/validation.js";
 import { clearChangeObjection, describeChange, liveChangeObjection, objectToChange, type OnChangeObjected } from "./record-changes.js";
-import { findRecordChange, type RecordChange } from "./record-changes-store.js";
+import { clearancesOfChange, findRecordChange, type RecordChange } from "./record-changes-store.js";
 
 const clearForm = z.object({ note: z.string({ error: "Write what you reviewed." }).trim().min(1, "Write what you reviewed and why the objection is cleared.").max(2000, "Keep the note under 2,000 characters.") });
 
@@ -46,8 +46,10 @@ export function recordChangeRoutes(deps: MailingDeps & { onChangeObjected?: OnCh
     return change;
   };
 
-  const render = (req: Request, res: Response, change: RecordChange, status = 200, problems: Problems = {}, values: Record<string, unknown> = {}) =>
-    res.status(status).render("admin/record-change", { title: "Record change", change, description: describeChange(change), back: pageOf(change), ownChange: change.changedBy === req.user!.id, problems, values });
+  const render = async (req: Request, res: Response, change: RecordChange, status = 200, problems: Problems = {}, values: Record<string, unknown> = {}) => {
+    const clearances = await clearancesOfChange(deps.db, change.id);
+    res.status(status).render("admin/record-change", { title: "Record change", change, clearances, description: describeChange(change), back: pageOf(change), ownChange: change.changedBy === req.user!.id, problems, values });
+  };
 
   router.get("/admin/record-changes/:id", async (req, res) => render(req, res, await changeOf(req)));
 

@@ -14,6 +14,7 @@ import {
   findRecordChange,
   hasOpenChangeObjection,
   insertChangeToken,
+  insertClearance,
   insertRecordChange,
   spendChangeToken,
   updateRecordChange,
@@ -146,6 +147,7 @@ export async function objectToChange(deps: MailingDeps, token: string, ip: strin
   return deps.db.transaction(async (trx) => {
     const live = await liveChangeObjection(trx, token, now);
     if (!live || !(await spendChangeToken(trx, live.tokenId, now))) return null;
+    // A new objection opens afresh; an earlier clearance stays in record_change_clearances.
     await updateRecordChange(trx, live.change.id, { objected_at: now, objected_by: live.recipient, objection_cleared_at: null, objection_cleared_by: null, objection_clear_note: null });
     const linksSpent = live.change.userId === null ? 0 : await spendAllTokensOf(trx, live.change.userId, now);
     await appendAudit(
@@ -167,6 +169,7 @@ export async function clearChangeObjection(deps: MailingDeps, changeId: number, 
     if (!hasOpenChangeObjection(change)) return { change, problems: { note: "There is no open objection to this change." } };
     if (change.changedBy === admin.id) return { change, problems: { note: "You made this change: another admin must review the objection to it." } };
     await updateRecordChange(trx, change.id, { objection_cleared_by: admin.id, objection_cleared_at: now, objection_clear_note: note });
+    await insertClearance(trx, change, admin.id, note, now);
     await appendAudit(
       trx,
       { action: "record_change.objection_cleared", actorId: admin.id, actor: admin.username, ip: admin.ip, subject: auditSubject(change), details: { changeId: change.id, what: change.what, note } },

@@ -1,5 +1,7 @@
 import { expect } from "chai";
 import * as openpgp from "openpgp";
+import { updateLogin } from "../../src/accounts/account-records.js";
+import { findLoginById } from "../../src/accounts/users-store.js";
 import { hours } from "../../src/clock.js";
 import { addSecondAdmin, signedIn } from "../resets/helpers.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
@@ -201,6 +203,19 @@ describe("record changes: notices, objections and set-password links", () => {
     expect(refused.status).to.equal(404);
     expect((await userRow(t, "gus")).password_hash).to.equal(null);
     expect((await auditRows(t, "record_change.objected")).map((r) => r.details.linksSpent)).to.deep.equal([1]);
+  });
+
+  it("decides whether the address changed from the login as it is in the transaction, not as the route read it", async () => {
+    const stale = (await findLoginById(t.db, await userId(t, "carol")))!;
+    expect((await changeLoginEmail(t, admin, "carol", MALLORY)).status).to.equal(303);
+    // A second edit read before the first landed puts carol's old address back: that is a change too.
+    const actor = { id: await userId(t, "admin"), username: "admin", ip: null };
+    await updateLogin(t, stale, { displayName: stale.displayName, email: stale.email!, canOpenCases: stale.canOpenCases }, actor);
+    expect((await recordChanges(t)).map((c) => [c.before_value, c.after_value])).to.deep.equal([
+      [stale.email, MALLORY],
+      [MALLORY, stale.email],
+    ]);
+    expect((await auditRows(t, "record_change.noticed")).map((r) => (r.details.notified as string[])[0])).to.deep.equal([stale.email, MALLORY]);
   });
 
   it("tells a contact's old address and the account's records of a new phone number, and lets the window pass", async () => {

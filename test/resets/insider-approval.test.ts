@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import { browser } from "../support/http.js";
+import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { changeContactPhone, changeObjectionTokenTo, postForm, recordChanges, type Row } from "../accounts/helpers.js";
+import { hours } from "../../src/clock.js";
+import { changeContactPhone, changeObjectionTokenTo, postForm, recordChanges, userId, type Row } from "../accounts/helpers.js";
 import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor, signedIn } from "./helpers.js";
 
 const NEW_NUMBER = "+442079460077";
@@ -61,5 +62,33 @@ describe("primary reset: the approver differs from who changed the records", () 
     await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
     await expectRefused(() => approve(admin, ticketId), 400, "You cleared the objection to this request: another admin must approve.");
     expect((await approve(await signedIn(t, "bob"), ticketId)).status).to.equal(303);
+  });
+
+  it("keeps every clearance: an objection raised again is open again, and whoever cleared one within 7 days cannot approve, however old the change", async () => {
+    expect((await changeContactPhone(t, await signedIn(t, "admin"), "Paula Primary", NEW_NUMBER)).status).to.equal(303);
+    t.clock.advance(hours(24 * 8)); // the change itself is out of the recent-change window
+    const changeId = Number((await recordChanges(t))[0]!.id);
+    const object = async (address: string) => {
+      const token = await changeObjectionTokenTo(t, address);
+      expect((await postForm(browser(t.app), `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).status).to.equal(200);
+    };
+    const clear = async (who: Agent, note: string) => expect((await postForm(who, `/admin/record-changes/${changeId}/clear`, { note }, `/admin/record-changes/${changeId}`)).status).to.equal(303);
+
+    await object("primary@acme.example");
+    const ada = await addSecondAdmin(t);
+    await clear(ada, "Called Paula on her old number: she changed phones.");
+    await object("carol@acme.example");
+    const page = await ada.get(`/admin/record-changes/${changeId}`).expect(200);
+    expect(page.text, "open again, the earlier clearance kept").to.include("raised from the link mailed to carol@acme.example").and.include("Cleared by ada").and.include("Clear the objection");
+
+    const ticketId = await openRequest(t);
+    await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+    const bob = await signedIn(t, "bob");
+    await expectRefused(() => approve(bob, ticketId), 400, "Someone objected, from the link mailed to carol@acme.example");
+    const cy = await addSecondAdmin(t, "cy");
+    await clear(cy, "Carol says she had not heard of it; Paula confirmed again.");
+    expect((await t.db("record_change_clearances").orderBy("id").select("cleared_by")).map((r: Row) => Number(r.cleared_by))).to.deep.equal([await userId(t, "ada"), await userId(t, "cy")]);
+    for (const clearer of [ada, cy]) await expectRefused(() => approve(clearer, ticketId), 400, "You cleared the objection to the change of the phone number of Paula Primary");
+    expect((await approve(bob, ticketId)).status).to.equal(303);
   });
 });
