@@ -55,6 +55,10 @@ export interface AppDeps {
   scheduler: Scheduler;
 }
 
+/** A hop count trusts whoever is nearest, the proxy or not: said once at start-up (README, "Running in production"). */
+export const TRUST_HOPS_WARNING =
+  "TRUST_PROXY is a hop count: a client that reaches PORT without the proxy chooses its own address (X-Forwarded-For) and passes as HTTPS (X-Forwarded-Proto). Make PORT reachable only from the proxy, or set TRUST_PROXY to loopback or the proxy's addresses.";
+
 /** The web application; the order of the middleware below is the security design. */
 export function createApp(deps: AppDeps): Express {
   const { config, db, reader, logger, clock, mailer, scheduler } = deps;
@@ -63,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
   app.set("query parser", "simple");
   // Who may set X-Forwarded-For and X-Forwarded-Proto: req.ip, req.secure and the Secure cookie depend on it.
   app.set("trust proxy", config.trustProxy);
+  if (typeof config.trustProxy === "number") logger.warn({ trustProxy: config.trustProxy }, TRUST_HOPS_WARNING);
   useViews(app, config.production);
 
   // The access log is at info; above it, pino-http would still build a logger per request for nothing.
