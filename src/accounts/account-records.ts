@@ -133,6 +133,9 @@ export async function updateContact(deps: Deps, contact: Contact, input: Contact
     const base = { accountId: contact.accountId, userId: null, contactId: contact.id, subjectName: contact.name };
     if (phoneChanged) await noteRecordChange(trx, deps, { ...base, what: "phone", before: contact.phone, after: input.phone }, recipients, actor, now);
     if (emailChanged) await noteRecordChange(trx, deps, { ...base, what: "contact_email", before: contact.email, after: input.email }, recipients, actor, now);
+    // Who is authorised, and as which login, decides who may file a reset and who is called back.
+    const standing = (c: Pick<ContactInput, "kind" | "authorisedForSupport" | "userId">) => `${c.kind}, ${c.authorisedForSupport ? "authorised" : "not authorised"} for support, login ${c.userId ?? "none"}`;
+    if (standing(contact) !== standing(input)) await noteRecordChange(trx, deps, { ...base, what: "contact_standing", before: standing(contact), after: standing(input) }, recipients, actor, now);
     await trx("contacts")
       .where({ id: contact.id })
       .update({
@@ -156,6 +159,10 @@ export async function removeContact(deps: Deps, contactId: number, actor: Actor)
   if (!contact) return false;
   const now = deps.clock.now();
   await deps.db.transaction(async (trx) => {
+    // Read before the removal, so the removed contact hears of it too.
+    const recipients = await accountRecipients(trx, contact.accountId);
+    const removed = { accountId: contact.accountId, what: "contact_removed" as const, userId: null, contactId, subjectName: contact.name, before: contact.phone ?? contact.email, after: null };
+    await noteRecordChange(trx, deps, removed, recipients, actor, now);
     await trx("contacts").where({ id: contactId }).delete();
     await appendAudit(trx, { ...audit(actor), action: "contact.removed", subject: `contact:${contactId}`, details: { accountId: contact.accountId, name: contact.name, phone: contact.phone } }, now);
   });

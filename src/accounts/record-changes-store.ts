@@ -5,8 +5,11 @@ import { asDate, insertReturningId, type Db } from "../db.js";
 type Conn = Db | Knex.Transaction;
 type Row = Record<string, unknown>;
 
-/** What changed: a login's registered email or OpenPGP key, a contact's phone number or email. */
-export type RecordWhat = "email" | "key" | "phone" | "contact_email";
+/**
+ * What changed: a login's registered email or OpenPGP key, a contact's phone number or email,
+ * a contact's standing (kind, authorisation for support, linked login), or a contact removed.
+ */
+export type RecordWhat = "email" | "key" | "phone" | "contact_email" | "contact_standing" | "contact_removed";
 
 /** One change of the records a takeover starts with, who made it, and any objection to it. */
 export interface RecordChange {

@@ -71,6 +71,8 @@ const WHAT_WORDS: Record<RecordChange["what"], (name: string) => string> = {
   key: (name) => `the OpenPGP key of the login ${name}`,
   phone: (name) => `the phone number of ${name} on the account's contacts`,
   contact_email: (name) => `the email address of ${name} on the account's contacts`,
+  contact_standing: (name) => `the kind, support authorisation or login of ${name} on the account's contacts`,
+  contact_removed: (name) => `the account's contacts, by removing ${name}`,
 };
 
 /** What changed, in words: "the registered email address of the login ACM0001". */
