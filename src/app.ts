@@ -26,6 +26,7 @@ import { taskAdminRoutes } from "./tasks/admin-routes.js";
 import { publicDir } from "./paths.js";
 import { resetDecisionRoutes } from "./resets/decision-routes.js";
 import { objectionRoutes } from "./resets/objection-routes.js";
+import { withdrawOnChangeObjection } from "./resets/objection-service.js";
 import { redeemTemporaryPassword } from "./resets/redemption.js";
 import { resetRequestRoutes } from "./resets/request-routes.js";
 import { deskRoutes } from "./tickets/desk-routes.js";
@@ -54,6 +55,10 @@ export interface AppDeps {
   scheduler: Scheduler;
 }
 
+/** A hop count trusts whoever is nearest, the proxy or not: said once at start-up (README, "Running in production"). */
+export const TRUST_HOPS_WARNING =
+  "TRUST_PROXY is a hop count: a client that reaches PORT without the proxy chooses its own address (X-Forwarded-For) and passes as HTTPS (X-Forwarded-Proto). Make PORT reachable only from the proxy, or set TRUST_PROXY to loopback or the proxy's addresses.";
+
 /** The web application; the order of the middleware below is the security design. */
 export function createApp(deps: AppDeps): Express {
   const { config, db, reader, logger, clock, mailer, scheduler } = deps;
@@ -62,6 +67,7 @@ export function createApp(deps: AppDeps): Express {
   app.set("query parser", "simple");
   // Who may set X-Forwarded-For and X-Forwarded-Proto: req.ip, req.secure and the Secure cookie depend on it.
   app.set("trust proxy", config.trustProxy);
+  if (typeof config.trustProxy === "number") logger.warn({ trustProxy: config.trustProxy }, TRUST_HOPS_WARNING);
   useViews(app, config.production);
 
   // The access log is at info; above it, pino-http would still build a logger per request for nothing.
@@ -120,7 +126,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(resetDecisionRoutes({ db, clock, mailer, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
   app.use(adminRoutes({ db, clock, mailer }));
   app.use(adminLoginRoutes({ db, clock, mailer }));
-  app.use(recordChangeRoutes({ db, clock, mailer }));
+  app.use(recordChangeRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));
   app.use(mailAdminRoutes({ db, clock, config, mailer, scheduler }));
   app.use(auditAdminRoutes({ db, clock }));
   app.use(taskAdminRoutes({ db, clock, scheduler }));

@@ -18,8 +18,8 @@ export const REDACTED_PATHS = [
   "*.secret",
 ];
 
-/** Paths whose last segment is a credential (a single-use link's token). */
-const TOKEN_PATH = /^\/(set-password|reset-password|objections\/changes|objections)\/[^/?]+/;
+/** Paths whose last segment is a credential (a single-use link's token); any case, as Express routes them. */
+const TOKEN_PATH = /^\/(set-password|reset-password|objections\/changes|objections)\/[^/?]+/i;
 
 /** The URL as it may be logged: no query string, and a link's token replaced by a placeholder. */
 export function loggableUrl(url: string): string {

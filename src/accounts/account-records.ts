@@ -1,11 +1,12 @@
 import { appendAudit } from "../audit/audit-log.js";
+import { isPostgres } from "../db.js";
 import type { MailingDeps } from "../mail/mailer.js";
 import type { Problems } from "../web/validation.js";
 import { findAccountByCode, findContact, insertAccount, insertContact, type Account, type Contact } from "./accounts-store.js";
 import type { Actor } from "./password-links.js";
 import { accountRecipients, loginRecipients, noteRecordChange } from "./record-changes.js";
 import { unconfirmStaff } from "./staff-confirmation.js";
-import type { Login } from "./users-store.js";
+import { findLoginById, type Login } from "./users-store.js";
 
 type Deps = MailingDeps;
 
@@ -59,11 +60,14 @@ export interface LoginChanges {
  * Edits a login's name, registered address and case authorisation. A new address is a record
  * change: the old address (and the account's records) are told, with a way to object.
  */
-export async function updateLogin(deps: Deps, login: Login, changes: LoginChanges, actor: Actor): Promise<void> {
+export async function updateLogin(deps: Deps, read: Login, changes: LoginChanges, actor: Actor): Promise<void> {
   const now = deps.clock.now();
-  const emailChanged = (login.email ?? "").toLowerCase() !== changes.email.toLowerCase();
-  const canOpenCases = login.role === "secondary" ? changes.canOpenCases : login.canOpenCases;
   await deps.db.transaction(async (trx) => {
+    // The login as it is now, not as the route read it: a change in between is a change too.
+    if (isPostgres(trx)) await trx("users").where({ id: read.id }).forUpdate().first("id");
+    const login = (await findLoginById(trx, read.id)) ?? read;
+    const emailChanged = (login.email ?? "").toLowerCase() !== changes.email.toLowerCase();
+    const canOpenCases = login.role === "secondary" ? changes.canOpenCases : login.canOpenCases;
     if (emailChanged) {
       const change = { accountId: login.accountId, what: "email" as const, userId: login.id, contactId: null, subjectName: login.username, before: login.email, after: changes.email };
       await noteRecordChange(trx, deps, change, await loginRecipients(trx, login), actor, now);
@@ -131,6 +135,9 @@ export async function updateContact(deps: Deps, contact: Contact, input: Contact
     const base = { accountId: contact.accountId, userId: null, contactId: contact.id, subjectName: contact.name };
     if (phoneChanged) await noteRecordChange(trx, deps, { ...base, what: "phone", before: contact.phone, after: input.phone }, recipients, actor, now);
     if (emailChanged) await noteRecordChange(trx, deps, { ...base, what: "contact_email", before: contact.email, after: input.email }, recipients, actor, now);
+    // Who is authorised, and as which login, decides who may file a reset and who is called back.
+    const standing = (c: Pick<ContactInput, "kind" | "authorisedForSupport" | "userId">) => `${c.kind}, ${c.authorisedForSupport ? "authorised" : "not authorised"} for support, login ${c.userId ?? "none"}`;
+    if (standing(contact) !== standing(input)) await noteRecordChange(trx, deps, { ...base, what: "contact_standing", before: standing(contact), after: standing(input) }, recipients, actor, now);
     await trx("contacts")
       .where({ id: contact.id })
       .update({
@@ -154,6 +161,10 @@ export async function removeContact(deps: Deps, contactId: number, actor: Actor)
   if (!contact) return false;
   const now = deps.clock.now();
   await deps.db.transaction(async (trx) => {
+    // Read before the removal, so the removed contact hears of it too.
+    const recipients = await accountRecipients(trx, contact.accountId);
+    const removed = { accountId: contact.accountId, what: "contact_removed" as const, userId: null, contactId, subjectName: contact.name, before: contact.phone ?? contact.email, after: null };
+    await noteRecordChange(trx, deps, removed, recipients, actor, now);
     await trx("contacts").where({ id: contactId }).delete();
     await appendAudit(trx, { ...audit(actor), action: "contact.removed", subject: `contact:${contactId}`, details: { accountId: contact.accountId, name: contact.name, phone: contact.phone } }, now);
   });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ROLES } from "../roles.js";
+import { isRowId } from "../row-ids.js";
 import { checkboxField, displayNameField, emailField, usernameField } from "./login-form.js";
 import { normalisePhone } from "./account-records.js";
 
@@ -48,7 +49,7 @@ export const contactForm = z.object({
     .optional()
     .transform((v, ctx) => {
       if (!v) return null;
-      if (!/^[1-9]\d{0,9}$/.test(v)) ctx.addIssue({ code: "custom", message: "Choose a login of this account, or none." });
+      if (!isRowId(v)) ctx.addIssue({ code: "custom", message: "Choose a login of this account, or none." });
       return Number(v);
     }),
 });

@@ -1,10 +1,12 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../audit/audit-log.js";
 import type { Db } from "../db.js";
+import { loginUnlockedMail } from "../mail/mailer.js";
+import { enqueue } from "../mail/outbox-store.js";
 import type { Problems } from "../web/validation.js";
 import { prepareSetPasswordLink, recordSetPasswordLink, type Actor, type LinkDeps } from "./password-links.js";
 import { RECENT_CHANGE_MS } from "./record-changes.js";
-import { changesOfLogin, hasOpenChangeObjection } from "./record-changes-store.js";
+import { emailChangesBearingOn, hasOpenChangeObjection } from "./record-changes-store.js";
 import { findAccountByCode } from "./accounts-store.js";
 import { noticeStaffCreated, unconfirmStaff } from "./staff-confirmation.js";
 import { isPrimaryUsername, namespaceOf } from "./usernames.js";
@@ -81,7 +83,7 @@ export async function setPasswordLinkRefusal(db: Db | Knex.Transaction, login: L
   if (by === "desk" && login.activatedAt && login.role === "secondary") return "A secondary login that has had a password is reset by its primary holder, never by support.";
   if (by === "desk" && login.activatedAt && login.role === "primary") return "A primary login that has had a password is reset only through a primary account password reset request.";
   if (!login.email) return `${login.username} has no registered email address.`;
-  const emailChanges = (await changesOfLogin(db, login.id, 50)).filter((c) => c.what === "email");
+  const emailChanges = await emailChangesBearingOn(db, login.id, new Date(now.getTime() - RECENT_CHANGE_MS));
   const objected = emailChanges.find(hasOpenChangeObjection);
   if (objected) return `Someone objected to the change of ${login.username}'s registered address on ${formatUtcDay(objected.createdAt)}: no link is sent until an admin has reviewed it.`;
   const own = emailChanges.find((c) => c.changedBy === actor.id && c.createdAt.getTime() > now.getTime() - RECENT_CHANGE_MS);
@@ -112,7 +114,8 @@ export async function resetLoginPassword(deps: LinkDeps, login: Login, actor: Ac
 
 /**
  * An admin lifts a lockout before it runs out: the lock and the count of failed sign-ins are
- * cleared, audited with what they were. False, with nothing written, when there is nothing to clear.
+ * cleared, audited with what they were, and the login's address is told (an unlock it did not
+ * ask for is worth knowing of). False, with nothing written, when there is nothing to clear.
  */
 export async function unlockLogin(deps: LinkDeps, login: Login, actor: Actor): Promise<boolean> {
   const now = deps.clock.now();
@@ -122,6 +125,7 @@ export async function unlockLogin(deps: LinkDeps, login: Login, actor: Actor): P
     await clearFailedSignIns(trx, login.id, now);
     const details = { username: login.username, lockedUntil: locked ? login.lockedUntil!.toISOString() : null, failedSignIns: login.failedSignIns };
     await appendAudit(trx, { action: "login.unlocked", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${login.id}`, details }, now);
+    if (login.email) await enqueue(trx, await loginUnlockedMail(deps.mailer, deps.clock, { ...login, email: login.email }, { by: actor.username, failedSignIns: login.failedSignIns }), now);
   });
   return true;
 }

@@ -7,8 +7,8 @@ import { flash } from "../web/flash.js";
 import { requireAdmin } from "../web/guards.js";
 import { rowAtPath } from "../web/path-ids.js";
 import { parseForm, type Problems } from "../web/validation.js";
-import { clearChangeObjection, describeChange, liveChangeObjection, objectToChange } from "./record-changes.js";
-import { findRecordChange, type RecordChange } from "./record-changes-store.js";
+import { clearChangeObjection, describeChange, liveChangeObjection, objectToChange, type OnChangeObjected } from "./record-changes.js";
+import { clearancesOfChange, findRecordChange, type RecordChange } from "./record-changes-store.js";
 
 const clearForm = z.object({ note: z.string({ error: "Write what you reviewed." }).trim().min(1, "Write what you reviewed and why the objection is cleared.").max(2000, "Keep the note under 2,000 characters.") });
 
@@ -20,7 +20,7 @@ const pageOf = (c: RecordChange) => (c.accountId !== null ? `/admin/accounts/${c
  * notice's single-use link; `GET /admin/record-changes/:id` and `POST …/clear`: an admin
  * reviews a change and clears the objection to it.
  */
-export function recordChangeRoutes(deps: MailingDeps): Router {
+export function recordChangeRoutes(deps: MailingDeps & { onChangeObjected?: OnChangeObjected }): Router {
   const router = Router();
   router.use("/objections/changes", noReferrer);
   router.use("/admin/record-changes", ...requireAdmin);
@@ -34,15 +34,17 @@ export function recordChangeRoutes(deps: MailingDeps): Router {
   });
 
   router.post("/objections/changes/:token", async (req, res) => {
-    const change = await objectToChange(deps, req.params.token, req.ip ?? null);
+    const change = await objectToChange(deps, req.params.token, req.ip ?? null, deps.onChangeObjected);
     if (!change) return gone(res);
     res.render("resets/record-objection", { title: "Objection recorded", state: "recorded", description: describeChange(change) });
   });
 
   const changeOf = (req: Request): Promise<RecordChange> => rowAtPath(req.params.id as string | undefined, (id) => findRecordChange(deps.db, id), "There is no such change.");
 
-  const render = (req: Request, res: Response, change: RecordChange, status = 200, problems: Problems = {}, values: Record<string, unknown> = {}) =>
-    res.status(status).render("admin/record-change", { title: "Record change", change, description: describeChange(change), back: pageOf(change), ownChange: change.changedBy === req.user!.id, problems, values });
+  const render = async (req: Request, res: Response, change: RecordChange, status = 200, problems: Problems = {}, values: Record<string, unknown> = {}) => {
+    const clearances = await clearancesOfChange(deps.db, change.id);
+    res.status(status).render("admin/record-change", { title: "Record change", change, clearances, description: describeChange(change), back: pageOf(change), ownChange: change.changedBy === req.user!.id, problems, values });
+  };
 
   router.get("/admin/record-changes/:id", async (req, res) => render(req, res, await changeOf(req)));
 

@@ -5,8 +5,11 @@ import { asDate, insertReturningId, type Db } from "../db.js";
 type Conn = Db | Knex.Transaction;
 type Row = Record<string, unknown>;
 
-/** What changed: a login's registered email or OpenPGP key, a contact's phone number or email. */
-export type RecordWhat = "email" | "key" | "phone" | "contact_email";
+/**
+ * What changed: a login's registered email or OpenPGP key, a contact's phone number or email,
+ * a contact's standing (kind, authorisation for support, linked login), or a contact removed.
+ */
+export type RecordWhat = "email" | "key" | "phone" | "contact_email" | "contact_standing" | "contact_removed";
 
 /** One change of the records a takeover starts with, who made it, and any objection to it. */
 export interface RecordChange {
@@ -58,8 +61,14 @@ const toChange = (r: Row): RecordChange => ({
 const selectChanges = (db: Conn) =>
   db("record_changes").leftJoin("users as clearer", "clearer.id", "record_changes.objection_cleared_by").select("record_changes.*", "clearer.username as cleared_by_name");
 
-/** An objection stands while it was raised and not cleared by an admin. */
+/**
+ * An objection stands while it was raised and not cleared by an admin. The row holds the
+ * current objection (raising one again opens it afresh); every clearance is kept in
+ * record_change_clearances.
+ */
 export const hasOpenChangeObjection = (c: RecordChange) => c.objectedAt !== null && c.objectionClearedAt === null;
+
+const openObjection = (w: Knex.QueryBuilder) => w.whereNotNull("record_changes.objected_at").whereNull("record_changes.objection_cleared_at");
 
 export async function insertRecordChange(trx: Knex.Transaction, c: NewRecordChange, now: Date): Promise<number> {
   return insertReturningId(trx, "record_changes", {
@@ -96,7 +105,7 @@ export async function accountRecordChanges(db: Conn, accountId: number, primaryI
     .andWhere((w) =>
       w
         .where((recent) => recent.where("record_changes.created_at", ">", since).andWhere((of) => of.whereNull("record_changes.user_id").orWhere("record_changes.user_id", primaryId)))
-        .orWhere((open) => open.whereNotNull("objected_at").whereNull("objection_cleared_at")),
+        .orWhere(openObjection),
     )
     .orderBy("record_changes.id", "desc");
   return (rows as Row[]).map(toChange);
@@ -112,6 +121,48 @@ export async function changesOfAccount(db: Conn, accountId: number, limit: numbe
 export async function changesOfLogin(db: Conn, userId: number, limit: number): Promise<RecordChange[]> {
   const rows: unknown = await selectChanges(db).where("record_changes.user_id", userId).orderBy("record_changes.id", "desc").limit(limit);
   return (rows as Row[]).map(toChange);
+}
+
+/**
+ * The changes of one login's registered email that bear on mailing it a way in: those made
+ * since `since` and those with an objection still open, whenever made. Every one, newest first:
+ * no limit, so that a flood of other changes cannot push one out of sight.
+ */
+export async function emailChangesBearingOn(db: Conn, userId: number, since: Date): Promise<RecordChange[]> {
+  const rows: unknown = await selectChanges(db)
+    .where("record_changes.user_id", userId)
+    .where("record_changes.what", "email")
+    .andWhere((w) => w.where("record_changes.created_at", ">", since).orWhere(openObjection))
+    .orderBy("record_changes.id", "desc");
+  return (rows as Row[]).map(toChange);
+}
+
+/** Records one clearance of an objection to a change: the history, kept when an objection is raised again. */
+export async function insertClearance(trx: Knex.Transaction, change: RecordChange, clearedBy: number, note: string, now: Date): Promise<void> {
+  await trx("record_change_clearances").insert({ record_change_id: change.id, account_id: change.accountId, cleared_by: clearedBy, note, cleared_at: now });
+}
+
+export interface Clearance {
+  clearedByName: string;
+  note: string;
+  clearedAt: Date;
+}
+
+/** Every clearance of objections to one change, oldest first. */
+export async function clearancesOfChange(db: Conn, changeId: number): Promise<Clearance[]> {
+  const rows: unknown = await db("record_change_clearances as c").join("users as u", "u.id", "c.cleared_by").where("c.record_change_id", changeId).orderBy("c.id").select("u.username", "c.note", "c.cleared_at");
+  return (rows as Row[]).map((r) => ({ clearedByName: r.username as string, note: r.note as string, clearedAt: asDate(r.cleared_at)! }));
+}
+
+/** The changes of an account's records an admin cleared an objection to since `since` (by clear time, whenever the change was made), each with who cleared it. */
+export async function clearancesOfAccountSince(db: Conn, accountId: number, since: Date): Promise<{ change: RecordChange; clearedBy: number }[]> {
+  const rows: unknown = await db("record_change_clearances").where({ account_id: accountId }).where("cleared_at", ">", since).orderBy("id").select("record_change_id", "cleared_by");
+  const found: { change: RecordChange; clearedBy: number }[] = [];
+  for (const r of rows as Row[]) {
+    const change = await findRecordChange(db, Number(r.record_change_id));
+    if (change) found.push({ change, clearedBy: Number(r.cleared_by) });
+  }
+  return found;
 }
 
 /** A new single-use objection link's token for one recipient of a change's notice; only its hash is stored. */

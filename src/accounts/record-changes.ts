@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../audit/audit-log.js";
 import { hours } from "../clock.js";
+import { spendAllTokensOf } from "../auth/reset-tokens-store.js";
 import { composeSealed } from "../mail/compose.js";
 import { formatUtc } from "../formatting.js";
 import type { MailingDeps } from "../mail/mailer.js";
@@ -16,6 +17,7 @@ import {
   findRecordChange,
   hasOpenChangeObjection,
   insertChangeToken,
+  insertClearance,
   insertRecordChange,
   spendChangeToken,
   updateRecordChange,
@@ -72,6 +74,8 @@ const WHAT_WORDS: Record<RecordChange["what"], (name: string) => string> = {
   key: (name) => `the OpenPGP key of the login ${name}`,
   phone: (name) => `the phone number of ${name} on the account's contacts`,
   contact_email: (name) => `the email address of ${name} on the account's contacts`,
+  contact_standing: (name) => `the kind, support authorisation or login of ${name} on the account's contacts`,
+  contact_removed: (name) => `the account's contacts, by removing ${name}`,
 };
 
 /** What changed, in words: "the registered email address of the login ACM0001". */
@@ -130,17 +134,33 @@ export async function liveChangeObjection(db: Conn, token: string, now: Date): P
 }
 
 /**
- * "I did not make or expect this change": the change is flagged (every reset of the account
- * waits until an admin has reviewed it; a link to a changed address is not sent). The link is
- * spent. Returns the change, or null when the link is no longer valid.
+ * What else an objection to a change does, in its transaction: wired where the app is put
+ * together (the resets feature withdraws the account's delivered temporary password), as
+ * accounts does not reach into resets.
  */
-export async function objectToChange(deps: MailingDeps, token: string, ip: string | null): Promise<RecordChange | null> {
+export type OnChangeObjected = (trx: Knex.Transaction, change: RecordChange, ip: string | null, now: Date) => Promise<void>;
+
+/**
+ * "I did not make or expect this change": the change is flagged (every reset of the account
+ * waits until an admin has reviewed it; a link to a changed address is not sent), and the
+ * desk fails closed: every live set-password or reset link of the changed login is spent (it
+ * may be on its way to the new address), then `onObjected` runs. The objection link is spent.
+ * Returns the change, or null when the link is no longer valid.
+ */
+export async function objectToChange(deps: MailingDeps, token: string, ip: string | null, onObjected?: OnChangeObjected): Promise<RecordChange | null> {
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {
     const live = await liveChangeObjection(trx, token, now);
     if (!live || !(await spendChangeToken(trx, live.tokenId, now))) return null;
+    // A new objection opens afresh; an earlier clearance stays in record_change_clearances.
     await updateRecordChange(trx, live.change.id, { objected_at: now, objected_by: live.recipient, objection_cleared_at: null, objection_cleared_by: null, objection_clear_note: null });
-    await appendAudit(trx, { action: "record_change.objected", ip, subject: auditSubject(live.change), details: { changeId: live.change.id, what: live.change.what, recipient: live.recipient } }, now);
+    const linksSpent = live.change.userId === null ? 0 : await spendAllTokensOf(trx, live.change.userId, now);
+    await appendAudit(
+      trx,
+      { action: "record_change.objected", ip, subject: auditSubject(live.change), details: { changeId: live.change.id, what: live.change.what, recipient: live.recipient, linksSpent } },
+      now,
+    );
+    await onObjected?.(trx, live.change, ip, now);
     return live.change;
   });
 }
@@ -155,6 +175,7 @@ export async function clearChangeObjection(deps: MailingDeps, changeId: number, 
     if (change.changedBy === admin.id) return { change, problems: { note: "You made this change: another admin must review the objection to it." } };
     if (!(await isConfirmedStaff(trx, admin.id))) return { change, problems: { note: UNCONFIRMED_STAFF } };
     await updateRecordChange(trx, change.id, { objection_cleared_by: admin.id, objection_cleared_at: now, objection_clear_note: note });
+    await insertClearance(trx, change, admin.id, note, now);
     await appendAudit(
       trx,
       { action: "record_change.objection_cleared", actorId: admin.id, actor: admin.username, ip: admin.ip, subject: auditSubject(change), details: { changeId: change.id, what: change.what, note } },

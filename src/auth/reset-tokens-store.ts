@@ -64,7 +64,7 @@ export async function countFailedAnswer(trx: Knex.Transaction, id: number, max: 
   return failures;
 }
 
-/** Spends every live token of the login, whatever its purpose: its password was just set. */
-export async function spendAllTokensOf(trx: Knex.Transaction, userId: number, now: Date): Promise<void> {
-  await trx("reset_tokens").where({ user_id: userId }).whereNull("used_at").update({ used_at: now });
+/** Spends every live token of the login, whatever its purpose (its password was just set, or its records are in doubt); returns how many. */
+export async function spendAllTokensOf(trx: Knex.Transaction, userId: number, now: Date): Promise<number> {
+  return trx("reset_tokens").where({ user_id: userId }).whereNull("used_at").update({ used_at: now });
 }

@@ -1,5 +1,7 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../audit/audit-log.js";
+import { RECENT_CHANGE_MS } from "../accounts/record-changes.js";
+import { emailChangesBearingOn, hasOpenChangeObjection } from "../accounts/record-changes-store.js";
 import { findLoginByUsername, type Login } from "../accounts/users-store.js";
 import { hours, minutes } from "../clock.js";
 import { isPostgres, type Db } from "../db.js";
@@ -21,13 +23,22 @@ export interface SelfServiceDeps extends PasswordChangeDeps {
   linkTtlMinutes: number;
 }
 
-type NotSent = "unknown_login" | "disabled" | "no_email" | "per_login_limit";
+type NotSent = "unknown_login" | "disabled" | "no_email" | "email_change_objected" | "recent_email_change" | "per_login_limit";
 
-/** Why a login gets no link, before counting; null when it may have one. */
-function refusal(login: Login | null): NotSent | null {
+/**
+ * Why a login gets no link, before counting; null when it may have one. A link never goes to
+ * an address someone objected to having been set, nor, within the recent-change window, to one
+ * somebody other than the login itself set: the old address was told and has that long to
+ * object, and until then the way back in is the desk (a primary reset request, or the holder).
+ */
+async function refusal(db: Db, login: Login | null, now: Date): Promise<NotSent | null> {
   if (!login) return "unknown_login";
   if (login.disabledAt || (login.accountId !== null && login.accountStatus !== "active")) return "disabled";
-  return login.email ? null : "no_email";
+  if (!login.email) return "no_email";
+  const changes = await emailChangesBearingOn(db, login.id, new Date(now.getTime() - RECENT_CHANGE_MS));
+  if (changes.some(hasOpenChangeObjection)) return "email_change_objected";
+  if (changes.some((c) => c.changedBy !== login.id && c.createdAt.getTime() > now.getTime() - RECENT_CHANGE_MS)) return "recent_email_change";
+  return null;
 }
 
 const overLimit = async (db: Db | Knex.Transaction, userId: number, now: Date) =>
@@ -44,7 +55,7 @@ export async function sendResetLink(deps: SelfServiceDeps, username: string, ip:
   const notSent = (trx: Db | Knex.Transaction, reason: NotSent) =>
     appendAudit(trx, { action: "password.reset_link_not_sent", ip, subject: login ? `user:${login.id}` : null, details: login ? { reason, username: login.username } : { reason } }, now);
 
-  const refused = refusal(login);
+  const refused = await refusal(deps.db, login, now);
   if (refused || !login?.email) return notSent(deps.db, refused ?? "no_email");
   if (await overLimit(deps.db, login.id, now)) return notSent(deps.db, "per_login_limit");
 

@@ -47,6 +47,19 @@ export async function passwordChangedMail(
   return composePlain(mailer.sender, { to: login.email, subject: "Your Vouchdesk password was changed", template: "password-changed", text: content.text, html: content.html! }, now);
 }
 
+/** "Your login was unlocked": who lifted the lock, when, and what to do if the failed sign-ins were not yours. */
+export async function loginUnlockedMail(
+  mailer: Mailer,
+  clock: Clock,
+  login: { username: string; displayName: string; email: string; role: string },
+  unlock: { by: string; failedSignIns: number },
+): Promise<ComposedMail> {
+  const now = clock.now();
+  const data = { ...login, ...unlock, unlockedAt: formatUtc(now), baseUrl: mailer.baseUrl };
+  const content = await renderMailTemplate("login-unlocked", data, true);
+  return composePlain(mailer.sender, { to: login.email, subject: "Your Vouchdesk login was unlocked", template: "login-unlocked", text: content.text, html: content.html! }, now);
+}
+
 /**
  * The single-use set-password link for a new login or a holder-started reset. The link is
  * a credential: PGP/MIME when the login has a key on file, else plain text only (no HTML

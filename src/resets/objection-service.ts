@@ -1,7 +1,9 @@
+import type { Knex } from "knex";
+import type { OnChangeObjected } from "../accounts/record-changes.js";
 import type { Db } from "../db.js";
 import { findTicketForUpdate } from "../tickets/tickets-store.js";
 import { OPEN_RESET_STATES } from "./reset-states.js";
-import { findObjectionToken, findRequestByTicket, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";
+import { findObjectionToken, findOpenRequestOfAccount, findRequestByTicket, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";
 import { recordStep } from "./ticket-follow.js";
 import { withdrawTemporaryPassword } from "./withdrawal.js";
@@ -45,4 +47,21 @@ export async function raiseObjection(deps: ResetDeps, token: string, ip: string 
     if (delivered) await withdrawTemporaryPassword(deps, trx, request, { by: actor, reason: "someone on the account's records objected", internalText: null }, now);
     return { withdrawn: delivered };
   });
+}
+
+/**
+ * An objection to a change of an account's records, once the temporary password is out: the
+ * desk fails closed as for an objection to the request itself, and withdraws it at once.
+ */
+export function withdrawOnChangeObjection(deps: ResetDeps): OnChangeObjected {
+  return async (trx: Knex.Transaction, change, ip, now) => {
+    if (change.accountId === null) return;
+    const open = await findOpenRequestOfAccount(trx, change.accountId);
+    if (!open) return;
+    await findTicketForUpdate(trx, open.ticketId);
+    const request = await findRequestByTicket(trx, open.ticketId);
+    if (request?.state !== "delivered") return;
+    const reason = "someone on the account's records objected to a change of its records";
+    await withdrawTemporaryPassword(deps, trx, request, { by: { id: null, username: null, ip }, reason, internalText: `Record change #${change.id} was objected to after the temporary password was sent: it is withdrawn at once.` }, now);
+  };
 }

@@ -3,7 +3,7 @@ import type { Knex } from "knex";
 import { contactsOfAccount, findAccount, type Account, type Contact } from "../accounts/accounts-store.js";
 import { currentKey, type StoredKey } from "../accounts/keys-store.js";
 import { describeChange, RECENT_CHANGE_MS } from "../accounts/record-changes.js";
-import { accountRecordChanges, hasOpenChangeObjection, type RecordChange } from "../accounts/record-changes-store.js";
+import { accountRecordChanges, clearancesOfAccountSince, hasOpenChangeObjection, type RecordChange } from "../accounts/record-changes-store.js";
 import { findLoginById, type Login } from "../accounts/users-store.js";
 import type { Db } from "../db.js";
 import { NoUsableKeyError, usableRecipientKey } from "../mail/pgp.js";
@@ -25,6 +25,8 @@ export interface VerificationFacts {
   recentChanges: RecordChange[];
   /** Changes of the account's records someone objected to, not yet cleared by an admin (whenever made). */
   objectedChanges: RecordChange[];
+  /** Objections to changes of the account's records cleared within the recent-change window (by clear time), with who cleared each. */
+  recentClearances: { change: RecordChange; clearedBy: number }[];
   callbacks: Callback[];
 }
 
@@ -46,7 +48,9 @@ export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): P
   const key = await currentKey(db, request.targetUserId);
   const callbacks = await listCallbacks(db, request.id);
   const keyProblem = await keyProblemOf(primary!, key, now);
-  const changes = await accountRecordChanges(db, request.accountId, request.targetUserId, new Date(now.getTime() - RECENT_CHANGE_MS));
+  const since = new Date(now.getTime() - RECENT_CHANGE_MS);
+  const changes = await accountRecordChanges(db, request.accountId, request.targetUserId, since);
+  const recentClearances = await clearancesOfAccountSince(db, request.accountId, since);
   const isRecent = (c: RecordChange) => c.createdAt.getTime() > now.getTime() - RECENT_CHANGE_MS && (c.userId === null || c.userId === request.targetUserId);
   return {
     request,
@@ -59,6 +63,7 @@ export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): P
     keyProblem,
     recentChanges: changes.filter(isRecent),
     objectedChanges: changes.filter(hasOpenChangeObjection),
+    recentClearances,
     callbacks,
   };
 }
@@ -188,10 +193,10 @@ export function approvalConditions(facts: VerificationFacts, approver: Approver,
  * change, and an approver who made none of the recent changes and cleared no objection here.
  * Whatever the two-person setting says: one person must never both prepare and approve.
  */
-function recordChangeConditions({ request, recentChanges, objectedChanges }: VerificationFacts, approver: { id: number }): Condition[] {
+function recordChangeConditions({ request, recentChanges, objectedChanges, recentClearances }: VerificationFacts, approver: { id: number }): Condition[] {
   const own = recentChanges.filter((c) => c.changedBy === approver.id);
   const clearedHere = request.objectionClearedBy === approver.id;
-  const clearedChange = recentChanges.filter((c) => c.objectionClearedBy === approver.id);
+  const clearedChange = [...new Map(recentClearances.filter((c) => c.clearedBy === approver.id).map((c) => [c.change.id, c.change])).values()];
   return [
     {
       key: "no_record_change_objection",

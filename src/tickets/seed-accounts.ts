@@ -14,7 +14,7 @@ const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 export const ALL_CODES = Array.from({ length: 26 ** 3 }, (_, i) => LETTERS[Math.floor(i / 676)]! + LETTERS[Math.floor(i / 26) % 26]! + LETTERS[i % 26]!);
 
 const ACCOUNT_COLUMNS = ["id", "code", "name", "status", "created_at", "updated_at"];
-const USER_COLUMNS = ["id", "account_id", "username", "role", "display_name", "email", "email_changed_at", "password_hash", "can_open_cases", "created_at", "updated_at"];
+const USER_COLUMNS = ["id", "account_id", "username", "role", "display_name", "email", "email_changed_at", "password_hash", "activated_at", "can_open_cases", "created_at", "updated_at"];
 const CONTACT_COLUMNS = ["account_id", "user_id", "name", "kind", "email", "phone", "phone_changed_at", "authorised_for_support", "created_at", "updated_at"];
 
 /** Codes not yet taken, in a random order, and usernames already in use (lower case). */
@@ -59,7 +59,9 @@ const phone = (random: Random) => `+4420${String(Math.floor(random() * 1e8)).pad
  * Creates up to `count` active accounts (fewer when the 3-letter codes run out), each with a
  * primary login, two or three secondary logins (the first authorised to open cases) and
  * contacts for the primary and that secondary, all dated `at`. Logins get no password hash:
- * nobody can sign in as them until a password is set the ordinary way.
+ * nobody can sign in as them until a password is set the ordinary way. They stand for
+ * customers who have used the desk, so they count as activated: support never mails them a
+ * first-password link (a primary's goes through a reset request, a secondary's its holder).
  */
 export async function seedAccounts(trx: Knex.Transaction, count: number, random: Random, at: Date): Promise<SeededAccount[]> {
   const { codes, usernames } = await freeNames(trx, random);
@@ -77,7 +79,7 @@ export async function seedAccounts(trx: Knex.Transaction, count: number, random:
     accounts.push([accountId, code, companyName(random), "active", at, at]);
     const loginIds = logins.map(() => userIds[nextUser++]!);
     for (const [j, l] of logins.entries()) {
-      users.push([loginIds[j], accountId, l.username, l.role, l.name, l.email, at, null, j === 1, at, at]);
+      users.push([loginIds[j], accountId, l.username, l.role, l.name, l.email, at, null, at, j === 1, at, at]);
     }
     const [primary, authorised] = [logins[0]!, logins[1]!];
     contacts.push([accountId, loginIds[0], `${code} account holder`, "primary", primary.email, phone(random), at, true, at, at]);

@@ -54,7 +54,7 @@ export const queueQuery = z.object({
   assignee: optional(
     z
       .string({ error: "Choose an assignee from the list." })
-      .regex(/^(me|unassigned|any|[1-9]\d{0,9})$/, "Choose an assignee from the list: me, unassigned, anyone or an agent."),
+      .refine((v) => ["me", "unassigned", "any"].includes(v) || isRowId(v), "Choose an assignee from the list: me, unassigned, anyone or an agent."),
   ),
   account: optional(
     z

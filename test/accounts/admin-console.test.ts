@@ -176,6 +176,11 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     expect(foreign.status).to.equal(400);
     expect(foreign.text).to.include("Choose a login of this account, or none.");
     expect(await count(t, "contacts", { name: "Linked Wrongly" })).to.equal(0);
+    // An id past the largest row id is refused before any query (PostgreSQL would fail on it).
+    const huge = await addContact(betId, { name: "Linked Wrongly", kind: "secondary", user_id: "9999999999" });
+    expect(huge.status).to.equal(400);
+    expect(huge.text).to.include("Choose a login of this account, or none.");
+    expect(await count(t, "contacts", { name: "Linked Wrongly" })).to.equal(0);
 
     expect((await addContact(betId, { name: "Erin Contact", kind: "secondary", user_id: String(erinId) })).status).to.equal(303);
     const contact = await contactRow("Erin Contact");

@@ -1,8 +1,11 @@
 import { expect } from "chai";
+import * as openpgp from "openpgp";
+import { updateLogin } from "../../src/accounts/account-records.js";
+import { findLoginById } from "../../src/accounts/users-store.js";
 import { hours } from "../../src/clock.js";
 import { addSecondAdmin, signedIn } from "../resets/helpers.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
 import {
   auditRows,
   changeContactPhone,
@@ -159,6 +162,60 @@ describe("record changes: notices, objections and set-password links", () => {
     expect((await auditRows(t, "record_change.objection_cleared")).map((r) => [r.actor, r.details.note])).to.deep.equal([["ada", "Called alice on her desk phone: she asked for the new address."]]);
     expect((await sendLink(ada, "alice")).status).to.equal(303);
     expect((await outboxTo(t, MALLORY)).map((m) => m.template)).to.deep.equal(["set-password"]);
+  });
+
+  it("keeps an objected email change in sight however many later changes the login has (25 key add/remove pairs)", async () => {
+    expect((await changeLoginEmail(t, admin, "alice", MALLORY)).status).to.equal(303);
+    const token = await changeObjectionTokenTo(t, "alice@vouchdesk.example");
+    expect((await postForm(browser(t.app), `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).status).to.equal(200);
+    const alice = await page("alice");
+    const { publicKey } = await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ email: MALLORY }], format: "armored", date: keyDateFor(t.clock) });
+    for (let i = 0; i < 25; i++) {
+      expect((await postForm(admin, `${alice}/key`, { armored_key: publicKey }, alice)).status).to.equal(303);
+      expect((await postForm(admin, `${alice}/key/remove`, {}, alice)).status).to.equal(303);
+    }
+    expect(await count(t, "record_changes")).to.equal(51);
+
+    const ada = await addSecondAdmin(t);
+    const before = await linkState("alice");
+    const refused = await sendLink(ada, "alice");
+    expect(refused.status).to.equal(400);
+    expect(refused.text).to.include("Someone objected to the change of alice&#39;s registered address");
+    expect(await linkState("alice"), "nothing changed").to.deep.equal(before);
+    expect((await outboxTo(t, MALLORY)).filter((m) => m.template === "set-password")).to.have.length(0);
+  });
+
+  it("spends the changed login's live set-password links when its holder objects to the change", async () => {
+    const accountId = Number((await userRow(t, "ACM0001")).account_id);
+    expect((await postForm(admin, `/admin/accounts/${accountId}/logins`, { role: "secondary", username: "gus", display_name: "Gus", email: "gus@acme.example" }, `/admin/accounts/${accountId}`)).status).to.equal(303);
+    const invitation = await latestLinkTo(t, "gus@acme.example");
+    expect((await changeLoginEmail(t, admin, "gus", MALLORY)).status).to.equal(303);
+    expect((await sendLink(await addSecondAdmin(t), "gus")).status).to.equal(303);
+    const mallorys = await latestLinkTo(t, MALLORY);
+    await browser(t.app).get(`/set-password/${mallorys}`).expect(200);
+
+    // The primary holder, who manages gus, objects from the notice.
+    const token = await changeObjectionTokenTo(t, "primary@acme.example");
+    expect((await postForm(browser(t.app), `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).status).to.equal(200);
+    for (const link of [mallorys, invitation]) await browser(t.app).get(`/set-password/${link}`).expect(404);
+    expect(await count(t, "reset_tokens", { user_id: await userId(t, "gus"), used_at: null })).to.equal(0);
+    const refused = await postForm(browser(t.app), `/set-password/${mallorys}`, { new_password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }, "/login");
+    expect(refused.status).to.equal(404);
+    expect((await userRow(t, "gus")).password_hash).to.equal(null);
+    expect((await auditRows(t, "record_change.objected")).map((r) => r.details.linksSpent)).to.deep.equal([1]);
+  });
+
+  it("decides whether the address changed from the login as it is in the transaction, not as the route read it", async () => {
+    const stale = (await findLoginById(t.db, await userId(t, "carol")))!;
+    expect((await changeLoginEmail(t, admin, "carol", MALLORY)).status).to.equal(303);
+    // A second edit read before the first landed puts carol's old address back: that is a change too.
+    const actor = { id: await userId(t, "admin"), username: "admin", ip: null };
+    await updateLogin(t, stale, { displayName: stale.displayName, email: stale.email!, canOpenCases: stale.canOpenCases }, actor);
+    expect((await recordChanges(t)).map((c) => [c.before_value, c.after_value])).to.deep.equal([
+      [stale.email, MALLORY],
+      [MALLORY, stale.email],
+    ]);
+    expect((await auditRows(t, "record_change.noticed")).map((r) => (r.details.notified as string[])[0])).to.deep.equal([stale.email, MALLORY]);
   });
 
   it("tells a contact's old address and the account's records of a new phone number, and lets the window pass", async () => {

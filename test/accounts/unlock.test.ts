@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { browser, signIn, signInOk, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { auditRows, postForm, userId, userRow } from "./helpers.js";
+import { auditRows, count, mailText, outboxTo, postForm, userId, userRow } from "./helpers.js";
 
 /** Issue 10 §4: an admin lifts a lockout from any login's page (and the staff page), audited. */
 describe("admin console: unlocking a login", () => {
@@ -20,7 +20,7 @@ describe("admin console: unlocking a login", () => {
   }
   const lockState = async (username: string) => {
     const row = await userRow(t, username);
-    return JSON.stringify([row.locked_until, row.failed_sign_ins, (await auditRows(t, "login.unlocked")).length]);
+    return JSON.stringify([row.locked_until, row.failed_sign_ins, (await auditRows(t, "login.unlocked")).length, await count(t, "outbox", { template: "login-unlocked" })]);
   };
 
   it("unlocks a customer login from its page: the lock and the count are cleared, audited, and it signs in at once", async () => {
@@ -38,6 +38,10 @@ describe("admin console: unlocking a login", () => {
     const audit = await auditRows(t, "login.unlocked");
     expect(audit.map((r) => [r.actor, r.subject, r.details.username, r.details.failedSignIns])).to.deep.equal([["admin", `user:${Number(row.id)}`, "dave", 0]]);
     expect(audit[0]!.details.lockedUntil).to.be.a("string");
+    // dave hears of it at his address, with who did it: no secret in it, so a plain mail.
+    const mails = (await outboxTo(t, row.email as string)).filter((m) => m.template === "login-unlocked");
+    expect(mails.map((m) => [m.subject, m.encrypted])).to.deep.equal([["Your Vouchdesk login was unlocked", false]]);
+    expect(await mailText(mails[0]!.message)).to.include("admin, of Vouchdesk support, unlocked your Vouchdesk login dave").and.include("Your password is unchanged");
     await signInOk(browser(t.app), "dave", DEMO_PASSWORD);
   });
 

@@ -6,6 +6,7 @@
  */
 import { expect } from "chai";
 import request, { type Test } from "supertest";
+import { TRUST_HOPS_WARNING } from "../../src/app.js";
 import { NOT_HTTPS } from "../../src/web/https-only.js";
 import { auditRows, count } from "../accounts/helpers.js";
 import { csrfFrom, sessionCookie, sessionSetCookie } from "../support/http.js";
@@ -69,6 +70,20 @@ describe("production behind a TLS proxy (TRUST_PROXY)", () => {
     expect(await auditRows(t, "sign_in.succeeded")).to.have.length(0);
     expect(await count(t, "sessions")).to.equal(0);
     await request(t.app).get("/healthz").expect(200);
+  });
+
+  it("warns at start-up, in the log, that a hop count trusts a client who reaches the port directly; not for a named proxy", async () => {
+    t = await startTestApp(production("1"));
+    const warnings = t.logs().split("\n").filter((line) => line.includes(TRUST_HOPS_WARNING));
+    expect(warnings).to.have.length(1);
+    expect(JSON.parse(warnings[0]!)).to.include({ level: 40, trustProxy: 1 });
+    // What it warns of: straight to the port, a client names its own address and passes as HTTPS.
+    const spoofed = await request(t.app).get("/login").set("X-Forwarded-Proto", "https").set("X-Forwarded-For", "198.51.100.1");
+    expect(spoofed.status).to.equal(200);
+    await t.close();
+
+    t = await startTestApp(production("loopback"));
+    expect(t.logs()).to.not.include(TRUST_HOPS_WARNING);
   });
 
   it("believes X-Forwarded-Proto only from a proxy TRUST_PROXY names", async () => {

@@ -7,7 +7,8 @@ import { afterResponseSettled } from "../../src/auth/after-response.js";
 import { FORGOT_IP_LIMIT } from "../../src/auth/reset-rate-limits.js";
 import { LINKS_PER_LOGIN_PER_HOUR } from "../../src/auth/self-service-reset.js";
 import { hours, minutes } from "../../src/clock.js";
-import { asTime, auditRows, count, outboxTo, userId, userRow } from "../accounts/helpers.js";
+import { asTime, auditRows, changeLoginEmail, changeObjectionTokenTo, count, outboxTo, postForm, userId, userRow } from "../accounts/helpers.js";
+import { signedIn } from "../resets/helpers.js";
 import { browser, csrfToken, signInOk } from "../support/http.js";
 import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
 import { askForLink, freshLink, postReset, resetMailsTo, resetTokenOf, rightAnswers, setQuestions } from "./reset-helpers.js";
@@ -199,15 +200,52 @@ describe("forgot password (/forgot-password)", () => {
     const agent = browser(t.app);
     const token = await freshLink(t, agent, "carol", "carol@acme.example");
     await agent.get(`/reset-password/${token}`).expect(200);
+    await agent.get(`/RESET-Password/${token}`).expect(200); // Express routes any case: so does the log's redaction
     const done = await postReset(agent, token, rightAnswers(NEW_PASSWORD));
     expect(done.status, done.text.slice(0, 2000)).to.equal(303);
     await agent.get(`/reset-password/${token}`).expect(404);
     await t.deliverMail();
     await signInOk(browser(t.app), "carol", NEW_PASSWORD);
 
-    expect(t.logs()).to.include("/reset-password/[token]");
+    expect(t.logs()).to.include("/reset-password/[token]").and.include("/RESET-Password/[token]");
     expect(await t.leaks(token)).to.equal(false);
     expect(await t.leaks(NEW_PASSWORD)).to.equal(false);
     expect((await userRow(t, "carol")).password_hash).to.not.include(DEMO_PASSWORD);
+  });
+
+  describe("after somebody else changed the login's registered address", () => {
+    const MALLORY = "mallory@elsewhere.example";
+    /** What a refused request must leave alone: links, mails, the login. */
+    const state = async () => ({ tokens: await count(t, "reset_tokens"), outbox: await count(t, "outbox"), login: JSON.stringify(await userRow(t, "ACM0001")) });
+
+    it("sends no link to an address an admin set within 7 days (same answer, audited with the reason); after the window it does", async () => {
+      await setQuestions(t, "ACM0001");
+      expect((await changeLoginEmail(t, await signedIn(t, "admin"), "ACM0001", MALLORY)).status).to.equal(303);
+      const usual = await askForLink(browser(t.app), "carol");
+      const before = await state();
+      const refused = await askForLink(browser(t.app), "ACM0001");
+      expect(refused.status).to.equal(200);
+      expect(refused.text, "the same page as always").to.equal(usual.text);
+      expect(await state(), "no link stored, no mail queued").to.deep.equal(before);
+      expect(await resetMailsTo(t, MALLORY)).to.have.length(0);
+      const notSent = await auditRows(t, "password.reset_link_not_sent");
+      expect(notSent.map((r) => [r.subject, r.details.reason])).to.deep.equal([[`user:${await userId(t, "ACM0001")}`, "recent_email_change"]]);
+
+      // Nobody objected from the old address in 7 days: the holder's own request now goes through.
+      t.clock.advance(hours(24 * 7 + 1));
+      await freshLink(t, browser(t.app), "ACM0001", MALLORY);
+    });
+
+    it("sends no link while an objection to the address change is open, even after the window", async () => {
+      await setQuestions(t, "ACM0001");
+      expect((await changeLoginEmail(t, await signedIn(t, "admin"), "ACM0001", MALLORY)).status).to.equal(303);
+      const token = await changeObjectionTokenTo(t, "primary@acme.example");
+      expect((await postForm(browser(t.app), `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).status).to.equal(200);
+      t.clock.advance(hours(24 * 7 + 1));
+      const before = await state();
+      expect((await askForLink(browser(t.app), "ACM0001")).text).to.include("Check your email");
+      expect(await state(), "no link stored, no mail queued").to.deep.equal(before);
+      expect((await auditRows(t, "password.reset_link_not_sent")).map((r) => r.details.reason)).to.deep.equal(["email_change_objected"]);
+    });
   });
 });

@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import { browser } from "../support/http.js";
+import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { changeContactPhone, changeObjectionTokenTo, postForm, recordChanges, type Row } from "../accounts/helpers.js";
+import { hours } from "../../src/clock.js";
+import { auditRows, changeContactPhone, changeObjectionTokenTo, postForm, recordChanges, userId, type Row } from "../accounts/helpers.js";
 import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor, signedIn } from "./helpers.js";
 
 const NEW_NUMBER = "+442079460077";
@@ -61,5 +62,58 @@ describe("primary reset: the approver differs from who changed the records", () 
     await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
     await expectRefused(() => approve(admin, ticketId), 400, "You cleared the objection to this request: another admin must approve.");
     expect((await approve(await signedIn(t, "bob"), ticketId)).status).to.equal(303);
+  });
+
+  it("keeps every clearance: an objection raised again is open again, and whoever cleared one within 7 days cannot approve, however old the change", async () => {
+    expect((await changeContactPhone(t, await signedIn(t, "admin"), "Paula Primary", NEW_NUMBER)).status).to.equal(303);
+    t.clock.advance(hours(24 * 8)); // the change itself is out of the recent-change window
+    const changeId = Number((await recordChanges(t))[0]!.id);
+    const object = async (address: string) => {
+      const token = await changeObjectionTokenTo(t, address);
+      expect((await postForm(browser(t.app), `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).status).to.equal(200);
+    };
+    const clear = async (who: Agent, note: string) => expect((await postForm(who, `/admin/record-changes/${changeId}/clear`, { note }, `/admin/record-changes/${changeId}`)).status).to.equal(303);
+
+    await object("primary@acme.example");
+    const ada = await addSecondAdmin(t);
+    await clear(ada, "Called Paula on her old number: she changed phones.");
+    await object("carol@acme.example");
+    const page = await ada.get(`/admin/record-changes/${changeId}`).expect(200);
+    expect(page.text, "open again, the earlier clearance kept").to.include("raised from the link mailed to carol@acme.example").and.include("Cleared by ada").and.include("Clear the objection");
+
+    const ticketId = await openRequest(t);
+    await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+    const bob = await signedIn(t, "bob");
+    await expectRefused(() => approve(bob, ticketId), 400, "Someone objected, from the link mailed to carol@acme.example");
+    const cy = await addSecondAdmin(t, "cy");
+    await clear(cy, "Carol says she had not heard of it; Paula confirmed again.");
+    expect((await t.db("record_change_clearances").orderBy("id").select("cleared_by")).map((r: Row) => Number(r.cleared_by))).to.deep.equal([await userId(t, "ada"), await userId(t, "cy")]);
+    for (const clearer of [ada, cy]) await expectRefused(() => approve(clearer, ticketId), 400, "You cleared the objection to the change of the phone number of Paula Primary");
+    expect((await approve(bob, ticketId)).status).to.equal(303);
+  });
+
+  it("counts a change of a contact's standing and a contact's removal as record changes: told to the records, and the changer does not approve", async () => {
+    const admin = await signedIn(t, "admin");
+    const paula = (await t.db("contacts").where({ name: "Paula Primary" }).first()) as Row;
+    const form = { name: "Paula Primary", kind: "secondary", email: (paula.email as string | null) ?? "", phone: paula.phone as string, authorised_for_support: "1", user_id: String(Number(paula.user_id)) };
+    expect((await postForm(admin, `/admin/contacts/${Number(paula.id)}`, form, `/admin/contacts/${Number(paula.id)}`)).status).to.equal(303);
+    const extra = (await t.db("contacts").where({ name: "Carol Jones" }).first()) as Row;
+    const accountId = Number(extra.account_id);
+    expect((await postForm(admin, `/admin/accounts/${accountId}/contacts`, { name: "Temp Contact", kind: "secondary", email: "temp@acme.example", phone: "" }, `/admin/accounts/${accountId}`)).status).to.equal(303);
+    const temp = (await t.db("contacts").where({ name: "Temp Contact" }).first()) as Row;
+    expect((await postForm(admin, `/admin/contacts/${Number(temp.id)}/delete`, {}, `/admin/accounts/${accountId}`)).status).to.equal(303);
+
+    const changes = await recordChanges(t);
+    expect(changes.map((c) => [c.what, c.subject_name, c.after_value])).to.deep.equal([
+      ["contact_standing", "Paula Primary", `secondary, authorised for support, login ${Number(paula.user_id)}`],
+      ["contact_removed", "Temp Contact", null],
+    ]);
+    const removal = (await auditRows(t, "record_change.noticed")).map((r) => r.details.notified as string[])[1]!;
+    expect(removal, "the removed contact hears of it too").to.include("temp@acme.example").and.include("primary@acme.example");
+
+    const ticketId = await openRequest(t);
+    await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+    await expectRefused(() => approve(admin, ticketId), 400, "You changed the account&#39;s contacts, by removing Temp Contact and the kind, support authorisation or login of Paula Primary on the account&#39;s contacts within the last 7 days");
+    expect((await approve(await addSecondAdmin(t), ticketId)).status).to.equal(303);
   });
 });

@@ -5,7 +5,7 @@ import type { MailTransport } from "../../src/mail/transports.js";
 import { browser, csrfToken, signIn, signInOk, type Agent } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";
-import { auditActions, auditRows, mailText, outboxTo, postForm, userId, type Row } from "../accounts/helpers.js";
+import { auditActions, auditRows, changeContactPhone, changeObjectionTokenTo, mailText, outboxTo, postForm, userId, type Row } from "../accounts/helpers.js";
 import { approve, callBack, deskPage, openRequest, signedIn, snapshot, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
 
 const WITHDRAW_REASON = "Paula rang from the number on file: she found her password after all.";
@@ -222,5 +222,20 @@ describe("primary reset: withdrawing a delivered temporary password", () => {
     expect((await outboxTo(t)).filter((m) => m.template === "reset-withdrawn")).to.have.length(2);
     const panel = await (await signedIn(t, "alice")).get(deskPage(ticketId)).expect(200);
     expect(panel.text).to.include("An objection was raised from the link mailed to primary@acme.example").and.not.include("Clear the objection");
+  });
+
+  it("withdraws it at once when someone objects to a change of the account's records after delivery", async function () {
+    this.timeout(30_000);
+    const { ticketId, password } = await delivered();
+    expect((await changeContactPhone(t, await signedIn(t, "admin"), "Paula Primary", "+442079460099")).status).to.equal(303);
+    const token = await changeObjectionTokenTo(t, "primary@acme.example");
+    expect((await postForm(browser(t.app), `/objections/changes/${token}`, {}, `/objections/changes/${token}`)).text).to.include("Objection recorded");
+
+    const row = await request(ticketId);
+    expect(row).to.include({ state: "withdrawn", withdrawal_reason: "someone on the account's records objected to a change of its records", withdrawn_by: null });
+    expect(await ticketStatus(ticketId)).to.equal("closed");
+    expect((await signIn(browser(t.app), "ACM0001", password)).status).to.not.equal(303);
+    expect((await auditRows(t, "reset.withdrawn")).map((r) => r.details.reason)).to.deep.equal(["someone on the account's records objected to a change of its records"]);
+    expect((await outboxTo(t)).filter((m) => m.template === "reset-withdrawn").map((m) => m.recipient).sort()).to.deep.equal(["carol@acme.example", "primary@acme.example"]);
   });
 });

@@ -203,6 +203,7 @@ describe("agent queue (/desk): filters, keyset pages, counts", () => {
       ["type=hardware", "Choose a type from the list."],
       ["assignee=somebody", "Choose an assignee from the list"],
       ["assignee=987654", "There is no agent with that id"],
+      ["assignee=9999999999", "Choose an assignee from the list"], // past the largest row id: never reaches PostgreSQL
       ["account=ZZZ", "There is no account with code ZZZ."],
       ["account=ACME1", "Enter an account code: three letters, like ACM."],
       [`q=${"x".repeat(201)}`, "Keep the search to 200 characters or fewer."],

@@ -62,6 +62,8 @@ describe("seed-tickets (bench data)", function () {
       expect(Number(a.logins)).to.be.within(3, 4);
     }
     expect(await db("users").whereIn("role", ["primary", "secondary"]).whereNot("account_id", 1).whereNotNull("password_hash")).to.have.length(0);
+    // They stand for customers who have used the desk: no first-password link from support.
+    expect(await db("users").whereIn("role", ["primary", "secondary"]).whereNull("activated_at")).to.have.length(0);
     expect(await count("users")).to.equal(6 + result.logins);
 
     // Assignees are agents; new tickets are unassigned.
