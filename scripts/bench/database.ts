@@ -2,11 +2,11 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { loadDemoData } from "../../src/accounts/demo-data.js";
-import { systemClock } from "../../src/clock.js";
-import { migrate, openDatabase } from "../../src/db.js";
-import { projectRoot } from "../../src/paths.js";
-import { seedTickets } from "../../src/tickets/seed-tickets.js";
+import { loadDemoData } from "../../src/dev/demo-data.js";
+import { systemClock } from "../../src/shared/clock.js";
+import { migrate, openDatabase } from "../../src/shared/db.js";
+import { projectRoot } from "../../src/shared/paths.js";
+import { seedTickets } from "../../src/dev/seed-tickets.js";
 
 /** Seeded databases are kept here between runs (var/ is not in git). */
 export const BENCH_DIR = path.join(projectRoot, "var", "bench");

@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { projectRoot } from "../../src/paths.js";
+import { projectRoot } from "../../src/shared/paths.js";
 import { BENCH_DIR } from "./database.js";
 import type { ServerUrls } from "./server.js";
 

@@ -6,11 +6,11 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import type { Express } from "express";
-import { createApp } from "../../src/app.js";
-import { systemClock } from "../../src/clock.js";
-import { loadConfig, resolveSessionSecret } from "../../src/config.js";
-import { createLogger } from "../../src/logger.js";
-import { openRuntime } from "../../src/runtime.js";
+import { createApp } from "../../src/main/app.js";
+import { systemClock } from "../../src/shared/clock.js";
+import { loadConfig, resolveSessionSecret } from "../../src/shared/config.js";
+import { createLogger } from "../../src/shared/logger.js";
+import { openRuntime } from "../../src/main/runtime.js";
 import { bareApp } from "./bare-app.js";
 
 export interface ServerUrls {

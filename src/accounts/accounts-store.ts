@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { asDate, insertReturningId, type Db } from "../db.js";
+import { asDate, insertReturningId, type Db } from "../shared/db.js";
 
 export interface NewAccount {
   code: string;

@@ -1,18 +1,18 @@
 import type { Knex } from "knex";
-import { appendAudit } from "../audit/audit-log.js";
-import type { Db } from "../db.js";
-import { loginUnlockedMail } from "../mail/mailer.js";
-import { enqueue } from "../mail/outbox-store.js";
+import { appendAudit } from "../platform/audit/audit-log.js";
+import type { Db } from "../shared/db.js";
+import { loginUnlockedMail } from "../platform/mail/mailer.js";
+import { enqueue } from "../platform/mail/outbox-store.js";
 import type { Problems } from "../web/validation.js";
-import { prepareSetPasswordLink, recordSetPasswordLink, type Actor, type LinkDeps } from "./password-links.js";
+import { prepareSetPasswordLink, recordSetPasswordLink, type Actor, type LinkDeps } from "../identity/password-links.js";
 import { RECENT_CHANGE_MS } from "./record-changes.js";
 import { emailChangesBearingOn, hasOpenChangeObjection } from "./record-changes-store.js";
 import { findAccountByCode } from "./accounts-store.js";
-import { noticeStaffCreated, unconfirmStaff } from "./staff-confirmation.js";
-import { isPrimaryUsername, namespaceOf } from "./usernames.js";
-import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, type Login } from "./users-store.js";
-import { formatUtcDay } from "../formatting.js";
-import { isStaff, type Role } from "../roles.js";
+import { noticeStaffCreated, unconfirmStaff } from "../identity/staff-confirmation.js";
+import { isPrimaryUsername, namespaceOf } from "../identity/usernames.js";
+import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, type Login } from "../identity/users-store.js";
+import { formatUtcDay } from "../shared/formatting.js";
+import { isStaff, type Role } from "../shared/roles.js";
 
 export interface NewLoginInput {
   accountId: number | null;

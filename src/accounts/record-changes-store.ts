@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import { hashToken, newToken } from "../auth/reset-tokens-store.js";
-import { asDate, insertReturningId, type Db } from "../db.js";
+import { hashToken, newToken } from "../identity/link-tokens-store.js";
+import { asDate, insertReturningId, type Db } from "../shared/db.js";
 
 type Conn = Db | Knex.Transaction;
 type Row = Record<string, unknown>;

@@ -1,17 +1,17 @@
 import type { Knex } from "knex";
-import { appendAudit } from "../audit/audit-log.js";
-import { hours } from "../clock.js";
-import { spendAllTokensOf } from "../auth/reset-tokens-store.js";
-import { composeSealed } from "../mail/compose.js";
-import { formatUtc } from "../formatting.js";
-import type { MailingDeps } from "../mail/mailer.js";
-import { enqueue } from "../mail/outbox-store.js";
-import { renderMailTemplate } from "../mail/templates.js";
-import { isStaff } from "../roles.js";
+import { appendAudit } from "../platform/audit/audit-log.js";
+import { hours } from "../shared/clock.js";
+import { spendAllTokensOf } from "../identity/link-tokens-store.js";
+import { composeSealed } from "../platform/mail/compose.js";
+import { formatUtc } from "../shared/formatting.js";
+import type { MailingDeps } from "../platform/mail/mailer.js";
+import { enqueue } from "../platform/mail/outbox-store.js";
+import { renderMailTemplate } from "../platform/mail/templates.js";
+import { isStaff } from "../shared/roles.js";
 import type { Problems } from "../web/validation.js";
 import { contactsOfAccount, findAccount } from "./accounts-store.js";
-import type { Actor } from "./password-links.js";
-import { isConfirmedStaff, UNCONFIRMED_STAFF } from "./staff-confirmation.js";
+import type { Actor } from "../identity/password-links.js";
+import { isConfirmedStaff, UNCONFIRMED_STAFF } from "../identity/staff-confirmation.js";
 import {
   findLiveChangeToken,
   findRecordChange,
@@ -24,7 +24,7 @@ import {
   type NewRecordChange,
   type RecordChange,
 } from "./record-changes-store.js";
-import { findLoginById } from "./users-store.js";
+import { findLoginById } from "../identity/users-store.js";
 
 type Conn = Knex | Knex.Transaction;
 

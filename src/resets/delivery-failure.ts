@@ -1,7 +1,7 @@
 import { findAccount } from "../accounts/accounts-store.js";
-import { findLoginById, listStaff, type Login } from "../accounts/users-store.js";
-import type { FailedForGood } from "../mail/delivery.js";
-import { enqueue } from "../mail/outbox-store.js";
+import { findLoginById, listStaff, type Login } from "../identity/users-store.js";
+import type { FailedForGood } from "../platform/mail/delivery.js";
+import { enqueue } from "../platform/mail/outbox-store.js";
 import { findTicketForUpdate } from "../tickets/tickets-store.js";
 import { deliveryFailedMail } from "./reset-mails.js";
 import { findDeliveredRequestByMail } from "./reset-store.js";

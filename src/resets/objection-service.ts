@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
 import type { OnChangeObjected } from "../accounts/record-changes.js";
-import type { Db } from "../db.js";
+import type { Db } from "../shared/db.js";
 import { findTicketForUpdate } from "../tickets/tickets-store.js";
 import { OPEN_RESET_STATES } from "./reset-states.js";
 import { findObjectionToken, findOpenRequestOfAccount, findRequestByTicket, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";

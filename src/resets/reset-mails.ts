@@ -1,9 +1,9 @@
 import type * as openpgp from "openpgp";
-import type { Clock } from "../clock.js";
-import { composeEncrypted, composePlain, composeSealed, type ComposedMail } from "../mail/compose.js";
-import { formatUtc } from "../formatting.js";
-import type { Mailer } from "../mail/mailer.js";
-import { renderMailTemplate } from "../mail/templates.js";
+import type { Clock } from "../shared/clock.js";
+import { composeEncrypted, composePlain, composeSealed, type ComposedMail } from "../platform/mail/compose.js";
+import { formatUtc } from "../shared/formatting.js";
+import type { Mailer } from "../platform/mail/mailer.js";
+import { renderMailTemplate } from "../platform/mail/templates.js";
 
 /** What every reset mail says about the request. */
 export interface ResetMailContext {

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { appendAudit } from "../audit/audit-log.js";
+import { appendAudit } from "../platform/audit/audit-log.js";
 import { transitionProblem, type TicketStatus } from "../tickets/ticket-status.js";
 import { insertEvent, updateTicketStatus, type EventKind, type Ticket } from "../tickets/tickets-store.js";
 

@@ -1,12 +1,12 @@
-import { formatUtcDay, groupFingerprint } from "../formatting.js";
+import { formatUtcDay, groupFingerprint } from "../shared/formatting.js";
 import type { Knex } from "knex";
 import { contactsOfAccount, findAccount, type Account, type Contact } from "../accounts/accounts-store.js";
-import { currentKey, type StoredKey } from "../accounts/keys-store.js";
+import { currentKey, type StoredKey } from "../identity/keys-store.js";
 import { describeChange, RECENT_CHANGE_MS } from "../accounts/record-changes.js";
 import { accountRecordChanges, clearancesOfAccountSince, hasOpenChangeObjection, type RecordChange } from "../accounts/record-changes-store.js";
-import { findLoginById, type Login } from "../accounts/users-store.js";
-import type { Db } from "../db.js";
-import { NoUsableKeyError, usableRecipientKey } from "../mail/pgp.js";
+import { findLoginById, type Login } from "../identity/users-store.js";
+import type { Db } from "../shared/db.js";
+import { NoUsableKeyError, usableRecipientKey } from "../platform/mail/pgp.js";
 import { hasOpenObjection, listCallbacks, type Callback, type ResetRequest } from "./reset-store.js";
 
 /** Everything the verification panel shows and approval checks, from the account records only. */

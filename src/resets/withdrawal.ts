@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import { findAccount } from "../accounts/accounts-store.js";
-import { findLoginById } from "../accounts/users-store.js";
-import { enqueue } from "../mail/outbox-store.js";
+import { findLoginById } from "../identity/users-store.js";
+import { enqueue } from "../platform/mail/outbox-store.js";
 import { endUnusedDelivery } from "./redemption.js";
 import { resetNoticeMail } from "./reset-mails.js";
 import type { ResetRequest } from "./reset-store.js";

@@ -1,10 +1,10 @@
 import type { Knex } from "knex";
-import type { Db } from "../db.js";
-import type { MailingDeps } from "../mail/mailer.js";
-import { composePlain } from "../mail/compose.js";
-import { enqueue } from "../mail/outbox-store.js";
-import { renderMailTemplate } from "../mail/templates.js";
-import { STAFF_ROLES } from "../roles.js";
+import type { Db } from "../shared/db.js";
+import type { MailingDeps } from "../platform/mail/mailer.js";
+import { composePlain } from "../platform/mail/compose.js";
+import { enqueue } from "../platform/mail/outbox-store.js";
+import { renderMailTemplate } from "../platform/mail/templates.js";
+import { STAFF_ROLES } from "../shared/roles.js";
 import { TYPE_LABELS } from "./ticket-forms.js";
 
 type Row = Record<string, unknown>;

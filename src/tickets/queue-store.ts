@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import { asDate, type Db } from "../db.js";
-import { MAX_ROW_ID } from "../row-ids.js";
+import { asDate, type Db } from "../shared/db.js";
+import { MAX_ROW_ID } from "../shared/row-ids.js";
 import { TICKET_STATUSES, type TicketStatus } from "./ticket-status.js";
 import type { TicketPriority, TicketType } from "./tickets-store.js";
 

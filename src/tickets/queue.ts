@@ -1,4 +1,4 @@
-import type { Db } from "../db.js";
+import type { Db } from "../shared/db.js";
 import type { Problems } from "../web/validation.js";
 import { findAccountByCode } from "../accounts/accounts-store.js";
 import { ticketNumberIn, type QueueQuery } from "./ticket-forms.js";

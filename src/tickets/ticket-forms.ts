@@ -2,7 +2,7 @@ import { z } from "zod";
 import { TICKET_STATUSES } from "./ticket-status.js";
 import { TICKET_PRIORITIES, TICKET_TYPES } from "./tickets-store.js";
 import { decodeCursor } from "./queue-store.js";
-import { isRowId, MAX_ROW_ID } from "../row-ids.js";
+import { isRowId, MAX_ROW_ID } from "../shared/row-ids.js";
 
 /** The types a customer may open; `primary_reset` is opened only through the reset request form. */
 export const CUSTOMER_TICKET_TYPES = ["general", "technical", "non_technical"] as const;

@@ -1,7 +1,7 @@
-import type { Clock } from "../clock.js";
-import { composePlain, type ComposedMail } from "../mail/compose.js";
-import type { Mailer } from "../mail/mailer.js";
-import { renderMailTemplate } from "../mail/templates.js";
+import type { Clock } from "../shared/clock.js";
+import { composePlain, type ComposedMail } from "../platform/mail/compose.js";
+import type { Mailer } from "../platform/mail/mailer.js";
+import { renderMailTemplate } from "../platform/mail/templates.js";
 import type { Ticket } from "./tickets-store.js";
 
 /** Who a ticket mail goes to: the requester, by their registered address. */

@@ -1,8 +1,8 @@
 import type { Knex } from "knex";
-import { isStaff, type Role } from "../roles.js";
-import { appendAudit } from "../audit/audit-log.js";
-import type { MailingDeps } from "../mail/mailer.js";
-import { enqueue } from "../mail/outbox-store.js";
+import { isStaff, type Role } from "../shared/roles.js";
+import { appendAudit } from "../platform/audit/audit-log.js";
+import type { MailingDeps } from "../platform/mail/mailer.js";
+import { enqueue } from "../platform/mail/outbox-store.js";
 import { HttpError, notFound } from "../web/errors.js";
 import { noticeNewTicket } from "./new-ticket-notice.js";
 import { ticketMail } from "./ticket-mail.js";

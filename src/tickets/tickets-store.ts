@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import { asDate, insertReturningId, type Db } from "../db.js";
-import { isStaff } from "../roles.js";
+import { asDate, insertReturningId, type Db } from "../shared/db.js";
+import { isStaff } from "../shared/roles.js";
 import type { TicketStatus } from "./ticket-status.js";
 
 export const TICKET_TYPES = ["general", "technical", "non_technical", "primary_reset"] as const;

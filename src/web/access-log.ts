@@ -1,6 +1,6 @@
 import type { RequestHandler } from "express";
 import { pinoHttp } from "pino-http";
-import { loggableUrl, type Logger } from "../logger.js";
+import { loggableUrl, type Logger } from "../shared/logger.js";
 
 /** One line per request: the URL path (tokens masked) and status only, never bodies (passwords) or cookies (session ids). */
 export function accessLog(logger: Logger): RequestHandler {

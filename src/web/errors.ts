@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ErrorRequestHandler, RequestHandler } from "express";
-import { isDatabaseUnavailable } from "../db.js";
-import { loggableUrl, type Logger } from "../logger.js";
+import { isDatabaseUnavailable } from "../shared/db.js";
+import { loggableUrl, type Logger } from "../shared/logger.js";
 
 /** An error whose status and message are meant for the person who made the request. */
 export class HttpError extends Error {

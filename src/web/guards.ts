@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import { isCustomer, isStaff, type Role } from "../roles.js";
+import { isCustomer, isStaff, type Role } from "../shared/roles.js";
 import { forbidden, HttpError, notFound } from "./errors.js";
 
 export const requireSignedIn: RequestHandler = (req, res, next) => {

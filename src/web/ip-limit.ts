@@ -1,8 +1,8 @@
 import { rateLimit, type AugmentedRequest } from "express-rate-limit";
-import { appendAudit } from "../audit/audit-log.js";
-import type { Clock } from "../clock.js";
-import { minutes } from "../clock.js";
-import type { Db } from "../db.js";
+import { appendAudit } from "../platform/audit/audit-log.js";
+import type { Clock } from "../shared/clock.js";
+import { minutes } from "../shared/clock.js";
+import type { Db } from "../shared/db.js";
 import { HttpError } from "./errors.js";
 import { countRefusal, endedRefusalCounts, KnexRateLimitStore, takeRefusalCount } from "./rate-limit-store.js";
 

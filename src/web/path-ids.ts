@@ -1,4 +1,4 @@
-import { isRowId } from "../row-ids.js";
+import { isRowId } from "../shared/row-ids.js";
 import { notFound } from "./errors.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { ClientRateLimitInfo, Options, Store } from "express-rate-limit";
-import type { Clock } from "../clock.js";
+import type { Clock } from "../shared/clock.js";
 import type { Knex } from "knex";
-import type { Db } from "../db.js";
+import type { Db } from "../shared/db.js";
 
 /** Decrements still running: they start after their response has been sent. */
 const pendingDecrements = new Set<Promise<void>>();

@@ -1,6 +1,6 @@
 /** Small formatting functions every view can call (registered as app.locals). */
-import { formatUtc, groupFingerprint } from "../formatting.js";
-import { isStaff } from "../roles.js";
+import { formatUtc, groupFingerprint } from "../shared/formatting.js";
+import { isStaff } from "../shared/roles.js";
 
 /** "2026-11-23 19:40 UTC", or an em dash for no date. */
 export const formatDateTime = (date: Date | null | undefined): string => (date ? formatUtc(date) : "—");

@@ -1,7 +1,7 @@
 import path from "node:path";
 import ejs from "ejs";
 import type { Express } from "express";
-import { viewsDir } from "../paths.js";
+import { viewsDir } from "../shared/paths.js";
 import { viewHelpers } from "./view-helpers.js";
 
 type Locals = Record<string, unknown> & { layout?: string | false };

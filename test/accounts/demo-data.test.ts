@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { openDatabase } from "../../src/db.js";
-import { projectRoot } from "../../src/paths.js";
+import { openDatabase } from "../../src/shared/db.js";
+import { projectRoot } from "../../src/shared/paths.js";
 import { databaseContains, freshDatabase, type TestDatabase } from "../support/database.js";
 import { csrfFrom } from "../support/http.js";
 
@@ -12,7 +12,7 @@ const PASSWORD = "Known-Demo-Pw-4711!";
 
 /** Starts the real server entry and resolves once it listens, with everything it printed. */
 function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: projectRoot, env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main/server.ts"], { cwd: projectRoot, env: { ...process.env, ...env } });
   let output = "";
   child.stdout.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr.on("data", (d: Buffer) => (output += d.toString()));

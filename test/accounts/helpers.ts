@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
-import { unsealWithDesk } from "../../src/mail/pgp.js";
+import { unsealWithDesk } from "../../src/platform/mail/pgp.js";
 import { csrfToken, type Agent } from "../support/http.js";
 import type { TestApp } from "../support/test-app.js";
 

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import * as openpgp from "openpgp";
-import { updateLogin } from "../../src/accounts/account-records.js";
-import { findLoginById } from "../../src/accounts/users-store.js";
-import { hours } from "../../src/clock.js";
+import { updateLogin } from "../../src/accounts/accounts-service.js";
+import { findLoginById } from "../../src/identity/users-store.js";
+import { hours } from "../../src/shared/clock.js";
 import { addSecondAdmin, signedIn } from "../resets/helpers.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";

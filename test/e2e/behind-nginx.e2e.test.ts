@@ -8,10 +8,10 @@
 import { expect } from "chai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { insertAccount } from "../../src/accounts/accounts-store.js";
-import { insertLogin } from "../../src/accounts/users-store.js";
-import { hashPassword } from "../../src/auth/password-hashing.js";
-import { systemClock } from "../../src/clock.js";
-import { openDatabase, type Db } from "../../src/db.js";
+import { insertLogin } from "../../src/identity/users-store.js";
+import { hashPassword } from "../../src/identity/password-hashing.js";
+import { systemClock } from "../../src/shared/clock.js";
+import { openDatabase, type Db } from "../../src/shared/db.js";
 import { launchChromium, mainHeading, signInWithForm } from "./browser.js";
 import { run, startProductionStack, type ProductionStack } from "./production-stack.js";
 
@@ -30,7 +30,7 @@ describe("production behind nginx (TLS proxy, Chromium)", function () {
   before(async () => {
     stack = await startProductionStack(async (env, databaseUrl) => {
       // The operator's way to the first staff login: the CLI, the password on standard input.
-      run(process.execPath, ["dist/src/cli.js", "create-agent", "alice", "alice@desk.example"], { env, input: `${AGENT_PASSWORD}\n` });
+      run(process.execPath, ["dist/src/main/cli.js", "create-agent", "alice", "alice@desk.example"], { env, input: `${AGENT_PASSWORD}\n` });
       // Customer logins are made by people at the desk; here, with the desk's own functions.
       const prep = openDatabase(databaseUrl);
       try {

@@ -1,6 +1,6 @@
 /**
  * The desk as deployed (README "Running in production"): the built app (`npm run build`, then
- * `node dist/src/server.js`) with NODE_ENV=production on SQLite in a temporary VAR_DIR, behind
+ * `node dist/src/main/server.js`) with NODE_ENV=production on SQLite in a temporary VAR_DIR, behind
  * Debian's nginx terminating TLS with a certificate made here with openssl. Every port comes
  * from the operating system; every process is stopped by {@link ProductionStack.stop}.
  */
@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { createConnection, createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { projectRoot } from "../../src/paths.js";
+import { projectRoot } from "../../src/shared/paths.js";
 
 export const NGINX_PATH = process.env.NGINX_PATH ?? "/usr/sbin/nginx";
 const START_TIMEOUT_MS = 60_000;
@@ -161,7 +161,7 @@ export async function startProductionStack(prepare: (env: NodeJS.ProcessEnv, dat
     mkdirSync(varDir);
     await prepare(env, databaseUrl);
 
-    const app = new Child("the app", spawn(process.execPath, [path.join(projectRoot, "dist/src/server.js")], { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] }));
+    const app = new Child("the app", spawn(process.execPath, [path.join(projectRoot, "dist/src/main/server.js")], { cwd: projectRoot, env, stdio: ["ignore", "pipe", "pipe"] }));
     children.push(app);
     await waitForPort(appPort, app);
 

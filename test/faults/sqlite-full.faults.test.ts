@@ -86,7 +86,7 @@ describe("start-up on a read-only VAR_DIR", () => {
       const varDir = disk.dir;
       let stderr = "";
       try {
-        execFileSync(process.execPath, ["--import", "tsx", "src/server.ts"], {
+        execFileSync(process.execPath, ["--import", "tsx", "src/main/server.ts"], {
           env: { ...process.env, NODE_ENV: "test", VAR_DIR: varDir, DATABASE_URL: "" },
           stdio: ["ignore", "pipe", "pipe"],
         });

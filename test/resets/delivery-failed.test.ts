@@ -1,11 +1,11 @@
 import { expect } from "chai";
-import { hours } from "../../src/clock.js";
-import { MAX_ATTEMPTS } from "../../src/mail/delivery.js";
+import { hours } from "../../src/shared/clock.js";
+import { MAX_ATTEMPTS } from "../../src/platform/mail/delivery.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";
 import { auditRows, mailText, outboxTo, postForm, userId, type Row } from "../accounts/helpers.js";
-import { outboxRow } from "../mail/outbox-helpers.js";
+import { outboxRow } from "../platform/mail/outbox-helpers.js";
 import { approve, callBack, decryptForPrimary, deskPage, openRequest, signedIn, startSmtpApp, stopSmtpApp, TEMP_PASSWORD, temporaryPasswordFrom } from "./helpers.js";
 
 const PRIMARY = "primary@acme.example";

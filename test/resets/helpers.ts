@@ -10,7 +10,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
 import * as openpgp from "openpgp";
-import { demoDir } from "../../src/paths.js";
+import { demoDir } from "../../src/shared/paths.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";

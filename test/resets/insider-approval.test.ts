@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { hours } from "../../src/clock.js";
+import { hours } from "../../src/shared/clock.js";
 import { auditRows, changeContactPhone, changeObjectionTokenTo, postForm, recordChanges, userId, type Row } from "../accounts/helpers.js";
 import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor, signedIn } from "./helpers.js";
 

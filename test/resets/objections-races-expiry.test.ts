@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { hours } from "../../src/clock.js";
+import { hours } from "../../src/shared/clock.js";
 import { browser, signIn } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";

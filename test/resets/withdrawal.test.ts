@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { createLogger } from "../../src/logger.js";
-import { deliverDue } from "../../src/mail/delivery.js";
-import type { MailTransport } from "../../src/mail/transports.js";
+import { createLogger } from "../../src/shared/logger.js";
+import { deliverDue } from "../../src/platform/mail/delivery.js";
+import type { MailTransport } from "../../src/platform/mail/transports.js";
 import { browser, csrfToken, signIn, signInOk, type Agent } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import knex from "knex";
-import { isPostgres, type Db } from "../../src/db.js";
+import { isPostgres, type Db } from "../../src/shared/db.js";
 
 export interface TestDatabase {
   url: string;

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { projectRoot } from "../../src/paths.js";
+import { projectRoot } from "../../src/shared/paths.js";
 import { freePort } from "./postgres-cluster.js";
 import { DEMO_PASSWORD } from "./test-app.js";
 
 /**
- * The real web server (`src/server.ts`) as a child process, for tests that must show the
+ * The real web server (`src/main/server.ts`) as a child process, for tests that must show the
  * process itself survives: its own port, the environment given, every byte it writes kept.
  */
 export interface ServerProcess {
@@ -31,7 +31,7 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
 class PortTaken extends Error {}
 
 async function startOnPort(env: Record<string, string>, port: number): Promise<ServerProcess> {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main/server.ts"], {
     cwd: projectRoot,
     env: {
       ...process.env,

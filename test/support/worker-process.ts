@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { projectRoot } from "../../src/paths.js";
+import { projectRoot } from "../../src/shared/paths.js";
 import { waitFor } from "./wait.js";
 
 /** A real `npm run worker` process (run from the TypeScript sources), its log and its fate. */
@@ -16,9 +16,9 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node --import tsx src/worker.ts` with `env` on top of the test's own environment. */
+/** Starts `node --import tsx src/main/worker.ts` with `env` on top of the test's own environment. */
 export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/worker.ts"], {
+  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main/worker.ts"], {
     cwd: projectRoot,
     env: { ...process.env, NODE_ENV: "test", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

@@ -4,7 +4,7 @@
  * real forms or, for bulk, straight through the service.
  */
 import { expect } from "chai";
-import { createAccount } from "../../src/accounts/account-records.js";
+import { createAccount } from "../../src/accounts/accounts-service.js";
 import { createLogin } from "../../src/accounts/logins.js";
 import { createTicket, type Actor } from "../../src/tickets/ticket-service.js";
 import { browser, signInOk, type Agent } from "../support/http.js";

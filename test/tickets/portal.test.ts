@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { mailText, outboxTo } from "../accounts/helpers.js";
-import { STAFF_NEW_TICKET } from "../../src/tickets/portal-routes.js";
+import { STAFF_NEW_TICKET } from "../../src/web/portal/portal-routes.js";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { act, addBetaAccount, browsers, count, listedIds, openTicket, postForm, ticketRow, userId, writeState } from "./helpers.js";

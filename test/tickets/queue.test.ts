@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { isPostgres } from "../../src/db.js";
+import { isPostgres } from "../../src/shared/db.js";
 import { decodeCursor, encodeCursor, queuePage, type QueueFilter } from "../../src/tickets/queue-store.js";
 import { TICKET_STATUSES } from "../../src/tickets/ticket-status.js";
 import type { Agent } from "../support/http.js";

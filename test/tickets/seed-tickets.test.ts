@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect } from "chai";
-import { loadDemoData } from "../../src/accounts/demo-data.js";
-import { systemClock } from "../../src/clock.js";
-import { asDate, isPostgres, migrate, openDatabase, type Db } from "../../src/db.js";
-import { projectRoot } from "../../src/paths.js";
-import { insertRows, rowsPerStatement } from "../../src/tickets/seed-bulk.js";
-import { seedTickets } from "../../src/tickets/seed-tickets.js";
+import { loadDemoData } from "../../src/dev/demo-data.js";
+import { systemClock } from "../../src/shared/clock.js";
+import { asDate, isPostgres, migrate, openDatabase, type Db } from "../../src/shared/db.js";
+import { projectRoot } from "../../src/shared/paths.js";
+import { insertRows, rowsPerStatement } from "../../src/dev/seed-bulk.js";
+import { seedTickets } from "../../src/dev/seed-tickets.js";
 import { insertTicket } from "../../src/tickets/tickets-store.js";
 import { freshDatabase, type TestDatabase } from "../support/database.js";
 import { DEMO_PASSWORD } from "../support/test-app.js";
@@ -120,7 +120,7 @@ describe("seed-tickets (bench data)", function () {
     afterEach(() => rmSync(varDir, { recursive: true, force: true }));
 
     const cli = (args: string[], env: Record<string, string> = {}) =>
-      spawnSync(process.execPath, ["--import", "tsx", "src/cli.ts", ...args], {
+      spawnSync(process.execPath, ["--import", "tsx", "src/main/cli.ts", ...args], {
         cwd: projectRoot,
         env: { ...process.env, NODE_ENV: "test", VAR_DIR: varDir, DATABASE_URL: database.url, ...env },
         encoding: "utf8",

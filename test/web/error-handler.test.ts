@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import express from "express";
 import request from "supertest";
-import { isPostgres, openDatabase, type Db } from "../../src/db.js";
-import { createLogger } from "../../src/logger.js";
+import { isPostgres, openDatabase, type Db } from "../../src/shared/db.js";
+import { createLogger } from "../../src/shared/logger.js";
 import { errorHandler } from "../../src/web/errors.js";
 import { useViews } from "../../src/web/views.js";
 import { count } from "../accounts/helpers.js";

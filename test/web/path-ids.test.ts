@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { Express } from "express";
-import { MAX_ROW_ID } from "../../src/row-ids.js";
+import { MAX_ROW_ID } from "../../src/shared/row-ids.js";
 import { databaseRows } from "../support/database.js";
 import { browser, csrfToken, signInOk, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";

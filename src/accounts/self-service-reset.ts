@@ -1,0 +1,123 @@
+import type { Knex } from "knex";
+import { appendAudit } from "../platform/audit/audit-log.js";
+import { RECENT_CHANGE_MS } from "./record-changes.js";
+import { emailChangesBearingOn, hasOpenChangeObjection } from "./record-changes-store.js";
+import { findLoginByUsername, type Login } from "../identity/users-store.js";
+import { hours, minutes } from "../shared/clock.js";
+import { isPostgres, type Db } from "../shared/db.js";
+import { enqueue } from "../platform/mail/outbox-store.js";
+import type { LiveLink } from "../web/link-pages.js";
+import { applyPasswordByLink } from "../web/link-pages.js";
+import type { PasswordChangeDeps } from "../identity/password-change.js";
+import { resetLinkMail } from "../identity/reset-link-mail.js";
+import { countFailedAnswer, countTokensSince, newToken, spendAllTokensOf, storeToken } from "../identity/link-tokens-store.js";
+import { answerMatches, questionsOf, type StoredQuestion } from "../identity/security-questions.js";
+
+/** A login gets at most this many self-service links an hour; past it, requests are silently dropped. */
+export const LINKS_PER_LOGIN_PER_HOUR = 3;
+/** Wrong answers that burn a link. */
+export const MAX_WRONG_ANSWERS = 3;
+
+export interface SelfServiceDeps extends PasswordChangeDeps {
+  /** RESET_LINK_TTL_MINUTES */
+  linkTtlMinutes: number;
+}
+
+type NotSent = "unknown_login" | "disabled" | "no_email" | "email_change_objected" | "recent_email_change" | "per_login_limit";
+
+/**
+ * Why a login gets no link, before counting; null when it may have one. A link never goes to
+ * an address someone objected to having been set, nor, within the recent-change window, to one
+ * somebody other than the login itself set: the old address was told and has that long to
+ * object, and until then the way back in is the desk (a primary reset request, or the holder).
+ */
+async function refusal(db: Db, login: Login | null, now: Date): Promise<NotSent | null> {
+  if (!login) return "unknown_login";
+  if (login.disabledAt || (login.accountId !== null && login.accountStatus !== "active")) return "disabled";
+  if (!login.email) return "no_email";
+  const changes = await emailChangesBearingOn(db, login.id, new Date(now.getTime() - RECENT_CHANGE_MS));
+  if (changes.some(hasOpenChangeObjection)) return "email_change_objected";
+  if (changes.some((c) => c.changedBy !== login.id && c.createdAt.getTime() > now.getTime() - RECENT_CHANGE_MS)) return "recent_email_change";
+  return null;
+}
+
+const overLimit = async (db: Db | Knex.Transaction, userId: number, now: Date) =>
+  (await countTokensSince(db, userId, "reset", new Date(now.getTime() - hours(1)))) >= LINKS_PER_LOGIN_PER_HOUR;
+
+/**
+ * "Forgot password": for a real, enabled login with a registered email (and under its hourly
+ * limit) a single-use link goes out through the outbox, replacing any earlier one. Nothing
+ * here reaches the person who asked: the route has answered the same page before this runs.
+ */
+export async function sendResetLink(deps: SelfServiceDeps, username: string, ip: string | null): Promise<void> {
+  const now = deps.clock.now();
+  const login = await findLoginByUsername(deps.db, username);
+  const notSent = (trx: Db | Knex.Transaction, reason: NotSent) =>
+    appendAudit(trx, { action: "password.reset_link_not_sent", ip, subject: login ? `user:${login.id}` : null, details: login ? { reason, username: login.username } : { reason } }, now);
+
+  const refused = await refusal(deps.db, login, now);
+  if (refused || !login?.email) return notSent(deps.db, refused ?? "no_email");
+  if (await overLimit(deps.db, login.id, now)) return notSent(deps.db, "per_login_limit");
+
+  const token = newToken();
+  const expiresAt = new Date(now.getTime() + minutes(deps.linkTtlMinutes));
+  const withQuestions = (await resetQuestions(deps.db, login.id)).length > 0;
+  const mail = await resetLinkMail(deps, { ...login, email: login.email }, { url: `${deps.mailer.baseUrl}/reset-password/${token}`, expiresAt, withQuestions });
+  await deps.db.transaction(async (trx) => {
+    // Parallel requests for one login queue here, so the limit and "one live link" hold.
+    if (isPostgres(trx)) await trx("users").where({ id: login.id }).forUpdate().first("id");
+    if (await overLimit(trx, login.id, now)) return notSent(trx, "per_login_limit");
+    await storeToken(trx, token, login.id, "reset", expiresAt, null, now);
+    await enqueue(trx, mail, now);
+    await appendAudit(
+      trx,
+      {
+        action: "password.reset_link_sent",
+        ip,
+        subject: `user:${login.id}`,
+        details: { username: login.username, email: mail.to, encrypted: mail.encrypted, expiresAt: expiresAt.toISOString() },
+      },
+      now,
+    );
+  });
+}
+
+/** The two questions a reset link asks, or none when the login has not set them. */
+export async function resetQuestions(db: Db | Knex.Transaction, userId: number): Promise<StoredQuestion[]> {
+  const questions = await questionsOf(db, userId);
+  return questions.length >= 2 ? questions.slice(0, 2) : [];
+}
+
+/** Right answers, or how many tries the link has left (0: it is burnt). */
+export type AnswerCheck = { ok: true } | { ok: false; triesLeft: number };
+
+/** Compares the answers like passwords (both, always); a wrong pair counts against the link. */
+export async function checkAnswers(deps: SelfServiceDeps, link: LiveLink, questions: StoredQuestion[], answers: string[], ip: string | null): Promise<AnswerCheck> {
+  const matches = await Promise.all(questions.map((q, i) => answerMatches(q, answers[i] ?? "")));
+  if (matches.every(Boolean)) return { ok: true };
+  const now = deps.clock.now();
+  const failures = await deps.db.transaction(async (trx) => {
+    const counted = await countFailedAnswer(trx, link.token.id, MAX_WRONG_ANSWERS, now);
+    const burnt = counted === null || counted >= MAX_WRONG_ANSWERS;
+    await appendAudit(
+      trx,
+      { action: burnt ? "password.reset_link_burnt" : "password.reset_answers_wrong", ip, subject: `user:${link.login.id}`, details: { username: link.login.username, wrongAnswers: counted } },
+      now,
+    );
+    return counted ?? MAX_WRONG_ANSWERS;
+  });
+  return { ok: false, triesLeft: Math.max(0, MAX_WRONG_ANSWERS - failures) };
+}
+
+/**
+ * Sets the new password: the link and every other live link of the login spent, must-change
+ * and any lock cleared (a temporary password it replaces is redeemed), every session ended,
+ * the notice mailed, audited. False when the link was spent by another request first.
+ */
+export function completeReset(deps: SelfServiceDeps, link: LiveLink, newPassword: string, ip: string | null): Promise<boolean> {
+  return applyPasswordByLink(deps, link, newPassword, { action: "password.reset_by_link", ip }, async (trx) => {
+    const now = deps.clock.now();
+    await spendAllTokensOf(trx, link.login.id, now);
+    if (link.login.mustChangePassword) await deps.onTemporaryPasswordReplaced?.(trx, link.login.id, now);
+  });
+}

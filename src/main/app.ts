@@ -1,0 +1,137 @@
+import express, { type Express } from "express";
+import { createPassport } from "../web/passport.js";
+import { adminLoginRoutes } from "../web/admin/login-routes.js";
+import { adminRoutes } from "../web/admin/account-routes.js";
+import { accountKeyRoutes } from "../web/account/key-routes.js";
+import { primaryConsoleRoutes } from "../web/account/primary-console-routes.js";
+import { recordChangeRoutes } from "../web/admin/record-change-routes.js";
+import { accountRoutes } from "../web/account/password-routes.js";
+import { forcedPasswordChange } from "../web/forced-change.js";
+import { forgotPasswordRoutes } from "../web/auth/forgot-password-routes.js";
+import { resetPasswordRoutes } from "../web/auth/reset-password-routes.js";
+import { authRoutes } from "../web/auth/sign-in-routes.js";
+import { securityQuestionRoutes } from "../web/account/security-question-routes.js";
+import { setPasswordRoutes } from "../web/auth/set-password-routes.js";
+import { saveSessionBeforeResponse, sessionCookieName, sessionMiddleware, sessionTimeouts } from "../web/sessions.js";
+import type { Clock } from "../shared/clock.js";
+import type { Config } from "../shared/config.js";
+import type { Db } from "../shared/db.js";
+import type { Logger } from "../shared/logger.js";
+import { mailAdminRoutes } from "../web/admin/mail-routes.js";
+import { auditAdminRoutes } from "../web/admin/audit-routes.js";
+import type { Mailer } from "../platform/mail/mailer.js";
+import { deskKeyRoute } from "../web/portal/desk-key-routes.js";
+import type { Scheduler } from "../platform/tasks/scheduler.js";
+import { taskAdminRoutes } from "../web/admin/task-routes.js";
+import { publicDir } from "../shared/paths.js";
+import { resetDecisionRoutes } from "../web/desk/decision-routes.js";
+import { objectionRoutes } from "../web/resets/objection-routes.js";
+import { withdrawOnChangeObjection } from "../resets/objection-service.js";
+import { redeemTemporaryPassword } from "../resets/redemption.js";
+import { resetRequestRoutes } from "../web/resets/request-routes.js";
+import { deskRoutes } from "../web/desk/desk-routes.js";
+import { homeRoutes } from "../web/portal/home-routes.js";
+import { noticeRoutes } from "../web/account/notification-routes.js";
+import { portalRoutes } from "../web/portal/portal-routes.js";
+import { csrfProtection, exposeCsrfToken } from "../web/csrf.js";
+import { errorHandler, notFoundHandler } from "../web/errors.js";
+import { exposeFlash } from "../web/flash.js";
+import { httpsOnly } from "../web/https-only.js";
+import { refuseNulCharacters } from "../web/validation.js";
+import { accessLog } from "../web/access-log.js";
+import { securityHeaders } from "../web/security-headers.js";
+import { useViews } from "../web/views.js";
+import "../web/request-types.js";
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  /** Read-only handle for the hot read paths (see openReader). */
+  reader: Db;
+  logger: Logger;
+  clock: Clock;
+  sessionSecret: string;
+  mailer: Mailer;
+  scheduler: Scheduler;
+}
+
+/** A hop count trusts whoever is nearest, the proxy or not: said once at start-up (README, "Running in production"). */
+export const TRUST_HOPS_WARNING =
+  "TRUST_PROXY is a hop count: a client that reaches PORT without the proxy chooses its own address (X-Forwarded-For) and passes as HTTPS (X-Forwarded-Proto). Make PORT reachable only from the proxy, or set TRUST_PROXY to loopback or the proxy's addresses.";
+
+/** The web application; the order of the middleware below is the security design. */
+export function createApp(deps: AppDeps): Express {
+  const { config, db, reader, logger, clock, mailer, scheduler } = deps;
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("query parser", "simple");
+  // Who may set X-Forwarded-For and X-Forwarded-Proto: req.ip, req.secure and the Secure cookie depend on it.
+  app.set("trust proxy", config.trustProxy);
+  if (typeof config.trustProxy === "number") logger.warn({ trustProxy: config.trustProxy }, TRUST_HOPS_WARNING);
+  useViews(app, config.production);
+
+  // The access log is at info; above it, pino-http would still build a logger per request for nothing.
+  if (logger.isLevelEnabled("info")) app.use(accessLog(logger));
+  app.use(securityHeaders(config.production));
+  // Only paths that look like files reach the disk: pages skip the stat call altogether.
+  const assets = express.static(publicDir, { index: false, maxAge: config.production ? "1d" : 0 });
+  app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? assets(req, res, next) : next()));
+
+  app.use(deskKeyRoute(mailer.deskKey));
+  app.get("/healthz", async (_req, res) => {
+    try {
+      // A read connection: on SQLite the one writer may be queued behind sign-ins' writes.
+      await reader.raw("select 1");
+      res.type("text").send("ok");
+    } catch {
+      res.status(503).type("text").send("database unavailable");
+    }
+  });
+
+  if (config.production) app.use(httpsOnly);
+  app.use(express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 100 }));
+  app.use(sessionMiddleware(db, reader, deps.sessionSecret, config.production));
+  app.use(saveSessionBeforeResponse);
+  app.use(sessionTimeouts(clock));
+  const passport = createPassport({ db, reader, clock, login: config.login });
+  app.use(passport.initialize());
+  app.use(passport.session());
+  app.use(csrfProtection);
+  app.use(exposeCsrfToken);
+  app.use(exposeFlash);
+  app.use(refuseNulCharacters);
+  app.use(forcedPasswordChange);
+  app.use((req, res, next) => {
+    res.locals.user = req.user;
+    res.locals.path = req.path;
+    next();
+  });
+
+  app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
+  const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword };
+  app.use(accountRoutes(passwordDeps));
+  app.use(setPasswordRoutes(passwordDeps));
+  app.use(forgotPasswordRoutes({ ...passwordDeps, logger, linkTtlMinutes: config.resetLinkTtlMinutes }));
+  app.use(resetPasswordRoutes({ ...passwordDeps, linkTtlMinutes: config.resetLinkTtlMinutes }));
+  app.use(securityQuestionRoutes({ db, clock }));
+  app.use(accountKeyRoutes({ db, clock, mailer }));
+  app.use(primaryConsoleRoutes({ db, clock, mailer }));
+  const ticketDeps = { db, clock, mailer };
+  app.use(homeRoutes({ ...ticketDeps, reader }));
+  app.use(portalRoutes(ticketDeps));
+  app.use(noticeRoutes({ db, clock }));
+  app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson }));
+  app.use(resetRequestRoutes({ db, clock, mailer }));
+  app.use(objectionRoutes({ db, clock, mailer }));
+  app.use(resetDecisionRoutes({ db, clock, mailer, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
+  app.use(adminRoutes({ db, clock, mailer }));
+  app.use(adminLoginRoutes({ db, clock, mailer }));
+  app.use(recordChangeRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));
+  app.use(mailAdminRoutes({ db, clock, config, mailer, scheduler }));
+  app.use(auditAdminRoutes({ db, clock }));
+  app.use(taskAdminRoutes({ db, clock, scheduler }));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler(logger));
+  return app;
+}

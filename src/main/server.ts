@@ -1,0 +1,50 @@
+import { loadDemoData, type DemoCredential } from "../dev/demo-data.js";
+import { createApp } from "./app.js";
+import { systemClock } from "../shared/clock.js";
+import { resolveSessionSecret, type Config } from "../shared/config.js";
+import { createLogger } from "../shared/logger.js";
+import { guardProcess } from "./process-guard.js";
+import { exitAfterClose, openRuntime, WORKER_POLL_MS } from "./runtime.js";
+import { exitStartFailed, startProcess, startupError } from "./startup-failure.js";
+
+async function start(config: Config): Promise<void> {
+  const sessionSecret = resolveSessionSecret(config);
+  const logger = createLogger(config.logLevel);
+  guardProcess(logger);
+  const runtime = await openRuntime(config, logger, systemClock);
+  const { db, reader, mailer, scheduler } = runtime;
+
+  // Demo records only outside production: a production desk starts empty (npm run cli -- create-admin).
+  if (!config.production) {
+    const demo = await loadDemoData(db, systemClock, process.env.DEMO_PASSWORD || undefined);
+    if (demo) {
+      logger.info({ logins: demo.map((d) => d.username) }, "demo data loaded");
+      if (!process.env.DEMO_PASSWORD) printOnce(demo);
+    }
+  }
+
+  const app = createApp({ config, db, reader, logger, clock: systemClock, sessionSecret, mailer, scheduler });
+  // Express hands a listen error (port taken) to this callback.
+  const server = app.listen(config.port, (err?: Error) => {
+    if (err) exitStartFailed("Vouchdesk")(startupError(err, config));
+    logger.info({ url: config.baseUrl, port: config.port, mail: config.mail.transport, worker: config.worker }, "Vouchdesk is listening");
+  });
+  if (config.worker === "inline") scheduler.start(WORKER_POLL_MS);
+
+  const stop = (signal: string) => {
+    logger.info({ signal }, "shutting down");
+    // The inline worker stops claiming mail at once, while the open requests finish.
+    const requestsDone = new Promise<void>((resolve) => server.close(() => resolve()));
+    exitAfterClose(runtime, logger, Promise.all([scheduler.stop(), requestsDone]));
+  };
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
+
+/** Random demo passwords go to the terminal once, never through the logger. */
+function printOnce(demo: DemoCredential[]): void {
+  const lines = demo.map((d) => `  ${d.username.padEnd(10)} ${d.password}`);
+  process.stdout.write(`\nDemo logins (shown once; set DEMO_PASSWORD to choose one password for all):\n${lines.join("\n")}\n\n`);
+}
+
+startProcess("Vouchdesk", start);

@@ -1,0 +1,37 @@
+import { Router, type Response } from "express";
+import { z } from "zod";
+import type { MailingDeps } from "../../platform/mail/mailer.js";
+import { flash } from "../flash.js";
+import { requirePrimary } from "../guards.js";
+import { parseForm } from "../validation.js";
+import { currentKey } from "../../identity/keys-store.js";
+import { setLoginKey } from "../../accounts/login-keys.js";
+import { MAX_KEY_BYTES } from "../../identity/pgp-key-check.js";
+
+export const keyForm = z.object({
+  armored_key: z.string({ error: "Paste your public key." }).max(MAX_KEY_BYTES + 1024, "The key is larger than 64 KB."),
+});
+
+/** `GET/POST /account/key`: the primary holder registers its own OpenPGP public key. */
+export function accountKeyRoutes(deps: MailingDeps): Router {
+  const router = Router();
+  router.use("/account/key", ...requirePrimary);
+
+  // The pasted text is never echoed back: it may be private key material, however it is labelled.
+  const render = async (res: Response, userId: number, status: number, problems: string[] = []) =>
+    res.status(status).render("account/key", { title: "My OpenPGP key", key: await currentKey(deps.db, userId), problems });
+
+  router.get("/account/key", (req, res) => render(res, req.user!.id, 200));
+
+  router.post("/account/key", async (req, res) => {
+    const form = parseForm(keyForm, req.body);
+    if (!form.ok) return render(res, req.user!.id, 400, Object.values(form.problems));
+    const user = req.user!;
+    const problems = await setLoginKey(deps, user.id, form.data.armored_key, { id: user.id, username: user.username, ip: req.ip ?? null });
+    if (problems.length) return render(res, user.id, 400, problems);
+    flash(req, "success", "Your OpenPGP key is registered. Temporary passwords will be encrypted to it.");
+    res.redirect(303, "/account/key");
+  });
+
+  return router;
+}

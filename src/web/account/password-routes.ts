@@ -1,0 +1,45 @@
+import { Router, type Response } from "express";
+import { z } from "zod";
+import type { PolicyName } from "../../identity/password-rules.js";
+import { passwordRequirements } from "../../identity/password-policy.js";
+import { changeOwnPassword, type PasswordChangeDeps } from "../../identity/password-change.js";
+import { flash } from "../flash.js";
+import { requireSignedIn } from "../guards.js";
+import { parseForm, type Problems } from "../validation.js";
+
+const passwordText = (label: string) => z.string({ error: `Enter ${label}.` }).min(1, `Enter ${label}.`).max(1024, "That password is too long.");
+
+const changeForm = z.object({
+  current_password: passwordText("your current password"),
+  new_password: passwordText("a new password"),
+  confirm_password: passwordText("the new password again"),
+});
+
+/** `GET /account` (my profile) and `GET/POST /account/password`. */
+export function accountRoutes(deps: PasswordChangeDeps & { policy: PolicyName }): Router {
+  const router = Router();
+  router.use("/account", requireSignedIn);
+
+  router.get("/account", (_req, res) => res.render("account/index", { title: "My profile" }));
+
+  const renderChange = (res: Response, status: number, problems: Problems = {}) =>
+    res.status(status).render("account/password", { title: "Change password", problems, requirements: passwordRequirements(deps.policy) });
+
+  router.get("/account/password", (_req, res) => renderChange(res, 200));
+
+  router.post("/account/password", async (req, res, next) => {
+    const form = parseForm(changeForm, req.body);
+    if (!form.ok) return renderChange(res, 400, form.problems);
+    const { current_password, new_password, confirm_password } = form.data;
+    const problems = await changeOwnPassword(deps, req.user!, { currentPassword: current_password, newPassword: new_password, confirmPassword: confirm_password }, req.ip ?? null);
+    if (Object.keys(problems).length) return renderChange(res, 400, problems);
+    // Every session of the login has ended, this one too: start a clean one for the message.
+    req.session.regenerate((err) => {
+      if (err) return next(err);
+      flash(req, "success", "Your password was changed and every session signed out. Sign in with your new password.");
+      res.redirect(303, "/login");
+    });
+  });
+
+  return router;
+}

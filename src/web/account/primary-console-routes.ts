@@ -1,0 +1,85 @@
+import { Router, type Request, type Response } from "express";
+import type { Clock } from "../../shared/clock.js";
+import type { Db } from "../../shared/db.js";
+import type { Mailer } from "../../platform/mail/mailer.js";
+import { notFound } from "../errors.js";
+import { flash } from "../flash.js";
+import { requirePrimary } from "../guards.js";
+import { pathId } from "../path-ids.js";
+import { parseForm, type Problems } from "../validation.js";
+import { newCustomerLoginForm } from "../login-form.js";
+import { findAccount } from "../../accounts/accounts-store.js";
+import { createLogin, resetLoginPassword, setCanOpenCases, setLoginDisabled } from "../../accounts/logins.js";
+import { scopedUsername } from "../../identity/usernames.js";
+import { findLoginById, listLoginsOfAccount, type Login } from "../../identity/users-store.js";
+
+type Deps = { db: Db; clock: Clock; mailer: Mailer };
+
+/**
+ * `/account/users`: the primary holder creates, disables, enables, authorises and resets the
+ * secondary logins of its own account. It starts resets but never sees or chooses a password.
+ */
+export function primaryConsoleRoutes(deps: Deps): Router {
+  const router = Router();
+  router.use("/account/users", ...requirePrimary);
+
+  const actor = (req: Request) => ({ id: req.user!.id, username: req.user!.username, ip: req.ip ?? null });
+
+  const render = async (req: Request, res: Response, status: number, problems: Problems = {}, values: Record<string, unknown> = {}) => {
+    const logins = await listLoginsOfAccount(deps.db, req.user!.accountId!);
+    const account = (await findAccount(deps.db, req.user!.accountId!))!;
+    res.status(status).render("account/users", { title: "Logins of my account", logins, suffix: `.${account.code.toLowerCase()}`, problems, values: { username: "", display_name: "", email: "", can_open_cases: false, ...values } });
+  };
+
+  /** A secondary login of the holder's own account, or 404 (others' logins, and itself, are not here). */
+  const ownSecondary = async (req: Request): Promise<Login> => {
+    const missing = "There is no such login in your account.";
+    const login = await findLoginById(deps.db, pathId(req.params.id as string | undefined, missing));
+    if (!login || login.accountId !== req.user!.accountId || login.role !== "secondary") throw notFound(missing);
+    return login;
+  };
+
+  router.get("/account/users", (req, res) => render(req, res, 200));
+
+  router.post("/account/users", async (req, res) => {
+    const form = parseForm(newCustomerLoginForm, req.body);
+    const body = req.body as Record<string, unknown>;
+    const echo = { username: body.username, display_name: body.display_name, email: body.email, can_open_cases: Boolean(body.can_open_cases) };
+    if (!form.ok) return render(req, res, 400, form.problems, echo);
+    const { display_name, email, can_open_cases } = form.data;
+    const account = (await findAccount(deps.db, req.user!.accountId!))!;
+    const username = scopedUsername(form.data.username, account.code);
+    const result = await createLogin(deps, { accountId: account.id, role: "secondary", username, displayName: display_name, email, canOpenCases: can_open_cases }, actor(req));
+    if ("problems" in result) return render(req, res, 400, result.problems, echo);
+    flash(req, "success", `Login ${username} created. A link to choose a password was sent to ${email}.`);
+    res.redirect(303, "/account/users");
+  });
+
+  router.post("/account/users/:id/reset", async (req, res) => {
+    const login = await ownSecondary(req);
+    const refusal = await resetLoginPassword(deps, login, actor(req), "holder");
+    if (refusal) flash(req, "error", `No link was sent. ${refusal}`);
+    else flash(req, "success", `${login.username}'s password no longer works. A link to choose a new one was sent to ${login.email ?? ""}.`);
+    res.redirect(303, "/account/users");
+  });
+
+  for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
+    router.post(`/account/users/:id/${action}`, async (req, res) => {
+      const login = await ownSecondary(req);
+      await setLoginDisabled(deps, login, disabled, actor(req));
+      flash(req, "success", `${login.username} is ${disabled ? "disabled and signed out" : "enabled"}.`);
+      res.redirect(303, "/account/users");
+    });
+  }
+
+  for (const [action, value] of [["authorise", true], ["unauthorise", false]] as const) {
+    router.post(`/account/users/:id/${action}`, async (req, res) => {
+      const login = await ownSecondary(req);
+      await setCanOpenCases(deps, login, value, actor(req));
+      flash(req, "success", value ? `${login.username} may now open support cases.` : `${login.username} may no longer open support cases.`);
+      res.redirect(303, "/account/users");
+    });
+  }
+
+  return router;
+}

@@ -1,0 +1,60 @@
+import { Router, type Response } from "express";
+import { z } from "zod";
+import { appendAudit } from "../../platform/audit/audit-log.js";
+import type { Clock } from "../../shared/clock.js";
+import type { Db } from "../../shared/db.js";
+import { flash } from "../flash.js";
+import { requireCustomer } from "../guards.js";
+import { auditActor } from "../request-meta.js";
+import { parseForm, type Problems } from "../validation.js";
+import { hashAnswers, normaliseAnswer, questionsOf, SECURITY_QUESTIONS, storeQuestions } from "../../identity/security-questions.js";
+
+// Each message names its question: the summary above the form lists them together.
+const question = (n: number) => z.enum(SECURITY_QUESTIONS, { error: `Question ${n}: choose a question from the list.` });
+const answer = (n: number) =>
+  z
+    .string({ error: `Answer ${n}: enter an answer.` })
+    .max(200, `Answer ${n}: answers are at most 200 characters.`)
+    .refine((a) => [...normaliseAnswer(a)].length >= 3, `Answer ${n}: answers need at least 3 characters.`);
+
+const questionsForm = z
+  .object({ question1: question(1), answer1: answer(1), question2: question(2), answer2: answer(2) })
+  .refine((f) => f.question1 !== f.question2, { path: ["question2"], message: "Question 2: choose a different question from question 1." })
+  .refine((f) => normaliseAnswer(f.answer1) !== normaliseAnswer(f.answer2), { path: ["answer2"], message: "Answer 2: give a different answer from answer 1." });
+
+/** `GET/POST /account/security-questions`: a customer chooses two questions and answers. */
+export function securityQuestionRoutes({ db, clock }: { db: Db; clock: Clock }): Router {
+  const router = Router();
+  router.use("/account/security-questions", ...requireCustomer);
+
+  const render = async (res: Response, userId: number, status: number, problems: Problems = {}, values: Record<string, string> = {}) => {
+    const current = await questionsOf(db, userId);
+    res.status(status).render("account/security-questions", {
+      title: "Security questions",
+      questions: SECURITY_QUESTIONS,
+      current: current.map((q) => q.question),
+      values: { question1: current[0]?.question ?? "", question2: current[1]?.question ?? "", ...values },
+      problems,
+    });
+  };
+
+  router.get("/account/security-questions", (req, res) => render(res, req.user!.id, 200));
+
+  router.post("/account/security-questions", async (req, res) => {
+    const form = parseForm(questionsForm, req.body);
+    const body = req.body as Record<string, unknown>;
+    const chosen = { question1: typeof body.question1 === "string" ? body.question1 : "", question2: typeof body.question2 === "string" ? body.question2 : "" };
+    if (!form.ok) return render(res, req.user!.id, 400, form.problems, chosen);
+    const now = clock.now();
+    const { question1, answer1, question2, answer2 } = form.data;
+    const hashed = await hashAnswers([{ question: question1, answer: answer1 }, { question: question2, answer: answer2 }]);
+    await db.transaction(async (trx) => {
+      await storeQuestions(trx, req.user!.id, hashed, now);
+      await appendAudit(trx, { ...auditActor(req), action: "security_questions.set", subject: `user:${req.user!.id}`, details: { questions: [question1, question2] } }, now);
+    });
+    flash(req, "success", "Your security questions are saved.");
+    res.redirect(303, "/account");
+  });
+
+  return router;
+}

@@ -1,0 +1,143 @@
+import { Router, type Request, type Response } from "express";
+import type { Clock } from "../../shared/clock.js";
+import type { Db } from "../../shared/db.js";
+import type { Mailer } from "../../platform/mail/mailer.js";
+import { flash } from "../flash.js";
+import { requireAdmin } from "../guards.js";
+import { rowAtPath } from "../path-ids.js";
+import { parseForm, type Problems } from "../validation.js";
+import { addContact, createAccount, removeContact, renameAccount, setAccountStatus, updateContact } from "../../accounts/accounts-service.js";
+import { contactsOfAccount, findAccount, findContact, searchAccounts, type Account } from "../../accounts/accounts-store.js";
+import { accountForm, contactForm, newLoginForm, renameForm } from "./account-forms.js";
+import { currentKeysOf } from "../../identity/keys-store.js";
+import { createLogin } from "../../accounts/logins.js";
+import { changesOfAccount } from "../../accounts/record-changes-store.js";
+import { listLoginsOfAccount } from "../../identity/users-store.js";
+
+type Deps = { db: Db; clock: Clock; mailer: Mailer };
+
+const actorOf = (req: Request) => ({ id: req.user!.id, username: req.user!.username, ip: req.ip ?? null });
+const bodyOf = (req: Request) => req.body as Record<string, unknown>;
+
+/** `/admin` and `/admin/accounts…`: accounts, their logins and contacts (admins only). */
+export function adminRoutes(deps: Deps): Router {
+  const router = Router();
+  router.use("/admin", ...requireAdmin);
+
+  router.get("/admin", (_req, res) => res.render("admin/index", { title: "Administration" }));
+
+  router.get("/admin/accounts", async (req, res) => {
+    const q = typeof req.query.q === "string" ? req.query.q.slice(0, 100) : "";
+    res.render("admin/accounts", { title: "Accounts", q, accounts: await searchAccounts(deps.db, q, 200) });
+  });
+
+  const renderNew = (res: Response, status: number, problems: Problems = {}, values: Record<string, unknown> = {}) =>
+    res.status(status).render("admin/account-new", { title: "New account", problems, values: { code: "", name: "", ...values } });
+
+  router.get("/admin/accounts/new", (_req, res) => renderNew(res, 200));
+
+  router.post("/admin/accounts", async (req, res) => {
+    const form = parseForm(accountForm, req.body);
+    if (!form.ok) return renderNew(res, 400, form.problems, bodyOf(req));
+    const result = await createAccount(deps, form.data, actorOf(req));
+    if ("problems" in result) return renderNew(res, 400, result.problems, bodyOf(req));
+    flash(req, "success", `Account ${form.data.code.toUpperCase()} created. Add its primary login and contacts next.`);
+    res.redirect(303, `/admin/accounts/${result.id}`);
+  });
+
+  const accountOf = (req: Request): Promise<Account> => rowAtPath(req.params.id as string | undefined, (id) => findAccount(deps.db, id), "There is no such account.");
+
+  /** The account page; `problems` and `values` belong to the form named by `form` when it failed. */
+  const renderAccount = async (res: Response, account: Account, status = 200, failed: { form?: string; problems?: Problems; values?: Record<string, unknown> } = {}) => {
+    const [logins, contacts] = await Promise.all([listLoginsOfAccount(deps.db, account.id), contactsOfAccount(deps.db, account.id)]);
+    const keys = await currentKeysOf(deps.db, logins.map((l) => l.id));
+    const changes = await changesOfAccount(deps.db, account.id, 50);
+    res.status(status).render("admin/account", {
+      title: `${account.code} · ${account.name}`,
+      account,
+      logins,
+      keys,
+      contacts,
+      changes,
+      failedForm: failed.form ?? null,
+      problems: failed.problems ?? {},
+      values: failed.values ?? {},
+    });
+  };
+
+  router.get("/admin/accounts/:id", async (req, res) => renderAccount(res, await accountOf(req)));
+
+  router.post("/admin/accounts/:id", async (req, res) => {
+    const account = await accountOf(req);
+    const form = parseForm(renameForm, req.body);
+    if (!form.ok) return renderAccount(res, account, 400, { form: "rename", problems: form.problems, values: bodyOf(req) });
+    await renameAccount(deps, account, form.data.name, actorOf(req));
+    flash(req, "success", "The account's name is saved.");
+    res.redirect(303, `/admin/accounts/${account.id}`);
+  });
+
+  for (const [action, status] of [["suspend", "suspended"], ["reactivate", "active"]] as const) {
+    router.post(`/admin/accounts/:id/${action}`, async (req, res) => {
+      const account = await accountOf(req);
+      await setAccountStatus(deps, account, status, actorOf(req));
+      flash(req, "success", status === "suspended" ? `${account.code} is suspended: its logins are signed out and cannot sign in.` : `${account.code} is active again.`);
+      res.redirect(303, `/admin/accounts/${account.id}`);
+    });
+  }
+
+  router.post("/admin/accounts/:id/logins", async (req, res) => {
+    const account = await accountOf(req);
+    const form = parseForm(newLoginForm, req.body);
+    const failed = (problems: Problems) => renderAccount(res, account, 400, { form: "login", problems, values: bodyOf(req) });
+    if (!form.ok) return failed(form.problems);
+    if (form.data.role !== "primary" && form.data.role !== "secondary") return failed({ role: "Accounts have primary and secondary logins; create agents under Staff." });
+    const { role, username, display_name, email, can_open_cases } = form.data;
+    const result = await createLogin(deps, { accountId: account.id, role, username, displayName: display_name, email, canOpenCases: role === "secondary" && can_open_cases }, actorOf(req));
+    if ("problems" in result) return failed(result.problems);
+    flash(req, "success", `Login ${username} created; a link to choose a password was sent to ${email}.`);
+    res.redirect(303, `/admin/accounts/${account.id}`);
+  });
+
+  router.post("/admin/accounts/:id/contacts", async (req, res) => {
+    const account = await accountOf(req);
+    const form = parseForm(contactForm, req.body);
+    const failed = (problems: Problems) => renderAccount(res, account, 400, { form: "contact", problems, values: bodyOf(req) });
+    if (!form.ok) return failed(form.problems);
+    const { name, kind, email, phone, authorised_for_support, user_id } = form.data;
+    const problems = await addContact(deps, account.id, { name, kind, email, phone, authorisedForSupport: authorised_for_support, userId: user_id }, actorOf(req));
+    if (Object.keys(problems).length) return failed(problems);
+    flash(req, "success", `Contact ${name} added.`);
+    res.redirect(303, `/admin/accounts/${account.id}`);
+  });
+
+  const contactOf = (req: Request) => rowAtPath(req.params.id as string | undefined, (id) => findContact(deps.db, id), "There is no such contact.");
+
+  router.get("/admin/contacts/:id", async (req, res) => {
+    const contact = await contactOf(req);
+    const account = (await findAccount(deps.db, contact.accountId))!;
+    res.render("admin/contact", { title: `Contact ${contact.name}`, contact, account, logins: await listLoginsOfAccount(deps.db, account.id), problems: {}, values: null });
+  });
+
+  router.post("/admin/contacts/:id", async (req, res) => {
+    const contact = await contactOf(req);
+    const account = (await findAccount(deps.db, contact.accountId))!;
+    const form = parseForm(contactForm, req.body);
+    const failed = async (problems: Problems) =>
+      res.status(400).render("admin/contact", { title: `Contact ${contact.name}`, contact, account, logins: await listLoginsOfAccount(deps.db, account.id), problems, values: bodyOf(req) });
+    if (!form.ok) return failed(form.problems);
+    const { name, kind, email, phone, authorised_for_support, user_id } = form.data;
+    const problems = await updateContact(deps, contact, { name, kind, email, phone, authorisedForSupport: authorised_for_support, userId: user_id }, actorOf(req));
+    if (Object.keys(problems).length) return failed(problems);
+    flash(req, "success", `Contact ${name} saved.`);
+    res.redirect(303, `/admin/accounts/${account.id}`);
+  });
+
+  router.post("/admin/contacts/:id/delete", async (req, res) => {
+    const contact = await contactOf(req);
+    await removeContact(deps, contact.id, actorOf(req));
+    flash(req, "success", `Contact ${contact.name} removed.`);
+    res.redirect(303, `/admin/accounts/${contact.accountId}`);
+  });
+
+  return router;
+}

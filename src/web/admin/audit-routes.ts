@@ -1,0 +1,50 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { Db } from "../../shared/db.js";
+import { flash } from "../flash.js";
+import { requireAdmin } from "../guards.js";
+import { auditActor } from "../request-meta.js";
+import { MAX_ROW_ID } from "../../shared/row-ids.js";
+import type { Clock } from "../../shared/clock.js";
+import { appendAudit, verifyAuditChain } from "../../platform/audit/audit-log.js";
+import { listAudit } from "../../platform/audit/audit-store.js";
+
+const PAGE_SIZE = 50;
+
+const optionalText = (max: number, pattern: RegExp, problem: string) =>
+  z.preprocess((v) => (typeof v === "string" && v.trim() === "" ? undefined : v), z.string({ error: problem }).trim().max(max, problem).regex(pattern, problem).optional());
+
+/** The log's query string: each value checked, a bad one is a 400 that names it. */
+const auditQuery = z.object({
+  action: optionalText(64, /^[a-z_]+(\.[a-z_]+)*\.?$/, "An action looks like reset.approved, or a family like reset."),
+  actor: optionalText(64, /^\S+$/, "Enter one username."),
+  subject: optionalText(200, /^[a-z_]+:[A-Za-z0-9_.@-]+$/, "A subject looks like ticket:12, user:5 or task:deliver-mail."),
+  before: z.preprocess((v) => (v === "" ? undefined : v), z.coerce.number({ error: "This page link is broken; start again from the newest." }).int().min(1).max(MAX_ROW_ID).optional()),
+});
+
+/** `GET /admin/audit` (browse and filter the chained log) and `POST /admin/audit/verify` (check the whole chain now). */
+export function auditAdminRoutes(deps: { db: Db; clock: Clock }): Router {
+  const router = Router();
+  router.use("/admin/audit", ...requireAdmin);
+
+  router.get("/admin/audit", async (req, res) => {
+    const parsed = auditQuery.safeParse(req.query);
+    if (!parsed.success) {
+      const problems = Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message]));
+      return res.status(400).render("admin/audit", { title: "Audit log", filter: {}, values: req.query, problems, entries: [], nextBefore: null });
+    }
+    const page = await listAudit(deps.db, parsed.data, PAGE_SIZE);
+    res.render("admin/audit", { title: "Audit log", filter: parsed.data, values: parsed.data, problems: {}, ...page });
+  });
+
+  router.post("/admin/audit/verify", async (req, res) => {
+    const check = await verifyAuditChain(deps.db);
+    // The check itself is recorded after it ran, so it does not count itself.
+    await appendAudit(deps.db, { ...auditActor(req), action: "audit.verified", details: check }, deps.clock.now());
+    if (check.ok) flash(req, "success", `The chain holds: all ${check.rows.toLocaleString("en")} entries verify, each following the one before.`);
+    else flash(req, "error", `The chain is broken at entry ${check.badSeq}: ${check.problem}. Entries before it (${check.rows.toLocaleString("en")}) verify.`);
+    res.redirect(303, "/admin/audit");
+  });
+
+  return router;
+}

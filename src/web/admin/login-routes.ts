@@ -1,0 +1,141 @@
+import { Router, type Request, type Response } from "express";
+import type { Clock } from "../../shared/clock.js";
+import type { Db } from "../../shared/db.js";
+import type { Mailer } from "../../platform/mail/mailer.js";
+import { flash } from "../flash.js";
+import { isStaff } from "../../shared/roles.js";
+import { requireAdmin } from "../guards.js";
+import { rowAtPath } from "../path-ids.js";
+import { parseForm, type Problems } from "../validation.js";
+import { updateLogin } from "../../accounts/accounts-service.js";
+import { findAccount } from "../../accounts/accounts-store.js";
+import { editLoginForm, newLoginForm } from "./account-forms.js";
+import { keyForm } from "../account/key-routes.js";
+import { currentKey } from "../../identity/keys-store.js";
+import { removeLoginKey, setLoginKey } from "../../accounts/login-keys.js";
+import { createLogin, resetLoginPassword, setLoginDisabled, setPasswordLinkRefusal, unlockLogin } from "../../accounts/logins.js";
+import { changesOfLogin } from "../../accounts/record-changes-store.js";
+import { confirmationRefusal, confirmStaffLogin } from "../../identity/staff-confirmation.js";
+import { findLoginById, listStaff, type Login } from "../../identity/users-store.js";
+
+type Deps = { db: Db; clock: Clock; mailer: Mailer };
+
+const actorOf = (req: Request) => ({ id: req.user!.id, username: req.user!.username, ip: req.ip ?? null });
+const bodyOf = (req: Request) => req.body as Record<string, unknown>;
+
+/** `/admin/logins/:id…` (one login: edit, disable, link, key) and `/admin/staff` (agents and admins). */
+export function adminLoginRoutes(deps: Deps): Router {
+  const router = Router();
+  router.use(["/admin/logins", "/admin/staff"], ...requireAdmin);
+
+  const loginOf = (req: Request): Promise<Login> => rowAtPath(req.params.id as string | undefined, (id) => findLoginById(deps.db, id), "There is no such login.");
+
+  const usernameOf = async (id: number | null) => (id === null ? null : ((await findLoginById(deps.db, id))?.username ?? null));
+  const confirmationView = async (login: Login, viewerId: number) => ({
+    createdBy: await usernameOf(login.createdBy),
+    confirmedBy: await usernameOf(login.confirmedBy),
+    unconfirmedBy: await usernameOf(login.unconfirmedBy),
+    refusal: confirmationRefusal(login, (await findLoginById(deps.db, viewerId))!),
+  });
+
+  type Failed = { form?: string; problems?: Problems; values?: Record<string, unknown>; keyProblems?: string[] };
+  const renderLogin = async (req: Request, res: Response, login: Login, status = 200, failed: Failed = {}) => {
+    res.status(status).render("admin/login", {
+      title: `Login ${login.username}`,
+      login,
+      account: login.accountId ? await findAccount(deps.db, login.accountId) : null,
+      key: await currentKey(deps.db, login.id),
+      linkRefusal: await setPasswordLinkRefusal(deps.db, login, actorOf(req), "desk", deps.clock.now()),
+      confirmation: isStaff(login.role) ? await confirmationView(login, req.user!.id) : null,
+      changes: await changesOfLogin(deps.db, login.id, 20),
+      failedForm: failed.form ?? null,
+      problems: failed.problems ?? {},
+      values: failed.values ?? {},
+      keyProblems: failed.keyProblems ?? [],
+    });
+  };
+
+  router.get("/admin/logins/:id", async (req, res) => renderLogin(req, res, await loginOf(req)));
+
+  router.post("/admin/logins/:id", async (req, res) => {
+    const login = await loginOf(req);
+    const form = parseForm(editLoginForm, req.body);
+    if (!form.ok) return renderLogin(req, res, login, 400, { form: "edit", problems: form.problems, values: bodyOf(req) });
+    await updateLogin(deps, login, { displayName: form.data.display_name, email: form.data.email, canOpenCases: form.data.can_open_cases }, actorOf(req));
+    flash(req, "success", `${login.username} is saved.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
+    router.post(`/admin/logins/:id/${action}`, async (req, res) => {
+      const login = await loginOf(req);
+      if (disabled && login.id === req.user!.id) {
+        flash(req, "error", "You cannot disable your own login.");
+      } else {
+        await setLoginDisabled(deps, login, disabled, actorOf(req));
+        flash(req, "success", `${login.username} is ${disabled ? "disabled and signed out" : "enabled"}.`);
+      }
+      res.redirect(303, `/admin/logins/${login.id}`);
+    });
+  }
+
+  router.post("/admin/logins/:id/send-link", async (req, res) => {
+    const login = await loginOf(req);
+    const refusal = await resetLoginPassword(deps, login, actorOf(req), "desk");
+    if (refusal) return renderLogin(req, res, login, 400, { form: "link", problems: { link: refusal } });
+    flash(req, "success", `${login.username}'s password no longer works; a link to choose a new one was sent to ${login.email ?? ""}.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  /** Lifts a lockout; from the staff page (`from=staff`) it goes back there. */
+  router.post("/admin/logins/:id/unlock", async (req, res) => {
+    const login = await loginOf(req);
+    const unlocked = await unlockLogin(deps, login, actorOf(req));
+    flash(req, unlocked ? "success" : "info", unlocked ? `${login.username} is unlocked: its failed sign-ins are cleared.` : `${login.username} is not locked.`);
+    res.redirect(303, bodyOf(req).from === "staff" ? "/admin/staff" : `/admin/logins/${login.id}`);
+  });
+
+  /** A second admin confirms a staff login (issue 10 review 1a); a refusal is shown on the page, nothing changed. */
+  router.post("/admin/logins/:id/confirm", async (req, res) => {
+    const login = await loginOf(req);
+    const refusal = await confirmStaffLogin(deps, login.id, actorOf(req));
+    if (refusal) return renderLogin(req, res, login, 400, { form: "confirm", problems: { confirm: refusal } });
+    flash(req, "success", `${login.username} is confirmed: it may now take part in reset decisions.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  router.post("/admin/logins/:id/key", async (req, res) => {
+    const login = await loginOf(req);
+    const form = parseForm(keyForm, req.body);
+    if (!form.ok) return renderLogin(req, res, login, 400, { form: "key", keyProblems: Object.values(form.problems) });
+    const problems = await setLoginKey(deps, login.id, form.data.armored_key, actorOf(req));
+    if (problems.length) return renderLogin(req, res, login, 400, { form: "key", keyProblems: problems });
+    flash(req, "success", `The OpenPGP key of ${login.username} is registered.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  router.post("/admin/logins/:id/key/remove", async (req, res) => {
+    const login = await loginOf(req);
+    const removed = await removeLoginKey(deps, login.id, actorOf(req));
+    flash(req, removed ? "success" : "info", removed ? `The key of ${login.username} is removed.` : `${login.username} has no key to remove.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  const renderStaff = async (res: Response, status = 200, problems: Problems = {}, values: Record<string, unknown> = {}) =>
+    res.status(status).render("admin/staff", { title: "Staff", staff: await listStaff(deps.db), problems, values: { role: "agent", username: "", display_name: "", email: "", ...values } });
+
+  router.get("/admin/staff", (_req, res) => renderStaff(res));
+
+  router.post("/admin/staff", async (req, res) => {
+    const form = parseForm(newLoginForm, req.body);
+    if (!form.ok) return renderStaff(res, 400, form.problems, bodyOf(req));
+    if (!isStaff(form.data.role)) return renderStaff(res, 400, { role: "Staff are agents or admins." }, bodyOf(req));
+    const { role, username, display_name, email } = form.data;
+    const result = await createLogin(deps, { accountId: null, role, username, displayName: display_name, email, canOpenCases: false }, actorOf(req));
+    if ("problems" in result) return renderStaff(res, 400, result.problems, bodyOf(req));
+    flash(req, "success", `${role === "admin" ? "Admin" : "Agent"} ${username} created; a link to choose a password was sent to ${email}.`);
+    res.redirect(303, "/admin/staff");
+  });
+
+  return router;
+}

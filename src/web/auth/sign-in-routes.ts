@@ -1,0 +1,93 @@
+import { Router, type RequestHandler, type Response } from "express";
+import type { createPassport } from "../passport.js";
+import { z } from "zod";
+import { appendAudit } from "../../platform/audit/audit-log.js";
+import type { Clock } from "../../shared/clock.js";
+import type { Db } from "../../shared/db.js";
+import { requireSignedIn } from "../guards.js";
+import { ipLimit } from "../ip-limit.js";
+import { parseForm, type Problems } from "../validation.js";
+import { startSessionClock } from "../sessions.js";
+import type { SignInFailure } from "../../identity/sign-in.js";
+
+const signInForm = z.object({
+  username: z.string().trim().min(1, "Enter your username.").max(64, "Usernames are at most 64 characters."),
+  password: z.string().min(1, "Enter your password.").max(1024, "That password is too long."),
+});
+
+const GENERIC_FAILURE = "Sign-in failed: the username or password is wrong, or the login cannot sign in right now. Try again, or use “Forgot password”.";
+const FAILURE_MESSAGES: Record<SignInFailure, string> = {
+  bad_credentials: GENERIC_FAILURE,
+  locked: GENERIC_FAILURE,
+  disabled: GENERIC_FAILURE,
+  temporary_password_expired:
+    "Your temporary password has expired. Ask an authorised contact of your account to open a new “Primary account password reset request”.",
+};
+
+interface AuthRouteDeps {
+  db: Db;
+  clock: Clock;
+  passport: ReturnType<typeof createPassport>;
+  loginIpLimit: number;
+  cookieName: string;
+}
+
+export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: AuthRouteDeps): Router {
+  const router = Router();
+
+  const renderSignIn = (res: Response, status: number, opts: { username?: string; problems?: Problems; error?: string } = {}) =>
+    res.status(status).render("auth/login", {
+      title: "Sign in",
+      values: { username: opts.username ?? "" },
+      problems: opts.problems ?? {},
+      error: opts.error,
+    });
+
+  // Failures only: an office behind one address signing in at the start of a shift is not an attack.
+  const signInLimit = ipLimit(
+    { db, clock },
+    {
+      name: "login",
+      limit: loginIpLimit,
+      action: "sign_in.rate_limited",
+      message: "Too many sign-in attempts from your network. Wait a few minutes and try again.",
+      failuresOnly: true,
+    },
+  );
+
+  router.get("/login", (req, res) => {
+    if (req.user) return res.redirect(303, "/");
+    renderSignIn(res, 200);
+  });
+
+  router.post("/login", signInLimit, (req, res, next) => {
+    const body = req.body as Record<string, unknown>;
+    const typed = typeof body.username === "string" ? body.username : "";
+    const form = parseForm(signInForm, body);
+    if (!form.ok) return renderSignIn(res, 400, { username: typed, problems: form.problems });
+    body.username = form.data.username;
+    const authenticate = passport.authenticate("local", (err: unknown, user: Express.User | false, info?: { message: SignInFailure }) => {
+      if (err) return next(err);
+      if (!user) return renderSignIn(res, 401, { username: typed, error: FAILURE_MESSAGES[info?.message ?? "bad_credentials"] });
+      // req.login regenerates the session: a new id, nothing carried over from before sign-in.
+      req.login(user, (loginErr) => {
+        if (loginErr) return next(loginErr);
+        startSessionClock(req, clock);
+        res.redirect(303, user.mustChangePassword ? "/account/password" : "/");
+      });
+    }) as RequestHandler;
+    authenticate(req, res, next);
+  });
+
+  router.post("/logout", requireSignedIn, async (req, res, next) => {
+    const user = req.user!;
+    await appendAudit(db, { action: "sign_out", actorId: user.id, actor: user.username, ip: req.ip ?? null, subject: `user:${user.id}` }, clock.now());
+    req.session.destroy((err) => {
+      if (err) return next(err);
+      res.clearCookie(cookieName, { path: "/" });
+      res.redirect(303, "/login?signed_out=1");
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,88 @@
+import type { Db } from "../../shared/db.js";
+import { Router, type Request, type RequestHandler, type Response } from "express";
+import type { z } from "zod";
+import { listActiveStaff } from "../../identity/users-store.js";
+import { ticketsWithFailedDelivery } from "../../resets/desk-panel.js";
+import { flash } from "../flash.js";
+import { requireAgent } from "../guards.js";
+import { parseForm, type Problems } from "../validation.js";
+import { renderDeskTicket } from "./ticket-page.js";
+import { deskQueue } from "../../tickets/queue.js";
+import { statusCounts } from "../../tickets/queue-store.js";
+import { actorOf, deskTicket } from "../ticket-access.js";
+import { assignForm, bodyForm, priorityForm, queueQuery, statusForm } from "../../tickets/ticket-forms.js";
+import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, type Actor, type Outcome, type TicketDeps } from "../../tickets/ticket-service.js";
+import { ticketView } from "../ticket-view.js";
+import { TICKET_TYPES, type Ticket } from "../../tickets/tickets-store.js";
+
+/** The desk's deps: the queue reads through the read-only handle. */
+export type DeskDeps = TicketDeps & { reader: Db };
+
+/** The agent queue, for `GET /desk` and the staff's `GET /`. */
+export function deskQueueHandler(deps: DeskDeps): RequestHandler {
+  return async (req, res) => {
+    const query = parseForm(queueQuery, req.query);
+    const raw = req.query as Record<string, unknown>;
+    const [staff, counts] = await Promise.all([listActiveStaff(deps.reader), statusCounts(deps.reader)]);
+    const result = query.ok ? await deskQueue(deps.reader, req.user!, staff, query.data) : { problems: query.problems };
+    const failed = "problems" in result;
+    // The filter form shows what was asked for, even when part of it was refused.
+    const filter = Object.fromEntries(["status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
+    const page = failed ? { rows: [], next: null, windowEnded: false } : result.page;
+    res.status(failed ? 400 : 200).render("desk/queue", {
+      title: "Queue",
+      filter,
+      page,
+      deliveryFailed: await ticketsWithFailedDelivery(deps.reader, page.rows),
+      problems: failed ? result.problems : {},
+      counts,
+      staff,
+      types: TICKET_TYPES,
+      tv: ticketView(deps.clock.now()),
+    });
+  };
+}
+
+interface DeskAction<S extends z.ZodType> {
+  path: string;
+  schema: S;
+  /** The form's one field, and its problem's key on the page (two forms share the field name `body`). */
+  field: string;
+  key: string;
+  run: (deps: TicketDeps, actor: Actor, ticketId: number, data: z.infer<S>) => Promise<Outcome>;
+  done: string;
+}
+
+/** The agent desk: the queue and the ticket page with its whole timeline and every action. */
+export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean }): Router {
+  const router = Router();
+  router.use("/desk", ...requireAgent);
+
+  const renderTicket = (req: Request, res: Response, ticket: Ticket, status?: number, problems?: Problems, values?: Record<string, string>) =>
+    renderDeskTicket(deps, req, res, ticket, status, problems, values);
+
+  router.get("/desk", deskQueueHandler(deps));
+  router.get("/desk/tickets/:id", async (req, res) => renderTicket(req, res, await deskTicket(deps.db, req.params.id)));
+
+  /** One POST per action: check the form, run the rule, redirect; a refusal re-renders the page with its reason. */
+  const register = <S extends z.ZodType>({ path, schema, field, key, run, done }: DeskAction<S>) =>
+    router.post(`/desk/tickets/:id/${path}`, async (req, res) => {
+      const ticket = await deskTicket(deps.db, req.params.id);
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const values = typeof body[field] === "string" ? { [key]: body[field] } : {};
+      const form = parseForm(schema, body);
+      if (!form.ok) return renderTicket(req, res, ticket, 400, { [key]: Object.values(form.problems)[0]! }, values);
+      const outcome = await run(deps, actorOf(req), ticket.id, form.data);
+      if (!outcome.ok) return renderTicket(req, res, await deskTicket(deps.db, String(ticket.id)), 400, { [key]: outcome.problem }, values);
+      flash(req, "success", done);
+      res.redirect(303, `/desk/tickets/${ticket.id}`);
+    });
+
+  register({ path: "replies", schema: bodyForm, field: "body", key: "reply_body", run: (d, a, id, f) => addAgentReply(d, a, id, f.body), done: "Reply sent to the customer." });
+  register({ path: "notes", schema: bodyForm, field: "body", key: "note_body", run: (d, a, id, f) => addNote(d, a, id, f.body), done: "Internal note added." });
+  register({ path: "assign", schema: assignForm, field: "assignee_id", key: "assignee_id", run: (d, a, id, f) => assignTicket(d, a, id, f.assignee_id), done: "Assignment saved." });
+  register({ path: "status", schema: statusForm, field: "status", key: "status", run: (d, a, id, f) => changeStatus(d, a, id, f.status), done: "Status changed." });
+  register({ path: "priority", schema: priorityForm, field: "priority", key: "priority", run: (d, a, id, f) => changePriority(d, a, id, f.priority), done: "Priority changed." });
+
+  return router;
+}

@@ -1,0 +1,43 @@
+import type { Request, Response } from "express";
+import type { Clock } from "../../shared/clock.js";
+import type { Db } from "../../shared/db.js";
+import { findAccount } from "../../accounts/accounts-store.js";
+import { listActiveStaff } from "../../identity/users-store.js";
+import { loadResetPanel } from "../../resets/desk-panel.js";
+import type { Problems } from "../validation.js";
+import { ticketView } from "../ticket-view.js";
+import { findPerson, listTimeline, type Ticket } from "../../tickets/tickets-store.js";
+
+export interface DeskTicketPageDeps {
+  db: Db;
+  clock: Clock;
+  resetTwoPerson: boolean;
+}
+
+/**
+ * The desk's ticket page: the whole timeline, every form, and the reset panel on a reset
+ * ticket. A refused action renders it again with its problems next to the form that caused them.
+ */
+export async function renderDeskTicket(deps: DeskTicketPageDeps, req: Request, res: Response, ticket: Ticket, status = 200, problems: Problems = {}, values: Record<string, string> = {}): Promise<void> {
+  const [events, account, requester, assignee, staff, resetPanel] = await Promise.all([
+    listTimeline(deps.db, ticket.id, "all"),
+    findAccount(deps.db, ticket.accountId),
+    findPerson(deps.db, ticket.requesterId),
+    ticket.assigneeId === null ? null : findPerson(deps.db, ticket.assigneeId),
+    listActiveStaff(deps.db),
+    loadResetPanel(deps, ticket, req.user!),
+  ]);
+  res.status(status).render("desk/ticket", {
+    title: `#${ticket.id} ${ticket.subject}`,
+    ticket,
+    events,
+    account,
+    requester,
+    assignee,
+    staff,
+    resetPanel,
+    problems,
+    values,
+    tv: ticketView(deps.clock.now()),
+  });
+}

@@ -1,0 +1,53 @@
+import { Passport } from "passport";
+import { Strategy as LocalStrategy } from "passport-local";
+import { findSessionLogin, type SessionLogin } from "../identity/users-store.js";
+import type { Db } from "../shared/db.js";
+import { signIn, type SignInDeps, type SignInFailure } from "../identity/sign-in.js";
+
+/** What the session remembers of a signed-in login: who, and the epoch it signed in at. */
+interface SessionPassport {
+  id: number;
+  epoch: number;
+}
+
+export const sessionUser = (l: SessionLogin): Express.User & { sessionEpoch: number } => ({
+  id: l.id,
+  accountId: l.accountId,
+  username: l.username,
+  role: l.role,
+  displayName: l.displayName,
+  email: l.email,
+  mustChangePassword: l.mustChangePassword,
+  canOpenCases: l.canOpenCases,
+  sessionEpoch: l.sessionEpoch,
+});
+
+/**
+ * A passport instance of the app's own (not the module singleton), so that several apps
+ * in one process (the tests) never share strategies.
+ */
+export function createPassport(deps: SignInDeps & { db: Db; reader: Db }) {
+  const passport = new Passport();
+  passport.use(
+    new LocalStrategy({ passReqToCallback: true }, (req, username, password, done) => {
+      signIn(deps, username, password, req.ip).then(
+        (result) => (result.ok ? done(null, sessionUser(result.login)) : done(null, false, { message: result.reason })),
+        done,
+      );
+    }),
+  );
+  passport.serializeUser<SessionPassport>((user, done) => {
+    done(null, { id: user.id, epoch: (user as ReturnType<typeof sessionUser>).sessionEpoch });
+  });
+  // Every request re-reads the login: a bumped epoch, a disabled login or a suspended
+  // account ends the session at once.
+  passport.deserializeUser<SessionPassport>((stored, done) => {
+    findSessionLogin(deps.reader, stored.id).then((login) => {
+      const valid = login && login.sessionEpoch === stored.epoch && !login.disabledAt && (login.accountId === null || login.accountStatus === "active");
+      done(null, valid ? sessionUser(login) : false);
+    }, done);
+  });
+  return passport;
+}
+
+export type { SignInFailure };

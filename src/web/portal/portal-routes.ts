@@ -1,0 +1,80 @@
+import { Router, type Request, type RequestHandler, type Response } from "express";
+import { forbidden } from "../errors.js";
+import { flash } from "../flash.js";
+import { isStaff } from "../../shared/roles.js";
+import { requireCustomer, requireSignedIn } from "../guards.js";
+import { parseForm, type Problems } from "../validation.js";
+import { customerTickets } from "../../tickets/queue.js";
+import { pathId } from "../path-ids.js";
+import { actorOf, customerTicket, NO_SUCH_TICKET } from "../ticket-access.js";
+import { bodyForm, CUSTOMER_TICKET_TYPES, listQuery, newTicketForm } from "../../tickets/ticket-forms.js";
+import { addCustomerReply, createTicket, type TicketDeps } from "../../tickets/ticket-service.js";
+import { ticketView } from "../ticket-view.js";
+import { findPerson, listTimeline, type Ticket } from "../../tickets/tickets-store.js";
+
+/** What was typed, to put back in the re-rendered form. */
+function echo(body: unknown, fields: string[]): Record<string, string> {
+  const values = (body ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(fields.map((f) => [f, typeof values[f] === "string" ? values[f] : ""]));
+}
+
+export const STAFF_NEW_TICKET = "Tickets are opened by customers. Staff work them from the desk.";
+
+/** The customer's ticket list, for `GET /tickets` and the customer's `GET /`. */
+export function customerListHandler(deps: TicketDeps): RequestHandler {
+  return async (req, res) => {
+    const query = parseForm(listQuery, req.query);
+    const after = query.ok ? query.data.after : undefined;
+    const page = query.ok ? await customerTickets(deps.db, req.user!, after) : { rows: [], next: null, windowEnded: false };
+    res.status(query.ok ? 200 : 400).render("tickets/list", { title: "My tickets", page, after, problems: query.ok ? {} : query.problems, tv: ticketView(deps.clock.now()) });
+  };
+}
+
+/**
+ * The customer portal: a secondary login sees the tickets it opened, the primary login all of
+ * its account's; the ticket page shows the public timeline only.
+ */
+export function portalRoutes(deps: TicketDeps): Router {
+  const router = Router();
+  // Staff following a ticket link land on the desk's page of the same ticket.
+  router.get("/tickets/:id", requireSignedIn, (req, res, next) => {
+    if (!isStaff(req.user!.role)) return next();
+    // Not a ticket number but the customers' form: staff are refused it as they are /tickets.
+    if (req.params.id === "new") return next(forbidden(STAFF_NEW_TICKET));
+    res.redirect(303, `/desk/tickets/${pathId(req.params.id as string, NO_SUCH_TICKET)}`);
+  });
+  router.use("/tickets", ...requireCustomer);
+
+  const renderNew = (res: Response, status: number, problems: Problems = {}, values: Record<string, string> = {}) =>
+    res.status(status).render("tickets/new", { title: "New ticket", types: CUSTOMER_TICKET_TYPES, problems, values: { type: "", subject: "", body: "", ...values }, tv: ticketView(deps.clock.now()) });
+
+  const renderTicket = async (req: Request, res: Response, ticket: Ticket, status = 200, problems: Problems = {}, values: Record<string, string> = {}) => {
+    const [events, requester] = await Promise.all([listTimeline(deps.db, ticket.id, "public"), findPerson(deps.db, ticket.requesterId)]);
+    res.status(status).render("tickets/show", { title: `#${ticket.id} ${ticket.subject}`, ticket, events, requester, problems, values: { body: "", ...values }, tv: ticketView(deps.clock.now()) });
+  };
+
+  router.get("/tickets", customerListHandler(deps));
+  router.get("/tickets/new", (_req, res) => renderNew(res, 200));
+
+  router.post("/tickets", async (req, res) => {
+    const form = parseForm(newTicketForm, req.body);
+    if (!form.ok) return renderNew(res, 400, form.problems, echo(req.body, ["type", "subject", "body"]));
+    const id = await createTicket(deps, actorOf(req), form.data);
+    flash(req, "success", `Ticket #${id} is open. We will reply here and by mail.`);
+    res.redirect(303, `/tickets/${id}`);
+  });
+
+  router.get("/tickets/:id", async (req, res) => renderTicket(req, res, await customerTicket(deps.db, req.user!, req.params.id)));
+
+  router.post("/tickets/:id/replies", async (req, res) => {
+    const ticket = await customerTicket(deps.db, req.user!, req.params.id);
+    const form = parseForm(bodyForm, req.body);
+    if (!form.ok) return renderTicket(req, res, ticket, 400, form.problems, echo(req.body, ["body"]));
+    const outcome = await addCustomerReply(deps, actorOf(req), ticket.id, form.data.body);
+    if (!outcome.ok) return renderTicket(req, res, ticket, 400, { body: outcome.problem }, echo(req.body, ["body"]));
+    flash(req, "success", "Your reply was added.");
+    res.redirect(303, `/tickets/${ticket.id}`);
+  });
+
+  return router;
+}

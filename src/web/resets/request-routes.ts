@@ -1,0 +1,51 @@
+import { Router, type Response } from "express";
+import { z } from "zod";
+import { currentKey } from "../../identity/keys-store.js";
+import { flash } from "../flash.js";
+import { requireSignedIn } from "../guards.js";
+import { parseForm, type Problems } from "../validation.js";
+import { openResetRequest, resetEligibility, type Eligible, type ResetDeps } from "../../resets/request-service.js";
+
+const requestForm = z.object({
+  reason: z
+    .string({ error: "Say why the primary login needs a reset." })
+    .trim()
+    .min(10, "Say why the primary login needs a reset, in a sentence or two (at least 10 characters).")
+    .max(2000, "Keep the reason under 2,000 characters."),
+});
+
+/**
+ * `GET/POST /reset-requests`: an authorised secondary login opens a primary reset request.
+ * Anyone else gets a page that says why not and whom to ask (403).
+ */
+export function resetRequestRoutes(deps: ResetDeps): Router {
+  const router = Router();
+  router.use("/reset-requests", requireSignedIn);
+
+  const renderForm = async (res: Response, status: number, { account, primary }: Eligible, problems: Problems = {}, reason = "") => {
+    const hasKey = (await currentKey(deps.db, primary.id)) !== null;
+    res.status(status).render("resets/new", { title: "Primary account password reset request", primary, account, hasKey, problems, values: { reason } });
+  };
+
+  router.get("/reset-requests/new", async (req, res) => {
+    const eligible = await resetEligibility(deps.db, req.user!);
+    if (!eligible.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: eligible });
+    await renderForm(res, 200, eligible);
+  });
+
+  router.post("/reset-requests", async (req, res) => {
+    const eligible = await resetEligibility(deps.db, req.user!);
+    if (!eligible.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: eligible });
+    const form = parseForm(requestForm, req.body);
+    if (!form.ok) {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      return renderForm(res, 400, eligible, form.problems, typeof body.reason === "string" ? body.reason : "");
+    }
+    const result = await openResetRequest(deps, req.user!, eligible, form.data.reason, req.ip ?? null);
+    if (!result.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: result });
+    flash(req, "success", `Your request is ticket #${result.ticketId}. Support will call back a number on file before anything happens.`);
+    res.redirect(303, `/tickets/${result.ticketId}`);
+  });
+
+  return router;
+}

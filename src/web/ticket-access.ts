@@ -1,0 +1,30 @@
+import type { Request } from "express";
+import type { Db } from "../shared/db.js";
+import { notFound } from "./errors.js";
+import { ownedByAccount } from "./guards.js";
+import { pathId, rowAtPath } from "./path-ids.js";
+import type { Actor } from "../tickets/ticket-service.js";
+import { findTicket, type Ticket } from "../tickets/tickets-store.js";
+
+/** The desk's 404 for a ticket number that names no ticket (or is no number at all). */
+export const NO_SUCH_TICKET = "There is no ticket with that number.";
+
+/**
+ * A ticket the signed-in customer may see: its account's, and for a secondary login only the
+ * ones it opened. Anything else is a 404, so other tickets do not reveal that they exist.
+ */
+export async function customerTicket(db: Db, user: Express.User, idValue: string | undefined): Promise<Ticket> {
+  const ticket = ownedByAccount(user, await findTicket(db, pathId(idValue)));
+  if (user.role === "secondary" && ticket.requesterId !== user.id) throw notFound();
+  return ticket;
+}
+
+/** Any ticket, for staff. */
+export function deskTicket(db: Db, idValue: string | undefined): Promise<Ticket> {
+  return rowAtPath(idValue, (id) => findTicket(db, id), NO_SUCH_TICKET);
+}
+
+export function actorOf(req: Request): Actor {
+  const user = req.user!;
+  return { id: user.id, username: user.username, displayName: user.displayName, role: user.role, accountId: user.accountId, ip: req.ip ?? null };
+}

@@ -1,0 +1,25 @@
+import { STATUS_LABELS, TICKET_STATUSES, transitionProblem, type TicketStatus } from "../tickets/ticket-status.js";
+import { TYPE_LABELS } from "../tickets/ticket-forms.js";
+import { TICKET_PRIORITIES } from "../tickets/tickets-store.js";
+
+/** "just now", "12 min", "5 h", "3 d": how long ago, short enough for a queue column. */
+export function formatAge(from: Date, now: Date): string {
+  const minutes = Math.floor((now.getTime() - from.getTime()) / 60_000);
+  if (minutes < 1) return "just now";
+  if (minutes < 60) return `${minutes} min`;
+  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h`;
+  return `${Math.floor(minutes / 1440)} d`;
+}
+
+/** The statuses an agent may move a ticket to from where it is. */
+export const nextStatuses = (from: TicketStatus) => TICKET_STATUSES.filter((to) => transitionProblem(from, to) === null);
+
+/** Labels and small helpers the ticket views share, passed as the `tv` local. */
+export const ticketView = (now: Date) => ({
+  statuses: TICKET_STATUSES,
+  priorities: TICKET_PRIORITIES,
+  statusLabel: (s: TicketStatus) => STATUS_LABELS[s],
+  typeLabel: (t: keyof typeof TYPE_LABELS) => TYPE_LABELS[t],
+  age: (d: Date) => formatAge(d, now),
+  nextStatuses,
+});

@@ -1,0 +1,95 @@
+/**
+ * Helpers of the self-service reset tests (forgot-password, reset-password): asking for a
+ * link through the real form, reading it back out of the outbox, answering it.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { expect } from "chai";
+import * as openpgp from "openpgp";
+import { afterResponseSettled } from "../../src/web/after-response.js";
+import { hashAnswers, SECURITY_QUESTIONS, storeQuestions } from "../../src/identity/security-questions.js";
+import { projectRoot } from "../../src/shared/paths.js";
+import { mailText, outboxTo, userId, type OutboxRow } from "../accounts/helpers.js";
+import { csrfToken, type Agent } from "../support/http.js";
+import type { TestApp } from "../support/test-app.js";
+
+/** Any page with a form gives the session's CSRF token; this one always has one. */
+const CSRF_PAGE = "/forgot-password";
+
+export const QUESTION_1 = SECURITY_QUESTIONS[0];
+export const QUESTION_2 = SECURITY_QUESTIONS[2];
+export const ANSWER_1 = "Hillside Primary";
+export const ANSWER_2 = "Biscuit";
+
+/** POST /forgot-password as the browser, then waits for the work done after the answer. */
+export async function askForLink(agent: Agent, username: string) {
+  const _csrf = await csrfToken(agent, CSRF_PAGE);
+  const res = await agent.post("/forgot-password").type("form").send({ _csrf, username });
+  await afterResponseSettled();
+  return res;
+}
+
+/** Gives the login two security questions, as the security-questions page would. */
+export async function setQuestions(t: TestApp, username: string): Promise<void> {
+  const id = await userId(t, username);
+  const hashed = await hashAnswers([{ question: QUESTION_1, answer: ANSWER_1 }, { question: QUESTION_2, answer: ANSWER_2 }]);
+  await t.db.transaction((trx) => storeQuestions(trx, id, hashed, t.clock.now()));
+}
+
+/** The reset-link mails queued to the address, oldest first. */
+export const resetMailsTo = async (t: TestApp, recipient: string): Promise<OutboxRow[]> =>
+  (await outboxTo(t, recipient)).filter((m) => m.template === "reset-password");
+
+const LINK = /\/reset-password\/([A-Za-z0-9_-]+)/;
+
+/** The reset token in a message's decoded plain text. */
+export async function resetTokenIn(raw: string): Promise<string> {
+  const match = LINK.exec(await mailText(raw));
+  expect(match, "a /reset-password/<token> link in the mail").to.not.equal(null);
+  return match![1]!;
+}
+
+/** The private half of the demo key of ACM0001, when the demo data gives it one. */
+const DEMO_PRIVATE_KEY = path.join(projectRoot, "demo", "ACM0001-private.asc");
+
+/**
+ * The reset token of a queued mail: read from the text of a sealed mail (opened by outboxTo),
+ * or of a PGP/MIME one decrypted with `privateKey` (by default the demo key of ACM0001).
+ */
+export async function resetTokenOf(mail: OutboxRow, privateKey?: string): Promise<string> {
+  if (!mail.encrypted) return resetTokenIn(mail.message);
+  const armoredKey = privateKey ?? (existsSync(DEMO_PRIVATE_KEY) ? readFileSync(DEMO_PRIVATE_KEY, "utf8") : "");
+  const armored = /-----BEGIN PGP MESSAGE-----[\s\S]+?-----END PGP MESSAGE-----/.exec(mail.message);
+  expect(armored, "an OpenPGP message in the mail").to.not.equal(null);
+  const decrypted = await openpgp.decrypt({
+    message: await openpgp.readMessage({ armoredMessage: armored![0] }),
+    decryptionKeys: await openpgp.readPrivateKey({ armoredKey }),
+    format: "binary",
+  });
+  return resetTokenIn(Buffer.from(decrypted.data as Uint8Array).toString("utf8"));
+}
+
+/** Asks for a link for the login and returns the token of the mail that came. */
+export async function freshLink(t: TestApp, agent: Agent, username: string, recipient: string): Promise<string> {
+  const before = (await resetMailsTo(t, recipient)).length;
+  expect((await askForLink(agent, username)).status).to.equal(200);
+  const mails = await resetMailsTo(t, recipient);
+  expect(mails, `a new reset mail to ${recipient}`).to.have.length(before + 1);
+  return resetTokenOf(mails[mails.length - 1]!);
+}
+
+export interface ResetForm {
+  answer1?: string;
+  answer2?: string;
+  new_password?: string;
+  confirm_password?: string;
+}
+
+/** POST /reset-password/:token with the session's CSRF token. */
+export async function postReset(agent: Agent, token: string, form: ResetForm) {
+  const _csrf = await csrfToken(agent, CSRF_PAGE);
+  return agent.post(`/reset-password/${token}`).type("form").send({ _csrf, ...form });
+}
+
+/** The right answers and a new password (confirmed). */
+export const rightAnswers = (password: string, confirm = password): ResetForm => ({ answer1: ANSWER_1, answer2: ANSWER_2, new_password: password, confirm_password: confirm });
