@@ -1,6 +1,50 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+
+// DESIGN §8's walls. Each folder gets one complete rule (a later block would replace, not add).
+// Paths are matched as written, so each pattern knows how deep its folder sits under src/.
+const DOMAINS = ["resets", "tickets", "accounts", "identity"];
+const WEB_ONLY = ["express", "express-session", "express-rate-limit", "passport", "passport-local", "connect-session-knex", "csrf-sync", "helmet", "pino-http", "zod"]
+  .map((name) => ({ name, message: "HTTP, sessions and form schemas live in src/web/ only (DESIGN §8)." }));
+const pattern = (regex, message) => ({ regex, message });
+const notMainOrDev = (up) => [
+  pattern(`^${up}main/`, "Nothing imports src/main/: it is the composition root (DESIGN §8)."),
+  pattern(`^${up}dev/`, "src/dev/ (demo and seed data) is imported only by src/main/ and scripts/ (DESIGN §8)."),
+];
+const throughFace = (up, domains, who) =>
+  pattern(`^${up}(${domains.join("|")})/(?!index\\.js$)`, `${who} import a domain only through its index.ts; its stores and services stay private (DESIGN §8).`);
+const walls = (files, paths, patterns) => ({ files, rules: { "no-restricted-imports": ["error", { paths, patterns }] } });
+
+const domainWalls = DOMAINS.map((domain, rank) => {
+  const higher = DOMAINS.slice(0, rank);
+  const lower = DOMAINS.slice(rank + 1);
+  return walls([`src/${domain}/**/*.ts`], WEB_ONLY, [
+    pattern("^\\.\\./web/", "A domain knows nothing of HTTP: never import src/web/ (DESIGN §8)."),
+    ...notMainOrDev("\\.\\./"),
+    ...(higher.length ? [pattern(`^\\.\\./(${higher.join("|")})/`, `The domains form a chain resets → tickets → accounts → identity: ${domain} may not import ${higher.join(" or ")} (DESIGN §8).`)] : []),
+    ...(lower.length ? [throughFace("\\.\\./", lower, "Domains")] : []),
+  ]);
+});
+
+const architectureWalls = [
+  walls(["src/web/*.ts"], [], [throughFace("\\.\\./", DOMAINS, "Web code must"), ...notMainOrDev("\\.\\./")]),
+  walls(["src/web/*/**/*.ts"], [], [
+    throughFace("\\.\\./\\.\\./", DOMAINS, "Web code must"),
+    ...notMainOrDev("\\.\\./\\.\\./"),
+    pattern("^\\.\\./(auth|account|admin|desk|portal|resets)/.*-routes\\.js$", "One web area does not import another's routes: share the piece through src/web/ (DESIGN §8)."),
+  ]),
+  ...domainWalls,
+  walls(["src/platform/**/*.ts"], WEB_ONLY, [
+    pattern(`^\\.\\./\\.\\./(?!shared/)`, "src/platform/ imports only src/shared/: the composition root wires it to the domains (DESIGN §8)."),
+    pattern("^\\.\\./(?!\\.\\./)", "One platform part does not import another (mail knows neither audit nor tasks): src/main/ wires them (DESIGN §8)."),
+  ]),
+  walls(["src/shared/**/*.ts"], WEB_ONLY.filter((p) => p.name === "express" || p.name.startsWith("express-") || p.name.startsWith("passport")), [
+    pattern("^\\.\\./(?!\\.\\./migrations/)", "src/shared/ is the ground: it imports nothing else in src/ (DESIGN §8)."),
+  ]),
+  walls(["src/dev/**/*.ts"], WEB_ONLY, [pattern("^\\.\\./(web|main)/", "Demo and seed data build through the domains, never through src/web/ or src/main/ (DESIGN §8).")]),
+];
+
 export default tseslint.config(
   { ignores: ["dist/", "node_modules/", "var/", "public/"] },
   js.configs.recommended,
@@ -15,6 +59,7 @@ export default tseslint.config(
       "no-console": "error",
     },
   },
+  ...architectureWalls,
   {
     files: ["test/**/*.ts"],
     rules: {

@@ -22,12 +22,31 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
+const resolve = (file: string, spec: string) => path.resolve(path.dirname(file), spec).replace(/\.js$/, ".ts");
+const inSrc = (target: string) => target.startsWith(root + path.sep) && fs.existsSync(target);
+
+/** A domain's face (index.ts) re-exports names: an import through it is an import of the files defining them. */
+function definingFiles(face: string, names: string[]): string[] {
+  const text = fs.readFileSync(face, "utf8");
+  const files = new Set<string>();
+  for (const m of text.matchAll(/export (?:type )?\{([^}]*)\} from "([^"]+)"/g)) {
+    const exported = (m[1] ?? "").split(",").map((n) => n.trim());
+    if (names.some((name) => exported.includes(name))) files.add(resolve(face, m[2] ?? ""));
+  }
+  return [...files];
+}
+
 function importsOf(file: string): string[] {
   const text = fs.readFileSync(file, "utf8");
-  const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*["'](\.[^"']+)["']/g)].map((m) => m[1] ?? "");
-  return specifiers
-    .map((spec) => path.resolve(path.dirname(file), spec).replace(/\.js$/, ".ts"))
-    .filter((target) => target.startsWith(root + path.sep) && fs.existsSync(target));
+  const targets: string[] = [];
+  for (const m of text.matchAll(/(?:import|export)\s*(?:type\s*)?(?:\{([^}]*)\}\s*from\s*|[\w*\s,]*from\s*|\(\s*)?["'](\.[^"']+)["']/g)) {
+    const target = resolve(file, m[2] ?? "");
+    if (!inSrc(target)) continue;
+    const names = (m[1] ?? "").split(",").map((n) => n.replace(/^\s*type\s+/, "").split(" as ")[0]!.trim()).filter(Boolean);
+    if (path.basename(target) === "index.ts" && names.length > 0) targets.push(...definingFiles(target, names));
+    else targets.push(target);
+  }
+  return targets;
 }
 
 /** The part a file belongs to: its first folder under src/ (two for web/ and platform/ at --depth 2). */

@@ -1,12 +1,11 @@
 import { appendAudit } from "../platform/audit/audit-log.js";
 import { isPostgres } from "../shared/db.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
-import type { Problems } from "../web/validation.js";
+import type { Problems } from "../shared/problems.js";
 import { findAccountByCode, findContact, insertAccount, insertContact, type Account, type Contact } from "./accounts-store.js";
-import type { Actor } from "../identity/password-links.js";
+import type { Actor } from "../shared/actor.js";
 import { accountRecipients, loginRecipients, noteRecordChange } from "./record-changes.js";
-import { unconfirmStaff } from "../identity/staff-confirmation.js";
-import { findLoginById, type Login } from "../identity/users-store.js";
+import { findLoginById, unconfirmStaff, type Login } from "../identity/index.js";
 
 type Deps = MailingDeps;
 

@@ -1,19 +1,12 @@
+import type { Actor } from "../shared/actor.js";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import type { Knex } from "knex";
 import type { MailingDeps } from "../platform/mail/mailer.js";
-import { checkPublicKey } from "../identity/pgp-key-check.js";
-import { currentKey, removeKey, replaceKey } from "../identity/keys-store.js";
+import { checkPublicKey, currentKey, findLoginById, removeKey, replaceKey, type Login } from "../identity/index.js";
 import { loginRecipients, noteRecordChange } from "./record-changes.js";
-import { findLoginById, type Login } from "../identity/users-store.js";
-
-export interface KeyActor {
-  id: number;
-  username: string;
-  ip: string | null;
-}
 
 /** A key put in, replaced or taken out is a record change: the login (and for a primary, every contact) is told. */
-async function noteKeyChange(trx: Knex.Transaction, deps: MailingDeps, login: Login, before: string | null, after: string | null, actor: KeyActor, now: Date): Promise<void> {
+async function noteKeyChange(trx: Knex.Transaction, deps: MailingDeps, login: Login, before: string | null, after: string | null, actor: Actor, now: Date): Promise<void> {
   const change = { accountId: login.accountId, what: "key" as const, userId: login.id, contactId: null, subjectName: login.username, before, after };
   await noteRecordChange(trx, deps, change, await loginRecipients(trx, login), actor, now);
 }
@@ -22,7 +15,7 @@ async function noteKeyChange(trx: Knex.Transaction, deps: MailingDeps, login: Lo
  * Checks a pasted public key against the login's registered address and puts it in use,
  * retiring the previous one; audited with both fingerprints. Returns the problems, if any.
  */
-export async function setLoginKey(deps: MailingDeps, userId: number, armored: string, actor: KeyActor): Promise<string[]> {
+export async function setLoginKey(deps: MailingDeps, userId: number, armored: string, actor: Actor): Promise<string[]> {
   const login = await findLoginById(deps.db, userId);
   if (!login) return ["This login no longer exists."];
   const now = deps.clock.now();
@@ -48,7 +41,7 @@ export async function setLoginKey(deps: MailingDeps, userId: number, armored: st
   return [];
 }
 
-export async function removeLoginKey(deps: MailingDeps, userId: number, actor: KeyActor): Promise<boolean> {
+export async function removeLoginKey(deps: MailingDeps, userId: number, actor: Actor): Promise<boolean> {
   const login = await findLoginById(deps.db, userId);
   if (!login) return false;
   const now = deps.clock.now();

@@ -3,14 +3,12 @@ import { appendAudit } from "../platform/audit/audit-log.js";
 import type { Db } from "../shared/db.js";
 import { loginUnlockedMail } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
-import type { Problems } from "../web/validation.js";
-import { prepareSetPasswordLink, recordSetPasswordLink, type Actor, type LinkDeps } from "../identity/password-links.js";
+import type { Problems } from "../shared/problems.js";
+import type { Actor } from "../shared/actor.js";
+import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, isPrimaryUsername, namespaceOf, noticeStaffCreated, prepareSetPasswordLink, recordSetPasswordLink, unconfirmStaff, type LinkDeps, type Login } from "../identity/index.js";
 import { RECENT_CHANGE_MS } from "./record-changes.js";
 import { emailChangesBearingOn, hasOpenChangeObjection } from "./record-changes-store.js";
 import { findAccountByCode } from "./accounts-store.js";
-import { noticeStaffCreated, unconfirmStaff } from "../identity/staff-confirmation.js";
-import { isPrimaryUsername, namespaceOf } from "../identity/usernames.js";
-import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, type Login } from "../identity/users-store.js";
 import { formatUtcDay } from "../shared/formatting.js";
 import { isStaff, type Role } from "../shared/roles.js";
 

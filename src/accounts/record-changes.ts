@@ -1,17 +1,16 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import { hours } from "../shared/clock.js";
-import { spendAllTokensOf } from "../identity/link-tokens-store.js";
+import { findLoginById, isConfirmedStaff, spendAllTokensOf, UNCONFIRMED_STAFF } from "../identity/index.js";
 import { composeSealed } from "../platform/mail/compose.js";
 import { formatUtc } from "../shared/formatting.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
 import { isStaff } from "../shared/roles.js";
-import type { Problems } from "../web/validation.js";
+import type { Problems } from "../shared/problems.js";
 import { contactsOfAccount, findAccount } from "./accounts-store.js";
-import type { Actor } from "../identity/password-links.js";
-import { isConfirmedStaff, UNCONFIRMED_STAFF } from "../identity/staff-confirmation.js";
+import type { Actor } from "../shared/actor.js";
 import {
   findLiveChangeToken,
   findRecordChange,
@@ -24,7 +23,6 @@ import {
   type NewRecordChange,
   type RecordChange,
 } from "./record-changes-store.js";
-import { findLoginById } from "../identity/users-store.js";
 
 type Conn = Knex | Knex.Transaction;
 

@@ -2,16 +2,10 @@ import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import { RECENT_CHANGE_MS } from "./record-changes.js";
 import { emailChangesBearingOn, hasOpenChangeObjection } from "./record-changes-store.js";
-import { findLoginByUsername, type Login } from "../identity/users-store.js";
+import { answerMatches, applyPasswordByLink, countFailedAnswer, countTokensSince, findLoginByUsername, newToken, questionsOf, resetLinkMail, spendAllTokensOf, storeToken, type LiveLink, type Login, type PasswordChangeDeps, type StoredQuestion } from "../identity/index.js";
 import { hours, minutes } from "../shared/clock.js";
 import { isPostgres, type Db } from "../shared/db.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
-import type { LiveLink } from "../web/link-pages.js";
-import { applyPasswordByLink } from "../web/link-pages.js";
-import type { PasswordChangeDeps } from "../identity/password-change.js";
-import { resetLinkMail } from "../identity/reset-link-mail.js";
-import { countFailedAnswer, countTokensSince, newToken, spendAllTokensOf, storeToken } from "../identity/link-tokens-store.js";
-import { answerMatches, questionsOf, type StoredQuestion } from "../identity/security-questions.js";
 
 /** A login gets at most this many self-service links an hour; past it, requests are silently dropped. */
 export const LINKS_PER_LOGIN_PER_HOUR = 3;

@@ -9,7 +9,7 @@ import { recentPasswordHashes, storePassword } from "./credentials-store.js";
 import { hashPassword, verifyPassword } from "./password-hashing.js";
 import { passwordProblems } from "./password-policy.js";
 import type { PolicyName } from "./password-rules.js";
-import type { Problems } from "../web/validation.js";
+import type { Problems } from "../shared/problems.js";
 
 export interface PasswordChangeDeps {
   db: Db;

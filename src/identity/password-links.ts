@@ -1,3 +1,4 @@
+import type { Actor } from "../shared/actor.js";
 import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import { clearPassword } from "./credentials-store.js";
@@ -12,12 +13,6 @@ import { currentKey } from "./keys-store.js";
 export const SET_PASSWORD_LINK_TTL_MS = hours(24);
 
 export type LinkDeps = MailingDeps;
-
-export interface Actor {
-  id: number;
-  username: string;
-  ip: string | null;
-}
 
 export interface LinkTarget {
   id?: number;

@@ -6,7 +6,7 @@ import type { MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
 import type { Db } from "../shared/db.js";
-import type { Actor } from "./password-links.js";
+import type { Actor } from "../shared/actor.js";
 import { findLoginById, listConfirmedAdmins, setStaffConfirmation, type Login } from "./users-store.js";
 
 /*

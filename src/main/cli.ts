@@ -1,11 +1,8 @@
 import { text } from "node:stream/consumers";
-import { isPrimaryUsername } from "../identity/usernames.js";
-import { findLoginByUsername, insertLogin } from "../identity/users-store.js";
+import { findLoginByUsername, hashPassword, insertLogin, isPrimaryUsername, lengthProblem } from "../identity/index.js";
 import type { Role } from "../shared/roles.js";
 import { auditAnchorFile, checkAgainstAnchor, readAuditAnchor, reanchorAuditHead } from "../platform/audit/audit-anchor.js";
 import { appendAudit, verifyAuditChain } from "../platform/audit/audit-log.js";
-import { hashPassword } from "../identity/password-hashing.js";
-import { lengthProblem } from "../identity/password-rules.js";
 import { systemClock } from "../shared/clock.js";
 import { ConfigError, loadConfig, type Config } from "../shared/config.js";
 import { migrate, openDatabase, type Db } from "../shared/db.js";

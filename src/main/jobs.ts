@@ -4,8 +4,7 @@ import { anchorAuditHead } from "../platform/audit/audit-anchor.js";
 import type { Db } from "../shared/db.js";
 import { deliverDue, type DeliveryDeps } from "../platform/mail/delivery.js";
 import type { Mailer } from "../platform/mail/mailer.js";
-import { noticeFailedTemporaryPassword } from "../resets/delivery-failure.js";
-import { expireTemporaryPasswords } from "../resets/redemption.js";
+import { expireTemporaryPasswords, noticeFailedTemporaryPassword } from "../resets/index.js";
 import { auditEndedRefusals } from "../web/ip-limit.js";
 import type { TaskDefinition } from "../platform/tasks/scheduler.js";
 

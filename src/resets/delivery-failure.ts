@@ -1,8 +1,8 @@
-import { findAccount } from "../accounts/accounts-store.js";
-import { findLoginById, listStaff, type Login } from "../identity/users-store.js";
+import { findAccount } from "../accounts/index.js";
+import { findLoginById, listStaff, type Login } from "../identity/index.js";
 import type { FailedForGood } from "../platform/mail/delivery.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
-import { findTicketForUpdate } from "../tickets/tickets-store.js";
+import { findTicketForUpdate } from "../tickets/index.js";
 import { deliveryFailedMail } from "./reset-mails.js";
 import { findDeliveredRequestByMail } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";

@@ -1,12 +1,12 @@
 import type { Db } from "../shared/db.js";
 import { findMail } from "../platform/mail/outbox-store.js";
 import { failedForGood } from "../platform/mail/send-failures.js";
-import type { Ticket } from "../tickets/tickets-store.js";
+import type { Ticket } from "../tickets/index.js";
 import { RESET_STATE_LABELS } from "./reset-states.js";
 import { deliveryMailsOfTickets, findRequestByTicket, hasOpenObjection } from "./reset-store.js";
 import { approvalConditions, changeLine, gatherFacts, type Condition, type VerificationFacts } from "./verification.js";
 import type { Clock } from "../shared/clock.js";
-import { isConfirmedStaff } from "../identity/staff-confirmation.js";
+import { isConfirmedStaff } from "../identity/index.js";
 
 /**
  * Where the temporary password's mail is, read from its outbox row (the one source of truth:

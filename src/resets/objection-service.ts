@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
-import type { OnChangeObjected } from "../accounts/record-changes.js";
+import type { OnChangeObjected } from "../accounts/index.js";
 import type { Db } from "../shared/db.js";
-import { findTicketForUpdate } from "../tickets/tickets-store.js";
+import { findTicketForUpdate } from "../tickets/index.js";
 import { OPEN_RESET_STATES } from "./reset-states.js";
 import { findObjectionToken, findOpenRequestOfAccount, findRequestByTicket, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";

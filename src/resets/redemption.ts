@@ -1,11 +1,11 @@
 import type { Knex } from "knex";
-import { clearPassword } from "../identity/credentials-store.js";
+import { clearPassword } from "../identity/index.js";
 import type { Clock } from "../shared/clock.js";
 import type { Db } from "../shared/db.js";
 import { cancelUnsent } from "../platform/mail/outbox-store.js";
 import { RESET_MOVES } from "./reset-states.js";
 import { findDeliveredRequestFor, findExpiredDeliveries, moveRequest, type ResetRequest } from "./reset-store.js";
-import { findTicketForUpdate } from "../tickets/tickets-store.js";
+import { findTicketForUpdate } from "../tickets/index.js";
 import { followTicket, recordStep, type ResetStep } from "./ticket-follow.js";
 
 /**

@@ -1,13 +1,11 @@
 import { appendAudit } from "../platform/audit/audit-log.js";
-import { contactsOfAccount, findAccount, type Account } from "../accounts/accounts-store.js";
-import { distinctRecipients } from "../accounts/record-changes.js";
-import { listLoginsOfAccount, type Login } from "../identity/users-store.js";
+import { contactsOfAccount, distinctRecipients, findAccount, type Account } from "../accounts/index.js";
+import { listLoginsOfAccount, type Login } from "../identity/index.js";
 import type { Db } from "../shared/db.js";
 import type { ComposedMail } from "../platform/mail/compose.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
-import { noticeNewTicket } from "../tickets/new-ticket-notice.js";
-import { insertEvent, insertTicket } from "../tickets/tickets-store.js";
+import { insertEvent, insertTicket, noticeNewTicket } from "../tickets/index.js";
 import { resetAlertMail, resetReceivedMail } from "./reset-mails.js";
 import { findOpenRequestOfAccount, insertObjectionToken, insertResetRequest } from "./reset-store.js";
 

@@ -1,4 +1,4 @@
-import type { TicketStatus } from "../tickets/ticket-status.js";
+import type { TicketStatus } from "../tickets/index.js";
 
 /** A primary reset request's states, the moves between them, and the ticket status each implies. */
 export const RESET_STATES = ["pending", "delivered", "redeemed", "rejected", "expired", "withdrawn"] as const;

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { hashToken, newToken } from "../identity/link-tokens-store.js";
+import { hashToken, newToken } from "../identity/index.js";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
 import { RESET_MOVES, type ResetMove, type ResetState } from "./reset-states.js";
 

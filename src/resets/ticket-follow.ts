@@ -1,7 +1,6 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
-import { transitionProblem, type TicketStatus } from "../tickets/ticket-status.js";
-import { insertEvent, updateTicketStatus, type EventKind, type Ticket } from "../tickets/tickets-store.js";
+import { insertEvent, transitionProblem, updateTicketStatus, type EventKind, type Ticket, type TicketStatus } from "../tickets/index.js";
 
 /** One step of a reset on its ticket: the timeline entry (public words, internal details) and the audit. */
 export interface ResetStep {

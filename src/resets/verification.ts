@@ -1,10 +1,7 @@
 import { formatUtcDay, groupFingerprint } from "../shared/formatting.js";
 import type { Knex } from "knex";
-import { contactsOfAccount, findAccount, type Account, type Contact } from "../accounts/accounts-store.js";
-import { currentKey, type StoredKey } from "../identity/keys-store.js";
-import { describeChange, RECENT_CHANGE_MS } from "../accounts/record-changes.js";
-import { accountRecordChanges, clearancesOfAccountSince, hasOpenChangeObjection, type RecordChange } from "../accounts/record-changes-store.js";
-import { findLoginById, type Login } from "../identity/users-store.js";
+import { accountRecordChanges, clearancesOfAccountSince, contactsOfAccount, describeChange, findAccount, hasOpenChangeObjection, RECENT_CHANGE_MS, type Account, type Contact, type RecordChange } from "../accounts/index.js";
+import { currentKey, findLoginById, type Login, type StoredKey } from "../identity/index.js";
 import type { Db } from "../shared/db.js";
 import { NoUsableKeyError, usableRecipientKey } from "../platform/mail/pgp.js";
 import { hasOpenObjection, listCallbacks, type Callback, type ResetRequest } from "./reset-store.js";

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import { findAccount } from "../accounts/accounts-store.js";
-import { findLoginById } from "../identity/users-store.js";
+import { findAccount } from "../accounts/index.js";
+import { findLoginById } from "../identity/index.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { endUnusedDelivery } from "./redemption.js";
 import { resetNoticeMail } from "./reset-mails.js";

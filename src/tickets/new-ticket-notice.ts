@@ -5,7 +5,7 @@ import { composePlain } from "../platform/mail/compose.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
 import { STAFF_ROLES } from "../shared/roles.js";
-import { TYPE_LABELS } from "./ticket-forms.js";
+import { TYPE_LABELS } from "./vocabulary.js";
 
 type Row = Record<string, unknown>;
 

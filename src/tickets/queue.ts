@@ -1,8 +1,22 @@
 import type { Db } from "../shared/db.js";
-import type { Problems } from "../web/validation.js";
-import { findAccountByCode } from "../accounts/accounts-store.js";
-import { ticketNumberIn, type QueueQuery } from "./ticket-forms.js";
-import { loginIdsByUsername, queuePage, type QueueFilter, type QueuePage } from "./queue-store.js";
+import type { Problems } from "../shared/problems.js";
+import { findAccountByCode } from "../accounts/index.js";
+import { ticketNumberIn } from "./vocabulary.js";
+import { loginIdsByUsername, queuePage, type Cursor, type QueueFilter, type QueuePage } from "./queue-store.js";
+import type { TicketStatus } from "./ticket-status.js";
+import type { TicketType } from "./tickets-store.js";
+
+/** What the desk asked the queue for, each value already checked by its form (web/ticket-forms.ts). */
+export interface QueueQuery {
+  status?: TicketStatus;
+  type?: TicketType;
+  /** `me`, `unassigned`, `any` or an agent's id. */
+  assignee?: string;
+  /** An account code, upper case. */
+  account?: string;
+  q?: string;
+  after?: Cursor;
+}
 
 /**
  * Turns the desk's checked query into a store filter: resolves `me`, an agent id and an account

@@ -1,9 +1,10 @@
+import type { Actor } from "../shared/actor.js";
 import type { Knex } from "knex";
-import { isStaff, type Role } from "../shared/roles.js";
+import { isStaff } from "../shared/roles.js";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
-import { HttpError, notFound } from "../web/errors.js";
+import { Refusal } from "../shared/problems.js";
 import { noticeNewTicket } from "./new-ticket-notice.js";
 import { ticketMail } from "./ticket-mail.js";
 import { STATUS_LABELS, transitionProblem, type TicketStatus } from "./ticket-status.js";
@@ -22,16 +23,6 @@ import {
 
 export type TicketDeps = MailingDeps;
 
-/** Who acts, as the audit log records them. */
-export interface Actor {
-  id: number;
-  username: string;
-  displayName: string;
-  role: Role;
-  accountId: number | null;
-  ip: string | null;
-}
-
 /** A rule's answer: done, or the reason it was refused (shown next to the form's field). */
 export type Outcome = { ok: true } | { ok: false; problem: string };
 
@@ -49,7 +40,7 @@ async function withTicket(deps: TicketDeps, ticketId: number, work: (trx: Knex.T
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {
     const ticket = await findTicketForUpdate(trx, ticketId);
-    if (!ticket) throw notFound();
+    if (!ticket) throw new Refusal("missing", "That page does not exist, or you cannot see it.");
     return work(trx, ticket, now);
   });
 }
@@ -78,7 +69,7 @@ async function moveStatus(trx: Knex.Transaction, deps: TicketDeps, actor: Actor,
  * mail to staff who asked for new tickets, together.
  */
 export async function createTicket(deps: TicketDeps, actor: Actor, input: { type: Exclude<TicketType, "primary_reset">; subject: string; body: string }): Promise<number> {
-  if (actor.accountId === null) throw new HttpError(403, "Only customer logins open tickets here.");
+  if (actor.accountId === null) throw new Refusal("forbidden", "Only customer logins open tickets here.");
   const accountId = actor.accountId;
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {

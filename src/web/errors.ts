@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { isDatabaseUnavailable } from "../shared/db.js";
+import { Refusal } from "../shared/problems.js";
 import { loggableUrl, type Logger } from "../shared/logger.js";
 
 /** An error whose status and message are meant for the person who made the request. */
@@ -65,6 +66,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
 
 function describe(err: unknown): { status: number; message: string } {
   if (err instanceof HttpError) return { status: err.status, message: err.message };
+  if (err instanceof Refusal) return { status: err.kind === "missing" ? 404 : 403, message: err.message };
   const e = err as { code?: string; status?: number; type?: string };
   if (e.code === "EBADCSRFTOKEN") {
     return { status: 403, message: "This form has expired or did not come from this site. Go back, reload the page and try again." };

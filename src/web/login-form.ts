@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { isPrimaryUsername } from "../identity/usernames.js";
+import { isPrimaryUsername } from "../identity/index.js";
 
 /** The fields of a login that the admin console and the primary holder's console share. */
 export const displayNameField = z.string({ error: "Enter a name." }).trim().min(1, "Enter a name.").max(200, "Names are at most 200 characters.");

@@ -1,8 +1,7 @@
 import { Passport } from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
-import { findSessionLogin, type SessionLogin } from "../identity/users-store.js";
+import { findSessionLogin, signIn, type SessionLogin, type SignInDeps, type SignInFailure } from "../identity/index.js";
 import type { Db } from "../shared/db.js";
-import { signIn, type SignInDeps, type SignInFailure } from "../identity/sign-in.js";
 
 /** What the session remembers of a signed-in login: who, and the epoch it signed in at. */
 interface SessionPassport {

@@ -1,4 +1,4 @@
-import type { Login } from "../identity/users-store.js";
+import type { Login } from "../identity/index.js";
 
 export type FlashKind = "success" | "info" | "error";
 export interface FlashMessage {

@@ -1,10 +1,8 @@
-import type { Request } from "express";
 import type { Db } from "../shared/db.js";
 import { notFound } from "./errors.js";
 import { ownedByAccount } from "./guards.js";
 import { pathId, rowAtPath } from "./path-ids.js";
-import type { Actor } from "../tickets/ticket-service.js";
-import { findTicket, type Ticket } from "../tickets/tickets-store.js";
+import { findTicket, type Ticket } from "../tickets/index.js";
 
 /** The desk's 404 for a ticket number that names no ticket (or is no number at all). */
 export const NO_SUCH_TICKET = "There is no ticket with that number.";
@@ -24,7 +22,3 @@ export function deskTicket(db: Db, idValue: string | undefined): Promise<Ticket>
   return rowAtPath(idValue, (id) => findTicket(db, id), NO_SUCH_TICKET);
 }
 
-export function actorOf(req: Request): Actor {
-  const user = req.user!;
-  return { id: user.id, username: user.username, displayName: user.displayName, role: user.role, accountId: user.accountId, ip: req.ip ?? null };
-}

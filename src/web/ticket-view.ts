@@ -1,6 +1,4 @@
-import { STATUS_LABELS, TICKET_STATUSES, transitionProblem, type TicketStatus } from "../tickets/ticket-status.js";
-import { TYPE_LABELS } from "../tickets/ticket-forms.js";
-import { TICKET_PRIORITIES } from "../tickets/tickets-store.js";
+import { STATUS_LABELS, TICKET_PRIORITIES, TICKET_STATUSES, transitionProblem, TYPE_LABELS, type TicketStatus } from "../tickets/index.js";
 
 /** "just now", "12 min", "5 h", "3 d": how long ago, short enough for a queue column. */
 export function formatAge(from: Date, now: Date): string {

@@ -1,8 +1,8 @@
 import type { RequestHandler } from "express";
 import type { z } from "zod";
 import { HttpError } from "./errors.js";
+import type { Problems } from "../shared/problems.js";
 
-export type Problems = Record<string, string>;
 export type Parsed<T> = { ok: true; data: T } | { ok: false; problems: Problems };
 
 /** Parses a form body; on failure, one named problem per field for the re-rendered form. */

@@ -1,3 +1,4 @@
+import type { Actor } from "../../src/shared/actor.js";
 /**
  * Small helpers shared by the accounts and password tests (test/accounts/, test/auth/):
  * reading rows, audit entries and mailed set-password links back out of a real test app.
@@ -24,6 +25,12 @@ export async function userRow(t: TestApp, username: string): Promise<Row> {
 }
 
 export const userId = async (t: TestApp, username: string) => Number((await userRow(t, username)).id);
+
+/** A login as the services see it acting (shared/actor.ts), read from its row. */
+export async function actorFor(t: TestApp, username: string): Promise<Actor> {
+  const row = await userRow(t, username);
+  return { id: Number(row.id), username, displayName: String(row.display_name), role: row.role as Actor["role"], accountId: row.account_id === null ? null : Number(row.account_id), ip: null };
+}
 
 export const asTime = (value: unknown): number | null => (value === null || value === undefined ? null : new Date(value as string | number | Date).getTime());
 

@@ -9,7 +9,7 @@ import { hours } from "../../src/shared/clock.js";
 import { browser, csrfToken, signIn, signInOk, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
-import { auditRows, count, latestLinkTo, mailText, outboxTo, postForm, setPasswordByLink, tokenIn, userId, userRow, type Row } from "./helpers.js";
+import { auditRows, count, latestLinkTo, mailText, outboxTo, postForm, setPasswordByLink, tokenIn, userId, userRow, type Row, actorFor } from "./helpers.js";
 
 const FRANK_PASSWORD = "Tz4%nB8^xM1*cW6@";
 const CAROL_NEW_PASSWORD = "Rk3&vQ9!hL5#dF2$";
@@ -17,7 +17,7 @@ const sha256 = (text: string) => createHash("sha256").update(text, "utf8").diges
 
 /** A second account, BET, with its primary BET0001 and a secondary erin (both with a password set directly). */
 async function addBetaAccount(t: TestApp): Promise<{ accountId: number; erinId: number; bet0001Id: number }> {
-  const admin = { id: await userId(t, "admin"), username: "admin", ip: null };
+  const admin = await actorFor(t, "admin");
   const deps = { db: t.db, clock: t.clock, mailer: t.mailer };
   const account = await createAccount(deps, { code: "BET", name: "Beta Ltd" }, admin);
   if (!("id" in account)) throw new Error(JSON.stringify(account.problems));

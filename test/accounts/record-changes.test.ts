@@ -21,6 +21,7 @@ import {
   userId,
   userRow,
   type Row,
+  actorFor,
 } from "./helpers.js";
 
 const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
@@ -209,7 +210,7 @@ describe("record changes: notices, objections and set-password links", () => {
     const stale = (await findLoginById(t.db, await userId(t, "carol")))!;
     expect((await changeLoginEmail(t, admin, "carol", MALLORY)).status).to.equal(303);
     // A second edit read before the first landed puts carol's old address back: that is a change too.
-    const actor = { id: await userId(t, "admin"), username: "admin", ip: null };
+    const actor = await actorFor(t, "admin");
     await updateLogin(t, stale, { displayName: stale.displayName, email: stale.email!, canOpenCases: stale.canOpenCases }, actor);
     expect((await recordChanges(t)).map((c) => [c.before_value, c.after_value])).to.deep.equal([
       [stale.email, MALLORY],

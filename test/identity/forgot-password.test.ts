@@ -7,7 +7,7 @@ import { afterResponseSettled } from "../../src/web/after-response.js";
 import { FORGOT_IP_LIMIT } from "../../src/web/auth/reset-rate-limits.js";
 import { LINKS_PER_LOGIN_PER_HOUR } from "../../src/accounts/self-service-reset.js";
 import { hours, minutes } from "../../src/shared/clock.js";
-import { asTime, auditRows, changeLoginEmail, changeObjectionTokenTo, count, outboxTo, postForm, userId, userRow } from "../accounts/helpers.js";
+import { asTime, auditRows, changeLoginEmail, changeObjectionTokenTo, count, outboxTo, postForm, userId, userRow, actorFor } from "../accounts/helpers.js";
 import { signedIn } from "../resets/helpers.js";
 import { browser, csrfToken, signInOk } from "../support/http.js";
 import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
@@ -88,7 +88,7 @@ describe("forgot password (/forgot-password)", () => {
   it("mails the link PGP/MIME-encrypted when the login has a usable key, and it opens with the login's private key", async () => {
     const { publicKey, privateKey } = await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ name: "Carol Jones", email: "carol@acme.example" }], format: "armored", date: keyDateFor(t.clock) });
     const carolId = await userId(t, "carol");
-    expect(await setLoginKey(t, carolId, publicKey, { id: carolId, username: "carol", ip: null })).to.deep.equal([]);
+    expect(await setLoginKey(t, carolId, publicKey, await actorFor(t, "carol"))).to.deep.equal([]);
 
     await askForLink(browser(t.app), "carol");
     const mails = await resetMailsTo(t, "carol@acme.example");

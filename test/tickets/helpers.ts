@@ -6,16 +6,16 @@
 import { expect } from "chai";
 import { createAccount } from "../../src/accounts/accounts-service.js";
 import { createLogin } from "../../src/accounts/logins.js";
-import { createTicket, type Actor } from "../../src/tickets/ticket-service.js";
+import { createTicket } from "../../src/tickets/ticket-service.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
-import { count, postForm, userId, userRow, type Row } from "../accounts/helpers.js";
+import { count, postForm, userId, userRow, type Row, actorFor } from "../accounts/helpers.js";
 
-export { count, postForm, userId, type Row };
+export { actorFor, count, postForm, userId, type Row };
 
 /** Adds account BET with its primary BET0001 and a secondary erin, both able to sign in with DEMO_PASSWORD. */
 export async function addBetaAccount(t: TestApp): Promise<{ accountId: number }> {
-  const admin = { id: await userId(t, "admin"), username: "admin", ip: null };
+  const admin = await actorFor(t, "admin");
   const deps = { db: t.db, clock: t.clock, mailer: t.mailer };
   const account = await createAccount(deps, { code: "BET", name: "Beta Ltd" }, admin);
   if (!("id" in account)) throw new Error(JSON.stringify(account.problems));
@@ -60,12 +60,6 @@ export async function openTicket(agent: Agent, form: Partial<Record<"type" | "su
   const match = /^\/tickets\/(\d+)$/.exec(res.headers.location as string);
   expect(match, res.headers.location as string).to.not.equal(null);
   return Number(match![1]);
-}
-
-/** The actor for service calls made by the tests on behalf of a login. */
-export async function actorFor(t: TestApp, username: string): Promise<Actor> {
-  const row = await userRow(t, username);
-  return { id: Number(row.id), username: row.username as string, displayName: row.display_name as string, role: row.role as Actor["role"], accountId: row.account_id === null ? null : Number(row.account_id), ip: null };
 }
 
 /** Opens a ticket straight through the service (for bulk set-ups). */

@@ -5,7 +5,6 @@ import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import { replaceFile } from "../../shared/durable-files.js";
 import type { Logger } from "../../shared/logger.js";
-import type { DeskKey } from "../mail/desk-key.js";
 import { appendAudit } from "./audit-log.js";
 import { auditHead, auditRowHash } from "./audit-store.js";
 
@@ -31,11 +30,17 @@ function parseLine(text: string): AuditAnchor | null {
   return m && at && !Number.isNaN(at.getTime()) ? { seq: Number(m[1]), hash: m[2]!, at } : null;
 }
 
+/** The key the anchor is signed with, and the retired ones an older anchor may carry (the desk's key, wired in by src/main/). */
+export interface AnchorSigningKeys {
+  privateKey: openpgp.PrivateKey;
+  retired: openpgp.PrivateKey[];
+}
+
 export interface AnchorDeps {
   db: Db;
   clock: Clock;
   logger: Logger;
-  deskKey: DeskKey;
+  deskKey: AnchorSigningKeys;
   file: string;
 }
 

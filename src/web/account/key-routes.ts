@@ -1,16 +1,12 @@
 import { Router, type Response } from "express";
-import { z } from "zod";
+import { actorOf } from "../request-meta.js";
+import { keyForm } from "../key-form.js";
 import type { MailingDeps } from "../../platform/mail/mailer.js";
 import { flash } from "../flash.js";
 import { requirePrimary } from "../guards.js";
 import { parseForm } from "../validation.js";
-import { currentKey } from "../../identity/keys-store.js";
-import { setLoginKey } from "../../accounts/login-keys.js";
-import { MAX_KEY_BYTES } from "../../identity/pgp-key-check.js";
-
-export const keyForm = z.object({
-  armored_key: z.string({ error: "Paste your public key." }).max(MAX_KEY_BYTES + 1024, "The key is larger than 64 KB."),
-});
+import { currentKey } from "../../identity/index.js";
+import { setLoginKey } from "../../accounts/index.js";
 
 /** `GET/POST /account/key`: the primary holder registers its own OpenPGP public key. */
 export function accountKeyRoutes(deps: MailingDeps): Router {
@@ -27,7 +23,7 @@ export function accountKeyRoutes(deps: MailingDeps): Router {
     const form = parseForm(keyForm, req.body);
     if (!form.ok) return render(res, req.user!.id, 400, Object.values(form.problems));
     const user = req.user!;
-    const problems = await setLoginKey(deps, user.id, form.data.armored_key, { id: user.id, username: user.username, ip: req.ip ?? null });
+    const problems = await setLoginKey(deps, user.id, form.data.armored_key, actorOf(req));
     if (problems.length) return render(res, user.id, 400, problems);
     flash(req, "success", "Your OpenPGP key is registered. Temporary passwords will be encrypted to it.");
     res.redirect(303, "/account/key");

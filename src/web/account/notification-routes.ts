@@ -5,7 +5,7 @@ import type { Db } from "../../shared/db.js";
 import { flash } from "../flash.js";
 import { requireAgent } from "../guards.js";
 import { parseForm } from "../validation.js";
-import { setNewTicketNotice, wantsNewTicketNotice } from "../../tickets/new-ticket-notice.js";
+import { setNewTicketNotice, wantsNewTicketNotice } from "../../tickets/index.js";
 
 // A checkbox: "1" when ticked, absent when not; anything else is a tampered form.
 const noticeForm = z.object({ new_tickets: z.literal("1", { error: "Tick the box or leave it empty." }).optional() });

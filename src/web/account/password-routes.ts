@@ -1,11 +1,10 @@
 import { Router, type Response } from "express";
 import { z } from "zod";
-import type { PolicyName } from "../../identity/password-rules.js";
-import { passwordRequirements } from "../../identity/password-policy.js";
-import { changeOwnPassword, type PasswordChangeDeps } from "../../identity/password-change.js";
+import { changeOwnPassword, passwordRequirements, type PasswordChangeDeps, type PolicyName } from "../../identity/index.js";
 import { flash } from "../flash.js";
 import { requireSignedIn } from "../guards.js";
-import { parseForm, type Problems } from "../validation.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
 
 const passwordText = (label: string) => z.string({ error: `Enter ${label}.` }).min(1, `Enter ${label}.`).max(1024, "That password is too long.");
 

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from "express";
+import { actorOf } from "../request-meta.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import type { Mailer } from "../../platform/mail/mailer.js";
@@ -6,12 +7,11 @@ import { notFound } from "../errors.js";
 import { flash } from "../flash.js";
 import { requirePrimary } from "../guards.js";
 import { pathId } from "../path-ids.js";
-import { parseForm, type Problems } from "../validation.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
 import { newCustomerLoginForm } from "../login-form.js";
-import { findAccount } from "../../accounts/accounts-store.js";
-import { createLogin, resetLoginPassword, setCanOpenCases, setLoginDisabled } from "../../accounts/logins.js";
-import { scopedUsername } from "../../identity/usernames.js";
-import { findLoginById, listLoginsOfAccount, type Login } from "../../identity/users-store.js";
+import { createLogin, findAccount, resetLoginPassword, setCanOpenCases, setLoginDisabled } from "../../accounts/index.js";
+import { findLoginById, listLoginsOfAccount, scopedUsername, type Login } from "../../identity/index.js";
 
 type Deps = { db: Db; clock: Clock; mailer: Mailer };
 
@@ -23,7 +23,6 @@ export function primaryConsoleRoutes(deps: Deps): Router {
   const router = Router();
   router.use("/account/users", ...requirePrimary);
 
-  const actor = (req: Request) => ({ id: req.user!.id, username: req.user!.username, ip: req.ip ?? null });
 
   const render = async (req: Request, res: Response, status: number, problems: Problems = {}, values: Record<string, unknown> = {}) => {
     const logins = await listLoginsOfAccount(deps.db, req.user!.accountId!);
@@ -49,7 +48,7 @@ export function primaryConsoleRoutes(deps: Deps): Router {
     const { display_name, email, can_open_cases } = form.data;
     const account = (await findAccount(deps.db, req.user!.accountId!))!;
     const username = scopedUsername(form.data.username, account.code);
-    const result = await createLogin(deps, { accountId: account.id, role: "secondary", username, displayName: display_name, email, canOpenCases: can_open_cases }, actor(req));
+    const result = await createLogin(deps, { accountId: account.id, role: "secondary", username, displayName: display_name, email, canOpenCases: can_open_cases }, actorOf(req));
     if ("problems" in result) return render(req, res, 400, result.problems, echo);
     flash(req, "success", `Login ${username} created. A link to choose a password was sent to ${email}.`);
     res.redirect(303, "/account/users");
@@ -57,7 +56,7 @@ export function primaryConsoleRoutes(deps: Deps): Router {
 
   router.post("/account/users/:id/reset", async (req, res) => {
     const login = await ownSecondary(req);
-    const refusal = await resetLoginPassword(deps, login, actor(req), "holder");
+    const refusal = await resetLoginPassword(deps, login, actorOf(req), "holder");
     if (refusal) flash(req, "error", `No link was sent. ${refusal}`);
     else flash(req, "success", `${login.username}'s password no longer works. A link to choose a new one was sent to ${login.email ?? ""}.`);
     res.redirect(303, "/account/users");
@@ -66,7 +65,7 @@ export function primaryConsoleRoutes(deps: Deps): Router {
   for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
     router.post(`/account/users/:id/${action}`, async (req, res) => {
       const login = await ownSecondary(req);
-      await setLoginDisabled(deps, login, disabled, actor(req));
+      await setLoginDisabled(deps, login, disabled, actorOf(req));
       flash(req, "success", `${login.username} is ${disabled ? "disabled and signed out" : "enabled"}.`);
       res.redirect(303, "/account/users");
     });
@@ -75,7 +74,7 @@ export function primaryConsoleRoutes(deps: Deps): Router {
   for (const [action, value] of [["authorise", true], ["unauthorise", false]] as const) {
     router.post(`/account/users/:id/${action}`, async (req, res) => {
       const login = await ownSecondary(req);
-      await setCanOpenCases(deps, login, value, actor(req));
+      await setCanOpenCases(deps, login, value, actorOf(req));
       flash(req, "success", value ? `${login.username} may now open support cases.` : `${login.username} may no longer open support cases.`);
       res.redirect(303, "/account/users");
     });

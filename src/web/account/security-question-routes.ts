@@ -6,8 +6,9 @@ import type { Db } from "../../shared/db.js";
 import { flash } from "../flash.js";
 import { requireCustomer } from "../guards.js";
 import { auditActor } from "../request-meta.js";
-import { parseForm, type Problems } from "../validation.js";
-import { hashAnswers, normaliseAnswer, questionsOf, SECURITY_QUESTIONS, storeQuestions } from "../../identity/security-questions.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
+import { hashAnswers, normaliseAnswer, questionsOf, SECURITY_QUESTIONS, storeQuestions } from "../../identity/index.js";
 
 // Each message names its question: the summary above the form lists them together.
 const question = (n: number) => z.enum(SECURITY_QUESTIONS, { error: `Question ${n}: choose a question from the list.` });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ROLES } from "../../shared/roles.js";
 import { isRowId } from "../../shared/row-ids.js";
 import { checkboxField, displayNameField, emailField, usernameField } from "../login-form.js";
-import { normalisePhone } from "../../accounts/accounts-service.js";
+import { normalisePhone } from "../../accounts/index.js";
 
 export const accountForm = z.object({
   code: z.string({ error: "Enter a code." }).trim().regex(/^[A-Za-z]{3}$/, "The code is 3 letters, like ACM."),

@@ -1,22 +1,19 @@
 import { Router, type Request, type Response } from "express";
+import { actorOf } from "../request-meta.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import type { Mailer } from "../../platform/mail/mailer.js";
 import { flash } from "../flash.js";
 import { requireAdmin } from "../guards.js";
 import { rowAtPath } from "../path-ids.js";
-import { parseForm, type Problems } from "../validation.js";
-import { addContact, createAccount, removeContact, renameAccount, setAccountStatus, updateContact } from "../../accounts/accounts-service.js";
-import { contactsOfAccount, findAccount, findContact, searchAccounts, type Account } from "../../accounts/accounts-store.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
+import { addContact, changesOfAccount, contactsOfAccount, createAccount, createLogin, findAccount, findContact, removeContact, renameAccount, searchAccounts, setAccountStatus, updateContact, type Account } from "../../accounts/index.js";
 import { accountForm, contactForm, newLoginForm, renameForm } from "./account-forms.js";
-import { currentKeysOf } from "../../identity/keys-store.js";
-import { createLogin } from "../../accounts/logins.js";
-import { changesOfAccount } from "../../accounts/record-changes-store.js";
-import { listLoginsOfAccount } from "../../identity/users-store.js";
+import { currentKeysOf, listLoginsOfAccount } from "../../identity/index.js";
 
 type Deps = { db: Db; clock: Clock; mailer: Mailer };
 
-const actorOf = (req: Request) => ({ id: req.user!.id, username: req.user!.username, ip: req.ip ?? null });
 const bodyOf = (req: Request) => req.body as Record<string, unknown>;
 
 /** `/admin` and `/admin/accounts…`: accounts, their logins and contacts (admins only). */

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from "express";
+import { actorOf } from "../request-meta.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import type { Mailer } from "../../platform/mail/mailer.js";
@@ -6,21 +7,15 @@ import { flash } from "../flash.js";
 import { isStaff } from "../../shared/roles.js";
 import { requireAdmin } from "../guards.js";
 import { rowAtPath } from "../path-ids.js";
-import { parseForm, type Problems } from "../validation.js";
-import { updateLogin } from "../../accounts/accounts-service.js";
-import { findAccount } from "../../accounts/accounts-store.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
+import { changesOfLogin, createLogin, findAccount, removeLoginKey, resetLoginPassword, setLoginDisabled, setLoginKey, setPasswordLinkRefusal, unlockLogin, updateLogin } from "../../accounts/index.js";
 import { editLoginForm, newLoginForm } from "./account-forms.js";
-import { keyForm } from "../account/key-routes.js";
-import { currentKey } from "../../identity/keys-store.js";
-import { removeLoginKey, setLoginKey } from "../../accounts/login-keys.js";
-import { createLogin, resetLoginPassword, setLoginDisabled, setPasswordLinkRefusal, unlockLogin } from "../../accounts/logins.js";
-import { changesOfLogin } from "../../accounts/record-changes-store.js";
-import { confirmationRefusal, confirmStaffLogin } from "../../identity/staff-confirmation.js";
-import { findLoginById, listStaff, type Login } from "../../identity/users-store.js";
+import { keyForm } from "../key-form.js";
+import { confirmationRefusal, confirmStaffLogin, currentKey, findLoginById, listStaff, type Login } from "../../identity/index.js";
 
 type Deps = { db: Db; clock: Clock; mailer: Mailer };
 
-const actorOf = (req: Request) => ({ id: req.user!.id, username: req.user!.username, ip: req.ip ?? null });
 const bodyOf = (req: Request) => req.body as Record<string, unknown>;
 
 /** `/admin/logins/:id…` (one login: edit, disable, link, key) and `/admin/staff` (agents and admins). */

@@ -1,4 +1,5 @@
 import { Router, type Request, type Response } from "express";
+import { actorOf } from "../request-meta.js";
 import { z } from "zod";
 import { noReferrer } from "../link-pages.js";
 import type { MailingDeps } from "../../platform/mail/mailer.js";
@@ -6,9 +7,9 @@ import { notFound } from "../errors.js";
 import { flash } from "../flash.js";
 import { requireAdmin } from "../guards.js";
 import { rowAtPath } from "../path-ids.js";
-import { parseForm, type Problems } from "../validation.js";
-import { clearChangeObjection, describeChange, liveChangeObjection, objectToChange, type OnChangeObjected } from "../../accounts/record-changes.js";
-import { clearancesOfChange, findRecordChange, type RecordChange } from "../../accounts/record-changes-store.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
+import { clearancesOfChange, clearChangeObjection, describeChange, findRecordChange, liveChangeObjection, objectToChange, type OnChangeObjected, type RecordChange } from "../../accounts/index.js";
 
 const clearForm = z.object({ note: z.string({ error: "Write what you reviewed." }).trim().min(1, "Write what you reviewed and why the objection is cleared.").max(2000, "Keep the note under 2,000 characters.") });
 
@@ -52,7 +53,7 @@ export function recordChangeRoutes(deps: MailingDeps & { onChangeObjected?: OnCh
     const change = await changeOf(req);
     const form = parseForm(clearForm, req.body);
     if (!form.ok) return render(req, res, change, 400, form.problems, req.body as Record<string, unknown>);
-    const result = await clearChangeObjection(deps, change.id, { id: req.user!.id, username: req.user!.username, ip: req.ip ?? null }, form.data.note);
+    const result = await clearChangeObjection(deps, change.id, actorOf(req), form.data.note);
     if (!result) throw notFound("There is no such change.");
     if (Object.keys(result.problems).length) return render(req, res, result.change, 400, result.problems, req.body as Record<string, unknown>);
     flash(req, "success", `The objection to the change of ${describeChange(change)} is cleared.`);

@@ -1,11 +1,12 @@
 import { Router, type Response } from "express";
 import { z } from "zod";
 import type { Logger } from "../../shared/logger.js";
-import { parseForm, type Problems } from "../validation.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
 import { afterResponse } from "../after-response.js";
 import { noReferrer } from "../link-pages.js";
 import { FORGOT_IP_LIMIT, resetIpLimit } from "./reset-rate-limits.js";
-import { sendResetLink, type SelfServiceDeps } from "../../accounts/self-service-reset.js";
+import { sendResetLink, type SelfServiceDeps } from "../../accounts/index.js";
 
 const forgotForm = z.object({
   username: z.string({ error: "Enter your username." }).trim().min(1, "Enter your username.").max(64, "Usernames are at most 64 characters."),

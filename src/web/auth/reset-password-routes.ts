@@ -1,13 +1,11 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
-import type { Login } from "../../identity/users-store.js";
-import { parseForm, type Problems } from "../validation.js";
-import { findLiveLink, newPasswordFields, noReferrer, renderLinkInvalid, sendToSignIn, type LiveLink } from "../link-pages.js";
-import { newPasswordProblems } from "../../identity/password-change.js";
-import { passwordRequirements } from "../../identity/password-policy.js";
+import { newPasswordProblems, passwordRequirements, type LiveLink, type Login, type StoredQuestion } from "../../identity/index.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
+import { findLiveLink, newPasswordFields, noReferrer, renderLinkInvalid, sendToSignIn } from "../link-pages.js";
 import { RESET_IP_LIMIT, resetIpLimit } from "./reset-rate-limits.js";
-import { checkAnswers, completeReset, resetQuestions, type SelfServiceDeps } from "../../accounts/self-service-reset.js";
-import type { StoredQuestion } from "../../identity/security-questions.js";
+import { checkAnswers, completeReset, resetQuestions, type SelfServiceDeps } from "../../accounts/index.js";
 
 const answer = (which: string) => z.string({ error: `Answer the ${which} question.` }).min(1, `Answer the ${which} question.`).max(200, "Answers are at most 200 characters.");
 const resetForm = z.object({ answer1: answer("first"), answer2: answer("second"), ...newPasswordFields });

@@ -1,9 +1,9 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
-import { parseForm, type Problems } from "../validation.js";
-import { applyPasswordByLink, findLiveLink, newPasswordFields, noReferrer, renderLinkInvalid, sendToSignIn } from "../link-pages.js";
-import { newPasswordProblems, type PasswordChangeDeps } from "../../identity/password-change.js";
-import { passwordRequirements } from "../../identity/password-policy.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
+import { applyPasswordByLink, newPasswordProblems, passwordRequirements, type PasswordChangeDeps } from "../../identity/index.js";
+import { findLiveLink, newPasswordFields, noReferrer, renderLinkInvalid, sendToSignIn } from "../link-pages.js";
 
 const setForm = z.object(newPasswordFields);
 

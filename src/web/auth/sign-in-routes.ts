@@ -6,9 +6,10 @@ import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import { requireSignedIn } from "../guards.js";
 import { ipLimit } from "../ip-limit.js";
-import { parseForm, type Problems } from "../validation.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
 import { startSessionClock } from "../sessions.js";
-import type { SignInFailure } from "../../identity/sign-in.js";
+import type { SignInFailure } from "../../identity/index.js";
 
 const signInForm = z.object({
   username: z.string().trim().min(1, "Enter your username.").max(64, "Usernames are at most 64 characters."),

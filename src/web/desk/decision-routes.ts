@@ -6,9 +6,9 @@ import { flash } from "../flash.js";
 import { requireAgent } from "../guards.js";
 import { isRowId } from "../../shared/row-ids.js";
 import { notFound } from "../errors.js";
-import { parseForm, type Problems } from "../validation.js";
-import { approveRequest, clearObjection, recordCallback, rejectRequest, withdrawApproval, type Agent, type DecisionDeps } from "../../resets/decision-service.js";
-import { CALLBACK_OUTCOMES } from "../../resets/reset-store.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
+import { approveRequest, CALLBACK_OUTCOMES, clearObjection, recordCallback, rejectRequest, withdrawApproval, type Agent, type DecisionDeps } from "../../resets/index.js";
 
 const callbackForm = z.object({
   contact_id: z.string({ error: "Choose the contact you called." }).refine(isRowId, "Choose the contact you called.").transform(Number),

@@ -1,19 +1,19 @@
 import type { Db } from "../../shared/db.js";
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
-import { listActiveStaff } from "../../identity/users-store.js";
-import { ticketsWithFailedDelivery } from "../../resets/desk-panel.js";
+import { listActiveStaff } from "../../identity/index.js";
+import { ticketsWithFailedDelivery } from "../../resets/index.js";
 import { flash } from "../flash.js";
 import { requireAgent } from "../guards.js";
-import { parseForm, type Problems } from "../validation.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
 import { renderDeskTicket } from "./ticket-page.js";
-import { deskQueue } from "../../tickets/queue.js";
-import { statusCounts } from "../../tickets/queue-store.js";
-import { actorOf, deskTicket } from "../ticket-access.js";
-import { assignForm, bodyForm, priorityForm, queueQuery, statusForm } from "../../tickets/ticket-forms.js";
-import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, type Actor, type Outcome, type TicketDeps } from "../../tickets/ticket-service.js";
+import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, deskQueue, statusCounts, TICKET_TYPES, type Outcome, type Ticket, type TicketDeps } from "../../tickets/index.js";
+import { actorOf } from "../request-meta.js";
+import { deskTicket } from "../ticket-access.js";
+import { assignForm, bodyForm, priorityForm, queueQuery, statusForm } from "../ticket-forms.js";
+import type { Actor } from "../../shared/actor.js";
 import { ticketView } from "../ticket-view.js";
-import { TICKET_TYPES, type Ticket } from "../../tickets/tickets-store.js";
 
 /** The desk's deps: the queue reads through the read-only handle. */
 export type DeskDeps = TicketDeps & { reader: Db };

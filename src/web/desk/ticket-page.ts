@@ -1,12 +1,12 @@
 import type { Request, Response } from "express";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
-import { findAccount } from "../../accounts/accounts-store.js";
-import { listActiveStaff } from "../../identity/users-store.js";
-import { loadResetPanel } from "../../resets/desk-panel.js";
-import type { Problems } from "../validation.js";
+import { findAccount } from "../../accounts/index.js";
+import { listActiveStaff } from "../../identity/index.js";
+import { loadResetPanel } from "../../resets/index.js";
+import type { Problems } from "../../shared/problems.js";
 import { ticketView } from "../ticket-view.js";
-import { findPerson, listTimeline, type Ticket } from "../../tickets/tickets-store.js";
+import { findPerson, listTimeline, type Ticket } from "../../tickets/index.js";
 
 export interface DeskTicketPageDeps {
   db: Db;

@@ -3,14 +3,14 @@ import { forbidden } from "../errors.js";
 import { flash } from "../flash.js";
 import { isStaff } from "../../shared/roles.js";
 import { requireCustomer, requireSignedIn } from "../guards.js";
-import { parseForm, type Problems } from "../validation.js";
-import { customerTickets } from "../../tickets/queue.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
+import { addCustomerReply, createTicket, CUSTOMER_TICKET_TYPES, customerTickets, findPerson, listTimeline, type Ticket, type TicketDeps } from "../../tickets/index.js";
 import { pathId } from "../path-ids.js";
-import { actorOf, customerTicket, NO_SUCH_TICKET } from "../ticket-access.js";
-import { bodyForm, CUSTOMER_TICKET_TYPES, listQuery, newTicketForm } from "../../tickets/ticket-forms.js";
-import { addCustomerReply, createTicket, type TicketDeps } from "../../tickets/ticket-service.js";
+import { actorOf } from "../request-meta.js";
+import { customerTicket, NO_SUCH_TICKET } from "../ticket-access.js";
+import { bodyForm, listQuery, newTicketForm } from "../ticket-forms.js";
 import { ticketView } from "../ticket-view.js";
-import { findPerson, listTimeline, type Ticket } from "../../tickets/tickets-store.js";
 
 /** What was typed, to put back in the re-rendered form. */
 function echo(body: unknown, fields: string[]): Record<string, string> {

@@ -1,7 +1,6 @@
 import { Router, type Response } from "express";
 import { noReferrer } from "../link-pages.js";
-import { liveObjection, raiseObjection } from "../../resets/objection-service.js";
-import type { ResetDeps } from "../../resets/request-service.js";
+import { liveObjection, raiseObjection, type ResetDeps } from "../../resets/index.js";
 
 /** `GET/POST /objections/:token`: "I did not ask for this", from the alert mail's single-use link. */
 export function objectionRoutes(deps: ResetDeps): Router {

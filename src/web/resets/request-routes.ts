@@ -1,10 +1,11 @@
 import { Router, type Response } from "express";
 import { z } from "zod";
-import { currentKey } from "../../identity/keys-store.js";
+import { currentKey } from "../../identity/index.js";
 import { flash } from "../flash.js";
 import { requireSignedIn } from "../guards.js";
-import { parseForm, type Problems } from "../validation.js";
-import { openResetRequest, resetEligibility, type Eligible, type ResetDeps } from "../../resets/request-service.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
+import { openResetRequest, resetEligibility, type Eligible, type ResetDeps } from "../../resets/index.js";
 
 const requestForm = z.object({
   reason: z

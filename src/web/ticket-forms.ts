@@ -1,20 +1,6 @@
 import { z } from "zod";
-import { TICKET_STATUSES } from "./ticket-status.js";
-import { TICKET_PRIORITIES, TICKET_TYPES } from "./tickets-store.js";
-import { decodeCursor } from "./queue-store.js";
-import { isRowId, MAX_ROW_ID } from "../shared/row-ids.js";
-
-/** The types a customer may open; `primary_reset` is opened only through the reset request form. */
-export const CUSTOMER_TICKET_TYPES = ["general", "technical", "non_technical"] as const;
-export const TYPE_LABELS: Record<(typeof TICKET_TYPES)[number], string> = {
-  general: "General question",
-  technical: "Technical problem",
-  non_technical: "Billing or other non-technical matter",
-  primary_reset: "Primary account password reset",
-};
-
-export const SUBJECT_MAX = 200;
-export const BODY_MAX = 10_000;
+import { BODY_MAX, CUSTOMER_TICKET_TYPES, decodeCursor, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from "../tickets/index.js";
+import { isRowId } from "../shared/row-ids.js";
 
 const text = (what: string, max: number) =>
   z
@@ -71,15 +57,6 @@ export const queueQuery = z.object({
       .transform((v) => decodeCursor(v)!),
   ),
 });
-export type QueueQuery = z.infer<typeof queueQuery>;
 
 /** The customer list takes only the page cursor. */
 export const listQuery = queueQuery.pick({ after: true });
-
-/** "#12" or "12": a ticket number; anything else is text. */
-export function ticketNumberIn(q: string): number | null {
-  const match = /^#?\s*(\d{1,10})$/.exec(q);
-  if (!match) return null;
-  const n = Number(match[1]);
-  return n <= MAX_ROW_ID ? n : null;
-}
