@@ -11,7 +11,7 @@ import { findLiveLink as findLiveLinkByToken, type LiveLink, type TokenPurpose }
  * fields, and the fresh session afterwards (the password itself: identity/link-passwords.ts).
  */
 
-export const LINK_SPENT = "This link is no longer valid: it was used, replaced by a newer one, or it expired.";
+const LINK_SPENT = "This link is no longer valid: it was used, replaced by a newer one, or it expired.";
 
 /** The token is in the path: never let it leave in a Referer header. */
 export const noReferrer: RequestHandler = (_req, res, next) => {
