@@ -18,17 +18,17 @@ export { changeOwnPassword, newPasswordProblems } from "./password-change.js";
 export type { PasswordChangeDeps } from "./password-change.js";
 export { hashPassword } from "./password-hashing.js";
 export { passwordRequirements } from "./password-policy.js";
-export { lengthProblem } from "./password-rules.js";
-export type { PolicyName } from "./password-rules.js";
+export { lengthProblem } from "./password-length.js";
+export type { PolicyName } from "./password-length.js";
 export { generateRandomPassword } from "./random-password.js";
 export { endTemporaryPassword, giveTemporaryPassword } from "./temporary-passwords.js";
 
 // Links and their tokens: support's set-password links, the self-service reset link.
-export { prepareSetPasswordLink, recordSetPasswordLink } from "./password-links.js";
-export type { LinkDeps } from "./password-links.js";
-export { resetLinkMail } from "./reset-link-mail.js";
-export { applyPasswordByLink, findLiveLink } from "./link-passwords.js";
-export type { LiveLink } from "./link-passwords.js";
+export { prepareSetPasswordLink, recordSetPasswordLink } from "./set-password-links.js";
+export type { LinkDeps } from "./set-password-links.js";
+export { selfServiceLinkMail } from "./self-service-link-mail.js";
+export { applyPasswordByLink, findLiveLink } from "./password-by-link.js";
+export type { LiveLink } from "./password-by-link.js";
 export { countWrongAnswers, issueLinkToken, spendLinksOf } from "./link-tokens.js";
 export { countTokensSince } from "./link-tokens-store.js";
 export type { TokenPurpose } from "./link-tokens-store.js";
@@ -49,9 +49,11 @@ export { checkPublicKey, MAX_KEY_BYTES } from "./pgp-key-check.js";
 // (accounts/logins → createLogin/liftLockout), storeToken, countFailedAnswer and
 // spendAllTokensOf (accounts/self-service-reset, accounts/record-changes → issueLinkToken,
 // countWrongAnswers, spendLinksOf), newToken/hashToken (accounts/record-changes-store,
-// resets/reset-store → shared/tokens.ts).
+// resets/reset-store → shared/tokens.ts), resetLinkMail (accounts/self-service-reset →
+// selfServiceLinkMail).
 export { clearPassword, storePassword } from "./credentials-store.js";
 export { removeKey, replaceKey } from "./keys-store.js";
 export { clearFailedSignIns, insertLogin } from "./users-store.js";
 export { countFailedAnswer, spendAllTokensOf, storeToken } from "./link-tokens-store.js";
 export { hashToken, newToken } from "../shared/tokens.js";
+export { selfServiceLinkMail as resetLinkMail } from "./self-service-link-mail.js";

@@ -8,7 +8,7 @@ import { enqueue } from "../platform/mail/outbox-store.js";
 import { recentPasswordHashes, storePassword } from "./credentials-store.js";
 import { hashPassword, verifyPassword } from "./password-hashing.js";
 import { passwordProblems } from "./password-policy.js";
-import type { PolicyName } from "./password-rules.js";
+import type { PolicyName } from "./password-length.js";
 import type { Problems } from "../shared/problems.js";
 
 export interface PasswordChangeDeps {

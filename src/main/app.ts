@@ -6,7 +6,7 @@ import { accountKeyRoutes } from "../web/account/key-routes.js";
 import { primaryConsoleRoutes } from "../web/account/primary-console-routes.js";
 import { recordChangeRoutes } from "../web/admin/record-change-routes.js";
 import { accountRoutes } from "../web/account/password-routes.js";
-import { forcedPasswordChange } from "../web/forced-change.js";
+import { forcedPasswordChange } from "../web/forced-password-change.js";
 import { forgotPasswordRoutes } from "../web/auth/forgot-password-routes.js";
 import { resetPasswordRoutes } from "../web/auth/reset-password-routes.js";
 import { authRoutes } from "../web/auth/sign-in-routes.js";
