@@ -36,11 +36,15 @@ export async function storePassword(
   return true;
 }
 
-/** Makes the current password unusable at once (a holder-started reset) and ends every session. */
-export async function clearPassword(trx: Knex.Transaction, userId: number, now: Date): Promise<void> {
-  await trx("users")
-    .where({ id: userId })
-    .update({ password_hash: null, must_change_password: false, temp_password_expires_at: null, session_epoch: trx.raw("session_epoch + 1"), updated_at: now });
+/**
+ * Makes the current password unusable at once and ends every session; with `onlyTemporary`, only
+ * while the login is still on a temporary password. False when nothing was changed.
+ */
+export async function clearPassword(trx: Knex.Transaction, userId: number, now: Date, options: { onlyTemporary?: boolean } = {}): Promise<boolean> {
+  const query = trx("users").where({ id: userId });
+  if (options.onlyTemporary) query.andWhere({ must_change_password: true });
+  const updated = await query.update({ password_hash: null, must_change_password: false, temp_password_expires_at: null, session_epoch: trx.raw("session_epoch + 1"), updated_at: now });
+  return updated === 1;
 }
 
 /** The hashes of the login's last passwords, newest first, for the history rule. */

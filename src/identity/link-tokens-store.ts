@@ -1,12 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
 import type { Knex } from "knex";
 import { asDate, type Db } from "../shared/db.js";
+import { hashToken } from "../shared/tokens.js";
 
+/** `set_password`: the link support or a primary holder has mailed (a new login, a reset they started); `reset`: the self-service link of "Forgot password". */
 export type TokenPurpose = "set_password" | "reset";
-
-/** A new link token: 256 bits from the CSPRNG, URL-safe. Only its hash is ever stored. */
-export const newToken = () => randomBytes(32).toString("base64url");
-export const hashToken = (token: string) => createHash("sha256").update(token, "utf8").digest("hex");
 
 export interface StoredToken {
   id: number;

@@ -8,7 +8,7 @@ import { enqueue } from "../platform/mail/outbox-store.js";
 import { recentPasswordHashes, storePassword } from "./credentials-store.js";
 import { hashPassword, verifyPassword } from "./password-hashing.js";
 import { passwordProblems } from "./password-policy.js";
-import type { PolicyName } from "./password-rules.js";
+import type { PolicyName } from "./password-length.js";
 import type { Problems } from "../shared/problems.js";
 
 export interface PasswordChangeDeps {
@@ -50,7 +50,7 @@ export async function newPasswordProblems(deps: PasswordChangeDeps, userId: numb
 export type Alongside = (trx: Knex.Transaction) => Promise<void>;
 
 /** The password the holder proved they knew was changed, cleared or withdrawn before theirs was written. */
-export class PasswordReplacedMeanwhile extends Error {}
+class PasswordReplacedMeanwhile extends Error {}
 
 /**
  * Sets a login's new password as its holder chose it: history written, must-change and any

@@ -2,7 +2,7 @@ import { ZxcvbnFactory } from "@zxcvbn-ts/core";
 import * as zxcvbnCommon from "@zxcvbn-ts/language-common";
 import * as zxcvbnEn from "@zxcvbn-ts/language-en";
 import { verifyPassword } from "./password-hashing.js";
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordLength, type PolicyName } from "./password-rules.js";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, passwordLength, type PolicyName } from "./password-length.js";
 
 /** The password history rule of the classic policy: not one of the previous 7. */
 export const HISTORY_DEPTH = 7;

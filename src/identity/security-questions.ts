@@ -1,6 +1,9 @@
-import type { Knex } from "knex";
+import { appendAudit } from "../platform/audit/audit-log.js";
+import { auditedBy, type Actor } from "../shared/actor.js";
+import type { Clock } from "../shared/clock.js";
 import type { Db } from "../shared/db.js";
 import { hashPassword, verifyPassword } from "./password-hashing.js";
+import { storeQuestions, type HashedQuestion, type StoredQuestion } from "./security-questions-store.js";
 
 /** The questions a customer may choose from; answers are facts only the holder knows. */
 export const SECURITY_QUESTIONS = [
@@ -19,31 +22,19 @@ export function normaliseAnswer(answer: string): string {
   return answer.normalize("NFKC").toLowerCase().replace(/\s+/g, " ").trim().replace(/^[\s.!?,;:]+|[\s.!?,;:]+$/g, "");
 }
 
-export interface StoredQuestion {
-  position: number;
-  question: string;
-  answerHash: string;
-}
-
-export async function questionsOf(db: Db | Knex.Transaction, userId: number): Promise<StoredQuestion[]> {
-  const rows: unknown = await db("security_questions").where({ user_id: userId }).orderBy("position");
-  return (rows as Record<string, unknown>[]).map((r) => ({ position: Number(r.position), question: r.question as string, answerHash: r.answer_hash as string }));
-}
-
-export interface HashedQuestion {
-  question: string;
-  answerHash: string;
-}
-
 /** Answers are hashed like passwords, before any transaction: argon2 must not hold the database's writer. */
 export function hashAnswers(pairs: { question: string; answer: string }[]): Promise<HashedQuestion[]> {
   return Promise.all(pairs.map(async (p) => ({ question: p.question, answerHash: await hashPassword(normaliseAnswer(p.answer)) })));
 }
 
-/** Replaces the login's two questions. */
-export async function storeQuestions(trx: Knex.Transaction, userId: number, hashed: HashedQuestion[], now: Date): Promise<void> {
-  await trx("security_questions").where({ user_id: userId }).delete();
-  await trx("security_questions").insert(hashed.map((q, i) => ({ user_id: userId, position: i + 1, question: q.question, answer_hash: q.answerHash, created_at: now })));
+/** The holder sets its own two questions and answers, replacing any before; audited with the questions, never the answers. */
+export async function setSecurityQuestions(deps: { db: Db; clock: Clock }, holder: Actor, pairs: { question: string; answer: string }[]): Promise<void> {
+  const now = deps.clock.now();
+  const hashed = await hashAnswers(pairs);
+  await deps.db.transaction(async (trx) => {
+    await storeQuestions(trx, holder.id, hashed, now);
+    await appendAudit(trx, { ...auditedBy(holder), action: "security_questions.set", subject: `user:${holder.id}`, details: { questions: pairs.map((p) => p.question) } }, now);
+  });
 }
 
 export const answerMatches = (stored: StoredQuestion, answer: string) => verifyPassword(stored.answerHash, normaliseAnswer(answer));

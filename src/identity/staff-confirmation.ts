@@ -7,6 +7,7 @@ import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
 import type { Db } from "../shared/db.js";
 import type { Actor } from "../shared/actor.js";
+import { isStaff } from "../shared/roles.js";
 import { findLoginById, listConfirmedAdmins, setStaffConfirmation, type Login } from "./users-store.js";
 
 /*
@@ -19,20 +20,18 @@ import { findLoginById, listConfirmedAdmins, setStaffConfirmation, type Login } 
 
 type Conn = Db | Knex.Transaction;
 
-const isStaffRole = (role: string) => role === "agent" || role === "admin";
-
 /** What an unconfirmed staff login is told when it tries a step of a reset decision. */
 export const UNCONFIRMED_STAFF = "Your staff login is not yet confirmed by a second admin: you may work tickets, but take no part in a reset decision.";
 
 /** Whether the login is staff confirmed by a second admin (read fresh: a confirmation can be taken back at any time). */
 export async function isConfirmedStaff(db: Conn, id: number): Promise<boolean> {
   const login = await findLoginById(db as Db, id);
-  return Boolean(login && isStaffRole(login.role) && login.confirmedAt && !login.disabledAt);
+  return Boolean(login && isStaff(login.role) && login.confirmedAt && !login.disabledAt);
 }
 
 /** Why `confirmer` may not confirm `login` now; null when it may. */
 export function confirmationRefusal(login: Login, confirmer: Login): string | null {
-  if (!isStaffRole(login.role)) return "Only staff logins are confirmed.";
+  if (!isStaff(login.role)) return "Only staff logins are confirmed.";
   if (login.confirmedAt) return `${login.username} is confirmed already.`;
   if (confirmer.id === login.id) return "Nobody confirms their own login: another admin must.";
   if (confirmer.id === login.createdBy) return `You created ${login.username}: another admin must confirm it.`;
@@ -62,7 +61,7 @@ export async function confirmStaffLogin(deps: MailingDeps, loginId: number, acto
  * set-password link, needs confirming again: who holds it now is no longer known. Audited.
  */
 export async function unconfirmStaff(trx: Knex.Transaction, login: Login, actor: Actor, why: "email_changed" | "link_sent", now: Date): Promise<void> {
-  if (!isStaffRole(login.role) || !login.confirmedAt || actor.id === login.id) return;
+  if (!isStaff(login.role) || !login.confirmedAt || actor.id === login.id) return;
   await setStaffConfirmation(trx, login.id, { unconfirmedBy: actor.id }, now);
   await appendAudit(trx, { action: "login.unconfirmed", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${login.id}`, details: { username: login.username, why } }, now);
 }

@@ -6,7 +6,7 @@ import { accountKeyRoutes } from "../web/account/key-routes.js";
 import { primaryConsoleRoutes } from "../web/account/primary-console-routes.js";
 import { recordChangeRoutes } from "../web/admin/record-change-routes.js";
 import { accountRoutes } from "../web/account/password-routes.js";
-import { forcedPasswordChange } from "../web/forced-change.js";
+import { forcedPasswordChange } from "../web/forced-password-change.js";
 import { forgotPasswordRoutes } from "../web/auth/forgot-password-routes.js";
 import { resetPasswordRoutes } from "../web/auth/reset-password-routes.js";
 import { authRoutes } from "../web/auth/sign-in-routes.js";
@@ -19,6 +19,7 @@ import type { Db } from "../shared/db.js";
 import type { Logger } from "../shared/logger.js";
 import { mailAdminRoutes } from "../web/admin/mail-routes.js";
 import { auditAdminRoutes } from "../web/admin/audit-routes.js";
+import { appendAudit } from "../platform/audit/audit-log.js";
 import type { Mailer } from "../platform/mail/mailer.js";
 import { deskKeyRoute } from "../web/portal/desk-key-routes.js";
 import type { Scheduler } from "../platform/tasks/scheduler.js";
@@ -126,9 +127,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(adminRoutes({ db, clock, mailer }));
   app.use(adminLoginRoutes({ db, clock, mailer }));
   app.use(recordChangeRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));
-  app.use(mailAdminRoutes({ db, clock, config, mailer, scheduler }));
+  // Mail and tasks may not import audit (DESIGN §8): the appender is handed in here.
+  app.use(mailAdminRoutes({ db, clock, config, mailer, audit: appendAudit, deliverNow: () => scheduler.run("deliver-mail") }));
   app.use(auditAdminRoutes({ db, clock }));
-  app.use(taskAdminRoutes({ db, clock, scheduler }));
+  app.use(taskAdminRoutes({ db, clock, scheduler, audit: appendAudit }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

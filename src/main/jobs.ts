@@ -5,7 +5,7 @@ import type { Db } from "../shared/db.js";
 import { deliverDue, type DeliveryDeps } from "../platform/mail/delivery.js";
 import type { Mailer } from "../platform/mail/mailer.js";
 import { expireTemporaryPasswords, noticeFailedTemporaryPassword } from "../resets/index.js";
-import { auditEndedRefusals } from "../web/ip-limit.js";
+import { auditEndedRefusals } from "../web/ip-limits.js";
 import type { TaskDefinition } from "../platform/tasks/scheduler.js";
 
 /**

@@ -181,6 +181,7 @@ function buildConfig(e: z.infer<typeof schema>) {
     },
     tempPasswordTtlHours: e.TEMP_PASSWORD_TTL_HOURS,
     resetLinkTtlMinutes: e.RESET_LINK_TTL_MINUTES,
+    /** RESET_TWO_PERSON: the agent who approves a primary reset may not be the one who did its callback. Called `resetTwoPerson` in every deps. */
     resetTwoPerson: e.RESET_TWO_PERSON,
     login: { maxFailures: e.LOGIN_MAX_FAILURES, lockMinutes: e.LOGIN_LOCK_MINUTES, ipLimit: e.LOGIN_IP_LIMIT },
     passwordPolicy: e.PASSWORD_POLICY,

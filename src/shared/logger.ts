@@ -4,7 +4,7 @@ import { pino, type DestinationStream, type Logger } from "pino";
  * Paths pino removes before a line is written. Request bodies are never logged at all;
  * these catch secrets that reach a log through headers or a careless field name.
  */
-export const REDACTED_PATHS = [
+const REDACTED_PATHS = [
   "req.headers.cookie",
   "req.headers.authorization",
   'res.headers["set-cookie"]',

@@ -8,10 +8,10 @@ import { findLiveLink as findLiveLinkByToken, type LiveLink, type TokenPurpose }
 /**
  * What the pages behind a mailed single-use link share (`/set-password/:token`,
  * `/reset-password/:token`): no Referer, one "no longer valid" page, the new-password
- * fields, and the fresh session afterwards (the password itself: identity/link-passwords.ts).
+ * fields, and the fresh session afterwards (the password itself: identity/password-by-link.ts).
  */
 
-export const LINK_SPENT = "This link is no longer valid: it was used, replaced by a newer one, or it expired.";
+const LINK_SPENT = "This link is no longer valid: it was used, replaced by a newer one, or it expired.";
 
 /** The token is in the path: never let it leave in a Referer header. */
 export const noReferrer: RequestHandler = (_req, res, next) => {
@@ -22,7 +22,7 @@ export const noReferrer: RequestHandler = (_req, res, next) => {
 /** The one plain page for an unknown, used or expired link; it offers a new one. */
 export const renderLinkInvalid = (res: Response) => res.status(404).render("auth/link-invalid", { title: "Link no longer valid", message: LINK_SPENT });
 
-/** The live link whose token is in the path, or null (see identity/link-passwords.ts). */
+/** The live link whose token is in the path, or null (see identity/password-by-link.ts). */
 export function findLiveLink(deps: { db: Db; clock: Clock }, req: Request, purpose: TokenPurpose): Promise<LiveLink | null> {
   const raw = req.params.token;
   return findLiveLinkByToken(deps, typeof raw === "string" ? raw : "", purpose);

@@ -4,7 +4,7 @@ import { simpleParser } from "mailparser";
 import * as openpgp from "openpgp";
 import { setLoginKey } from "../../src/accounts/login-keys.js";
 import { afterResponseSettled } from "../../src/web/after-response.js";
-import { FORGOT_IP_LIMIT } from "../../src/web/auth/reset-rate-limits.js";
+import { IP_LIMITS } from "../../src/web/ip-limits.js";
 import { LINKS_PER_LOGIN_PER_HOUR } from "../../src/accounts/self-service-reset.js";
 import { hours, minutes } from "../../src/shared/clock.js";
 import { asTime, auditRows, changeLoginEmail, changeObjectionTokenTo, count, outboxTo, postForm, userId, userRow, actorFor } from "../accounts/helpers.js";
@@ -152,9 +152,9 @@ describe("forgot password (/forgot-password)", () => {
     await freshLink(t, agent, "carol", "carol@acme.example");
   });
 
-  it(`limits requests per IP address (${FORGOT_IP_LIMIT} per 15 minutes): then 429, audited, and no mail`, async () => {
+  it(`limits requests per IP address (${IP_LIMITS.forgot.limit} per 15 minutes): then 429, audited, and no mail`, async () => {
     const agent = browser(t.app);
-    for (let i = 0; i < FORGOT_IP_LIMIT; i++) expect((await askForLink(agent, `nobody-${i}`)).status).to.equal(200);
+    for (let i = 0; i < IP_LIMITS.forgot.limit; i++) expect((await askForLink(agent, `nobody-${i}`)).status).to.equal(200);
     const limited = await askForLink(agent, "dave");
     expect(limited.status).to.equal(429);
     expect(limited.text).to.include("Too many password reset attempts");
@@ -168,7 +168,7 @@ describe("forgot password (/forgot-password)", () => {
     await t.auditRefusals();
     const audited = await auditRows(t, "password.reset_rate_limited");
     expect(audited).to.have.length(1);
-    expect(audited[0]!.details).to.include({ form: "forgot", refused: 2, limit: FORGOT_IP_LIMIT });
+    expect(audited[0]!.details).to.include({ form: "forgot", refused: 2, limit: IP_LIMITS.forgot.limit });
     expect((await askForLink(agent, "dave")).status).to.equal(200);
     expect(await resetMailsTo(t, "dave@acme.example")).to.have.length(1);
   });

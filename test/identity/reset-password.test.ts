@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { RESET_IP_LIMIT } from "../../src/web/auth/reset-rate-limits.js";
+import { IP_LIMITS } from "../../src/web/ip-limits.js";
 import { MAX_WRONG_ANSWERS } from "../../src/accounts/self-service-reset.js";
 import { minutes } from "../../src/shared/clock.js";
 import { auditRows, count, mailText, outboxTo, userId, userRow } from "../accounts/helpers.js";
@@ -215,9 +215,9 @@ describe("self-service reset link (/reset-password/:token)", () => {
     expect((await postReset(browser(t.app), token, rightAnswers(NEW_PASSWORD))).status).to.equal(404);
   });
 
-  it(`limits posts to reset links per IP address (${RESET_IP_LIMIT} per 15 minutes)`, async () => {
+  it(`limits posts to reset links per IP address (${IP_LIMITS.reset.limit} per 15 minutes)`, async () => {
     const agent = browser(t.app);
-    for (let i = 0; i < RESET_IP_LIMIT; i++) expect((await postReset(agent, `A${"b".repeat(42)}${i}`, {})).status).to.equal(404);
+    for (let i = 0; i < IP_LIMITS.reset.limit; i++) expect((await postReset(agent, `A${"b".repeat(42)}${i}`, {})).status).to.equal(404);
     const limited = await postReset(agent, "A".repeat(43), {});
     expect(limited.status).to.equal(429);
     expect(await auditRows(t, "password.reset_rate_limited")).to.have.length(0);
@@ -225,6 +225,6 @@ describe("self-service reset link (/reset-password/:token)", () => {
     await t.auditRefusals();
     const audited = await auditRows(t, "password.reset_rate_limited");
     expect(audited).to.have.length(1);
-    expect(audited[0]!.details).to.include({ form: "reset", refused: 1, limit: RESET_IP_LIMIT });
+    expect(audited[0]!.details).to.include({ form: "reset", refused: 1, limit: IP_LIMITS.reset.limit });
   });
 });

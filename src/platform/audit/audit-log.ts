@@ -1,16 +1,11 @@
 import { createHash } from "node:crypto";
+import type { Clock } from "../../shared/clock.js";
 import { asDate, isPostgres, type Db } from "../../shared/db.js";
 import type { Knex } from "knex";
+import { auditedBy, type Actor } from "../../shared/actor.js";
+import type { AuditEntry } from "../../shared/audit-entry.js";
 
-export interface AuditEntry {
-  action: string;
-  actorId?: number | null;
-  actor?: string | null;
-  ip?: string | null;
-  subject?: string | null;
-  /** Before/after values and context; never a secret. */
-  details?: Record<string, unknown>;
-}
+export type { AuditEntry };
 
 interface AuditRow {
   seq: number;
@@ -101,4 +96,11 @@ export async function verifyAuditChain(db: Db): Promise<ChainCheck> {
     }
     if (page.length < batch) return { ok: true, rows };
   }
+}
+
+/** An admin's check of the whole chain now, audited with its outcome (after it ran, so the check does not count itself). */
+export async function checkAuditChain(deps: { db: Db; clock: Clock }, actor: Actor): Promise<ChainCheck> {
+  const check = await verifyAuditChain(deps.db);
+  await appendAudit(deps.db, { ...auditedBy(actor), action: "audit.verified", details: check }, deps.clock.now());
+  return check;
 }

@@ -1,14 +1,13 @@
 import { Router, type Response } from "express";
 import { z } from "zod";
-import { appendAudit } from "../../platform/audit/audit-log.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import { flash } from "../flash.js";
 import { requireCustomer } from "../guards.js";
-import { auditActor } from "../request-meta.js";
+import { actorOf } from "../request-meta.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
-import { hashAnswers, normaliseAnswer, questionsOf, SECURITY_QUESTIONS, storeQuestions } from "../../identity/index.js";
+import { normaliseAnswer, questionsOf, SECURITY_QUESTIONS, setSecurityQuestions } from "../../identity/index.js";
 
 // Each message names its question: the summary above the form lists them together.
 const question = (n: number) => z.enum(SECURITY_QUESTIONS, { error: `Question ${n}: choose a question from the list.` });
@@ -46,13 +45,8 @@ export function securityQuestionRoutes({ db, clock }: { db: Db; clock: Clock }):
     const body = req.body as Record<string, unknown>;
     const chosen = { question1: typeof body.question1 === "string" ? body.question1 : "", question2: typeof body.question2 === "string" ? body.question2 : "" };
     if (!form.ok) return render(res, req.user!.id, 400, form.problems, chosen);
-    const now = clock.now();
     const { question1, answer1, question2, answer2 } = form.data;
-    const hashed = await hashAnswers([{ question: question1, answer: answer1 }, { question: question2, answer: answer2 }]);
-    await db.transaction(async (trx) => {
-      await storeQuestions(trx, req.user!.id, hashed, now);
-      await appendAudit(trx, { ...auditActor(req), action: "security_questions.set", subject: `user:${req.user!.id}`, details: { questions: [question1, question2] } }, now);
-    });
+    await setSecurityQuestions({ db, clock }, actorOf(req), [{ question: question1, answer: answer1 }, { question: question2, answer: answer2 }]);
     flash(req, "success", "Your security questions are saved.");
     res.redirect(303, "/account");
   });

@@ -5,7 +5,7 @@ import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { afterResponse } from "../after-response.js";
 import { noReferrer } from "../link-pages.js";
-import { FORGOT_IP_LIMIT, resetIpLimit } from "./reset-rate-limits.js";
+import { ipLimit } from "../ip-limits.js";
 import { sendResetLink, type SelfServiceDeps } from "../../accounts/index.js";
 
 const forgotForm = z.object({
@@ -25,7 +25,7 @@ export function forgotPasswordRoutes(deps: SelfServiceDeps & { logger: Logger })
 
   router.get("/forgot-password", (_req, res) => render(res, 200));
 
-  router.post("/forgot-password", resetIpLimit(deps, "forgot", FORGOT_IP_LIMIT), (req, res) => {
+  router.post("/forgot-password", ipLimit(deps, "forgot"), (req, res) => {
     const form = parseForm(forgotForm, req.body);
     if (!form.ok) {
       const typed = (req.body as Record<string, unknown>).username;

@@ -4,7 +4,7 @@ import { newPasswordProblems, passwordRequirements, type LiveLink, type Login, t
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { findLiveLink, newPasswordFields, noReferrer, renderLinkInvalid, sendToSignIn } from "../link-pages.js";
-import { RESET_IP_LIMIT, resetIpLimit } from "./reset-rate-limits.js";
+import { ipLimit } from "../ip-limits.js";
 import { checkAnswers, completeReset, resetQuestions, type SelfServiceDeps } from "../../accounts/index.js";
 
 const answer = (which: string) => z.string({ error: `Answer the ${which} question.` }).min(1, `Answer the ${which} question.`).max(200, "Answers are at most 200 characters.");
@@ -52,7 +52,7 @@ export function resetPasswordRoutes(deps: SelfServiceDeps): Router {
     renderForm(req, res, 200, link, questions);
   });
 
-  router.post("/reset-password/:token", resetIpLimit(deps, "reset", RESET_IP_LIMIT), async (req, res, next) => {
+  router.post("/reset-password/:token", ipLimit(deps, "reset"), async (req, res, next) => {
     const link = await liveLink(req);
     if (!link) return renderLinkInvalid(res);
     const questions = await resetQuestions(deps.db, link.login.id);

@@ -1,15 +1,15 @@
 import { Router, type RequestHandler, type Response } from "express";
 import type { createPassport } from "../passport.js";
 import { z } from "zod";
-import { appendAudit } from "../../platform/audit/audit-log.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import { requireSignedIn } from "../guards.js";
-import { ipLimit } from "../ip-limit.js";
+import { ipLimit } from "../ip-limits.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { startSessionClock } from "../sessions.js";
-import type { SignInFailure } from "../../identity/index.js";
+import { recordSignOut, type SignInFailure } from "../../identity/index.js";
+import { actorOf } from "../request-meta.js";
 
 const signInForm = z.object({
   username: z.string().trim().min(1, "Enter your username.").max(64, "Usernames are at most 64 characters."),
@@ -44,17 +44,7 @@ export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: Au
       error: opts.error,
     });
 
-  // Failures only: an office behind one address signing in at the start of a shift is not an attack.
-  const signInLimit = ipLimit(
-    { db, clock },
-    {
-      name: "login",
-      limit: loginIpLimit,
-      action: "sign_in.rate_limited",
-      message: "Too many sign-in attempts from your network. Wait a few minutes and try again.",
-      failuresOnly: true,
-    },
-  );
+  const signInLimit = ipLimit({ db, clock }, "login", loginIpLimit);
 
   router.get("/login", (req, res) => {
     if (req.user) return res.redirect(303, "/");
@@ -81,8 +71,7 @@ export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: Au
   });
 
   router.post("/logout", requireSignedIn, async (req, res, next) => {
-    const user = req.user!;
-    await appendAudit(db, { action: "sign_out", actorId: user.id, actor: user.username, ip: req.ip ?? null, subject: `user:${user.id}` }, clock.now());
+    await recordSignOut({ db, clock }, actorOf(req));
     req.session.destroy((err) => {
       if (err) return next(err);
       res.clearCookie(cookieName, { path: "/" });

@@ -9,11 +9,11 @@ import { NoUsableKeyError, usableRecipientKey } from "../platform/mail/pgp.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
 
 /**
- * The self-service reset link, composed like the set-password link: the link is a
+ * The mail of the self-service link ("Forgot password"), composed like the set-password link: the link is a
  * credential, so the mail is PGP/MIME when the login has a usable key on file, else plain
  * text only (no HTML copy, nothing in the subject) sealed to the desk key in the outbox.
  */
-export async function resetLinkMail(
+export async function selfServiceLinkMail(
   deps: { db: Db; clock: Clock; mailer: Mailer },
   login: Login & { email: string },
   link: { url: string; expiresAt: Date; withQuestions: boolean },

@@ -2,7 +2,8 @@ import type { Actor } from "../shared/actor.js";
 import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import { clearPassword } from "./credentials-store.js";
-import { newToken, storeToken } from "./link-tokens-store.js";
+import { storeToken } from "./link-tokens-store.js";
+import { newToken } from "../shared/tokens.js";
 import { hours } from "../shared/clock.js";
 import type { ComposedMail } from "../platform/mail/compose.js";
 import { setPasswordMail, type MailingDeps } from "../platform/mail/mailer.js";
@@ -10,7 +11,7 @@ import { enqueue } from "../platform/mail/outbox-store.js";
 import { NoUsableKeyError, usableRecipientKey } from "../platform/mail/pgp.js";
 import { currentKey } from "./keys-store.js";
 
-export const SET_PASSWORD_LINK_TTL_MS = hours(24);
+const SET_PASSWORD_LINK_TTL_MS = hours(24);
 
 export type LinkDeps = MailingDeps;
 

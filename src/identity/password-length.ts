@@ -1,6 +1,6 @@
 /**
- * The length rule of the password policy (DESIGN §4). The full policy — composition,
- * history, blocklist and strength — lands with the accounts issue and extends this module.
+ * The password policy's names and its length rule (DESIGN §4), on their own so the CLI can
+ * check an operator's password without the blocklist and strength estimate of password-policy.ts.
  */
 export type PolicyName = "classic" | "nist";
 
