@@ -26,3 +26,7 @@ export { confirmationRefusal, confirmStaffLogin, isConfirmedStaff, noticeStaffCr
 export { isPrimaryUsername, namespaceOf, scopedUsername } from "./usernames.js";
 export { clearFailedSignIns, findLoginById, findLoginByUsername, findSessionLogin, insertLogin, listActiveStaff, listLoginsOfAccount, listStaff } from "./users-store.js";
 export type { Login, SessionLogin } from "./users-store.js";
+export { confirmTotp, factorStatus, hasActiveFactor, pendingEnrolment, regenerateRecoveryCodes, removeTotp, startTotpEnrolment } from "./second-factors/second-factors.js";
+export type { FactorDeps, FactorStatus, Outcome, PendingEnrolment } from "./second-factors/second-factors.js";
+export { completeSecondStep, pendingExpired, SECOND_STEP_LIFETIME_MS } from "./second-factors/second-step.js";
+export type { PendingSignIn, SecondStepFailure } from "./second-factors/second-step.js";
