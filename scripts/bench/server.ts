@@ -10,6 +10,7 @@ import { createApp } from "../../src/main/app.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { loadConfig, resolveSessionSecret } from "../../src/shared/config.js";
 import { createLogger } from "../../src/shared/logger.js";
+import { resolveDataKey } from "../../src/shared/sealing.js";
 import { openRuntime } from "../../src/main/runtime.js";
 import { bareApp } from "./bare-app.js";
 
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger, systemClock);
-  const app = createApp({ config, db: runtime.db, reader: runtime.reader, logger, clock: systemClock, sessionSecret: resolveSessionSecret(config), mailer: runtime.mailer, scheduler: runtime.scheduler });
+  const app = createApp({ config, db: runtime.db, reader: runtime.reader, logger, clock: systemClock, sessionSecret: resolveSessionSecret(config), dataKey: resolveDataKey(config), mailer: runtime.mailer, scheduler: runtime.scheduler });
   const servers = [await listen(app), await listen(bareApp())];
   const stop = () => {
     for (const s of servers) s.closeAllConnections();

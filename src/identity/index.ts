@@ -42,6 +42,12 @@ export { currentKey, currentKeysOf } from "./keys-store.js";
 export type { StoredKey } from "./keys-store.js";
 export { checkPublicKey, MAX_KEY_BYTES } from "./pgp-key-check.js";
 
+// Second factors: the authenticator app, recovery codes, the second step of sign-in.
+export { confirmTotp, factorStatus, hasActiveFactor, pendingEnrolment, regenerateRecoveryCodes, removeTotp, startTotpEnrolment } from "./second-factors/second-factors.js";
+export type { FactorDeps, FactorStatus, Outcome, PendingEnrolment } from "./second-factors/second-factors.js";
+export { completeSecondStep, pendingExpired, SECOND_STEP_LIFETIME_MS } from "./second-factors/second-step.js";
+export type { PendingSignIn, SecondStepFailure } from "./second-factors/second-step.js";
+
 // Kept only until the merge switches their callers, in files other helpers of issue 12 own, to
 // the services above: storePassword (resets/decision-service → giveTemporaryPassword),
 // clearPassword (resets/redemption → endTemporaryPassword), replaceKey/removeKey

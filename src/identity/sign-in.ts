@@ -10,6 +10,7 @@ import {
   type Login,
 } from "./users-store.js";
 import { decoyPasswordHash, verifyPassword } from "./password-hashing.js";
+import { hasActiveFactor } from "./second-factors/second-factors.js";
 
 export interface SignInDeps {
   db: Db;
@@ -23,7 +24,8 @@ export interface SignInDeps {
  */
 export type SignInFailure = "bad_credentials" | "locked" | "disabled" | "temporary_password_expired";
 
-export type SignInResult = { ok: true; login: Login } | { ok: false; reason: SignInFailure };
+/** With `secondStep`, the password was right but the login is not signed in until its factor's code is (second-step.ts). */
+export type SignInResult = { ok: true; login: Login; secondStep: boolean } | { ok: false; reason: SignInFailure };
 
 export async function signIn(deps: SignInDeps, username: string, password: string, ip: string | undefined): Promise<SignInResult> {
   const { db, clock } = deps;
@@ -62,9 +64,14 @@ export async function signIn(deps: SignInDeps, username: string, password: strin
     await appendAudit(db, entry("sign_in.refused", { reason: "temporary_password_expired" }), now);
     return { ok: false, reason: "temporary_password_expired" };
   }
+  // The failure count stays until the second step passes: a known password must not reset the count of guessed codes.
+  if (await hasActiveFactor(db, login.id)) {
+    await appendAudit(db, entry("sign_in.password_accepted", { next: "second_factor" }), now);
+    return { ok: true, login, secondStep: true };
+  }
   await clearFailedSignIns(db, login.id, now);
   await appendAudit(db, entry("sign_in.succeeded"), now);
-  return { ok: true, login };
+  return { ok: true, login, secondStep: false };
 }
 
 /** Matches no login: the failure counter's statement still runs, against no row. */
@@ -76,7 +83,7 @@ const NO_LOGIN = 0;
  * entry. The answer then takes as long whether or not the username exists, so timing does not
  * tell which ones do. Returns true when this failure locked the login.
  */
-function recordFailure(deps: SignInDeps, countAgainst: number | null, entry: AuditEntry): Promise<boolean> {
+export function recordFailure(deps: SignInDeps, countAgainst: number | null, entry: AuditEntry): Promise<boolean> {
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {
     const failures = await countFailedSignIn(trx, countAgainst ?? NO_LOGIN, now);

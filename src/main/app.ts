@@ -7,6 +7,10 @@ import { primaryConsoleRoutes } from "../web/account/primary-console-routes.js";
 import { recordChangeRoutes } from "../web/admin/record-change-routes.js";
 import { accountRoutes } from "../web/account/password-routes.js";
 import { forcedPasswordChange } from "../web/forced-password-change.js";
+import { factorEnrolmentGate, secondStepGate } from "../web/second-factor-gates.js";
+import { secondStepRoutes } from "../web/auth/second-step-routes.js";
+import { twoFactorRoutes } from "../web/account/two-factor-routes.js";
+import type { DataKey } from "../shared/sealing.js";
 import { forgotPasswordRoutes } from "../web/auth/forgot-password-routes.js";
 import { resetPasswordRoutes } from "../web/auth/reset-password-routes.js";
 import { authRoutes } from "../web/auth/sign-in-routes.js";
@@ -51,6 +55,8 @@ export interface AppDeps {
   logger: Logger;
   clock: Clock;
   sessionSecret: string;
+  /** Seals factor secrets (resolveDataKey). */
+  dataKey: DataKey;
   mailer: Mailer;
   scheduler: Scheduler;
 }
@@ -98,16 +104,21 @@ export function createApp(deps: AppDeps): Express {
   app.use(passport.session());
   app.use(csrfProtection);
   app.use(exposeCsrfToken);
+  app.use(secondStepGate(clock));
   app.use(exposeFlash);
   app.use(refuseNulCharacters);
   app.use(forcedPasswordChange);
+  app.use(factorEnrolmentGate);
   app.use((req, res, next) => {
     res.locals.user = req.user;
     res.locals.path = req.path;
     next();
   });
 
-  app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
+  const factorDeps = { db, clock, mailer, dataKey: deps.dataKey, login: config.login, factorPolicies: config.secondFactor };
+  app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production), factorPolicies: config.secondFactor }));
+  app.use(secondStepRoutes(factorDeps));
+  app.use(twoFactorRoutes(factorDeps));
   const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword };
   app.use(accountRoutes(passwordDeps));
   app.use(setPasswordRoutes(passwordDeps));

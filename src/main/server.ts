@@ -3,12 +3,14 @@ import { createApp } from "./app.js";
 import { systemClock } from "../shared/clock.js";
 import { resolveSessionSecret, type Config } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
+import { resolveDataKey } from "../shared/sealing.js";
 import { guardProcess } from "./process-guard.js";
 import { exitAfterClose, openRuntime, WORKER_POLL_MS } from "./runtime.js";
 import { exitStartFailed, startProcess, startupError } from "./startup-failure.js";
 
 async function start(config: Config): Promise<void> {
   const sessionSecret = resolveSessionSecret(config);
+  const dataKey = resolveDataKey(config);
   const logger = createLogger(config.logLevel);
   guardProcess(logger);
   const runtime = await openRuntime(config, logger, systemClock);
@@ -23,7 +25,7 @@ async function start(config: Config): Promise<void> {
     }
   }
 
-  const app = createApp({ config, db, reader, logger, clock: systemClock, sessionSecret, mailer, scheduler });
+  const app = createApp({ config, db, reader, logger, clock: systemClock, sessionSecret, dataKey, mailer, scheduler });
   // Express hands a listen error (port taken) to this callback.
   const server = app.listen(config.port, (err?: Error) => {
     if (err) exitStartFailed("Vouchdesk")(startupError(err, config));

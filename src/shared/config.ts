@@ -87,6 +87,27 @@ const trustProxy = z
   )
   .transform((v): false | number | string[] => (v === "false" ? false : /^\d+$/.test(v) ? Number(v) : v.split(",").map((item) => item.trim())));
 
+/**
+ * DATA_KEY: the 32-byte AES-256 key that seals factor secrets, as 64 hex digits or base64
+ * (standard or URL-safe, padding optional).
+ */
+const dataKey = z
+  .string()
+  .trim()
+  .transform((v, ctx) => {
+    const key = decodeDataKey(v);
+    if (!key) ctx.addIssue({ code: "custom", message: "must be 32 random bytes written as 64 hex digits or 43-44 base64 characters (make one with: openssl rand -base64 32)" });
+    return key ?? z.NEVER;
+  });
+
+/** A 32-byte key from hex or base64 text, or null when the text is neither or not 32 bytes. */
+export function decodeDataKey(text: string): Buffer | null {
+  const key = /^[0-9a-f]{64}$/i.test(text) ? Buffer.from(text, "hex") : /^[A-Za-z0-9+/_-]{43}=?$/.test(text) ? Buffer.from(text, "base64") : null;
+  return key?.length === 32 ? key : null;
+}
+
+const secondFactorPolicy = z.enum(["required", "optional"], { error: "must be required or optional" });
+
 const schema = z.object({
   NODE_ENV: z.enum(["development", "production", "test"], { error: "must be development, production or test" }).default("development"),
   PORT: integer(1, 65535).default(3000),
@@ -95,6 +116,9 @@ const schema = z.object({
   VAR_DIR: z.string().min(1).default("var"),
   DATABASE_URL: databaseUrl.optional(),
   SESSION_SECRET: z.string().min(32, "must be at least 32 characters").optional(),
+  DATA_KEY: dataKey.optional(),
+  STAFF_SECOND_FACTOR: secondFactorPolicy.optional(),
+  CUSTOMER_SECOND_FACTOR: secondFactorPolicy.default("optional"),
   MAIL_TRANSPORT: z.enum(["file", "smtp"], { error: "must be file or smtp" }).default("file"),
   SMTP_HOST: z.string().min(1).optional(),
   SMTP_PORT: integer(1, 65535).default(587),
@@ -122,7 +146,7 @@ const schema = z.object({
 });
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARIABLES = new Set(["SESSION_SECRET", "SMTP_PASS", "DATABASE_URL"]);
+const SECRET_VARIABLES = new Set(["SESSION_SECRET", "SMTP_PASS", "DATABASE_URL", "DATA_KEY"]);
 
 export type Config = ReturnType<typeof buildConfig>;
 
@@ -173,6 +197,10 @@ function buildConfig(e: z.infer<typeof schema>) {
     databaseUrl: e.DATABASE_URL ?? `sqlite:${path.join(varDir, "vouchdesk.sqlite")}`,
     /** Absent until resolved by {@link resolveSessionSecret}, which may write one into var/. */
     sessionSecret: e.SESSION_SECRET,
+    /** Absent until resolved by resolveDataKey (shared/sealing.ts), which may write one into var/. */
+    dataKey: e.DATA_KEY,
+    /** Whether a login must have a second factor before it reaches anything but enrolment. */
+    secondFactor: { staff: e.STAFF_SECOND_FACTOR ?? (production ? "required" : "optional"), customer: e.CUSTOMER_SECOND_FACTOR },
     mail: {
       transport: e.MAIL_TRANSPORT,
       from: e.MAIL_FROM,

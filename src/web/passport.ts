@@ -3,6 +3,9 @@ import { Strategy as LocalStrategy } from "passport-local";
 import { findSessionLogin, signIn, type SessionLogin, type SignInDeps, type SignInFailure } from "../identity/index.js";
 import type { Db } from "../shared/db.js";
 
+/** The info a right password comes with when the login's second step is still to come. */
+export const SECOND_STEP = "second_step";
+
 /** What the session remembers of a signed-in login: who, and the epoch it signed in at. */
 interface SessionPassport {
   id: number;
@@ -30,7 +33,8 @@ export function createPassport(deps: SignInDeps & { db: Db; reader: Db }) {
   passport.use(
     new LocalStrategy({ passReqToCallback: true }, (req, username, password, done) => {
       signIn(deps, username, password, req.ip).then(
-        (result) => (result.ok ? done(null, sessionUser(result.login)) : done(null, false, { message: result.reason })),
+        // A login with a factor is handed on with "second_step": the route holds it back until its code (second-step-routes.ts).
+        (result) => (result.ok ? done(null, sessionUser(result.login), { message: result.secondStep ? SECOND_STEP : "" }) : done(null, false, { message: result.reason })),
         done,
       );
     }),

@@ -286,6 +286,7 @@ describe("configuration errors at server start (process level)", function () {
     { title: "a postgres URL with one slash", env: { DATABASE_URL: "postgres:/db.example/desk" }, variable: "DATABASE_URL" },
     { title: "NODE_ENV=production over plain HTTP", env: { ...PRODUCTION, SESSION_SECRET: "x".repeat(32), BASE_URL: "http://desk.example.com" }, variable: "BASE_URL" },
     { title: "NODE_ENV=production without TRUST_PROXY", env: { ...PRODUCTION, SESSION_SECRET: "x".repeat(32) }, remove: ["TRUST_PROXY"], variable: "TRUST_PROXY" },
+    { title: "a DATA_KEY that is not 32 bytes", env: { DATA_KEY: "not-a-key" }, variable: "DATA_KEY" },
   ];
   for (const c of cases) {
     it(`exits with code 2 and one stderr line naming ${c.variable} on ${c.title}`, () => {

@@ -8,6 +8,7 @@ import type { Clock } from "../../src/shared/clock.js";
 import { loadConfig, type Config } from "../../src/shared/config.js";
 import { migrate, openDatabase, openReader, type Db } from "../../src/shared/db.js";
 import { createLogger } from "../../src/shared/logger.js";
+import { resolveDataKey } from "../../src/shared/sealing.js";
 import { newWorkerId } from "../../src/shared/leases.js";
 import { deskKeyOf, generateDeskKey, type DeskKey } from "../../src/platform/mail/desk-key.js";
 import { senderFromConfig, type Mailer } from "../../src/platform/mail/mailer.js";
@@ -19,6 +20,9 @@ import type { SmtpSink } from "./smtp-sink.js";
 
 /** Demo logins in tests all share this password. */
 export const DEMO_PASSWORD = "Demo-Passw0rd!x";
+
+/** The data key of test apps (a fixed one, so nothing is written into var/). */
+export const TEST_DATA_KEY = "dGVzdC1kYXRhLWtleS10aGlydHktdHdvLWJ5dGVzISE=";
 
 /** A clock the test moves by hand. */
 export class TestClock implements Clock {
@@ -91,6 +95,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     NODE_ENV: "test",
     LOG_LEVEL: "info",
     SESSION_SECRET: "test-session-secret-that-is-long-enough",
+    DATA_KEY: TEST_DATA_KEY,
     ...env,
     DATABASE_URL: database.url,
   });
@@ -116,7 +121,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
-  const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, mailer, scheduler });
+  const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, dataKey: resolveDataKey(config), mailer, scheduler });
   return {
     app,
     db,

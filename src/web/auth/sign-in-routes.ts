@@ -1,5 +1,6 @@
 import { Router, type RequestHandler, type Response } from "express";
-import type { createPassport } from "../passport.js";
+import { SECOND_STEP, type createPassport } from "../passport.js";
+import { beginSecondStep, factorRequired, type FactorPolicies } from "../second-factor-gates.js";
 import { z } from "zod";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
@@ -31,9 +32,10 @@ interface AuthRouteDeps {
   passport: ReturnType<typeof createPassport>;
   loginIpLimit: number;
   cookieName: string;
+  factorPolicies: FactorPolicies;
 }
 
-export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: AuthRouteDeps): Router {
+export function authRoutes({ db, clock, passport, loginIpLimit, cookieName, factorPolicies }: AuthRouteDeps): Router {
   const router = Router();
 
   const renderSignIn = (res: Response, status: number, opts: { username?: string; problems?: Problems; error?: string } = {}) =>
@@ -57,13 +59,16 @@ export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: Au
     const form = parseForm(signInForm, body);
     if (!form.ok) return renderSignIn(res, 400, { username: typed, problems: form.problems });
     body.username = form.data.username;
-    const authenticate = passport.authenticate("local", (err: unknown, user: Express.User | false, info?: { message: SignInFailure }) => {
+    const authenticate = passport.authenticate("local", (err: unknown, user: (Express.User & { sessionEpoch: number }) | false, info?: { message: SignInFailure | typeof SECOND_STEP }) => {
       if (err) return next(err);
-      if (!user) return renderSignIn(res, 401, { username: typed, error: FAILURE_MESSAGES[info?.message ?? "bad_credentials"] });
+      if (!user) return renderSignIn(res, 401, { username: typed, error: FAILURE_MESSAGES[(info?.message as SignInFailure | undefined) ?? "bad_credentials"] });
+      if (info?.message === SECOND_STEP) return beginSecondStep(req, res, next, user, clock);
       // req.login regenerates the session: a new id, nothing carried over from before sign-in.
       req.login(user, (loginErr) => {
         if (loginErr) return next(loginErr);
         startSessionClock(req, clock);
+        // Past the password without a factor the policy requires: enrolment only (second-factor-gates.ts).
+        if (factorRequired(factorPolicies, user.role)) req.session.mustEnrolFactor = true;
         res.redirect(303, user.mustChangePassword ? "/account/password" : "/");
       });
     }) as RequestHandler;

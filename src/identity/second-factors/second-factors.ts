@@ -1,0 +1,172 @@
+import type { Knex } from "knex";
+import { appendAudit } from "../../platform/audit/audit-log.js";
+import type { Mailer } from "../../platform/mail/mailer.js";
+import { enqueue } from "../../platform/mail/outbox-store.js";
+import { auditedBy, type Actor } from "../../shared/actor.js";
+import type { Clock } from "../../shared/clock.js";
+import type { Db } from "../../shared/db.js";
+import { seal, unseal, type DataKey } from "../../shared/sealing.js";
+import { verifyPassword } from "../password-hashing.js";
+import { findLoginById } from "../users-store.js";
+import { factorNoticeMail, type FactorEvent } from "./factor-mail.js";
+import { hashRecoveryCode, newRecoveryCodes } from "./recovery-codes.js";
+import {
+  countUnusedRecoveryCodes,
+  deleteRecoveryCodes,
+  deleteTotp,
+  findTotp,
+  hasActiveTotp,
+  replaceRecoveryCodes,
+  spendRecoveryCode,
+  storePendingTotp,
+  takeTotpStep,
+} from "./second-factors-store.js";
+import { groupedSecret, looksLikeTotpCode, newTotpSecret, stepOfCode, totpUri } from "./totp.js";
+
+export interface FactorDeps {
+  db: Db;
+  clock: Clock;
+  mailer: Mailer;
+  dataKey: DataKey;
+}
+
+/** The context a login's TOTP secret is sealed under: it opens in that login's row only. */
+const sealContext = (userId: number) => `totp:user:${userId}`;
+
+const ISSUER = "Vouchdesk";
+
+export interface FactorStatus {
+  totp: "none" | "pending" | "active";
+  totpSince: Date | null;
+  recoveryCodesLeft: number;
+}
+
+export async function factorStatus(db: Db, userId: number): Promise<FactorStatus> {
+  const totp = await findTotp(db, userId);
+  return {
+    totp: !totp ? "none" : totp.activatedAt ? "active" : "pending",
+    totpSince: totp?.activatedAt ?? null,
+    recoveryCodesLeft: await countUnusedRecoveryCodes(db, userId),
+  };
+}
+
+/** Whether the login has a second factor sign-in must ask for. */
+export const hasActiveFactor = (db: Db, userId: number): Promise<boolean> => hasActiveTotp(db, userId);
+
+/** What the enrolment page shows while it waits for the first code: the secret is the holder's own. */
+export interface PendingEnrolment {
+  secret: string;
+  grouped: string;
+  uri: string;
+}
+
+export async function pendingEnrolment(deps: FactorDeps, actor: Actor): Promise<PendingEnrolment | null> {
+  const row = await findTotp(deps.db, actor.id);
+  if (!row || row.activatedAt) return null;
+  const secret = unseal(deps.dataKey, row.secretSealed, sealContext(actor.id));
+  return { secret, grouped: groupedSecret(secret), uri: totpUri(secret, ISSUER, actor.username) };
+}
+
+/** Starts (or starts again) an enrolment with a new sealed secret; refused while an authenticator is active. */
+export async function startTotpEnrolment(deps: FactorDeps, actor: Actor): Promise<boolean> {
+  const now = deps.clock.now();
+  const sealed = seal(deps.dataKey, newTotpSecret(), sealContext(actor.id));
+  return deps.db.transaction(async (trx) => {
+    if (!(await storePendingTotp(trx, actor.id, sealed, now))) return false;
+    await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_enrolment_started", subject: `user:${actor.id}` }, now);
+    return true;
+  });
+}
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; problem: string };
+
+const WRONG_CODE = "That code is not right. Type the six digits your app shows now (the code changes every 30 seconds).";
+
+/**
+ * Activates the pending enrolment with its first correct code; the ten recovery codes are made
+ * in the same transaction and returned to be shown once. The code's step is spent.
+ */
+export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string): Promise<Outcome<string[]>> {
+  const now = deps.clock.now();
+  const row = await findTotp(deps.db, actor.id);
+  if (!row || row.activatedAt) return { ok: false, problem: row ? "Your authenticator app is already set up." : "Start the set-up first: no enrolment is waiting for a code." };
+  const step = stepOfCode(unseal(deps.dataKey, row.secretSealed, sealContext(actor.id)), code, now);
+  if (step === null) {
+    await appendAudit(deps.db, { ...auditedBy(actor), action: "second_factor.totp_confirm_refused", subject: `user:${actor.id}`, details: { reason: "wrong_code" } }, now);
+    return { ok: false, problem: WRONG_CODE };
+  }
+  const codes = newRecoveryCodes();
+  const activated = await deps.db.transaction(async (trx) => {
+    if (!(await takeTotpStep(trx, actor.id, step, now, true))) return false;
+    await replaceRecoveryCodes(trx, actor.id, codes.map(hashRecoveryCode), now);
+    await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_added", subject: `user:${actor.id}`, details: { recoveryCodes: codes.length } }, now);
+    await notify(deps, trx, actor.id, "totp_added", actor.ip);
+    return true;
+  });
+  return activated ? { ok: true, value: codes } : { ok: false, problem: "The set-up changed meanwhile (started again in another window?). Reload the page and try again." };
+}
+
+/** Removes the authenticator and the recovery codes, after the current password or a code of the app. */
+export async function removeTotp(deps: FactorDeps, actor: Actor, proof: { password: string } | { code: string }): Promise<Outcome<null>> {
+  const now = deps.clock.now();
+  const login = await findLoginById(deps.db, actor.id);
+  if (!(await hasActiveTotp(deps.db, actor.id))) return { ok: false, problem: "No authenticator app is set up." };
+  const proved = "password" in proof ? Boolean(login?.passwordHash && (await verifyPassword(login.passwordHash, proof.password))) : (await takeTotpCode(deps, actor.id, proof.code, now)) !== null;
+  if (!proved) {
+    const reason = "password" in proof ? "wrong_password" : "wrong_code";
+    await appendAudit(deps.db, { ...auditedBy(actor), action: "second_factor.totp_remove_refused", subject: `user:${actor.id}`, details: { reason } }, now);
+    return { ok: false, problem: "password" in proof ? "The current password is not right." : WRONG_CODE };
+  }
+  await deps.db.transaction(async (trx) => {
+    await deleteTotp(trx, actor.id);
+    const codes = await deleteRecoveryCodes(trx, actor.id);
+    await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_removed", subject: `user:${actor.id}`, details: { provedWith: "password" in proof ? "password" : "code", recoveryCodesRemoved: codes } }, now);
+    await notify(deps, trx, actor.id, "totp_removed", actor.ip);
+  });
+  return { ok: true, value: null };
+}
+
+/** Ten new recovery codes in place of the old ones; only for a login with a factor. Shown once. */
+export async function regenerateRecoveryCodes(deps: FactorDeps, actor: Actor): Promise<Outcome<string[]>> {
+  const now = deps.clock.now();
+  if (!(await hasActiveFactor(deps.db, actor.id))) return { ok: false, problem: "Recovery codes come with a second factor: set up an authenticator app first." };
+  const codes = newRecoveryCodes();
+  await deps.db.transaction(async (trx) => {
+    await replaceRecoveryCodes(trx, actor.id, codes.map(hashRecoveryCode), now);
+    await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.recovery_codes_regenerated", subject: `user:${actor.id}`, details: { recoveryCodes: codes.length } }, now);
+    await notify(deps, trx, actor.id, "recovery_codes_regenerated", actor.ip);
+  });
+  return { ok: true, value: codes };
+}
+
+/**
+ * Checks and spends a code of the login's factor: an authenticator code (its step taken, so it
+ * is never accepted again) or an unused recovery code (spent, and the holder told). Returns how
+ * the login proved itself, or null.
+ */
+export async function spendFactorCode(deps: FactorDeps, login: { id: number; username: string }, code: string, ip: string | null): Promise<"totp" | "recovery_code" | null> {
+  const now = deps.clock.now();
+  if (looksLikeTotpCode(code)) return (await takeTotpCode(deps, login.id, code, now)) === null ? null : "totp";
+  return deps.db.transaction(async (trx) => {
+    if (!(await spendRecoveryCode(trx, login.id, hashRecoveryCode(code), now))) return null;
+    const remaining = await countUnusedRecoveryCodes(trx, login.id);
+    await appendAudit(trx, { actorId: login.id, actor: login.username, ip, action: "second_factor.recovery_code_used", subject: `user:${login.id}`, details: { remaining } }, now);
+    await notify(deps, trx, login.id, "recovery_code_used", ip, remaining);
+    return "recovery_code";
+  });
+}
+
+/** The step of an accepted authenticator code, spent; null for a wrong code or one whose step (or a later one) was used. */
+async function takeTotpCode(deps: FactorDeps, userId: number, code: string, now: Date): Promise<number | null> {
+  const row = await findTotp(deps.db, userId);
+  if (!row?.activatedAt || !looksLikeTotpCode(code)) return null;
+  const step = stepOfCode(unseal(deps.dataKey, row.secretSealed, sealContext(userId)), code, now);
+  return step !== null && (await takeTotpStep(deps.db, userId, step, now)) ? step : null;
+}
+
+/** Queues the notice of a factor event to the login's registered address, in the event's transaction. */
+async function notify(deps: FactorDeps, trx: Knex.Transaction, userId: number, event: FactorEvent, ip: string | null, remaining?: number): Promise<void> {
+  const login = await findLoginById(trx, userId);
+  if (!login?.email) return;
+  await enqueue(trx, await factorNoticeMail(deps.mailer, deps.clock, { ...login, email: login.email }, event, { ip, remaining }), deps.clock.now());
+}

@@ -1,0 +1,93 @@
+import { Router, type Request, type Response } from "express";
+import QRCode from "qrcode";
+import { z } from "zod";
+import { confirmTotp, factorStatus, pendingEnrolment, regenerateRecoveryCodes, removeTotp, startTotpEnrolment, type FactorDeps } from "../../identity/index.js";
+import { flash } from "../flash.js";
+import { requireSignedIn } from "../guards.js";
+import { actorOf } from "../request-meta.js";
+import { ENROLMENT_PATH, factorRequired, type FactorPolicies } from "../second-factor-gates.js";
+import type { Problems } from "../../shared/problems.js";
+import { parseForm } from "../validation.js";
+
+const spacesOut = (c: string) => c.replace(/\s+/g, "");
+
+const confirmForm = z.object({
+  code: z
+    .string({ error: "Enter the 6-digit code your app shows." })
+    .transform(spacesOut)
+    .pipe(z.string().regex(/^\d{6}$/, "Enter the 6-digit code your app shows (digits only).")),
+});
+
+/** Removing the authenticator needs the current password or a code of the app: one of the two. */
+const removeForm = z
+  .object({
+    current_password: z.string().max(1024, "That password is too long.").default(""),
+    code: z.string().transform(spacesOut).pipe(z.string().max(6, "An authenticator code has 6 digits.")).default(""),
+  })
+  .refine((f) => f.current_password !== "" || f.code !== "", { path: ["current_password"], message: "Enter your current password, or a code from your authenticator app." });
+
+/** `/account/two-factor`: My profile → Two-step sign-in (authenticator app and recovery codes). */
+export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolicies }): Router {
+  const router = Router();
+  router.use(ENROLMENT_PATH, requireSignedIn);
+
+  const render = async (req: Request, res: Response, status: number, problems: Problems = {}) => {
+    const user = req.user!;
+    const pending = await pendingEnrolment(deps, actorOf(req));
+    // The QR code is drawn here as SVG: the page needs no script, and the secret leaves only to its holder.
+    const qrSvg = pending ? await QRCode.toString(pending.uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 }) : null;
+    res.set("Cache-Control", "no-store");
+    res.status(status).render("account/two-factor", {
+      title: "Two-step sign-in",
+      status: await factorStatus(deps.db, user.id),
+      pending,
+      qrSvg,
+      required: factorRequired(deps.factorPolicies, user.role),
+      problems,
+    });
+  };
+
+  /** The recovery codes, shown this once: never stored in clear, never in the session, never cached. */
+  const showCodes = (res: Response, codes: string[], fresh: boolean) => {
+    res.set("Cache-Control", "no-store");
+    res.render("account/two-factor-codes", { title: "Your recovery codes", codes, fresh });
+  };
+
+  router.get(ENROLMENT_PATH, (req, res) => render(req, res, 200));
+
+  router.post(`${ENROLMENT_PATH}/totp`, async (req, res) => {
+    if (!(await startTotpEnrolment(deps, actorOf(req)))) {
+      flash(req, "error", "Your authenticator app is already set up. Remove it first to set up another one.");
+    }
+    res.redirect(303, ENROLMENT_PATH);
+  });
+
+  router.post(`${ENROLMENT_PATH}/totp/confirm`, async (req, res) => {
+    const form = parseForm(confirmForm, req.body);
+    if (!form.ok) return render(req, res, 400, form.problems);
+    const outcome = await confirmTotp(deps, actorOf(req), form.data.code);
+    if (!outcome.ok) return render(req, res, 400, { code: outcome.problem });
+    delete req.session.mustEnrolFactor;
+    showCodes(res, outcome.value, true);
+  });
+
+  router.post(`${ENROLMENT_PATH}/totp/remove`, async (req, res) => {
+    const form = parseForm(removeForm, req.body);
+    if (!form.ok) return render(req, res, 400, form.problems);
+    const { current_password, code } = form.data;
+    const outcome = await removeTotp(deps, actorOf(req), current_password ? { password: current_password } : { code });
+    if (!outcome.ok) return render(req, res, 400, { [current_password ? "current_password" : "code"]: outcome.problem });
+    const required = factorRequired(deps.factorPolicies, req.user!.role);
+    if (required) req.session.mustEnrolFactor = true;
+    flash(req, "success", required ? "The authenticator app is removed. Your login needs one: set up a new one to go on." : "The authenticator app and your recovery codes are removed: sign-in asks only your password now.");
+    res.redirect(303, ENROLMENT_PATH);
+  });
+
+  router.post(`${ENROLMENT_PATH}/recovery-codes`, async (req, res) => {
+    const outcome = await regenerateRecoveryCodes(deps, actorOf(req));
+    if (!outcome.ok) return render(req, res, 400, { recovery: outcome.problem });
+    showCodes(res, outcome.value, false);
+  });
+
+  return router;
+}
