@@ -23,6 +23,7 @@ export type { StoredQuestion } from "./security-questions.js";
 export { signIn } from "./sign-in.js";
 export type { SignInDeps, SignInFailure } from "./sign-in.js";
 export { confirmationRefusal, confirmStaffLogin, isConfirmedStaff, noticeStaffCreated, UNCONFIRMED_STAFF, unconfirmStaff } from "./staff-confirmation.js";
+export { endTemporaryPassword, giveTemporaryPassword } from "./temporary-passwords.js";
 export { isPrimaryUsername, namespaceOf, scopedUsername } from "./usernames.js";
 export { clearFailedSignIns, findLoginById, findLoginByUsername, findSessionLogin, insertLogin, listActiveStaff, listLoginsOfAccount, listStaff } from "./users-store.js";
 export type { Login, SessionLogin } from "./users-store.js";
