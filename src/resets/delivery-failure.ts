@@ -6,7 +6,7 @@ import { findTicketForUpdate } from "../tickets/index.js";
 import { deliveryFailedMail } from "./reset-mails.js";
 import { findDeliveredRequestByMail } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";
-import { recordStep } from "./ticket-follow.js";
+import { recordStep } from "./request-moves.js";
 
 /**
  * The desk's answer when a temporary password's mail failed for good (refused by the server, or
@@ -36,7 +36,7 @@ export async function noticeFailedTemporaryPassword(deps: ResetDeps, failure: Fa
       : `The mail server refused the temporary password's mail #${failure.outboxId} to ${failure.recipient} for good: ${failure.error}`;
     await recordStep(trx, request.ticketId, {
       kind: "system",
-      actor: { id: null, username: null, ip: null },
+      by: null,
       action: "reset.delivery_failed",
       publicText: null,
       internalText: `${what}\nDelivery failed: ${primary.username}'s old password no longer works. Fix the cause and retry mail #${failure.outboxId} from the mail log (an admin), or withdraw the temporary password. Told: ${told.map((l) => l.username).join(", ") || "nobody (no assignee or admin with an address)"}.`,

@@ -1,11 +1,15 @@
-// The face of resets/: all that other parts of the desk may use. What is not here (its stores
-// above all) is private to the domain (DESIGN §8, held by npm run lint).
-export { approveRequest, clearObjection, recordCallback, rejectRequest, withdrawApproval } from "./decision-service.js";
-export type { Agent, DecisionDeps } from "./decision-service.js";
+// The face of resets/: all that other parts of the desk use (web/desk, web/resets, and the
+// composition roots src/main/app.ts and jobs.ts). What is not here (its stores above all) is
+// private to the domain (DESIGN §8, held by npm run lint).
+export { approveRequest, recordCallback, rejectRequest } from "./decision-service.js";
+export type { ApprovalRefused, DecisionDeps } from "./decision-service.js";
 export { noticeFailedTemporaryPassword } from "./delivery-failure.js";
-export { loadResetPanel, ticketsWithFailedDelivery } from "./desk-panel.js";
-export { liveObjection, raiseObjection, withdrawOnChangeObjection } from "./objection-service.js";
-export { expireTemporaryPasswords, redeemTemporaryPassword } from "./redemption.js";
+export { clearObjection, liveObjection, raiseObjection, withdrawOnChangeObjection } from "./objection-service.js";
+export { loadResetPanel, ticketsWithFailedDelivery } from "./panel-read-model.js";
+export { expireTemporaryPasswords, redeemTemporaryPassword } from "./redemption-and-expiry.js";
 export { openResetRequest, resetEligibility } from "./request-service.js";
 export type { Eligible, ResetDeps } from "./request-service.js";
-export { CALLBACK_OUTCOMES } from "./reset-store.js";
+export type { StepResult } from "./step-result.js";
+export type { Verification } from "./verification.js";
+export { CALLBACK_OUTCOMES } from "./vocabulary.js";
+export { withdrawApproval } from "./withdrawal.js";

@@ -1,42 +1,45 @@
 import type { Knex } from "knex";
-import type { OnChangeObjected } from "../accounts/index.js";
+import type { Actor } from "../shared/actor.js";
+import { describeChange, type OnChangeObjected } from "../accounts/index.js";
+import { isConfirmedStaff, UNCONFIRMED_STAFF } from "../identity/index.js";
 import type { Db } from "../shared/db.js";
-import { findTicketForUpdate } from "../tickets/index.js";
-import { OPEN_RESET_STATES } from "./reset-states.js";
-import { findObjectionToken, findOpenRequestOfAccount, findRequestByTicket, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";
+import { lockRequest, recordStep, withLockedRequest } from "./request-moves.js";
+import { findObjectionToken, findOpenRequestOfAccount, findRequestById, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";
-import { recordStep } from "./ticket-follow.js";
+import { DONE, refused, type StepResult } from "./step-result.js";
+import { gatherFacts } from "./verification.js";
+import { objectionStanding, OPEN_RESET_STATES } from "./vocabulary.js";
 import { withdrawTemporaryPassword } from "./withdrawal.js";
 
 /** A link that can still object: unused, and its request still open. */
 export async function liveObjection(db: Db, token: string): Promise<(ObjectionToken & { ticketId: number; delivered: boolean }) | null> {
   const found = await findObjectionToken(db, token);
   if (!found || found.usedAt) return null;
-  const row: unknown = await db("reset_requests").where({ id: found.requestId }).first("state", "ticket_id");
-  const request = row as { state: string; ticket_id: number } | undefined;
-  if (!request || !OPEN_RESET_STATES.includes(request.state as never)) return null;
-  return { ...found, ticketId: Number(request.ticket_id), delivered: request.state === "delivered" };
+  const request = await findRequestById(db, found.requestId);
+  if (!request || !OPEN_RESET_STATES.includes(request.state)) return null;
+  return { ...found, ticketId: request.ticketId, delivered: request.state === "delivered" };
 }
+
+const SPENT_LINK = "This objection link was used already, or the request it belongs to is closed.";
 
 /**
  * "I did not ask for this": flags the request, which blocks approval until an admin has
  * reviewed it. Once the temporary password is out, the desk fails closed: it is withdrawn at
- * once. The link is spent. Returns null when the link is no longer valid.
+ * once. The link is spent. Refused (field `token`) when the link is no longer valid.
  */
-export async function raiseObjection(deps: ResetDeps, token: string, ip: string | null): Promise<{ withdrawn: boolean } | null> {
+export async function raiseObjection(deps: ResetDeps, token: string, ip: string | null): Promise<StepResult<{ withdrawn: boolean }>> {
   const objection = await liveObjection(deps.db, token);
-  if (!objection) return null;
+  if (!objection) return refused("token", SPENT_LINK);
   const now = deps.clock.now();
-  return deps.db.transaction(async (trx) => {
-    await findTicketForUpdate(trx, objection.ticketId);
-    const request = await findRequestByTicket(trx, objection.ticketId);
-    if (!request || !OPEN_RESET_STATES.includes(request.state) || !(await spendObjectionToken(trx, objection.id, now))) return null;
-    const actor = { id: null, username: null, ip };
-    const delivered = request.state === "delivered";
-    await updateRequestFields(trx, request.id, { objected_at: now, objected_by: objection.recipient, objection_cleared_at: null, objection_cleared_by: null }, now);
+  return deps.db.transaction(async (trx): Promise<StepResult<{ withdrawn: boolean }>> => {
+    const locked = await lockRequest(trx, objection.ticketId);
+    if (!locked || !OPEN_RESET_STATES.includes(locked.request.state) || !(await spendObjectionToken(trx, objection.id, now))) return refused("token", SPENT_LINK);
+    const by = { linkFrom: ip };
+    const delivered = locked.request.state === "delivered";
+    await updateRequestFields(trx, locked.request.id, { objected_at: now, objected_by: objection.recipient, objection_cleared_at: null, objection_cleared_by: null }, now);
     await recordStep(trx, objection.ticketId, {
       kind: "objection",
-      actor,
+      by,
       action: "reset.objected",
       publicText: `Someone on the account's records objected to this request.${delivered ? "" : " Support will not approve it before reviewing the objection."}`,
       internalText: delivered
@@ -44,8 +47,30 @@ export async function raiseObjection(deps: ResetDeps, token: string, ip: string 
         : `Objection raised with the link mailed to ${objection.recipient}. Approval is blocked until an admin reviews and clears it, or the request is rejected.`,
       details: { recipient: objection.recipient },
     }, now);
-    if (delivered) await withdrawTemporaryPassword(deps, trx, request, { by: actor, reason: "someone on the account's records objected", internalText: null }, now);
-    return { withdrawn: delivered };
+    if (delivered) await withdrawTemporaryPassword(deps, trx, locked, { by, reason: "someone on the account's records objected", internalText: null }, now);
+    return { ok: true, withdrawn: delivered };
+  });
+}
+
+/**
+ * An admin clears an objection after reviewing it, with a note: a confirmed admin who has not
+ * prepared this request (recorded a callback on it, or made one of the recent record changes),
+ * so that the person who answers an objection is never one whose work it may be about.
+ */
+export async function clearObjection(deps: ResetDeps, ticketId: number, agent: Actor, note: string): Promise<StepResult> {
+  const now = deps.clock.now();
+  return withLockedRequest(deps, ticketId, async (trx, { request }): Promise<StepResult> => {
+    if (agent.role !== "admin") return refused("note", "Only an admin can clear an objection.");
+    if (objectionStanding(request) !== "open") return refused("note", "There is no open objection on this request.");
+    if (request.state !== "pending") return refused("note", `The request is ${request.state}: there is nothing to clear.`);
+    if (!(await isConfirmedStaff(trx, agent.id))) return refused("note", UNCONFIRMED_STAFF);
+    const facts = await gatherFacts(trx, request, now);
+    if (facts.callbacks.some((c) => c.agentId === agent.id)) return refused("note", "You recorded a callback on this request: another admin must review the objection.");
+    const own = facts.recentChanges.find((c) => c.changedBy === agent.id);
+    if (own) return refused("note", `You changed ${describeChange(own)} within the last 7 days: another admin must review the objection.`);
+    await updateRequestFields(trx, request.id, { objection_cleared_by: agent.id, objection_cleared_at: now }, now);
+    await recordStep(trx, ticketId, { kind: "objection", by: agent, action: "reset.objection_cleared", publicText: null, internalText: `Objection reviewed and cleared by ${agent.username}: ${note}`, details: { note } }, now);
+    return DONE;
   });
 }
 
@@ -58,10 +83,10 @@ export function withdrawOnChangeObjection(deps: ResetDeps): OnChangeObjected {
     if (change.accountId === null) return;
     const open = await findOpenRequestOfAccount(trx, change.accountId);
     if (!open) return;
-    await findTicketForUpdate(trx, open.ticketId);
-    const request = await findRequestByTicket(trx, open.ticketId);
-    if (request?.state !== "delivered") return;
+    const locked = await lockRequest(trx, open.ticketId);
+    if (locked?.request.state !== "delivered") return;
     const reason = "someone on the account's records objected to a change of its records";
-    await withdrawTemporaryPassword(deps, trx, request, { by: { id: null, username: null, ip }, reason, internalText: `Record change #${change.id} was objected to after the temporary password was sent: it is withdrawn at once.` }, now);
+    const internalText = `Record change #${change.id} was objected to after the temporary password was sent: it is withdrawn at once.`;
+    await withdrawTemporaryPassword(deps, trx, locked, { by: { linkFrom: ip }, reason, internalText }, now);
   };
 }

@@ -1,9 +1,14 @@
+import type { Knex } from "knex";
 import type * as openpgp from "openpgp";
+import { findAccount } from "../accounts/index.js";
+import { findLoginById } from "../identity/index.js";
 import type { Clock } from "../shared/clock.js";
 import { composeEncrypted, composePlain, composeSealed, type ComposedMail } from "../platform/mail/compose.js";
 import { formatUtc } from "../shared/formatting.js";
-import type { Mailer } from "../platform/mail/mailer.js";
+import type { Mailer, MailingDeps } from "../platform/mail/mailer.js";
+import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
+import type { ResetRequest } from "./reset-store.js";
 
 /** What every reset mail says about the request. */
 export interface ResetMailContext {
@@ -40,7 +45,7 @@ const NOTICES = {
   "reset-withdrawn": (ticketId: number) => `Temporary password withdrawn (ticket #${ticketId})`,
 };
 
-export async function resetNoticeMail(mailer: Mailer, clock: Clock, ctx: ResetMailContext, to: { email: string; displayName: string }, template: keyof typeof NOTICES, reason: string): Promise<ComposedMail> {
+async function resetNoticeMail(mailer: Mailer, clock: Clock, ctx: ResetMailContext, to: { email: string; displayName: string }, template: keyof typeof NOTICES, reason: string): Promise<ComposedMail> {
   const content = await renderMailTemplate(template, { ...ctx, displayName: to.displayName, reason, baseUrl: mailer.baseUrl }, true);
   return composePlain(mailer.sender, { to: to.email, subject: NOTICES[template](ctx.ticketId), template, text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
 }
@@ -90,4 +95,18 @@ export async function temporaryPasswordMail(
   const { text } = await renderMailTemplate("temporary-password", data, false);
   const mail = { to: primary.email, subject: "Your Vouchdesk temporary password", template: "temporary-password", text, ticketId: ctx.ticketId };
   return composeEncrypted(mailer.sender, mail, primary.key, mailer.deskKey, clock.now());
+}
+
+/**
+ * Queues the notice that ends a request, with its reason, to the requester and the primary's
+ * address (each that has one), in the caller's transaction.
+ */
+export async function queueEndNotices(deps: MailingDeps, trx: Knex.Transaction, request: ResetRequest, template: keyof typeof NOTICES, reason: string, now: Date): Promise<void> {
+  const account = await findAccount(trx, request.accountId);
+  const requester = await findLoginById(trx, request.requesterId);
+  const primary = await findLoginById(trx, request.targetUserId);
+  const ctx = { ticketId: request.ticketId, accountName: account!.name, primaryUsername: primary!.username };
+  for (const to of [requester!, primary!]) {
+    if (to.email) await enqueue(trx, await resetNoticeMail(deps.mailer, deps.clock, ctx, { email: to.email, displayName: to.displayName }, template, reason), now);
+  }
 }

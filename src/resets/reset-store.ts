@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import { hashToken, newToken } from "../identity/index.js";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
-import { RESET_MOVES, type ResetMove, type ResetState } from "./reset-states.js";
+import { OPEN_RESET_STATES, RESET_MOVES, type CallbackOutcome, type ResetMove, type ResetState } from "./vocabulary.js";
 
 type Conn = Db | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -57,9 +57,6 @@ const toRequest = (r: Row): ResetRequest => ({
   createdAt: asDate(r.created_at)!,
 });
 
-/** An objection stands while it was raised and not cleared by an admin. */
-export const hasOpenObjection = (r: ResetRequest) => r.objectedAt !== null && r.objectionClearedAt === null;
-
 export async function insertResetRequest(
   trx: Knex.Transaction,
   r: { ticketId: number; accountId: number; requesterId: number; targetUserId: number; reason: string },
@@ -82,8 +79,13 @@ export async function findRequestByTicket(db: Conn, ticketId: number): Promise<R
   return row ? toRequest(row as Row) : null;
 }
 
+export async function findRequestById(db: Conn, id: number): Promise<ResetRequest | null> {
+  const row: unknown = await db("reset_requests").where({ id }).first();
+  return row ? toRequest(row as Row) : null;
+}
+
 export async function findOpenRequestOfAccount(db: Conn, accountId: number): Promise<ResetRequest | null> {
-  const row: unknown = await db("reset_requests").where({ account_id: accountId }).whereIn("state", ["pending", "delivered"]).first();
+  const row: unknown = await db("reset_requests").where({ account_id: accountId }).whereIn("state", OPEN_RESET_STATES).first();
   return row ? toRequest(row as Row) : null;
 }
 
@@ -116,10 +118,10 @@ export async function findExpiredDeliveries(db: Conn, now: Date): Promise<ResetR
 }
 
 /**
- * Takes one move of the state table, only from its `from` state: of two racing approvals
- * exactly one updates the row, the other sees 0 and gives up.
+ * Writes one move of the state table, only from its `from` state: of two racing approvals
+ * exactly one updates the row, the other sees 0 and gives up. Only `moveRequest` calls it.
  */
-export async function moveRequest(trx: Knex.Transaction, requestId: number, move: ResetMove, fields: Row, now: Date): Promise<boolean> {
+export async function updateRequestState(trx: Knex.Transaction, requestId: number, move: ResetMove, fields: Row, now: Date): Promise<boolean> {
   const { from, to } = RESET_MOVES[move];
   const updated = await trx("reset_requests").where({ id: requestId, state: from }).update({ ...fields, state: to, updated_at: now });
   return updated === 1;
@@ -128,9 +130,6 @@ export async function moveRequest(trx: Knex.Transaction, requestId: number, move
 export async function updateRequestFields(trx: Knex.Transaction, requestId: number, fields: Row, now: Date): Promise<void> {
   await trx("reset_requests").where({ id: requestId }).update({ ...fields, updated_at: now });
 }
-
-export type CallbackOutcome = "confirmed" | "denied" | "no_answer" | "wrong_number";
-export const CALLBACK_OUTCOMES: readonly CallbackOutcome[] = ["confirmed", "denied", "no_answer", "wrong_number"];
 
 export interface Callback {
   id: number;

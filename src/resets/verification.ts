@@ -1,10 +1,11 @@
 import { formatUtcDay, groupFingerprint } from "../shared/formatting.js";
 import type { Knex } from "knex";
 import { accountRecordChanges, clearancesOfAccountSince, contactsOfAccount, describeChange, findAccount, hasOpenChangeObjection, RECENT_CHANGE_MS, type Account, type Contact, type RecordChange } from "../accounts/index.js";
-import { currentKey, findLoginById, type Login, type StoredKey } from "../identity/index.js";
+import { currentKey, findLoginById, isConfirmedStaff, type Login, type StoredKey } from "../identity/index.js";
 import type { Db } from "../shared/db.js";
 import { NoUsableKeyError, usableRecipientKey } from "../platform/mail/pgp.js";
-import { hasOpenObjection, listCallbacks, type Callback, type ResetRequest } from "./reset-store.js";
+import { listCallbacks, type Callback, type ResetRequest } from "./reset-store.js";
+import { objectionStanding } from "./vocabulary.js";
 
 /** Everything the verification panel shows and approval checks, from the account records only. */
 export interface VerificationFacts {
@@ -32,6 +33,12 @@ export interface Condition {
   label: string;
   met: boolean;
   detail: string;
+}
+
+/** The facts and the checklist for one approver: what approval checks and the panel shows. */
+export interface Verification {
+  facts: VerificationFacts;
+  conditions: Condition[];
 }
 
 type Conn = Db | Knex.Transaction;
@@ -63,6 +70,13 @@ export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): P
     recentClearances,
     callbacks,
   };
+}
+
+/** The facts, and the checklist as this approver would approve now (whether a second admin confirmed their login is looked up). */
+export async function verifyFor(db: Conn, request: ResetRequest, approver: Omit<Approver, "confirmed">, twoPerson: boolean, now: Date): Promise<Verification> {
+  const facts = await gatherFacts(db, request, now);
+  const confirmed = await isConfirmedStaff(db, approver.id);
+  return { facts, conditions: approvalConditions(facts, { ...approver, confirmed }, twoPerson) };
 }
 
 async function keyProblemOf(primary: Login, key: StoredKey | null, now: Date): Promise<string | null> {
@@ -148,8 +162,8 @@ export function approvalConditions(facts: VerificationFacts, approver: Approver,
     {
       key: "no_objection",
       label: "No open objection",
-      met: !hasOpenObjection(request),
-      detail: hasOpenObjection(request) ? `An objection was raised from ${request.objectedBy ?? "an alert mail"}; an admin must review and clear it, or reject.` : "None.",
+      met: objectionStanding(request) !== "open",
+      detail: objectionStanding(request) === "open" ? `An objection was raised from ${request.objectedBy ?? "an alert mail"}; an admin must review and clear it, or reject.` : "None.",
     },
     {
       key: "key_usable",

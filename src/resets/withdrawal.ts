@@ -1,16 +1,14 @@
 import type { Knex } from "knex";
-import { findAccount } from "../accounts/index.js";
-import { findLoginById } from "../identity/index.js";
-import { enqueue } from "../platform/mail/outbox-store.js";
-import { endUnusedDelivery } from "./redemption.js";
-import { resetNoticeMail } from "./reset-mails.js";
-import type { ResetRequest } from "./reset-store.js";
+import type { Actor } from "../shared/actor.js";
+import { endUnusedDelivery } from "./redemption-and-expiry.js";
+import { queueEndNotices } from "./reset-mails.js";
+import { withLockedRequest, type LockedRequest, type StepBy } from "./request-moves.js";
 import type { ResetDeps } from "./request-service.js";
-import type { ResetStep } from "./ticket-follow.js";
+import { DONE, refused, type StepResult } from "./step-result.js";
 
 export interface Withdrawal {
-  /** The agent who withdrew it; a null id when an objection from the records did. */
-  by: ResetStep["actor"];
+  /** The agent who withdrew it, or the holder of an objection link (an objection from the records). */
+  by: StepBy;
   reason: string;
   /** What the internal timeline entry adds, if anything. */
   internalText: string | null;
@@ -21,24 +19,28 @@ export interface Withdrawal {
  * every session of the primary login ends, the ticket closes, and the requester and the
  * primary's address are told why. False when the request is not (or no longer) delivered.
  */
-export async function withdrawTemporaryPassword(deps: ResetDeps, trx: Knex.Transaction, request: ResetRequest, withdrawal: Withdrawal, now: Date): Promise<boolean> {
-  const step: ResetStep = {
+export async function withdrawTemporaryPassword(deps: ResetDeps, trx: Knex.Transaction, locked: LockedRequest, withdrawal: Withdrawal, now: Date): Promise<boolean> {
+  const { request } = locked;
+  const withdrawnBy = withdrawal.by && "id" in withdrawal.by ? withdrawal.by.id : null;
+  const fields = { withdrawn_by: withdrawnBy, withdrawn_at: now, withdrawal_reason: withdrawal.reason };
+  const ended = await endUnusedDelivery(trx, locked, "withdraw", fields, {
     kind: "system",
-    actor: withdrawal.by,
+    by: withdrawal.by,
     action: "reset.withdrawn",
     publicText: `The temporary password was withdrawn before it was used and no longer works (reason: ${withdrawal.reason}). If the primary login is still locked out, an authorised contact can open a new request.`,
     internalText: withdrawal.internalText,
     details: { userId: request.targetUserId, reason: withdrawal.reason },
-  };
-  const fields = { withdrawn_by: withdrawal.by.id, withdrawn_at: now, withdrawal_reason: withdrawal.reason };
-  if (!(await endUnusedDelivery(trx, request, "withdraw", fields, step, now))) return false;
+  }, now);
+  if (ended) await queueEndNotices(deps, trx, request, "reset-withdrawn", withdrawal.reason, now);
+  return ended;
+}
 
-  const account = await findAccount(trx, request.accountId);
-  const requester = await findLoginById(trx, request.requesterId);
-  const primary = await findLoginById(trx, request.targetUserId);
-  const ctx = { ticketId: request.ticketId, accountName: account!.name, primaryUsername: primary!.username };
-  for (const to of [requester!, primary!]) {
-    if (to.email) await enqueue(trx, await resetNoticeMail(deps.mailer, deps.clock, ctx, { email: to.email, displayName: to.displayName }, "reset-withdrawn", withdrawal.reason), now);
-  }
-  return true;
+/** Any agent may withdraw a delivered temporary password before it is used, with a reason. */
+export async function withdrawApproval(deps: ResetDeps, ticketId: number, agent: Actor, reason: string): Promise<StepResult> {
+  const now = deps.clock.now();
+  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<StepResult> => {
+    const withdrawal = { by: agent, reason, internalText: `Temporary password withdrawn by ${agent.username}: ${reason}` };
+    if (!(await withdrawTemporaryPassword(deps, trx, locked, withdrawal, now))) return refused("reason", `The request is ${locked.request.state}: there is no unused temporary password to withdraw.`);
+    return DONE;
+  });
 }

@@ -7,6 +7,7 @@ export { addAgentReply, addCustomerReply, addNote, assignTicket, changePriority,
 export type { Outcome, TicketDeps } from "./ticket-service.js";
 export { STATUS_LABELS, TICKET_STATUSES, transitionProblem } from "./ticket-status.js";
 export type { TicketStatus } from "./ticket-status.js";
+export { moveTicketTo, openTicketWith, recordOnTimeline } from "./ticket-steps.js";
 export { findPerson, findTicket, findTicketForUpdate, insertEvent, insertTicket, listTimeline, TICKET_PRIORITIES, TICKET_TYPES, updateTicketStatus } from "./tickets-store.js";
 export type { EventKind, Ticket } from "./tickets-store.js";
 export { BODY_MAX, CUSTOMER_TICKET_TYPES, SUBJECT_MAX, TYPE_LABELS } from "./vocabulary.js";

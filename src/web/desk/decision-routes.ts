@@ -1,14 +1,15 @@
-import { Router, type Request } from "express";
+import { Router } from "express";
 import { z } from "zod";
 import { renderDeskTicket } from "./ticket-page.js";
 import { deskTicket } from "../ticket-access.js";
 import { flash } from "../flash.js";
 import { requireAgent } from "../guards.js";
 import { isRowId } from "../../shared/row-ids.js";
-import { notFound } from "../errors.js";
-import type { Problems } from "../../shared/problems.js";
+import type { Actor } from "../../shared/actor.js";
+import { actorOf } from "../request-meta.js";
 import { parseForm } from "../validation.js";
-import { approveRequest, CALLBACK_OUTCOMES, clearObjection, recordCallback, rejectRequest, withdrawApproval, type Agent, type DecisionDeps } from "../../resets/index.js";
+import { findTicket } from "../../tickets/index.js";
+import { approveRequest, CALLBACK_OUTCOMES, clearObjection, recordCallback, rejectRequest, withdrawApproval, type ApprovalRefused, type DecisionDeps, type StepResult } from "../../resets/index.js";
 
 const callbackForm = z.object({
   contact_id: z.string({ error: "Choose the contact you called." }).refine(isRowId, "Choose the contact you called.").transform(Number),
@@ -24,28 +25,30 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
   router.use("/desk/tickets/:id", ...requireAgent);
 
   const pageDeps = { db: deps.db, clock: deps.clock, resetTwoPerson: deps.twoPerson };
-  const agentOf = (req: Request): Agent => ({ id: req.user!.id, username: req.user!.username, role: req.user!.role, ip: req.ip ?? null });
 
   /**
-   * One step on the ticket: find it (404 as on its page), check the form, run the rule (null:
-   * the ticket is not a reset request, 404), then either the ticket page again with each problem under the field it is
-   * about and what was typed kept (400, nothing changed), or back to the ticket with a message.
+   * One step on the ticket: find it (its id parsed once, by the one path-id rule: 404 as on its
+   * page), check the form, run the rule (a ticket that is not a reset request is a 404 from the
+   * service), then either the ticket page again with each problem under the field it is about
+   * and what was typed kept (400, nothing changed), or back to the ticket with a message.
    * Two forms have a `reason`: on the page it is the reject's or the withdraw's.
    */
-  const step = <S extends z.ZodType>(path: string, schema: S, run: (ticketId: number, agent: Agent, data: z.infer<S>) => Promise<Problems | null>, doneText: string) =>
+  const step = <S extends z.ZodType>(path: string, schema: S, run: (ticketId: number, agent: Actor, data: z.infer<S>) => Promise<StepResult | ApprovalRefused>, doneText: string) =>
     router.post(`/desk/tickets/:id/${path}`, async (req, res) => {
-      const ticketId = (await deskTicket(deps.db, req.params.id)).id;
+      const ticket = await deskTicket(deps.db, req.params.id);
       const form = parseForm(schema, req.body);
-      const problems = form.ok ? await run(ticketId, agentOf(req), form.data) : form.problems;
-      if (problems === null) throw notFound();
-      if (Object.keys(problems).length) {
+      const result: StepResult | ApprovalRefused = form.ok ? await run(ticket.id, actorOf(req), form.data) : { ok: false, problems: form.problems };
+      if (!result.ok) {
         const keyOf = (field: string) => (field === "reason" ? `${path}-reason` : field);
         const onPage = (record: Record<string, unknown>) =>
           Object.fromEntries(Object.entries(record).filter(([field, v]) => field !== "_csrf" && typeof v === "string").map(([field, v]) => [keyOf(field), v as string]));
-        return renderDeskTicket(pageDeps, req, res, await deskTicket(deps.db, String(ticketId)), 400, onPage(problems), onPage(req.body as Record<string, unknown>));
+        // The ticket as it is now (a refused step changed nothing, but another agent's may have).
+        const now = (await findTicket(deps.db, ticket.id)) ?? ticket;
+        const verification = "verification" in result ? result.verification : undefined;
+        return renderDeskTicket(pageDeps, req, res, now, 400, onPage(result.problems), onPage(req.body as Record<string, unknown>), verification);
       }
       flash(req, "success", doneText);
-      res.redirect(303, `/desk/tickets/${ticketId}`);
+      res.redirect(303, `/desk/tickets/${ticket.id}`);
     });
 
   step(
@@ -54,15 +57,7 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
     (id, agent, data) => recordCallback(deps, id, agent, { contactId: data.contact_id, outcome: data.outcome, notes: data.notes }),
     "Callback recorded.",
   );
-  step(
-    "approve",
-    z.object({}),
-    async (id, agent): Promise<Problems | null> => {
-      const unmet = await approveRequest(deps, id, agent);
-      return unmet && (unmet.length ? { approve: unmet.map((c) => `${c.label}: ${c.detail}`).join(" ") } : {});
-    },
-    "Approved. The temporary password was sent, encrypted, to the primary login's registered address. Nobody at the desk can see it.",
-  );
+  step("approve", z.object({}), (id, agent) => approveRequest(deps, id, agent), "Approved. The temporary password was sent, encrypted, to the primary login's registered address. Nobody at the desk can see it.");
   step("reject", reasonForm("Give the reason for rejecting."), (id, agent, data) => rejectRequest(deps, id, agent, data.reason), "Rejected. The requester and the primary login's address were told.");
   step(
     "withdraw",

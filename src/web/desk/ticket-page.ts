@@ -3,7 +3,7 @@ import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import { findAccount } from "../../accounts/index.js";
 import { listActiveStaff } from "../../identity/index.js";
-import { loadResetPanel } from "../../resets/index.js";
+import { loadResetPanel, type Verification } from "../../resets/index.js";
 import type { Problems } from "../../shared/problems.js";
 import { ticketView } from "../ticket-view.js";
 import { findPerson, listTimeline, type Ticket } from "../../tickets/index.js";
@@ -16,16 +16,26 @@ export interface DeskTicketPageDeps {
 
 /**
  * The desk's ticket page: the whole timeline, every form, and the reset panel on a reset
- * ticket. A refused action renders it again with its problems next to the form that caused them.
+ * ticket. A refused action renders it again with its problems next to the form that caused them;
+ * a refused approval brings the verification it found, which the reset panel shows as it is.
  */
-export async function renderDeskTicket(deps: DeskTicketPageDeps, req: Request, res: Response, ticket: Ticket, status = 200, problems: Problems = {}, values: Record<string, string> = {}): Promise<void> {
+export async function renderDeskTicket(
+  deps: DeskTicketPageDeps,
+  req: Request,
+  res: Response,
+  ticket: Ticket,
+  status = 200,
+  problems: Problems = {},
+  values: Record<string, string> = {},
+  verification?: Verification,
+): Promise<void> {
   const [events, account, requester, assignee, staff, resetPanel] = await Promise.all([
     listTimeline(deps.db, ticket.id, "all"),
     findAccount(deps.db, ticket.accountId),
     findPerson(deps.db, ticket.requesterId),
     ticket.assigneeId === null ? null : findPerson(deps.db, ticket.assigneeId),
     listActiveStaff(deps.db),
-    loadResetPanel(deps, ticket, req.user!),
+    loadResetPanel(deps, ticket, req.user!, verification),
   ]);
   res.status(status).render("desk/ticket", {
     title: `#${ticket.id} ${ticket.subject}`,

@@ -17,7 +17,7 @@ export function objectionRoutes(deps: ResetDeps): Router {
 
   router.post("/objections/:token", async (req, res) => {
     const raised = await raiseObjection(deps, req.params.token, req.ip ?? null);
-    if (!raised) return gone(res);
+    if (!raised.ok) return gone(res);
     res.render("resets/objection-recorded", { title: "Objection recorded", withdrawn: raised.withdrawn });
   });
 

@@ -4,6 +4,7 @@ import { currentKey } from "../../identity/index.js";
 import { flash } from "../flash.js";
 import { requireSignedIn } from "../guards.js";
 import type { Problems } from "../../shared/problems.js";
+import { actorOf } from "../request-meta.js";
 import { parseForm } from "../validation.js";
 import { openResetRequest, resetEligibility, type Eligible, type ResetDeps } from "../../resets/index.js";
 
@@ -29,20 +30,20 @@ export function resetRequestRoutes(deps: ResetDeps): Router {
   };
 
   router.get("/reset-requests/new", async (req, res) => {
-    const eligible = await resetEligibility(deps.db, req.user!);
+    const eligible = await resetEligibility(deps.db, actorOf(req));
     if (!eligible.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: eligible });
     await renderForm(res, 200, eligible);
   });
 
   router.post("/reset-requests", async (req, res) => {
-    const eligible = await resetEligibility(deps.db, req.user!);
+    const eligible = await resetEligibility(deps.db, actorOf(req));
     if (!eligible.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: eligible });
     const form = parseForm(requestForm, req.body);
     if (!form.ok) {
       const body = (req.body ?? {}) as Record<string, unknown>;
       return renderForm(res, 400, eligible, form.problems, typeof body.reason === "string" ? body.reason : "");
     }
-    const result = await openResetRequest(deps, req.user!, eligible, form.data.reason, req.ip ?? null);
+    const result = await openResetRequest(deps, actorOf(req), eligible, form.data.reason);
     if (!result.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: result });
     flash(req, "success", `Your request is ticket #${result.ticketId}. Support will call back a number on file before anything happens.`);
     res.redirect(303, `/tickets/${result.ticketId}`);

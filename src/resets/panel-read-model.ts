@@ -1,25 +1,14 @@
 import type { Db } from "../shared/db.js";
+import type { Actor } from "../shared/actor.js";
 import { findMail } from "../platform/mail/outbox-store.js";
 import { failedForGood } from "../platform/mail/send-failures.js";
 import type { Ticket } from "../tickets/index.js";
-import { RESET_STATE_LABELS } from "./reset-states.js";
-import { deliveryMailsOfTickets, findRequestByTicket, hasOpenObjection } from "./reset-store.js";
-import { approvalConditions, changeLine, gatherFacts, type Condition, type VerificationFacts } from "./verification.js";
+import { deliveryMailsOfTickets, findRequestByTicket } from "./reset-store.js";
+import { changeLine, verifyFor, type Condition, type Verification, type VerificationFacts } from "./verification.js";
+import { DELIVERY_LABELS, objectionStanding, RESET_STATE_LABELS, type DeliveryStatus, type ObjectionStanding } from "./vocabulary.js";
 import type { Clock } from "../shared/clock.js";
-import { isConfirmedStaff } from "../identity/index.js";
 
-/**
- * Where the temporary password's mail is, read from its outbox row (the one source of truth:
- * an admin's Retry that goes through makes it `sent` again with nothing else to update).
- */
-export type DeliveryStatus = "waiting" | "retrying" | "sent" | "failed";
-
-const DELIVERY_LABELS: Record<DeliveryStatus, string> = {
-  waiting: "Temporary password approved; its mail is waiting to go out",
-  retrying: "Temporary password approved; its mail could not be sent yet and is being retried",
-  sent: RESET_STATE_LABELS.delivered,
-  failed: "Delivery failed: the temporary password's mail could not be delivered",
-};
+// The reset panel's read model: what the desk's ticket page shows of a primary reset request.
 
 export function deliveryStatusOf(mail: { status: string; nextAttemptAt: Date | null }): DeliveryStatus {
   if (mail.status === "sent") return "sent";
@@ -42,7 +31,7 @@ export interface DeliveryView {
 export interface ResetPanel extends VerificationFacts {
   stateLabel: string;
   delivery: DeliveryView | null;
-  objectionOpen: boolean;
+  objection: ObjectionStanding;
   conditions: Condition[];
   /** The recent changes to the records, in words. */
   changeLines: string[];
@@ -50,13 +39,23 @@ export interface ResetPanel extends VerificationFacts {
   viewerIsAdmin: boolean;
 }
 
-/** The verification panel for a `primary_reset` ticket, as this agent would approve it; null for any other ticket. */
-export async function loadResetPanel(deps: { db: Db; clock: Clock; resetTwoPerson: boolean }, ticket: Ticket, viewer: Express.User): Promise<ResetPanel | null> {
+export interface PanelDeps {
+  db: Db;
+  clock: Clock;
+  resetTwoPerson: boolean;
+}
+
+/**
+ * The verification panel for a `primary_reset` ticket, as this agent would approve it; null
+ * for any other ticket. `known` is what a refused approval of this agent found a moment ago:
+ * the panel shows that, rather than gathering the same facts again.
+ */
+export async function loadResetPanel(deps: PanelDeps, ticket: Ticket, viewer: Pick<Actor, "id" | "role">, known?: Verification): Promise<ResetPanel | null> {
   if (ticket.type !== "primary_reset") return null;
-  const request = await findRequestByTicket(deps.db, ticket.id);
+  const request = known?.facts.request ?? (await findRequestByTicket(deps.db, ticket.id));
   if (!request) return null;
-  const facts = await gatherFacts(deps.db, request, deps.clock.now());
-  const conditions = approvalConditions(facts, { ...viewer, confirmed: await isConfirmedStaff(deps.db, viewer.id) }, deps.resetTwoPerson);
+  const verification = known ?? (await verifyFor(deps.db, request, viewer, deps.resetTwoPerson, deps.clock.now()));
+  const { facts, conditions } = verification;
   const mail = request.state === "delivered" && request.outboxId !== null ? await findMail(deps.db, request.outboxId) : null;
   const delivery: DeliveryView | null = mail && {
     status: deliveryStatusOf(mail),
@@ -71,7 +70,7 @@ export async function loadResetPanel(deps: { db: Db; clock: Clock; resetTwoPerso
     ...facts,
     stateLabel: delivery ? DELIVERY_LABELS[delivery.status] : RESET_STATE_LABELS[request.state],
     delivery,
-    objectionOpen: hasOpenObjection(request),
+    objection: objectionStanding(request),
     conditions,
     changeLines: facts.recentChanges.map(changeLine),
     canApprove: conditions.every((c) => c.met),
