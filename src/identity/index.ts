@@ -26,3 +26,6 @@ export { confirmationRefusal, confirmStaffLogin, isConfirmedStaff, noticeStaffCr
 export { isPrimaryUsername, namespaceOf, scopedUsername } from "./usernames.js";
 export { clearFailedSignIns, findLoginById, findLoginByUsername, findSessionLogin, insertLogin, listActiveStaff, listLoginsOfAccount, listStaff } from "./users-store.js";
 export type { Login, SessionLogin } from "./users-store.js";
+export { countLogins, findLoginSummary, isLoginOfAccount, lockLoginRow, loginIdsByUsername, primaryLoginOf, storeCanOpenCases, storeLoginDisabled, updateLoginDetails, usernameEndingTaken } from "./account-logins-store.js";
+export type { LoginDetails, LoginSummary } from "./account-logins-store.js";
+export { staffWantingNewTicketMail, storeNewTicketMail, wantsNewTicketMail } from "./new-ticket-notice-store.js";
