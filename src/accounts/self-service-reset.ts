@@ -1,10 +1,10 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
-import { RECENT_CHANGE_MS } from "./record-changes.js";
+import { RECENT_CHANGE_MS } from "./vocabulary.js";
 import { emailChangesBearingOn, hasOpenChangeObjection } from "./record-changes-store.js";
-import { answerMatches, applyPasswordByLink, countFailedAnswer, countTokensSince, findLoginByUsername, newToken, questionsOf, resetLinkMail, spendAllTokensOf, storeToken, type LiveLink, type Login, type PasswordChangeDeps, type StoredQuestion } from "../identity/index.js";
+import { answerMatches, applyPasswordByLink, countFailedAnswer, countTokensSince, findLoginByUsername, lockLoginRow, newToken, questionsOf, resetLinkMail, spendAllTokensOf, storeToken, type LiveLink, type Login, type PasswordChangeDeps, type StoredQuestion } from "../identity/index.js";
 import { hours, minutes } from "../shared/clock.js";
-import { isPostgres, type Db } from "../shared/db.js";
+import type { Db } from "../shared/db.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 
 /** A login gets at most this many self-service links an hour; past it, requests are silently dropped. */
@@ -59,7 +59,7 @@ export async function sendResetLink(deps: SelfServiceDeps, username: string, ip:
   const mail = await resetLinkMail(deps, { ...login, email: login.email }, { url: `${deps.mailer.baseUrl}/reset-password/${token}`, expiresAt, withQuestions });
   await deps.db.transaction(async (trx) => {
     // Parallel requests for one login queue here, so the limit and "one live link" hold.
-    if (isPostgres(trx)) await trx("users").where({ id: login.id }).forUpdate().first("id");
+    await lockLoginRow(trx, login.id);
     if (await overLimit(trx, login.id, now)) return notSent(trx, "per_login_limit");
     await storeToken(trx, token, login.id, "reset", expiresAt, null, now);
     await enqueue(trx, mail, now);

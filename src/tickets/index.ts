@@ -3,7 +3,7 @@
 // the store functions here are reads, for pages to render and for services above to lock.
 export { noticeNewTicket, setNewTicketNotice } from "./new-ticket-notice.js";
 export { decodeCursor, statusCounts } from "./queue-store.js";
-export { customerTickets, deskQueue } from "./queue.js";
+export { customerTickets, deskQueue } from "./queue-service.js";
 export { addAgentReply, addCustomerReply, addNote, assignTicket, changePriority, changeStatus, createTicket } from "./ticket-service.js";
 export type { TicketDeps } from "./ticket-service.js";
 export { addTimelineEntry, followStatus, openTicketWith } from "./ticket-steps.js";

@@ -5,7 +5,7 @@ import { TICKET_STATUSES, type TicketPriority, type TicketStatus, type TicketTyp
 
 export const PAGE_SIZE = 50;
 /** A text search reads at most this many tickets per page, newest first, then offers the older ones. */
-export const TEXT_SCAN_WINDOW = 5000;
+const TEXT_SCAN_WINDOW = 5000;
 
 /** A position in the queue: the last row shown, as (updated_at, id). */
 export interface Cursor {

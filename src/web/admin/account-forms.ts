@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ROLES } from "../../shared/roles.js";
 import { isRowId } from "../../shared/row-ids.js";
 import { checkboxField, displayNameField, emailField, usernameField } from "../login-form.js";
-import { normalisePhone } from "../../accounts/index.js";
+import { CONTACT_KINDS, normalisePhone } from "../../accounts/index.js";
 
 export const accountForm = z.object({
   code: z.string({ error: "Enter a code." }).trim().regex(/^[A-Za-z]{3}$/, "The code is 3 letters, like ACM."),
@@ -35,7 +35,7 @@ const optionalText = (max: number, message: string) =>
 
 export const contactForm = z.object({
   name: z.string({ error: "Enter the contact's name." }).trim().min(1, "Enter the contact's name.").max(200, "Names are at most 200 characters."),
-  kind: z.enum(["primary", "secondary"], { error: "Choose primary or secondary contact." }),
+  kind: z.enum(CONTACT_KINDS, { error: "Choose primary or secondary contact." }),
   email: optionalText(254, "Email addresses are at most 254 characters.").pipe(z.email({ error: "Enter a valid email address." }).nullable()),
   phone: optionalText(40, "That phone number is too long.").transform((v, ctx) => {
     if (v === null) return null;

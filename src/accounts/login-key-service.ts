@@ -3,7 +3,7 @@ import { appendAudit } from "../platform/audit/audit-log.js";
 import type { Knex } from "knex";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { checkPublicKey, currentKey, findLoginById, removeKey, replaceKey, type Login } from "../identity/index.js";
-import { loginRecipients, noteRecordChange } from "./record-changes.js";
+import { loginRecipients, noteRecordChange } from "./record-change-service.js";
 
 /** A key put in, replaced or taken out is a record change: the login (and for a primary, every contact) is told. */
 async function noteKeyChange(trx: Knex.Transaction, deps: MailingDeps, login: Login, before: string | null, after: string | null, actor: Actor, now: Date): Promise<void> {
