@@ -101,10 +101,9 @@ export function adminRoutes(deps: Deps): Router {
     const form = parseForm(contactForm, req.body);
     const failed = (problems: Problems) => renderAccount(res, account, 400, { form: "contact", problems, values: bodyOf(req) });
     if (!form.ok) return failed(form.problems);
-    const { name, kind, email, phone, authorised_for_support, user_id } = form.data;
-    const result = await addContact(deps, account.id, { name, kind, email, phone, authorisedForSupport: authorised_for_support, userId: user_id }, actorOf(req));
+    const result = await addContact(deps, account.id, form.data, actorOf(req));
     if (!result.ok) return failed(result.problems);
-    flash(req, "success", `Contact ${name} added.`);
+    flash(req, "success", `Contact ${form.data.name} added.`);
     res.redirect(303, `/admin/accounts/${account.id}`);
   });
 
@@ -123,10 +122,9 @@ export function adminRoutes(deps: Deps): Router {
     const failed = async (problems: Problems) =>
       res.status(400).render("admin/contact", { title: `Contact ${contact.name}`, contact, account, logins: await listLoginsOfAccount(deps.db, account.id), problems, values: bodyOf(req) });
     if (!form.ok) return failed(form.problems);
-    const { name, kind, email, phone, authorised_for_support, user_id } = form.data;
-    const result = await updateContact(deps, contact, { name, kind, email, phone, authorisedForSupport: authorised_for_support, userId: user_id }, actorOf(req));
+    const result = await updateContact(deps, contact, form.data, actorOf(req));
     if (!result.ok) return failed(result.problems);
-    flash(req, "success", `Contact ${name} saved.`);
+    flash(req, "success", `Contact ${form.data.name} saved.`);
     res.redirect(303, `/admin/accounts/${account.id}`);
   });
 
