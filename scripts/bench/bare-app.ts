@@ -1,7 +1,7 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { type Express } from "express";
-import { STATUS_LABELS, TICKET_STATUSES } from "../../src/tickets/ticket-status.js";
+import { STATUS_LABELS, TICKET_STATUSES } from "../../src/tickets/vocabulary.js";
 import { useViews } from "../../src/web/views.js";
 
 const BODY = path.join(path.dirname(fileURLToPath(import.meta.url)), "bare-page.ejs");

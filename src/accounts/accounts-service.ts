@@ -1,50 +1,44 @@
 import { appendAudit } from "../platform/audit/audit-log.js";
-import { isPostgres } from "../shared/db.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
-import type { Problems } from "../shared/problems.js";
-import { findAccountByCode, findContact, insertAccount, insertContact, type Account, type Contact } from "./accounts-store.js";
+import { done, refused, type Result } from "../shared/problems.js";
+import { deleteContact, findAccountByCode, findContact, insertAccount, insertContact, updateAccount, updateContactRow, type Account, type Contact } from "./accounts-store.js";
 import type { Actor } from "../shared/actor.js";
-import { accountRecipients, loginRecipients, noteRecordChange } from "./record-changes.js";
-import { findLoginById, unconfirmStaff, type Login } from "../identity/index.js";
+import { accountRecipients, loginRecipients, noteRecordChange } from "./record-change-service.js";
+import { findLoginById, isLoginOfAccount, lockLoginRow, unconfirmStaff, updateLoginDetails, usernameEndingTaken, type Login } from "../identity/index.js";
+import type { AccountStatus, ContactKind } from "./vocabulary.js";
 
 type Deps = MailingDeps;
 
 const audit = (actor: Actor) => ({ actorId: actor.id, actor: actor.username, ip: actor.ip });
 
-/** A phone number in international form, stored as E.164 (+ and 8–15 digits), or null if it is not one. */
-export function normalisePhone(input: string): string | null {
-  const compact = input.trim().replace(/[\s().-]/g, "").replace(/^00/, "+");
-  return /^\+[1-9]\d{7,14}$/.test(compact) ? compact : null;
-}
-
-export async function createAccount(deps: Deps, input: { code: string; name: string }, actor: Actor): Promise<{ id: number } | { problems: Problems }> {
+/** Opens a customer account; its value is the new account's id. */
+export async function createAccount(deps: Deps, input: { code: string; name: string }, actor: Actor): Promise<Result<number>> {
   const code = input.code.toUpperCase();
-  if (await findAccountByCode(deps.db, code)) return { problems: { code: `An account with the code ${code} exists already.` } };
+  if (await findAccountByCode(deps.db, code)) return refused({ code: `An account with the code ${code} exists already.` });
   // Usernames ending in .xyz are XYZ's own (usernames.ts): none may exist outside it before it does.
-  const squatter: unknown = await deps.db("users").whereRaw("lower(username) like ?", [`%.${code.toLowerCase()}`]).first("id");
-  if (squatter) return { problems: { code: `Logins ending in .${code.toLowerCase()} exist already: choose another code.` } };
+  if (await usernameEndingTaken(deps.db, code)) return refused({ code: `Logins ending in .${code.toLowerCase()} exist already: choose another code.` });
   const now = deps.clock.now();
   const id = await deps.db.transaction(async (trx) => {
     const id = await insertAccount(trx, { code, name: input.name }, now);
     await appendAudit(trx, { ...audit(actor), action: "account.created", subject: `account:${id}`, details: { code, name: input.name } }, now);
     return id;
   });
-  return { id };
+  return done(id);
 }
 
 export async function renameAccount(deps: Deps, account: Account, name: string, actor: Actor): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (trx) => {
-    await trx("accounts").where({ id: account.id }).update({ name, updated_at: now });
+    await updateAccount(trx, account.id, { name }, now);
     await appendAudit(trx, { ...audit(actor), action: "account.renamed", subject: `account:${account.id}`, details: { before: account.name, after: name } }, now);
   });
 }
 
 /** Suspending an account ends the sessions of all its logins (they are checked on every request). */
-export async function setAccountStatus(deps: Deps, account: Account, status: Account["status"], actor: Actor): Promise<void> {
+export async function setAccountStatus(deps: Deps, account: Account, status: AccountStatus, actor: Actor): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (trx) => {
-    await trx("accounts").where({ id: account.id }).update({ status, updated_at: now });
+    await updateAccount(trx, account.id, { status }, now);
     await appendAudit(trx, { ...audit(actor), action: status === "suspended" ? "account.suspended" : "account.reactivated", subject: `account:${account.id}`, details: { code: account.code } }, now);
   });
 }
@@ -63,7 +57,7 @@ export async function updateLogin(deps: Deps, read: Login, changes: LoginChanges
   const now = deps.clock.now();
   await deps.db.transaction(async (trx) => {
     // The login as it is now, not as the route read it: a change in between is a change too.
-    if (isPostgres(trx)) await trx("users").where({ id: read.id }).forUpdate().first("id");
+    await lockLoginRow(trx, read.id);
     const login = (await findLoginById(trx, read.id)) ?? read;
     const emailChanged = (login.email ?? "").toLowerCase() !== changes.email.toLowerCase();
     const canOpenCases = login.role === "secondary" ? changes.canOpenCases : login.canOpenCases;
@@ -72,9 +66,7 @@ export async function updateLogin(deps: Deps, read: Login, changes: LoginChanges
       await noteRecordChange(trx, deps, change, await loginRecipients(trx, login), actor, now);
       await unconfirmStaff(trx, login, actor, "email_changed", now);
     }
-    await trx("users")
-      .where({ id: login.id })
-      .update({ display_name: changes.displayName, email: changes.email, can_open_cases: canOpenCases, ...(emailChanged ? { email_changed_at: now } : {}), updated_at: now });
+    await updateLoginDetails(trx, login.id, { displayName: changes.displayName, email: changes.email, canOpenCases, emailChanged }, now);
     await appendAudit(
       trx,
       {
@@ -94,7 +86,7 @@ export async function updateLogin(deps: Deps, read: Login, changes: LoginChanges
 
 export interface ContactInput {
   name: string;
-  kind: Contact["kind"];
+  kind: ContactKind;
   email: string | null;
   phone: string | null;
   authorisedForSupport: boolean;
@@ -102,15 +94,11 @@ export interface ContactInput {
 }
 
 /** A contact's login link must be a login of the same account. */
-async function contactProblems(deps: Deps, accountId: number, input: ContactInput): Promise<Problems> {
-  if (input.userId === null) return {};
-  const owner: unknown = await deps.db("users").where({ id: input.userId, account_id: accountId }).first("id");
-  return owner ? {} : { user_id: "Choose a login of this account, or none." };
-}
+const loginLinkRefused = async (deps: Deps, accountId: number, input: ContactInput) => input.userId !== null && !(await isLoginOfAccount(deps.db, input.userId, accountId));
+const LOGIN_LINK_PROBLEMS = { user_id: "Choose a login of this account, or none." };
 
-export async function addContact(deps: Deps, accountId: number, input: ContactInput, actor: Actor): Promise<Problems> {
-  const problems = await contactProblems(deps, accountId, input);
-  if (Object.keys(problems).length) return problems;
+export async function addContact(deps: Deps, accountId: number, input: ContactInput, actor: Actor): Promise<Result> {
+  if (await loginLinkRefused(deps, accountId, input)) return refused(LOGIN_LINK_PROBLEMS);
   const now = deps.clock.now();
   await deps.db.transaction(async (trx) => {
     const recipients = await accountRecipients(trx, accountId);
@@ -119,12 +107,11 @@ export async function addContact(deps: Deps, accountId: number, input: ContactIn
     // A new number on file is a new number support may call back: a record change like any other.
     if (input.phone) await noteRecordChange(trx, deps, { accountId, what: "phone", userId: null, contactId: id, subjectName: input.name, before: null, after: input.phone }, recipients, actor, now);
   });
-  return {};
+  return done();
 }
 
-export async function updateContact(deps: Deps, contact: Contact, input: ContactInput, actor: Actor): Promise<Problems> {
-  const problems = await contactProblems(deps, contact.accountId, input);
-  if (Object.keys(problems).length) return problems;
+export async function updateContact(deps: Deps, contact: Contact, input: ContactInput, actor: Actor): Promise<Result> {
+  if (await loginLinkRefused(deps, contact.accountId, input)) return refused(LOGIN_LINK_PROBLEMS);
   const now = deps.clock.now();
   const phoneChanged = contact.phone !== input.phone;
   const emailChanged = (contact.email ?? "").toLowerCase() !== (input.email ?? "").toLowerCase();
@@ -137,22 +124,11 @@ export async function updateContact(deps: Deps, contact: Contact, input: Contact
     // Who is authorised, and as which login, decides who may file a reset and who is called back.
     const standing = (c: Pick<ContactInput, "kind" | "authorisedForSupport" | "userId">) => `${c.kind}, ${c.authorisedForSupport ? "authorised" : "not authorised"} for support, login ${c.userId ?? "none"}`;
     if (standing(contact) !== standing(input)) await noteRecordChange(trx, deps, { ...base, what: "contact_standing", before: standing(contact), after: standing(input) }, recipients, actor, now);
-    await trx("contacts")
-      .where({ id: contact.id })
-      .update({
-        name: input.name,
-        kind: input.kind,
-        email: input.email,
-        phone: input.phone,
-        authorised_for_support: input.authorisedForSupport,
-        user_id: input.userId,
-        ...(phoneChanged ? { phone_changed_at: now } : {}),
-        updated_at: now,
-      });
+    await updateContactRow(trx, contact.id, input, phoneChanged, now);
     const before = { name: contact.name, kind: contact.kind, email: contact.email, phone: contact.phone, authorisedForSupport: contact.authorisedForSupport, userId: contact.userId };
     await appendAudit(trx, { ...audit(actor), action: "contact.updated", subject: `contact:${contact.id}`, details: { accountId: contact.accountId, before, after: input } }, now);
   });
-  return {};
+  return done();
 }
 
 export async function removeContact(deps: Deps, contactId: number, actor: Actor): Promise<boolean> {
@@ -164,7 +140,7 @@ export async function removeContact(deps: Deps, contactId: number, actor: Actor)
     const recipients = await accountRecipients(trx, contact.accountId);
     const removed = { accountId: contact.accountId, what: "contact_removed" as const, userId: null, contactId, subjectName: contact.name, before: contact.phone ?? contact.email, after: null };
     await noteRecordChange(trx, deps, removed, recipients, actor, now);
-    await trx("contacts").where({ id: contactId }).delete();
+    await deleteContact(trx, contactId);
     await appendAudit(trx, { ...audit(actor), action: "contact.removed", subject: `contact:${contactId}`, details: { accountId: contact.accountId, name: contact.name, phone: contact.phone } }, now);
   });
   return true;

@@ -1,19 +1,22 @@
 import type { Knex } from "knex";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
+import type { AccountStatus, ContactKind } from "./vocabulary.js";
+
+type Conn = Db | Knex.Transaction;
 
 export interface NewAccount {
   code: string;
   name: string;
 }
 
-export async function insertAccount(trx: Db | Knex.Transaction, account: NewAccount, now: Date): Promise<number> {
+export async function insertAccount(trx: Conn, account: NewAccount, now: Date): Promise<number> {
   return insertReturningId(trx, "accounts", { code: account.code, name: account.name, status: "active", created_at: now, updated_at: now });
 }
 
 /** A contact before it is stored: no id yet, and its phone's change time is set on insert. */
 export type NewContact = Omit<Contact, "id" | "phoneChangedAt">;
 
-export async function insertContact(trx: Db | Knex.Transaction, contact: NewContact, now: Date): Promise<number> {
+export async function insertContact(trx: Conn, contact: NewContact, now: Date): Promise<number> {
   return insertReturningId(trx, "contacts", {
       account_id: contact.accountId,
       user_id: contact.userId,
@@ -28,16 +31,35 @@ export async function insertContact(trx: Db | Knex.Transaction, contact: NewCont
   });
 }
 
-export async function countLogins(db: Db): Promise<number> {
-  const row: unknown = await db("users").count({ n: "*" }).first();
-  return Number((row as { n: number | string } | undefined)?.n ?? 0);
+export async function updateAccount(trx: Knex.Transaction, id: number, fields: { name?: string; status?: AccountStatus }, now: Date): Promise<void> {
+  await trx("accounts").where({ id }).update({ ...fields, updated_at: now });
+}
+
+/** Stores a contact's new fields; a changed phone also moves its change time. */
+export async function updateContactRow(trx: Knex.Transaction, id: number, contact: Omit<NewContact, "accountId">, phoneChanged: boolean, now: Date): Promise<void> {
+  await trx("contacts")
+    .where({ id })
+    .update({
+      name: contact.name,
+      kind: contact.kind,
+      email: contact.email,
+      phone: contact.phone,
+      authorised_for_support: contact.authorisedForSupport,
+      user_id: contact.userId,
+      ...(phoneChanged ? { phone_changed_at: now } : {}),
+      updated_at: now,
+    });
+}
+
+export async function deleteContact(trx: Knex.Transaction, id: number): Promise<void> {
+  await trx("contacts").where({ id }).delete();
 }
 
 export interface Account {
   id: number;
   code: string;
   name: string;
-  status: "active" | "suspended";
+  status: AccountStatus;
   createdAt: Date;
   primaryUsername: string | null;
 }
@@ -51,6 +73,7 @@ const toAccount = (r: Record<string, unknown>): Account => ({
   primaryUsername: (r.primary_username as string | null) ?? null,
 });
 
+/** With the primary login's username: a join for the page, as a query per account would cost more than reading users here. */
 function selectAccounts(db: Db) {
   return db("accounts")
     .leftJoin("users", function () {
@@ -88,7 +111,7 @@ export interface Contact {
   accountId: number;
   userId: number | null;
   name: string;
-  kind: "primary" | "secondary";
+  kind: ContactKind;
   email: string | null;
   phone: string | null;
   phoneChangedAt: Date | null;
@@ -100,14 +123,14 @@ const toContact = (r: Record<string, unknown>): Contact => ({
   accountId: Number(r.account_id),
   userId: r.user_id === null ? null : Number(r.user_id),
   name: r.name as string,
-  kind: r.kind as Contact["kind"],
+  kind: r.kind as ContactKind,
   email: (r.email as string | null) ?? null,
   phone: (r.phone as string | null) ?? null,
   phoneChangedAt: asDate(r.phone_changed_at),
   authorisedForSupport: Boolean(r.authorised_for_support),
 });
 
-export async function contactsOfAccount(db: Db, accountId: number): Promise<Contact[]> {
+export async function contactsOfAccount(db: Conn, accountId: number): Promise<Contact[]> {
   const rows: unknown = await db("contacts").where({ account_id: accountId }).orderBy([{ column: "kind" }, { column: "name" }]);
   return (rows as Record<string, unknown>[]).map(toContact);
 }

@@ -1,15 +1,10 @@
 import type { Knex } from "knex";
-import { hashToken, newToken } from "../identity/index.js";
+import { hashToken, newToken } from "../shared/tokens.js";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
+import type { RecordWhat } from "./vocabulary.js";
 
 type Conn = Db | Knex.Transaction;
 type Row = Record<string, unknown>;
-
-/**
- * What changed: a login's registered email or OpenPGP key, a contact's phone number or email,
- * a contact's standing (kind, authorisation for support, linked login), or a contact removed.
- */
-export type RecordWhat = "email" | "key" | "phone" | "contact_email" | "contact_standing" | "contact_removed";
 
 /** One change of the records a takeover starts with, who made it, and any objection to it. */
 export interface RecordChange {
@@ -57,7 +52,7 @@ const toChange = (r: Row): RecordChange => ({
   objectionClearNote: (r.objection_clear_note as string | null) ?? null,
 });
 
-/** The changes with the username of the admin who cleared an objection, if one did. */
+/** The changes with the username of the admin who cleared an objection, if one did (a join, not a query per change). */
 const selectChanges = (db: Conn) =>
   db("record_changes").leftJoin("users as clearer", "clearer.id", "record_changes.objection_cleared_by").select("record_changes.*", "clearer.username as cleared_by_name");
 
@@ -148,7 +143,7 @@ export interface Clearance {
   clearedAt: Date;
 }
 
-/** Every clearance of objections to one change, oldest first. */
+/** Every clearance of objections to one change, oldest first, with who cleared it (a join, not a query per clearance). */
 export async function clearancesOfChange(db: Conn, changeId: number): Promise<Clearance[]> {
   const rows: unknown = await db("record_change_clearances as c").join("users as u", "u.id", "c.cleared_by").where("c.record_change_id", changeId).orderBy("c.id").select("u.username", "c.note", "c.cleared_at");
   return (rows as Row[]).map((r) => ({ clearedByName: r.username as string, note: r.note as string, clearedAt: asDate(r.cleared_at)! }));

@@ -1,10 +1,11 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
-import { RECENT_CHANGE_MS } from "./record-changes.js";
+import { RECENT_CHANGE_MS } from "./vocabulary.js";
 import { emailChangesBearingOn, hasOpenChangeObjection } from "./record-changes-store.js";
-import { answerMatches, applyPasswordByLink, countFailedAnswer, countTokensSince, findLoginByUsername, newToken, questionsOf, resetLinkMail, spendAllTokensOf, storeToken, type LiveLink, type Login, type PasswordChangeDeps, type StoredQuestion } from "../identity/index.js";
+import { newToken } from "../shared/tokens.js";
+import { answerMatches, applyPasswordByLink, countTokensSince, countWrongAnswers, findLoginByUsername, issueLinkToken, lockLoginRow, questionsOf, selfServiceLinkMail, spendLinksOf, type LiveLink, type Login, type PasswordChangeDeps, type StoredQuestion } from "../identity/index.js";
 import { hours, minutes } from "../shared/clock.js";
-import { isPostgres, type Db } from "../shared/db.js";
+import type { Db } from "../shared/db.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 
 /** A login gets at most this many self-service links an hour; past it, requests are silently dropped. */
@@ -56,12 +57,12 @@ export async function sendResetLink(deps: SelfServiceDeps, username: string, ip:
   const token = newToken();
   const expiresAt = new Date(now.getTime() + minutes(deps.linkTtlMinutes));
   const withQuestions = (await resetQuestions(deps.db, login.id)).length > 0;
-  const mail = await resetLinkMail(deps, { ...login, email: login.email }, { url: `${deps.mailer.baseUrl}/reset-password/${token}`, expiresAt, withQuestions });
+  const mail = await selfServiceLinkMail(deps, { ...login, email: login.email }, { url: `${deps.mailer.baseUrl}/reset-password/${token}`, expiresAt, withQuestions });
   await deps.db.transaction(async (trx) => {
     // Parallel requests for one login queue here, so the limit and "one live link" hold.
-    if (isPostgres(trx)) await trx("users").where({ id: login.id }).forUpdate().first("id");
+    await lockLoginRow(trx, login.id);
     if (await overLimit(trx, login.id, now)) return notSent(trx, "per_login_limit");
-    await storeToken(trx, token, login.id, "reset", expiresAt, null, now);
+    await issueLinkToken(trx, token, login.id, "reset", expiresAt, null, now);
     await enqueue(trx, mail, now);
     await appendAudit(
       trx,
@@ -91,7 +92,7 @@ export async function checkAnswers(deps: SelfServiceDeps, link: LiveLink, questi
   if (matches.every(Boolean)) return { ok: true };
   const now = deps.clock.now();
   const failures = await deps.db.transaction(async (trx) => {
-    const counted = await countFailedAnswer(trx, link.token.id, MAX_WRONG_ANSWERS, now);
+    const counted = await countWrongAnswers(trx, link.token.id, MAX_WRONG_ANSWERS, now);
     const burnt = counted === null || counted >= MAX_WRONG_ANSWERS;
     await appendAudit(
       trx,
@@ -111,7 +112,7 @@ export async function checkAnswers(deps: SelfServiceDeps, link: LiveLink, questi
 export function completeReset(deps: SelfServiceDeps, link: LiveLink, newPassword: string, ip: string | null): Promise<boolean> {
   return applyPasswordByLink(deps, link, newPassword, { action: "password.reset_by_link", ip }, async (trx) => {
     const now = deps.clock.now();
-    await spendAllTokensOf(trx, link.login.id, now);
+    await spendLinksOf(trx, link.login.id, now);
     if (link.login.mustChangePassword) await deps.onTemporaryPasswordReplaced?.(trx, link.login.id, now);
   });
 }

@@ -11,7 +11,7 @@ export interface SeededAccount {
 
 const LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 /** Every account code there can be (3 letters: 17,576). */
-export const ALL_CODES = Array.from({ length: 26 ** 3 }, (_, i) => LETTERS[Math.floor(i / 676)]! + LETTERS[Math.floor(i / 26) % 26]! + LETTERS[i % 26]!);
+const ALL_CODES = Array.from({ length: 26 ** 3 }, (_, i) => LETTERS[Math.floor(i / 676)]! + LETTERS[Math.floor(i / 26) % 26]! + LETTERS[i % 26]!);
 
 const ACCOUNT_COLUMNS = ["id", "code", "name", "status", "created_at", "updated_at"];
 const USER_COLUMNS = ["id", "account_id", "username", "role", "display_name", "email", "email_changed_at", "password_hash", "activated_at", "can_open_cases", "created_at", "updated_at"];

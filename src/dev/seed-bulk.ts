@@ -6,7 +6,7 @@ type Conn = Knex | Knex.Transaction;
 /** Bound parameters one statement may carry: PostgreSQL's wire limit, SQLite's default SQLITE_MAX_VARIABLE_NUMBER. */
 const MAX_BINDINGS = { pg: 65_535, sqlite: 32_766 } as const;
 /** Rows per multi-row INSERT, when the binding limit allows that many. */
-export const ROWS_PER_STATEMENT = 5_000;
+const ROWS_PER_STATEMENT = 5_000;
 
 export const rowsPerStatement = (db: Conn, columns: number) =>
   Math.max(1, Math.min(ROWS_PER_STATEMENT, Math.floor(MAX_BINDINGS[isPostgres(db) ? "pg" : "sqlite"] / columns)));

@@ -1,5 +1,4 @@
-import type { TicketStatus } from "../tickets/ticket-status.js";
-import type { TicketPriority, TicketType } from "../tickets/tickets-store.js";
+import type { TicketPriority, TicketStatus, TicketType } from "../tickets/vocabulary.js";
 
 /** A random source in [0, 1): Math.random, or a seeded one for repeatable data. */
 export type Random = () => number;

@@ -4,7 +4,7 @@ import { STAFF_ROLES } from "../shared/roles.js";
 import { seedAccounts, type SeededAccount } from "./seed-accounts.js";
 import { insertRows, reserveIds } from "./seed-bulk.js";
 import { agentReply, PRIORITY_WEIGHTS, seededRandom, statusForAge, ticketBody, ticketSubject, TYPE_WEIGHTS, weighted, type Random } from "./seed-data.js";
-import { TICKET_STATUSES, type TicketStatus } from "../tickets/ticket-status.js";
+import { TICKET_STATUSES, type TicketStatus } from "../tickets/vocabulary.js";
 
 export interface SeedOptions {
   /** How many tickets to add. */

@@ -3,7 +3,7 @@
 // are in CONTEXT.md.
 
 // Logins: who signs in, as what.
-export { createLogin, liftLockout } from "./logins.js";
+export { liftLockout, registerLogin } from "./logins.js";
 export type { NewLogin } from "./logins.js";
 export { findLoginById, findLoginByUsername, findSessionLogin, listActiveStaff, listLoginsOfAccount, listStaff } from "./users-store.js";
 export type { Login, SessionLogin } from "./users-store.js";
@@ -42,24 +42,14 @@ export { currentKey, currentKeysOf } from "./keys-store.js";
 export type { StoredKey } from "./keys-store.js";
 export { checkPublicKey, MAX_KEY_BYTES } from "./pgp-key-check.js";
 
+// Logins as the accounts and tickets domains read and change them (account-logins-store.ts,
+// new-ticket-notice-store.ts: the users table stays identity's).
+export { countLogins, findLoginSummary, isLoginOfAccount, lockLoginRow, loginIdsByUsername, primaryLoginOf, storeCanOpenCases, storeLoginDisabled, updateLoginDetails, usernameEndingTaken } from "./account-logins-store.js";
+export type { LoginDetails, LoginSummary } from "./account-logins-store.js";
+export { staffWantingNewTicketMail, storeNewTicketMail, wantsNewTicketMail } from "./new-ticket-notice-store.js";
+
 // Second factors: the authenticator app, recovery codes, the second step of sign-in.
 export { confirmTotp, factorStatus, hasActiveFactor, pendingEnrolment, regenerateRecoveryCodes, removeTotp, startTotpEnrolment } from "./second-factors/second-factors.js";
 export type { FactorDeps, FactorStatus, Outcome, PendingEnrolment } from "./second-factors/second-factors.js";
 export { completeSecondStep, pendingExpired, SECOND_STEP_LIFETIME_MS } from "./second-factors/second-step.js";
 export type { PendingSignIn, SecondStepFailure } from "./second-factors/second-step.js";
-
-// Kept only until the merge switches their callers, in files other helpers of issue 12 own, to
-// the services above: storePassword (resets/decision-service → giveTemporaryPassword),
-// clearPassword (resets/redemption → endTemporaryPassword), replaceKey/removeKey
-// (accounts/login-keys → putKeyInUse/takeKeyOutOfUse), insertLogin and clearFailedSignIns
-// (accounts/logins → createLogin/liftLockout), storeToken, countFailedAnswer and
-// spendAllTokensOf (accounts/self-service-reset, accounts/record-changes → issueLinkToken,
-// countWrongAnswers, spendLinksOf), newToken/hashToken (accounts/record-changes-store,
-// resets/reset-store → shared/tokens.ts), resetLinkMail (accounts/self-service-reset →
-// selfServiceLinkMail).
-export { clearPassword, storePassword } from "./credentials-store.js";
-export { removeKey, replaceKey } from "./keys-store.js";
-export { clearFailedSignIns, insertLogin } from "./users-store.js";
-export { countFailedAnswer, spendAllTokensOf, storeToken } from "./link-tokens-store.js";
-export { hashToken, newToken } from "../shared/tokens.js";
-export { selfServiceLinkMail as resetLinkMail } from "./self-service-link-mail.js";

@@ -10,7 +10,7 @@ export type { NewLogin };
  * password starts its history. Staff made by an admin in the console start unconfirmed, made
  * at the server (`confirmed`) confirmed. Returns its id.
  */
-export function createLogin(trx: Db | Knex.Transaction, login: NewLogin, now: Date): Promise<number> {
+export function registerLogin(trx: Db | Knex.Transaction, login: NewLogin, now: Date): Promise<number> {
   return insertLogin(trx, login, now);
 }
 

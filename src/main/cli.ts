@@ -1,5 +1,5 @@
 import { text } from "node:stream/consumers";
-import { createLogin, findLoginByUsername, hashPassword, isPrimaryUsername, lengthProblem } from "../identity/index.js";
+import { registerLogin, findLoginByUsername, hashPassword, isPrimaryUsername, lengthProblem } from "../identity/index.js";
 import type { Role } from "../shared/roles.js";
 import { auditAnchorFile, checkAgainstAnchor, readAuditAnchor, reanchorAuditHead } from "../platform/audit/audit-anchor.js";
 import { appendAudit, verifyAuditChain } from "../platform/audit/audit-log.js";
@@ -39,7 +39,7 @@ async function createStaff(db: Db, role: Role, args: string[], policy: "classic"
   const now = systemClock.now();
   const passwordHash = await hashPassword(password);
   await db.transaction(async (trx) => {
-    const id = await createLogin(trx, { accountId: null, username, role, displayName: username, email, passwordHash, confirmed: true }, now);
+    const id = await registerLogin(trx, { accountId: null, username, role, displayName: username, email, passwordHash, confirmed: true }, now);
     await appendAudit(trx, { action: "user.created", actor: "cli", subject: `user:${id}`, details: { username, role, email, via: "cli" } }, now);
   });
   out(`Created ${role} ${username}.`);

@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { hashToken, newToken } from "../identity/index.js";
+import { hashToken, newToken } from "../shared/tokens.js";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
 import { OPEN_RESET_STATES, RESET_MOVES, type CallbackOutcome, type ResetMove, type ResetState } from "./vocabulary.js";
 

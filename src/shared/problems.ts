@@ -2,6 +2,22 @@
 export type Problems = Record<string, string>;
 
 /**
+ * A step's answer: done, with what it made (`value`; undefined for a step that makes nothing),
+ * or refused, with its problems by field and nothing changed. Every domain service answers so.
+ */
+export type Result<T = undefined> = { ok: true; value: T } | { ok: false; problems: Problems };
+
+/** Done; `done()` for a step that makes nothing, `done(id)` for one that does. */
+export function done(): Result;
+export function done<T>(value: T): Result<T>;
+export function done<T>(value?: T): Result<T | undefined> {
+  return { ok: true, value };
+}
+
+/** Refused with these problems (at least one), nothing changed. */
+export const refused = (problems: Problems): { ok: false; problems: Problems } => ({ ok: false, problems });
+
+/**
  * Raised by a domain when the thing asked for is not there for this actor (`missing`) or the
  * actor may not do this at all (`forbidden`). The web's one error handler turns it into a
  * 404 or 403 page with this message (web/errors.ts); nothing else knows HTTP statuses.

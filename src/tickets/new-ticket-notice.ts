@@ -4,20 +4,13 @@ import type { MailingDeps } from "../platform/mail/mailer.js";
 import { composePlain } from "../platform/mail/compose.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
-import { STAFF_ROLES } from "../shared/roles.js";
+import { findAccount } from "../accounts/index.js";
+import { findLoginSummary, staffWantingNewTicketMail, storeNewTicketMail } from "../identity/index.js";
+import { findTicket } from "./tickets-store.js";
 import { TYPE_LABELS } from "./vocabulary.js";
 
-type Row = Record<string, unknown>;
-
-/** Whether this agent or admin asked to be mailed about new tickets. */
-export async function wantsNewTicketNotice(db: Db, userId: number): Promise<boolean> {
-  const row: unknown = await db("users").where({ id: userId }).first("notify_new_tickets");
-  return Boolean((row as Row | undefined)?.notify_new_tickets);
-}
-
-export async function setNewTicketNotice(db: Db, userId: number, on: boolean, now: Date): Promise<void> {
-  await db("users").where({ id: userId }).update({ notify_new_tickets: on, updated_at: now });
-}
+/** An agent or admin asks for (or stops) a mail about each new ticket; whether they did is read through identity's face. */
+export const setNewTicketNotice = (db: Db, userId: number, on: boolean, now: Date): Promise<void> => storeNewTicketMail(db, userId, on, now);
 
 /**
  * In the ticket's own transaction: one mail to each active agent or admin who asked for it,
@@ -25,35 +18,26 @@ export async function setNewTicketNotice(db: Db, userId: number, on: boolean, no
  * that the customer did not write there.
  */
 export async function noticeNewTicket(trx: Knex.Transaction, deps: MailingDeps, ticketId: number, firstMessage: string, now: Date): Promise<void> {
-  const found: unknown = await trx("users")
-    .whereIn("role", STAFF_ROLES)
-    .whereNull("disabled_at")
-    .whereNotNull("email")
-    .where({ notify_new_tickets: true })
-    .orderBy("id")
-    .select("email", "display_name");
-  const staff = found as Row[];
+  const staff = await staffWantingNewTicketMail(trx);
   if (staff.length === 0) return;
-  const joined: unknown = await trx("tickets")
-    .join("accounts", "accounts.id", "tickets.account_id")
-    .join("users", "users.id", "tickets.requester_id")
-    .where("tickets.id", ticketId)
-    .first("tickets.subject", "tickets.type", "accounts.code", "accounts.name", "users.username");
-  const ticket = joined as Row;
+  // The ticket was written in this transaction, its account and requester before it.
+  const ticket = (await findTicket(trx, ticketId))!;
+  const account = await findAccount(trx, ticket.accountId);
+  const requester = await findLoginSummary(trx, ticket.requesterId);
   const data = {
-    ticket: { id: ticketId, subject: ticket.subject as string, type: TYPE_LABELS[ticket.type as keyof typeof TYPE_LABELS] },
-    account: `${ticket.code as string} · ${ticket.name as string}`,
-    requester: ticket.username as string,
+    ticket: { id: ticketId, subject: ticket.subject, type: TYPE_LABELS[ticket.type] },
+    account: `${account!.code} · ${account!.name}`,
+    requester: requester!.username,
     firstMessage,
     // Quoted, so nothing the customer wrote can pass for the desk's own words or link.
     quotedMessage: firstMessage.split(/\r?\n/).map((line) => `> ${line}`).join("\n"),
     link: `${deps.mailer.baseUrl}/desk/tickets/${ticketId}`,
     baseUrl: deps.mailer.baseUrl,
   };
-  const subject = `[#${ticketId}] New ticket from ${ticket.code as string}: ${ticket.subject as string}`;
+  const subject = `[#${ticketId}] New ticket from ${account!.code}: ${ticket.subject}`;
   for (const person of staff) {
-    const content = await renderMailTemplate("new-ticket", { ...data, displayName: person.display_name }, true);
-    const mail = await composePlain(deps.mailer.sender, { to: person.email as string, subject, template: "new-ticket", text: content.text, html: content.html!, ticketId }, now);
+    const content = await renderMailTemplate("new-ticket", { ...data, displayName: person.displayName }, true);
+    const mail = await composePlain(deps.mailer.sender, { to: person.email, subject, template: "new-ticket", text: content.text, html: content.html!, ticketId }, now);
     await enqueue(trx, mail, now);
   }
 }

@@ -1,12 +1,11 @@
 import type { Knex } from "knex";
 import { asDate, type Db } from "../shared/db.js";
 import { MAX_ROW_ID } from "../shared/row-ids.js";
-import { TICKET_STATUSES, type TicketStatus } from "./ticket-status.js";
-import type { TicketPriority, TicketType } from "./tickets-store.js";
+import { TICKET_STATUSES, type TicketPriority, type TicketStatus, type TicketType } from "./vocabulary.js";
 
 export const PAGE_SIZE = 50;
 /** A text search reads at most this many tickets per page, newest first, then offers the older ones. */
-export const TEXT_SCAN_WINDOW = 5000;
+const TEXT_SCAN_WINDOW = 5000;
 
 /** A position in the queue: the last row shown, as (updated_at, id). */
 export interface Cursor {
@@ -95,7 +94,10 @@ function filtered(db: Db, filter: QueueFilter, columns: string[] = QUEUE_COLUMNS
   return q.orderBy([{ column: "updated_at", order: "desc" }, { column: "id", order: "desc" }]);
 }
 
-/** Names for the page's rows only: the joins run on at most 51 tickets, never on the table. */
+/**
+ * Names for the page's rows only: the joins run on at most 51 tickets, never on the table. They
+ * read users here rather than through identity/, as a query per row would cost more.
+ */
 function withNames(db: Db, tickets: Knex.QueryBuilder): Knex.QueryBuilder {
   return db
     .from(tickets.as("t"))
@@ -143,12 +145,6 @@ export async function queuePage(db: Db, filter: QueueFilter, textWindow = TEXT_S
     .first()) as Row | undefined;
   if (!edge || Number(edge.n) < textWindow) return { rows, next: null, windowEnded: false };
   return { rows, next: encodeCursor({ updatedAt: asDate(edge.updated_at)!, id: Number(edge.id) }), windowEnded: true };
-}
-
-/** Logins whose username is exactly the text (any case), for the requester part of a text search. */
-export async function loginIdsByUsername(db: Db, username: string): Promise<number[]> {
-  const rows: Row[] = await db("users").select("id").whereRaw("lower(username) = ?", [username.toLowerCase()]);
-  return rows.map((r) => Number(r.id));
 }
 
 /** Tickets per status, kept in step by the writes (O(1) at any size). */

@@ -4,39 +4,23 @@ import { isStaff } from "../shared/roles.js";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
-import { Refusal } from "../shared/problems.js";
+import { done, refused, Refusal, type Result } from "../shared/problems.js";
+import { findLoginSummary, type LoginSummary } from "../identity/index.js";
 import { noticeNewTicket } from "./new-ticket-notice.js";
 import { ticketMail } from "./ticket-mail.js";
-import { STATUS_LABELS, transitionProblem, type TicketStatus } from "./ticket-status.js";
-import {
-  findPerson,
-  findTicketForUpdate,
-  insertEvent,
-  insertTicket,
-  updateTicketFields,
-  updateTicketStatus,
-  type PersonSummary,
-  type Ticket,
-  type TicketPriority,
-  type TicketType,
-} from "./tickets-store.js";
+import { STATUS_LABELS, transitionProblem, type TicketPriority, type TicketStatus, type TicketType } from "./vocabulary.js";
+import { findTicketForUpdate, insertEvent, insertTicket, updateTicketFields, updateTicketStatus, type Ticket } from "./tickets-store.js";
 
 export type TicketDeps = MailingDeps;
 
-/** A rule's answer: done, or the reason it was refused (shown next to the form's field). */
-export type Outcome = { ok: true } | { ok: false; problem: string };
-
-const DONE: Outcome = { ok: true };
-const refused = (problem: string): Outcome => ({ ok: false, problem });
-
-export const RESET_STATUS_PROBLEM = "This ticket follows its reset request: its status moves with each step of the request on this page.";
+const RESET_STATUS_PROBLEM = "This ticket follows its reset request: its status moves with each step of the request on this page.";
 const CLOSED_REPLY_PROBLEM = "This ticket is closed and takes no more replies; open a new ticket instead.";
 
 const audit = (trx: Knex.Transaction, actor: Actor, action: string, ticketId: number, details: Record<string, unknown>, now: Date) =>
   appendAudit(trx, { actorId: actor.id, actor: actor.username, ip: actor.ip, action, subject: `ticket:${ticketId}`, details }, now);
 
 /** Runs `work` on the ticket, locked, inside one transaction; a ticket that vanished is a 404. */
-async function withTicket(deps: TicketDeps, ticketId: number, work: (trx: Knex.Transaction, ticket: Ticket, now: Date) => Promise<Outcome>): Promise<Outcome> {
+async function withTicket(deps: TicketDeps, ticketId: number, work: (trx: Knex.Transaction, ticket: Ticket, now: Date) => Promise<Result>): Promise<Result> {
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {
     const ticket = await findTicketForUpdate(trx, ticketId);
@@ -47,11 +31,11 @@ async function withTicket(deps: TicketDeps, ticketId: number, work: (trx: Knex.T
 
 /** The requester's address and name, when they have an address to mail. */
 async function requesterOf(trx: Knex.Transaction, ticket: Ticket): Promise<{ email: string; displayName: string } | null> {
-  const person = await findPerson(trx, ticket.requesterId);
+  const person = await findLoginSummary(trx, ticket.requesterId);
   return person?.email ? { email: person.email, displayName: person.displayName } : null;
 }
 
-const isActiveStaff = (p: PersonSummary | null): p is PersonSummary => p !== null && !p.disabled && isStaff(p.role);
+const isActiveStaff = (p: LoginSummary | null): p is LoginSummary => p !== null && !p.disabled && isStaff(p.role);
 
 /** Moves the status (the move already checked), with its timeline event and audit entry. */
 async function moveStatus(trx: Knex.Transaction, deps: TicketDeps, actor: Actor, ticket: Ticket, to: TicketStatus, now: Date, reason: string): Promise<void> {
@@ -82,70 +66,70 @@ export async function createTicket(deps: TicketDeps, actor: Actor, input: { type
 }
 
 /** The requester side replies; a resolved ticket, or one waiting for the customer, opens again. */
-export function addCustomerReply(deps: TicketDeps, actor: Actor, ticketId: number, body: string): Promise<Outcome> {
+export function addCustomerReply(deps: TicketDeps, actor: Actor, ticketId: number, body: string): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
-    if (ticket.status === "closed") return refused(CLOSED_REPLY_PROBLEM);
+    if (ticket.status === "closed") return refused({ body: CLOSED_REPLY_PROBLEM });
     await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "reply", visibility: "public", body }, now);
     // A reset request's status belongs to the resets feature; a reply does not move it.
     const reopens = ticket.type !== "primary_reset" && (ticket.status === "resolved" || ticket.status === "pending_customer");
     if (reopens) await moveStatus(trx, deps, actor, ticket, "open", now, "customer reply");
-    return DONE;
+    return done();
   });
 }
 
 /** An agent's public reply: on the timeline and mailed to the requester (exactly one mail). */
-export function addAgentReply(deps: TicketDeps, actor: Actor, ticketId: number, body: string): Promise<Outcome> {
+export function addAgentReply(deps: TicketDeps, actor: Actor, ticketId: number, body: string): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
-    if (ticket.status === "closed") return refused(CLOSED_REPLY_PROBLEM);
+    if (ticket.status === "closed") return refused({ body: CLOSED_REPLY_PROBLEM });
     await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "reply", visibility: "public", body }, now);
     const requester = await requesterOf(trx, ticket);
     if (requester) {
       const mail = await ticketMail(deps.mailer, deps.clock, ticket, requester, { template: "ticket-reply", reply: { body, author: `${actor.displayName} (support)` } });
       await enqueue(trx, mail, now);
     }
-    return DONE;
+    return done();
   });
 }
 
 /** An internal note: staff only, never shown to or mailed to the customer. */
-export function addNote(deps: TicketDeps, actor: Actor, ticketId: number, body: string): Promise<Outcome> {
+export function addNote(deps: TicketDeps, actor: Actor, ticketId: number, body: string): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
     await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "note", visibility: "internal", body }, now);
-    return DONE;
+    return done();
   });
 }
 
 /** Assigns the ticket to an active agent or admin, or (null) to nobody. */
-export function assignTicket(deps: TicketDeps, actor: Actor, ticketId: number, assigneeId: number | null): Promise<Outcome> {
+export function assignTicket(deps: TicketDeps, actor: Actor, ticketId: number, assigneeId: number | null): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
-    const assignee = assigneeId === null ? null : await findPerson(trx, assigneeId);
-    if (assigneeId !== null && !isActiveStaff(assignee)) return refused("There is no active agent with that id; choose one from the list.");
-    if ((assignee?.id ?? null) === ticket.assigneeId) return refused(assignee ? `The ticket is already assigned to ${assignee.username}.` : "The ticket is already unassigned.");
-    const previous = ticket.assigneeId === null ? null : ((await findPerson(trx, ticket.assigneeId))?.username ?? null);
+    const assignee = assigneeId === null ? null : await findLoginSummary(trx, assigneeId);
+    if (assigneeId !== null && !isActiveStaff(assignee)) return refused({ assignee_id: "There is no active agent with that id; choose one from the list." });
+    if ((assignee?.id ?? null) === ticket.assigneeId) return refused({ assignee_id: assignee ? `The ticket is already assigned to ${assignee.username}.` : "The ticket is already unassigned." });
+    const previous = ticket.assigneeId === null ? null : ((await findLoginSummary(trx, ticket.assigneeId))?.username ?? null);
     await updateTicketFields(trx, ticket.id, { assignee_id: assignee?.id ?? null }, now);
     const change = { from: previous, to: assignee?.username ?? null };
     await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "assignment", visibility: "internal", data: change }, now);
     await audit(trx, actor, "ticket.assigned", ticket.id, { ...change, toId: assignee?.id ?? null }, now);
-    return DONE;
+    return done();
   });
 }
 
 /** An agent moves the status through the state machine; a reset request's status is not theirs to move here. */
-export function changeStatus(deps: TicketDeps, actor: Actor, ticketId: number, to: TicketStatus): Promise<Outcome> {
+export function changeStatus(deps: TicketDeps, actor: Actor, ticketId: number, to: TicketStatus): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
-    if (ticket.type === "primary_reset") return refused(RESET_STATUS_PROBLEM);
+    if (ticket.type === "primary_reset") return refused({ status: RESET_STATUS_PROBLEM });
     const problem = transitionProblem(ticket.status, to);
-    if (problem) return refused(problem);
+    if (problem) return refused({ status: problem });
     await moveStatus(trx, deps, actor, ticket, to, now, `set to ${STATUS_LABELS[to].toLowerCase()} by an agent`);
-    return DONE;
+    return done();
   });
 }
 
-export function changePriority(deps: TicketDeps, actor: Actor, ticketId: number, to: TicketPriority): Promise<Outcome> {
+export function changePriority(deps: TicketDeps, actor: Actor, ticketId: number, to: TicketPriority): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
-    if (ticket.priority === to) return refused(`The priority is already ${to}.`);
+    if (ticket.priority === to) return refused({ priority: `The priority is already ${to}.` });
     await updateTicketFields(trx, ticket.id, { priority: to }, now);
     await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "priority", visibility: "internal", data: { from: ticket.priority, to } }, now);
-    return DONE;
+    return done();
   });
 }

@@ -1,6 +1,6 @@
 import type { Knex } from "knex";
-import { transitionProblem, type TicketStatus } from "./ticket-status.js";
-import { insertEvent, insertTicket, updateTicketStatus, type EventKind, type NewTicket, type Ticket } from "./tickets-store.js";
+import { transitionProblem, type EventKind, type TicketStatus } from "./vocabulary.js";
+import { insertEvent, insertTicket, updateTicketStatus, type NewTicket, type Ticket } from "./tickets-store.js";
 
 // The steps a higher domain takes on a ticket it drives (a reset request's ticket), each in
 // that domain's own transaction: it never writes tickets' tables through their store.

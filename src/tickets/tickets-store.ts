@@ -1,15 +1,7 @@
 import type { Knex } from "knex";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
 import { isStaff } from "../shared/roles.js";
-import type { TicketStatus } from "./ticket-status.js";
-
-export const TICKET_TYPES = ["general", "technical", "non_technical", "primary_reset"] as const;
-export type TicketType = (typeof TICKET_TYPES)[number];
-export const TICKET_PRIORITIES = ["low", "normal", "high", "urgent"] as const;
-export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
-
-export type EventKind = "reply" | "note" | "status" | "priority" | "assignment" | "system" | "callback" | "approval" | "rejection" | "objection";
-export type Visibility = "public" | "internal";
+import type { EventKind, TicketPriority, TicketStatus, TicketType, Visibility } from "./vocabulary.js";
 
 export interface Ticket {
   id: number;
@@ -40,7 +32,7 @@ export interface TicketEvent {
 type Row = Record<string, unknown>;
 type Conn = Db | Knex.Transaction;
 
-export const toTicket = (r: Row): Ticket => ({
+const toTicket = (r: Row): Ticket => ({
   id: Number(r.id),
   accountId: Number(r.account_id),
   requesterId: Number(r.requester_id),
@@ -147,6 +139,7 @@ export interface TimelineEntry extends TicketEvent {
 
 /** The timeline oldest first with authors, for the ticket pages; customers get the public events only. */
 export async function listTimeline(db: Conn, ticketId: number, visibility: "public" | "all"): Promise<TimelineEntry[]> {
+  // A join, not a query per entry: the authors' names come with the page (identity/account-logins-store.ts).
   const query = db("ticket_events")
     .leftJoin("users", "users.id", "ticket_events.author_id")
     .select("ticket_events.*", "users.username as author_username", "users.display_name as author_name", "users.role as author_role")
@@ -159,20 +152,4 @@ export async function listTimeline(db: Conn, ticketId: number, visibility: "publ
       ? { username: r.author_username as string, displayName: r.author_name as string, staff: isStaff(r.author_role as string) }
       : null,
   }));
-}
-
-/** What a ticket needs to know of a login (requester or assignee), read inside the caller's transaction. */
-export interface PersonSummary {
-  id: number;
-  username: string;
-  displayName: string;
-  email: string | null;
-  role: string;
-  disabled: boolean;
-}
-
-export async function findPerson(db: Conn, id: number): Promise<PersonSummary | null> {
-  const r = (await db("users").select("id", "username", "display_name", "email", "role", "disabled_at").where({ id }).first()) as Row | undefined;
-  if (!r) return null;
-  return { id: Number(r.id), username: r.username as string, displayName: r.display_name as string, email: (r.email as string | null) ?? null, role: r.role as string, disabled: r.disabled_at !== null && r.disabled_at !== undefined };
 }

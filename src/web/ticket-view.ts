@@ -1,7 +1,7 @@
 import { STATUS_LABELS, TICKET_PRIORITIES, TICKET_STATUSES, transitionProblem, TYPE_LABELS, type TicketStatus } from "../tickets/index.js";
 
 /** "just now", "12 min", "5 h", "3 d": how long ago, short enough for a queue column. */
-export function formatAge(from: Date, now: Date): string {
+function formatAge(from: Date, now: Date): string {
   const minutes = Math.floor((now.getTime() - from.getTime()) / 60_000);
   if (minutes < 1) return "just now";
   if (minutes < 60) return `${minutes} min`;

@@ -2,8 +2,7 @@ import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
 import * as openpgp from "openpgp";
-import { createAccount } from "../../src/accounts/accounts-service.js";
-import { createLogin } from "../../src/accounts/logins.js";
+import { createAccount, createLogin } from "../../src/accounts/index.js";
 import { SECURITY_QUESTIONS } from "../../src/identity/security-questions.js";
 import { hours } from "../../src/shared/clock.js";
 import { browser, csrfToken, signIn, signInOk, type Agent } from "../support/http.js";
@@ -20,17 +19,17 @@ async function addBetaAccount(t: TestApp): Promise<{ accountId: number; erinId: 
   const admin = await actorFor(t, "admin");
   const deps = { db: t.db, clock: t.clock, mailer: t.mailer };
   const account = await createAccount(deps, { code: "BET", name: "Beta Ltd" }, admin);
-  if (!("id" in account)) throw new Error(JSON.stringify(account.problems));
+  if (!account.ok) throw new Error(JSON.stringify(account.problems));
   const ids: number[] = [];
   for (const [username, role, email] of [["BET0001", "primary", "primary@beta.example"], ["erin", "secondary", "erin@beta.example"]] as const) {
-    const made = await createLogin(deps, { accountId: account.id, role, username, displayName: `Beta ${username}`, email, canOpenCases: role === "secondary" }, admin);
-    if (!("id" in made)) throw new Error(JSON.stringify(made.problems));
-    ids.push(made.id);
+    const made = await createLogin(deps, { accountId: account.value, role, username, displayName: `Beta ${username}`, email, canOpenCases: role === "secondary" }, admin);
+    if (!made.ok) throw new Error(JSON.stringify(made.problems));
+    ids.push(made.value);
   }
   // Give them a password as if they had used their links, so a reset would have something to clear.
   const hash = (await userRow(t, "carol")).password_hash;
   await t.db("users").whereIn("id", ids).update({ password_hash: hash });
-  return { accountId: account.id, bet0001Id: ids[0]!, erinId: ids[1]! };
+  return { accountId: account.value, bet0001Id: ids[0]!, erinId: ids[1]! };
 }
 
 describe("primary holder's console (/account/users)", () => {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
 import * as openpgp from "openpgp";
-import { setLoginKey } from "../../src/accounts/login-keys.js";
+import { setLoginKey } from "../../src/accounts/index.js";
 import { afterResponseSettled } from "../../src/web/after-response.js";
 import { IP_LIMITS } from "../../src/web/ip-limits.js";
 import { LINKS_PER_LOGIN_PER_HOUR } from "../../src/accounts/self-service-reset.js";

@@ -14,7 +14,7 @@ import { demoDir } from "../../src/shared/paths.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { createLogin } from "../../src/accounts/logins.js";
+import { createLogin } from "../../src/accounts/index.js";
 import { count, latestLinkTo, mailText, outboxTo, postForm, setPasswordByLink, userId, userRow, type Row, actorFor } from "../accounts/helpers.js";
 
 export const PRIMARY_PRIVATE_KEY = readFileSync(path.join(demoDir, "ACM0001-private.asc"), "utf8");
@@ -46,8 +46,8 @@ export async function signedIn(t: TestApp, username: string, password = DEMO_PAS
 export async function addSecondAdmin(t: TestApp, username = "ada"): Promise<Agent> {
   const admin = await actorFor(t, "admin");
   const made = await createLogin(t, { accountId: null, role: "admin", username, displayName: "Ada Admin", email: `${username}@vouchdesk.example`, canOpenCases: false }, admin);
-  if (!("id" in made)) throw new Error(JSON.stringify(made.problems));
-  await t.db("users").where({ id: made.id }).update({ password_hash: (await userRow(t, "alice")).password_hash, activated_at: t.clock.now(), confirmed_at: t.clock.now() });
+  if (!made.ok) throw new Error(JSON.stringify(made.problems));
+  await t.db("users").where({ id: made.value }).update({ password_hash: (await userRow(t, "alice")).password_hash, activated_at: t.clock.now(), confirmed_at: t.clock.now() });
   await t.db("outbox").where({ recipient: `${username}@vouchdesk.example` }).del();
   return signedIn(t, username);
 }

@@ -20,16 +20,16 @@ describe("the layout's walls (npm run lint)", function () {
     ["src/resets/withdrawal.ts", 'import x from "express";', /HTTP, sessions and form schemas live in src\/web\/ only/],
     ["src/tickets/ticket-service.ts", 'import { z as x } from "zod";', /form schemas live in src\/web\/ only/],
     ["src/resets/withdrawal.ts", 'import { findAccount as x } from "../accounts/accounts-store.js";', /only through its index\.ts/],
-    ["src/tickets/queue.ts", 'import { notFound as x } from "../web/errors.js";', /A domain knows nothing of HTTP/],
+    ["src/tickets/queue-service.ts", 'import { notFound as x } from "../web/errors.js";', /A domain knows nothing of HTTP/],
     ["src/identity/sign-in.ts", 'import { findAccount as x } from "../accounts/index.js";', /chain resets → tickets → accounts → identity: identity may not import resets or tickets or accounts/],
-    ["src/accounts/logins.ts", 'import { findTicket as x } from "../tickets/index.js";', /accounts may not import resets or tickets/],
+    ["src/accounts/login-service.ts", 'import { findTicket as x } from "../tickets/index.js";', /accounts may not import resets or tickets/],
     ["src/web/desk/desk-routes.ts", 'import { findTicket as x } from "../../tickets/tickets-store.js";', /Web code must import a domain only through its index\.ts/],
     ["src/web/admin/login-routes.ts", 'import { accountKeyRoutes as x } from "../account/key-routes.js";', /One web area does not import another's routes/],
     ["src/platform/mail/mailer.ts", 'import { appendAudit as x } from "../audit/audit-log.js";', /One platform part does not import another/],
     ["src/platform/audit/audit-log.ts", 'import { findTicket as x } from "../../tickets/index.js";', /src\/platform\/ imports only src\/shared\//],
     ["src/shared/clock.ts", 'import { appendAudit as x } from "../platform/audit/audit-log.js";', /src\/shared\/ is the ground/],
     ["src/web/guards.ts", 'import { buildApp as x } from "../main/app.js";', /Nothing imports src\/main\//],
-    ["src/tickets/queue.ts", 'import { seedTickets as x } from "../dev/seed-tickets.js";', /src\/dev\/ .* is imported only by src\/main\/ and scripts\//],
+    ["src/tickets/queue-service.ts", 'import { seedTickets as x } from "../dev/seed-tickets.js";', /src\/dev\/ .* is imported only by src\/main\/ and scripts\//],
   ];
   for (const [file, line, message] of refused) {
     it(`refuses in ${file}: ${line}`, async () => {

@@ -4,8 +4,7 @@
  * real forms or, for bulk, straight through the service.
  */
 import { expect } from "chai";
-import { createAccount } from "../../src/accounts/accounts-service.js";
-import { createLogin } from "../../src/accounts/logins.js";
+import { createAccount, createLogin } from "../../src/accounts/index.js";
 import { createTicket } from "../../src/tickets/ticket-service.js";
 import { browser, signInOk, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
@@ -18,18 +17,18 @@ export async function addBetaAccount(t: TestApp): Promise<{ accountId: number }>
   const admin = await actorFor(t, "admin");
   const deps = { db: t.db, clock: t.clock, mailer: t.mailer };
   const account = await createAccount(deps, { code: "BET", name: "Beta Ltd" }, admin);
-  if (!("id" in account)) throw new Error(JSON.stringify(account.problems));
+  if (!account.ok) throw new Error(JSON.stringify(account.problems));
   const ids: number[] = [];
   for (const [username, role] of [["BET0001", "primary"], ["erin", "secondary"]] as const) {
-    const made = await createLogin(deps, { accountId: account.id, role, username, displayName: `Beta ${username}`, email: `${username.toLowerCase()}@beta.example`, canOpenCases: false }, admin);
-    if (!("id" in made)) throw new Error(JSON.stringify(made.problems));
-    ids.push(made.id);
+    const made = await createLogin(deps, { accountId: account.value, role, username, displayName: `Beta ${username}`, email: `${username.toLowerCase()}@beta.example`, canOpenCases: false }, admin);
+    if (!made.ok) throw new Error(JSON.stringify(made.problems));
+    ids.push(made.value);
   }
   const hash = (await userRow(t, "carol")).password_hash;
   await t.db("users").whereIn("id", ids).update({ password_hash: hash });
   // The set-password mails of the new logins are not what these tests look at.
   await t.db("outbox").del();
-  return { accountId: account.id };
+  return { accountId: account.value };
 }
 
 /** Signed-in browsers by username, made once per test app. */

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { isPostgres } from "../../src/shared/db.js";
 import { decodeCursor, encodeCursor, queuePage, type QueueFilter } from "../../src/tickets/queue-store.js";
-import { TICKET_STATUSES } from "../../src/tickets/ticket-status.js";
+import { TICKET_STATUSES } from "../../src/tickets/vocabulary.js";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { act, addBetaAccount, browsers, listedIds, nextAfter, userId } from "./helpers.js";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { changeStatus } from "../../src/tickets/ticket-service.js";
-import { transitionProblem, TICKET_STATUSES, type TicketStatus } from "../../src/tickets/ticket-status.js";
+import { transitionProblem, TICKET_STATUSES, type TicketStatus } from "../../src/tickets/vocabulary.js";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { actorFor, browsers, count, postForm, seedTicket, ticketRow, writeState, type Row } from "./helpers.js";
@@ -25,8 +25,8 @@ describe("ticket state machine (POST /desk/tickets/:id/status)", () => {
   async function ticketIn(status: TicketStatus): Promise<number> {
     const id = await seedTicket(t, "carol", `Ticket starting ${status}`);
     if (status !== "new") {
-      const outcome = await changeStatus({ db: t.db, clock: t.clock, mailer: t.mailer }, await actorFor(t, "alice"), id, status);
-      expect(outcome).to.deep.equal({ ok: true });
+      const result = await changeStatus({ db: t.db, clock: t.clock, mailer: t.mailer }, await actorFor(t, "alice"), id, status);
+      expect(result).to.deep.equal({ ok: true, value: undefined });
     }
     return id;
   }

@@ -23,7 +23,6 @@ export function primaryConsoleRoutes(deps: Deps): Router {
   const router = Router();
   router.use("/account/users", ...requirePrimary);
 
-
   const render = async (req: Request, res: Response, status: number, problems: Problems = {}, values: Record<string, unknown> = {}) => {
     const logins = await listLoginsOfAccount(deps.db, req.user!.accountId!);
     const account = (await findAccount(deps.db, req.user!.accountId!))!;
@@ -49,15 +48,15 @@ export function primaryConsoleRoutes(deps: Deps): Router {
     const account = (await findAccount(deps.db, req.user!.accountId!))!;
     const username = scopedUsername(form.data.username, account.code);
     const result = await createLogin(deps, { accountId: account.id, role: "secondary", username, displayName: display_name, email, canOpenCases: can_open_cases }, actorOf(req));
-    if ("problems" in result) return render(req, res, 400, result.problems, echo);
+    if (!result.ok) return render(req, res, 400, result.problems, echo);
     flash(req, "success", `Login ${username} created. A link to choose a password was sent to ${email}.`);
     res.redirect(303, "/account/users");
   });
 
   router.post("/account/users/:id/reset", async (req, res) => {
     const login = await ownSecondary(req);
-    const refusal = await resetLoginPassword(deps, login, actorOf(req), "holder");
-    if (refusal) flash(req, "error", `No link was sent. ${refusal}`);
+    const result = await resetLoginPassword(deps, login, actorOf(req), "holder");
+    if (!result.ok) flash(req, "error", `No link was sent. ${result.problems.link}`);
     else flash(req, "success", `${login.username}'s password no longer works. A link to choose a new one was sent to ${login.email ?? ""}.`);
     res.redirect(303, "/account/users");
   });

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ROLES } from "../../shared/roles.js";
 import { isRowId } from "../../shared/row-ids.js";
 import { checkboxField, displayNameField, emailField, usernameField } from "../login-form.js";
-import { normalisePhone } from "../../accounts/index.js";
+import { CONTACT_KINDS, normalisePhone } from "../../accounts/index.js";
 
 export const accountForm = z.object({
   code: z.string({ error: "Enter a code." }).trim().regex(/^[A-Za-z]{3}$/, "The code is 3 letters, like ACM."),
@@ -33,23 +33,26 @@ const optionalText = (max: number, message: string) =>
     .optional()
     .transform((v) => (v ? v : null));
 
-export const contactForm = z.object({
-  name: z.string({ error: "Enter the contact's name." }).trim().min(1, "Enter the contact's name.").max(200, "Names are at most 200 characters."),
-  kind: z.enum(["primary", "secondary"], { error: "Choose primary or secondary contact." }),
-  email: optionalText(254, "Email addresses are at most 254 characters.").pipe(z.email({ error: "Enter a valid email address." }).nullable()),
-  phone: optionalText(40, "That phone number is too long.").transform((v, ctx) => {
-    if (v === null) return null;
-    const phone = normalisePhone(v);
-    if (!phone) ctx.addIssue({ code: "custom", message: "Enter the phone number in international form, like +44 20 7946 0001." });
-    return phone;
-  }),
-  authorised_for_support: checkboxField,
-  user_id: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (!v) return null;
-      if (!isRowId(v)) ctx.addIssue({ code: "custom", message: "Choose a login of this account, or none." });
-      return Number(v);
+/** A contact as the accounts service takes it (its `ContactInput`). */
+export const contactForm = z
+  .object({
+    name: z.string({ error: "Enter the contact's name." }).trim().min(1, "Enter the contact's name.").max(200, "Names are at most 200 characters."),
+    kind: z.enum(CONTACT_KINDS, { error: "Choose primary or secondary contact." }),
+    email: optionalText(254, "Email addresses are at most 254 characters.").pipe(z.email({ error: "Enter a valid email address." }).nullable()),
+    phone: optionalText(40, "That phone number is too long.").transform((v, ctx) => {
+      if (v === null) return null;
+      const phone = normalisePhone(v);
+      if (!phone) ctx.addIssue({ code: "custom", message: "Enter the phone number in international form, like +44 20 7946 0001." });
+      return phone;
     }),
-});
+    authorised_for_support: checkboxField,
+    user_id: z
+      .string()
+      .optional()
+      .transform((v, ctx) => {
+        if (!v) return null;
+        if (!isRowId(v)) ctx.addIssue({ code: "custom", message: "Choose a login of this account, or none." });
+        return Number(v);
+      }),
+  })
+  .transform(({ authorised_for_support, user_id, ...rest }) => ({ ...rest, authorisedForSupport: authorised_for_support, userId: user_id }));

@@ -8,6 +8,7 @@ import { requireAdmin } from "../guards.js";
 import { rowAtPath } from "../path-ids.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
+import { isCustomer } from "../../shared/roles.js";
 import { addContact, changesOfAccount, contactsOfAccount, createAccount, createLogin, findAccount, findContact, removeContact, renameAccount, searchAccounts, setAccountStatus, updateContact, type Account } from "../../accounts/index.js";
 import { accountForm, contactForm, newLoginForm, renameForm } from "./account-forms.js";
 import { currentKeysOf, listLoginsOfAccount } from "../../identity/index.js";
@@ -37,9 +38,9 @@ export function adminRoutes(deps: Deps): Router {
     const form = parseForm(accountForm, req.body);
     if (!form.ok) return renderNew(res, 400, form.problems, bodyOf(req));
     const result = await createAccount(deps, form.data, actorOf(req));
-    if ("problems" in result) return renderNew(res, 400, result.problems, bodyOf(req));
+    if (!result.ok) return renderNew(res, 400, result.problems, bodyOf(req));
     flash(req, "success", `Account ${form.data.code.toUpperCase()} created. Add its primary login and contacts next.`);
-    res.redirect(303, `/admin/accounts/${result.id}`);
+    res.redirect(303, `/admin/accounts/${result.value}`);
   });
 
   const accountOf = (req: Request): Promise<Account> => rowAtPath(req.params.id as string | undefined, (id) => findAccount(deps.db, id), "There is no such account.");
@@ -87,10 +88,10 @@ export function adminRoutes(deps: Deps): Router {
     const form = parseForm(newLoginForm, req.body);
     const failed = (problems: Problems) => renderAccount(res, account, 400, { form: "login", problems, values: bodyOf(req) });
     if (!form.ok) return failed(form.problems);
-    if (form.data.role !== "primary" && form.data.role !== "secondary") return failed({ role: "Accounts have primary and secondary logins; create agents under Staff." });
+    if (!isCustomer(form.data.role)) return failed({ role: "Accounts have primary and secondary logins; create agents under Staff." });
     const { role, username, display_name, email, can_open_cases } = form.data;
     const result = await createLogin(deps, { accountId: account.id, role, username, displayName: display_name, email, canOpenCases: role === "secondary" && can_open_cases }, actorOf(req));
-    if ("problems" in result) return failed(result.problems);
+    if (!result.ok) return failed(result.problems);
     flash(req, "success", `Login ${username} created; a link to choose a password was sent to ${email}.`);
     res.redirect(303, `/admin/accounts/${account.id}`);
   });
@@ -100,10 +101,9 @@ export function adminRoutes(deps: Deps): Router {
     const form = parseForm(contactForm, req.body);
     const failed = (problems: Problems) => renderAccount(res, account, 400, { form: "contact", problems, values: bodyOf(req) });
     if (!form.ok) return failed(form.problems);
-    const { name, kind, email, phone, authorised_for_support, user_id } = form.data;
-    const problems = await addContact(deps, account.id, { name, kind, email, phone, authorisedForSupport: authorised_for_support, userId: user_id }, actorOf(req));
-    if (Object.keys(problems).length) return failed(problems);
-    flash(req, "success", `Contact ${name} added.`);
+    const result = await addContact(deps, account.id, form.data, actorOf(req));
+    if (!result.ok) return failed(result.problems);
+    flash(req, "success", `Contact ${form.data.name} added.`);
     res.redirect(303, `/admin/accounts/${account.id}`);
   });
 
@@ -122,10 +122,9 @@ export function adminRoutes(deps: Deps): Router {
     const failed = async (problems: Problems) =>
       res.status(400).render("admin/contact", { title: `Contact ${contact.name}`, contact, account, logins: await listLoginsOfAccount(deps.db, account.id), problems, values: bodyOf(req) });
     if (!form.ok) return failed(form.problems);
-    const { name, kind, email, phone, authorised_for_support, user_id } = form.data;
-    const problems = await updateContact(deps, contact, { name, kind, email, phone, authorisedForSupport: authorised_for_support, userId: user_id }, actorOf(req));
-    if (Object.keys(problems).length) return failed(problems);
-    flash(req, "success", `Contact ${name} saved.`);
+    const result = await updateContact(deps, contact, form.data, actorOf(req));
+    if (!result.ok) return failed(result.problems);
+    flash(req, "success", `Contact ${form.data.name} saved.`);
     res.redirect(303, `/admin/accounts/${account.id}`);
   });
 

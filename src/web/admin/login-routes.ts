@@ -76,8 +76,8 @@ export function adminLoginRoutes(deps: Deps): Router {
 
   router.post("/admin/logins/:id/send-link", async (req, res) => {
     const login = await loginOf(req);
-    const refusal = await resetLoginPassword(deps, login, actorOf(req), "desk");
-    if (refusal) return renderLogin(req, res, login, 400, { form: "link", problems: { link: refusal } });
+    const result = await resetLoginPassword(deps, login, actorOf(req), "desk");
+    if (!result.ok) return renderLogin(req, res, login, 400, { form: "link", problems: result.problems });
     flash(req, "success", `${login.username}'s password no longer works; a link to choose a new one was sent to ${login.email ?? ""}.`);
     res.redirect(303, `/admin/logins/${login.id}`);
   });
@@ -127,7 +127,7 @@ export function adminLoginRoutes(deps: Deps): Router {
     if (!isStaff(form.data.role)) return renderStaff(res, 400, { role: "Staff are agents or admins." }, bodyOf(req));
     const { role, username, display_name, email } = form.data;
     const result = await createLogin(deps, { accountId: null, role, username, displayName: display_name, email, canOpenCases: false }, actorOf(req));
-    if ("problems" in result) return renderStaff(res, 400, result.problems, bodyOf(req));
+    if (!result.ok) return renderStaff(res, 400, result.problems, bodyOf(req));
     flash(req, "success", `${role === "admin" ? "Admin" : "Agent"} ${username} created; a link to choose a password was sent to ${email}.`);
     res.redirect(303, "/admin/staff");
   });

@@ -3,7 +3,6 @@ import { actorOf } from "../request-meta.js";
 import { z } from "zod";
 import { noReferrer } from "../link-pages.js";
 import type { MailingDeps } from "../../platform/mail/mailer.js";
-import { notFound } from "../errors.js";
 import { flash } from "../flash.js";
 import { requireAdmin } from "../guards.js";
 import { rowAtPath } from "../path-ids.js";
@@ -54,8 +53,8 @@ export function recordChangeRoutes(deps: MailingDeps & { onChangeObjected?: OnCh
     const form = parseForm(clearForm, req.body);
     if (!form.ok) return render(req, res, change, 400, form.problems, req.body as Record<string, unknown>);
     const result = await clearChangeObjection(deps, change.id, actorOf(req), form.data.note);
-    if (!result) throw notFound("There is no such change.");
-    if (Object.keys(result.problems).length) return render(req, res, result.change, 400, result.problems, req.body as Record<string, unknown>);
+    // Shown as the change is now, which the refusal was decided on.
+    if (!result.ok) return render(req, res, await changeOf(req), 400, result.problems, req.body as Record<string, unknown>);
     flash(req, "success", `The objection to the change of ${describeChange(change)} is cleared.`);
     res.redirect(303, pageOf(change));
   });

@@ -5,10 +5,10 @@ import { listActiveStaff } from "../../identity/index.js";
 import { ticketsWithFailedDelivery } from "../../resets/index.js";
 import { flash } from "../flash.js";
 import { requireAgent } from "../guards.js";
-import type { Problems } from "../../shared/problems.js";
+import type { Problems, Result } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { renderDeskTicket } from "./ticket-page.js";
-import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, deskQueue, statusCounts, TICKET_TYPES, type Outcome, type Ticket, type TicketDeps } from "../../tickets/index.js";
+import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, deskQueue, statusCounts, TICKET_TYPES, type Ticket, type TicketDeps } from "../../tickets/index.js";
 import { actorOf } from "../request-meta.js";
 import { deskTicket } from "../ticket-access.js";
 import { assignForm, bodyForm, priorityForm, queueQuery, statusForm } from "../ticket-forms.js";
@@ -24,17 +24,17 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
     const query = parseForm(queueQuery, req.query);
     const raw = req.query as Record<string, unknown>;
     const [staff, counts] = await Promise.all([listActiveStaff(deps.reader), statusCounts(deps.reader)]);
-    const result = query.ok ? await deskQueue(deps.reader, req.user!, staff, query.data) : { problems: query.problems };
-    const failed = "problems" in result;
+    const result = query.ok ? await deskQueue(deps.reader, req.user!, staff, query.data) : query;
+    const failed = !result.ok;
     // The filter form shows what was asked for, even when part of it was refused.
     const filter = Object.fromEntries(["status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
-    const page = failed ? { rows: [], next: null, windowEnded: false } : result.page;
+    const page = result.ok ? result.value : { rows: [], next: null, windowEnded: false };
     res.status(failed ? 400 : 200).render("desk/queue", {
       title: "Queue",
       filter,
       page,
       deliveryFailed: await ticketsWithFailedDelivery(deps.reader, page.rows),
-      problems: failed ? result.problems : {},
+      problems: result.ok ? {} : result.problems,
       counts,
       staff,
       types: TICKET_TYPES,
@@ -49,7 +49,7 @@ interface DeskAction<S extends z.ZodType> {
   /** The form's one field, and its problem's key on the page (two forms share the field name `body`). */
   field: string;
   key: string;
-  run: (deps: TicketDeps, actor: Actor, ticketId: number, data: z.infer<S>) => Promise<Outcome>;
+  run: (deps: TicketDeps, actor: Actor, ticketId: number, data: z.infer<S>) => Promise<Result>;
   done: string;
 }
 
@@ -72,8 +72,8 @@ export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean }): Router
       const values = typeof body[field] === "string" ? { [key]: body[field] } : {};
       const form = parseForm(schema, body);
       if (!form.ok) return renderTicket(req, res, ticket, 400, { [key]: Object.values(form.problems)[0]! }, values);
-      const outcome = await run(deps, actorOf(req), ticket.id, form.data);
-      if (!outcome.ok) return renderTicket(req, res, await deskTicket(deps.db, String(ticket.id)), 400, { [key]: outcome.problem }, values);
+      const result = await run(deps, actorOf(req), ticket.id, form.data);
+      if (!result.ok) return renderTicket(req, res, await deskTicket(deps.db, String(ticket.id)), 400, { [key]: Object.values(result.problems)[0]! }, values);
       flash(req, "success", done);
       res.redirect(303, `/desk/tickets/${ticket.id}`);
     });

@@ -2,11 +2,11 @@ import type { Request, Response } from "express";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import { findAccount } from "../../accounts/index.js";
-import { listActiveStaff } from "../../identity/index.js";
+import { findLoginSummary, listActiveStaff } from "../../identity/index.js";
 import { loadResetPanel, type Verification } from "../../resets/index.js";
 import type { Problems } from "../../shared/problems.js";
 import { ticketView } from "../ticket-view.js";
-import { findPerson, listTimeline, type Ticket } from "../../tickets/index.js";
+import { listTimeline, type Ticket } from "../../tickets/index.js";
 
 export interface DeskTicketPageDeps {
   db: Db;
@@ -32,8 +32,8 @@ export async function renderDeskTicket(
   const [events, account, requester, assignee, staff, resetPanel] = await Promise.all([
     listTimeline(deps.db, ticket.id, "all"),
     findAccount(deps.db, ticket.accountId),
-    findPerson(deps.db, ticket.requesterId),
-    ticket.assigneeId === null ? null : findPerson(deps.db, ticket.assigneeId),
+    findLoginSummary(deps.db, ticket.requesterId),
+    ticket.assigneeId === null ? null : findLoginSummary(deps.db, ticket.assigneeId),
     listActiveStaff(deps.db),
     loadResetPanel(deps, ticket, req.user!, verification),
   ]);

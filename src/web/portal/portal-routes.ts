@@ -5,7 +5,8 @@ import { isStaff } from "../../shared/roles.js";
 import { requireCustomer, requireSignedIn } from "../guards.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
-import { addCustomerReply, createTicket, CUSTOMER_TICKET_TYPES, customerTickets, findPerson, listTimeline, type Ticket, type TicketDeps } from "../../tickets/index.js";
+import { addCustomerReply, createTicket, CUSTOMER_TICKET_TYPES, customerTickets, listTimeline, type Ticket, type TicketDeps } from "../../tickets/index.js";
+import { findLoginSummary } from "../../identity/index.js";
 import { pathId } from "../path-ids.js";
 import { actorOf } from "../request-meta.js";
 import { customerTicket, NO_SUCH_TICKET } from "../ticket-access.js";
@@ -49,7 +50,7 @@ export function portalRoutes(deps: TicketDeps): Router {
     res.status(status).render("tickets/new", { title: "New ticket", types: CUSTOMER_TICKET_TYPES, problems, values: { type: "", subject: "", body: "", ...values }, tv: ticketView(deps.clock.now()) });
 
   const renderTicket = async (req: Request, res: Response, ticket: Ticket, status = 200, problems: Problems = {}, values: Record<string, string> = {}) => {
-    const [events, requester] = await Promise.all([listTimeline(deps.db, ticket.id, "public"), findPerson(deps.db, ticket.requesterId)]);
+    const [events, requester] = await Promise.all([listTimeline(deps.db, ticket.id, "public"), findLoginSummary(deps.db, ticket.requesterId)]);
     res.status(status).render("tickets/show", { title: `#${ticket.id} ${ticket.subject}`, ticket, events, requester, problems, values: { body: "", ...values }, tv: ticketView(deps.clock.now()) });
   };
 
@@ -70,8 +71,8 @@ export function portalRoutes(deps: TicketDeps): Router {
     const ticket = await customerTicket(deps.db, req.user!, req.params.id);
     const form = parseForm(bodyForm, req.body);
     if (!form.ok) return renderTicket(req, res, ticket, 400, form.problems, echo(req.body, ["body"]));
-    const outcome = await addCustomerReply(deps, actorOf(req), ticket.id, form.data.body);
-    if (!outcome.ok) return renderTicket(req, res, ticket, 400, { body: outcome.problem }, echo(req.body, ["body"]));
+    const result = await addCustomerReply(deps, actorOf(req), ticket.id, form.data.body);
+    if (!result.ok) return renderTicket(req, res, ticket, 400, result.problems, echo(req.body, ["body"]));
     flash(req, "success", "Your reply was added.");
     res.redirect(303, `/tickets/${ticket.id}`);
   });

@@ -1,15 +1,15 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
-import { hours } from "../shared/clock.js";
-import { findLoginById, isConfirmedStaff, spendAllTokensOf, UNCONFIRMED_STAFF } from "../identity/index.js";
+import { findLoginById, isConfirmedStaff, primaryLoginOf, spendLinksOf, UNCONFIRMED_STAFF } from "../identity/index.js";
 import { composeSealed } from "../platform/mail/compose.js";
 import { formatUtc } from "../shared/formatting.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
 import { isStaff } from "../shared/roles.js";
-import type { Problems } from "../shared/problems.js";
+import { done, refused, Refusal, type Result } from "../shared/problems.js";
 import { contactsOfAccount, findAccount } from "./accounts-store.js";
+import { CHANGE_OBJECTION_TTL_MS, describeChange } from "./vocabulary.js";
 import type { Actor } from "../shared/actor.js";
 import {
   findLiveChangeToken,
@@ -26,11 +26,6 @@ import {
 
 type Conn = Knex | Knex.Transaction;
 
-/** Changes this recent to an account's records bear on a primary reset (DESIGN §3): an admin approves, never the one who made them. */
-export const RECENT_CHANGE_MS = hours(24 * 7);
-/** How long a change's objection link works. */
-export const CHANGE_OBJECTION_TTL_MS = hours(24 * 30);
-
 export interface Recipient {
   email: string;
   name: string;
@@ -46,9 +41,8 @@ export function distinctRecipients(candidates: { email: string | null; name: str
 }
 
 async function primaryRecipient(db: Conn, accountId: number): Promise<{ email: string | null; name: string }[]> {
-  const row: unknown = await db("users").where({ account_id: accountId, role: "primary" }).first("email", "display_name");
-  const primary = row as { email: string | null; display_name: string } | undefined;
-  return primary ? [{ email: primary.email, name: primary.display_name }] : [];
+  const primary = await primaryLoginOf(db, accountId);
+  return primary ? [{ email: primary.email, name: primary.displayName }] : [];
 }
 
 /** The people on an account's records as they are now: the primary login's address and every contact's. */
@@ -66,18 +60,6 @@ export async function loginRecipients(db: Conn, login: { accountId: number | nul
   if (login.role === "primary") return distinctRecipients([own, ...(await contactsOfAccount(db, login.accountId))]);
   return distinctRecipients([own, ...(await primaryRecipient(db, login.accountId))]);
 }
-
-const WHAT_WORDS: Record<RecordChange["what"], (name: string) => string> = {
-  email: (name) => `the registered email address of the login ${name}`,
-  key: (name) => `the OpenPGP key of the login ${name}`,
-  phone: (name) => `the phone number of ${name} on the account's contacts`,
-  contact_email: (name) => `the email address of ${name} on the account's contacts`,
-  contact_standing: (name) => `the kind, support authorisation or login of ${name} on the account's contacts`,
-  contact_removed: (name) => `the account's contacts, by removing ${name}`,
-};
-
-/** What changed, in words: "the registered email address of the login ACM0001". */
-export const describeChange = (c: Pick<RecordChange, "what" | "subjectName">) => WHAT_WORDS[c.what](c.subjectName);
 
 const auditSubject = (c: Pick<RecordChange, "userId" | "contactId">) => (c.userId !== null ? `user:${c.userId}` : `contact:${c.contactId}`);
 
@@ -152,7 +134,7 @@ export async function objectToChange(deps: MailingDeps, token: string, ip: strin
     if (!live || !(await spendChangeToken(trx, live.tokenId, now))) return null;
     // A new objection opens afresh; an earlier clearance stays in record_change_clearances.
     await updateRecordChange(trx, live.change.id, { objected_at: now, objected_by: live.recipient, objection_cleared_at: null, objection_cleared_by: null, objection_clear_note: null });
-    const linksSpent = live.change.userId === null ? 0 : await spendAllTokensOf(trx, live.change.userId, now);
+    const linksSpent = live.change.userId === null ? 0 : await spendLinksOf(trx, live.change.userId, now);
     await appendAudit(
       trx,
       { action: "record_change.objected", ip, subject: auditSubject(live.change), details: { changeId: live.change.id, what: live.change.what, recipient: live.recipient, linksSpent } },
@@ -163,15 +145,18 @@ export async function objectToChange(deps: MailingDeps, token: string, ip: strin
   });
 }
 
-/** An admin other than the one who made the change clears an objection to it after reviewing it, with a note. */
-export async function clearChangeObjection(deps: MailingDeps, changeId: number, admin: Actor, note: string): Promise<{ change: RecordChange; problems: Problems } | null> {
+/**
+ * An admin other than the one who made the change clears an objection to it after reviewing it,
+ * with a note. A change that is not there (any more) is a 404.
+ */
+export async function clearChangeObjection(deps: MailingDeps, changeId: number, admin: Actor, note: string): Promise<Result> {
   const now = deps.clock.now();
-  return deps.db.transaction(async (trx): Promise<{ change: RecordChange; problems: Problems } | null> => {
+  return deps.db.transaction(async (trx): Promise<Result> => {
     const change = await findRecordChange(trx, changeId);
-    if (!change) return null;
-    if (!hasOpenChangeObjection(change)) return { change, problems: { note: "There is no open objection to this change." } };
-    if (change.changedBy === admin.id) return { change, problems: { note: "You made this change: another admin must review the objection to it." } };
-    if (!(await isConfirmedStaff(trx, admin.id))) return { change, problems: { note: UNCONFIRMED_STAFF } };
+    if (!change) throw new Refusal("missing", "There is no such change.");
+    if (!hasOpenChangeObjection(change)) return refused({ note: "There is no open objection to this change." });
+    if (change.changedBy === admin.id) return refused({ note: "You made this change: another admin must review the objection to it." });
+    if (!(await isConfirmedStaff(trx, admin.id))) return refused({ note: UNCONFIRMED_STAFF });
     await updateRecordChange(trx, change.id, { objection_cleared_by: admin.id, objection_cleared_at: now, objection_clear_note: note });
     await insertClearance(trx, change, admin.id, note, now);
     await appendAudit(
@@ -179,6 +164,6 @@ export async function clearChangeObjection(deps: MailingDeps, changeId: number, 
       { action: "record_change.objection_cleared", actorId: admin.id, actor: admin.username, ip: admin.ip, subject: auditSubject(change), details: { changeId: change.id, what: change.what, note } },
       now,
     );
-    return { change, problems: {} };
+    return done();
   });
 }

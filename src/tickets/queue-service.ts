@@ -1,10 +1,9 @@
 import type { Db } from "../shared/db.js";
-import type { Problems } from "../shared/problems.js";
+import { done, refused, type Problems, type Result } from "../shared/problems.js";
 import { findAccountByCode } from "../accounts/index.js";
-import { ticketNumberIn } from "./vocabulary.js";
-import { loginIdsByUsername, queuePage, type Cursor, type QueueFilter, type QueuePage } from "./queue-store.js";
-import type { TicketStatus } from "./ticket-status.js";
-import type { TicketType } from "./tickets-store.js";
+import { loginIdsByUsername } from "../identity/index.js";
+import { ticketNumberIn, type TicketStatus, type TicketType } from "./vocabulary.js";
+import { queuePage, type Cursor, type QueueFilter, type QueuePage } from "./queue-store.js";
 
 /** What the desk asked the queue for, each value already checked by its form (web/ticket-forms.ts). */
 export interface QueueQuery {
@@ -22,7 +21,7 @@ export interface QueueQuery {
  * Turns the desk's checked query into a store filter: resolves `me`, an agent id and an account
  * code, and splits `q` into a ticket number or text. Unknown names are problems, not empty pages.
  */
-export async function deskQueue(db: Db, viewer: Express.User, staff: readonly { id: number }[], query: QueueQuery): Promise<{ page: QueuePage } | { problems: Problems }> {
+export async function deskQueue(db: Db, viewer: Express.User, staff: readonly { id: number }[], query: QueueQuery): Promise<Result<QueuePage>> {
   const filter: QueueFilter = { status: query.status, type: query.type, after: query.after };
   const problems: Problems = {};
   if (query.assignee === "me") filter.assigneeId = viewer.id;
@@ -41,8 +40,8 @@ export async function deskQueue(db: Db, viewer: Express.User, staff: readonly { 
     const number = ticketNumberIn(query.q);
     filter.text = number !== null ? { number } : { text: query.q, requesterIds: await loginIdsByUsername(db, query.q) };
   }
-  if (Object.keys(problems).length > 0) return { problems };
-  return { page: await queuePage(db, filter) };
+  if (Object.keys(problems).length > 0) return refused(problems);
+  return done(await queuePage(db, filter));
 }
 
 /** A customer's list: a secondary login's own tickets, or (primary) all of its account's. */

@@ -2,8 +2,8 @@ import type { Actor } from "../shared/actor.js";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import type { Knex } from "knex";
 import type { MailingDeps } from "../platform/mail/mailer.js";
-import { checkPublicKey, currentKey, findLoginById, removeKey, replaceKey, type Login } from "../identity/index.js";
-import { loginRecipients, noteRecordChange } from "./record-changes.js";
+import { checkPublicKey, findLoginById, putKeyInUse, takeKeyOutOfUse, type Login } from "../identity/index.js";
+import { loginRecipients, noteRecordChange } from "./record-change-service.js";
 
 /** A key put in, replaced or taken out is a record change: the login (and for a primary, every contact) is told. */
 async function noteKeyChange(trx: Knex.Transaction, deps: MailingDeps, login: Login, before: string | null, after: string | null, actor: Actor, now: Date): Promise<void> {
@@ -22,8 +22,7 @@ export async function setLoginKey(deps: MailingDeps, userId: number, armored: st
   const check = await checkPublicKey(armored, login.email, now);
   if (!check.ok) return check.problems;
   await deps.db.transaction(async (trx) => {
-    const previous = await currentKey(trx, userId);
-    await replaceKey(trx, userId, check.key, actor.id, now);
+    const previous = await putKeyInUse(trx, userId, check.key, actor.id, now);
     await appendAudit(
       trx,
       {
@@ -46,7 +45,7 @@ export async function removeLoginKey(deps: MailingDeps, userId: number, actor: A
   if (!login) return false;
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {
-    const fingerprint = await removeKey(trx, userId, now);
+    const fingerprint = await takeKeyOutOfUse(trx, userId, now);
     if (!fingerprint) return false;
     await noteKeyChange(trx, deps, login, fingerprint, null, actor, now);
     await appendAudit(trx, { action: "key.removed", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${userId}`, details: { fingerprint } }, now);

@@ -3,10 +3,26 @@ import { appendAudit } from "../platform/audit/audit-log.js";
 import type { Db } from "../shared/db.js";
 import { loginUnlockedMail } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
-import type { Problems } from "../shared/problems.js";
+import { done, refused, type Problems, type Result } from "../shared/problems.js";
 import type { Actor } from "../shared/actor.js";
-import { clearFailedSignIns, findLoginById, findLoginByUsername, insertLogin, isPrimaryUsername, namespaceOf, noticeStaffCreated, prepareSetPasswordLink, recordSetPasswordLink, unconfirmStaff, type LinkDeps, type Login } from "../identity/index.js";
-import { RECENT_CHANGE_MS } from "./record-changes.js";
+import {
+  findLoginById,
+  findLoginByUsername,
+  isPrimaryUsername,
+  liftLockout,
+  type LinkDeps,
+  type Login,
+  namespaceOf,
+  noticeStaffCreated,
+  prepareSetPasswordLink,
+  primaryLoginOf,
+  recordSetPasswordLink,
+  registerLogin,
+  storeCanOpenCases,
+  storeLoginDisabled,
+  unconfirmStaff,
+} from "../identity/index.js";
+import { RECENT_CHANGE_MS, type LinkStarter } from "./vocabulary.js";
 import { emailChangesBearingOn, hasOpenChangeObjection } from "./record-changes-store.js";
 import { findAccountByCode } from "./accounts-store.js";
 import { formatUtcDay } from "../shared/formatting.js";
@@ -28,8 +44,7 @@ async function loginProblems(deps: LinkDeps, input: NewLoginInput): Promise<Prob
   if (staff !== (input.accountId === null)) problems.role = staff ? "Agents and admins belong to no account." : "Customer logins belong to an account.";
   if (input.role === "primary") {
     if (!isPrimaryUsername(input.username)) problems.username = "A primary login's username is 3 letters and 4 digits, like ACM0001.";
-    const primary: unknown = await deps.db("users").where({ account_id: input.accountId, role: "primary" }).first("id");
-    if (primary) problems.role = "This account already has its primary login.";
+    if (input.accountId !== null && (await primaryLoginOf(deps.db, input.accountId))) problems.role = "This account already has its primary login.";
   } else if (isPrimaryUsername(input.username)) {
     problems.username = "Usernames of 3 letters and 4 digits are kept for primary logins.";
   }
@@ -50,25 +65,22 @@ async function namespaceProblem(deps: LinkDeps, input: NewLoginInput): Promise<s
 
 /**
  * Creates a login with no password and mails it a single-use link to choose one, in one
- * transaction. Returns the new id, or the problems by field.
+ * transaction. Its value is the new login's id.
  */
-export async function createLogin(deps: LinkDeps, input: NewLoginInput, actor: Actor): Promise<{ id: number } | { problems: Problems }> {
+export async function createLogin(deps: LinkDeps, input: NewLoginInput, actor: Actor): Promise<Result<number>> {
   const problems = await loginProblems(deps, input);
-  if (Object.keys(problems).length) return { problems };
+  if (Object.keys(problems).length) return refused(problems);
   const link = await prepareSetPasswordLink(deps, { username: input.username, displayName: input.displayName, email: input.email }, "new", actor);
   const now = deps.clock.now();
   const id = await deps.db.transaction(async (trx) => {
-    const id = await insertLogin(trx, { ...input, passwordHash: null, createdBy: actor.id }, now);
+    const id = await registerLogin(trx, { ...input, passwordHash: null, createdBy: actor.id }, now);
     await appendAudit(trx, { action: "login.created", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${id}`, details: { ...input } }, now);
     if (input.accountId === null) await noticeStaffCreated(trx, deps, { id, ...input }, actor, now);
     await recordSetPasswordLink(trx, link, id, actor, now);
     return id;
   });
-  return { id };
+  return done(id);
 }
-
-/** Who starts a set-password link: support (an admin, for a login never activated or staff), or the primary holder for a secondary. */
-export type LinkStarter = "desk" | "holder";
 
 /**
  * Why a set-password link for the login may not be sent now; null when it may. The desk never
@@ -92,21 +104,21 @@ export async function setPasswordLinkRefusal(db: Db | Knex.Transaction, login: L
 /**
  * A holder-started or admin-started reset: the old password stops working and a link is
  * mailed, unless {@link setPasswordLinkRefusal} refuses it (checked again in the transaction,
- * on the login as it is then). Returns the refusal, or null when the link is on its way.
+ * on the login as it is then). Refused with the reason as the problem of `link`.
  */
-export async function resetLoginPassword(deps: LinkDeps, login: Login, actor: Actor, by: LinkStarter): Promise<string | null> {
+export async function resetLoginPassword(deps: LinkDeps, login: Login, actor: Actor, by: LinkStarter): Promise<Result> {
   const now = deps.clock.now();
   const refusal = await setPasswordLinkRefusal(deps.db, login, actor, by, now);
-  if (refusal) return refusal;
+  if (refusal) return refused({ link: refusal });
   const link = await prepareSetPasswordLink(deps, { id: login.id, username: login.username, displayName: login.displayName, email: login.email! }, "reset", actor);
   return deps.db.transaction(async (trx) => {
     const current = await findLoginById(trx, login.id);
-    if (!current || current.email !== login.email) return "The login's registered address changed a moment ago: look again before sending a link.";
-    const refused = await setPasswordLinkRefusal(trx, current, actor, by, now);
-    if (refused) return refused;
+    if (!current || current.email !== login.email) return refused({ link: "The login's registered address changed a moment ago: look again before sending a link." });
+    const refusedNow = await setPasswordLinkRefusal(trx, current, actor, by, now);
+    if (refusedNow) return refused({ link: refusedNow });
     await recordSetPasswordLink(trx, link, login.id, actor, now);
     if (by === "desk") await unconfirmStaff(trx, current, actor, "link_sent", now);
-    return null;
+    return done();
   });
 }
 
@@ -120,7 +132,7 @@ export async function unlockLogin(deps: LinkDeps, login: Login, actor: Actor): P
   const locked = login.lockedUntil !== null && login.lockedUntil > now;
   if (!locked && login.failedSignIns === 0) return false;
   await deps.db.transaction(async (trx) => {
-    await clearFailedSignIns(trx, login.id, now);
+    await liftLockout(trx, login.id, now);
     const details = { username: login.username, lockedUntil: locked ? login.lockedUntil!.toISOString() : null, failedSignIns: login.failedSignIns };
     await appendAudit(trx, { action: "login.unlocked", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${login.id}`, details }, now);
     if (login.email) await enqueue(trx, await loginUnlockedMail(deps.mailer, deps.clock, { ...login, email: login.email }, { by: actor.username, failedSignIns: login.failedSignIns }), now);
@@ -132,9 +144,7 @@ export async function unlockLogin(deps: LinkDeps, login: Login, actor: Actor): P
 export async function setLoginDisabled(deps: LinkDeps, login: Login, disabled: boolean, actor: Actor): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (trx) => {
-    await trx("users")
-      .where({ id: login.id })
-      .update(disabled ? { disabled_at: now, session_epoch: trx.raw("session_epoch + 1"), updated_at: now } : { disabled_at: null, updated_at: now });
+    await storeLoginDisabled(trx, login.id, disabled, now);
     await appendAudit(trx, { action: disabled ? "login.disabled" : "login.enabled", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${login.id}`, details: { username: login.username } }, now);
   });
 }
@@ -143,7 +153,7 @@ export async function setLoginDisabled(deps: LinkDeps, login: Login, disabled: b
 export async function setCanOpenCases(deps: LinkDeps, login: Login, value: boolean, actor: Actor): Promise<void> {
   const now = deps.clock.now();
   await deps.db.transaction(async (trx) => {
-    await trx("users").where({ id: login.id }).update({ can_open_cases: value, updated_at: now });
+    await storeCanOpenCases(trx, login.id, value, now);
     await appendAudit(trx, { action: "login.cases_authorisation", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${login.id}`, details: { username: login.username, before: login.canOpenCases, after: value } }, now);
   });
 }
