@@ -42,6 +42,13 @@ const architectureWalls = [
   walls(["src/shared/**/*.ts"], WEB_ONLY.filter((p) => p.name === "express" || p.name.startsWith("express-") || p.name.startsWith("passport")), [
     pattern("^\\.\\./(?!\\.\\./migrations/)", "src/shared/ is the ground: it imports nothing else in src/ (DESIGN §8)."),
   ]),
+  {
+    // Express's global types (Express.User, Express.Request) are HTTP too: below web/ an actor is shared/actor.ts.
+    files: ["src/{resets,tickets,accounts,identity,platform,shared}/**/*.ts"],
+    rules: {
+      "no-restricted-syntax": ["error", { selector: "TSQualifiedName[left.name='Express']", message: "Below src/web/ nothing knows Express: take an Actor (src/shared/actor.ts) or the plain values (DESIGN §8)." }],
+    },
+  },
   walls(["src/dev/**/*.ts"], WEB_ONLY, [pattern("^\\.\\./(web|main)/", "Demo and seed data build through the domains, never through src/web/ or src/main/ (DESIGN §8).")]),
 ];
 

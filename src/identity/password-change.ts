@@ -1,3 +1,4 @@
+import { auditedBy, type Actor } from "../shared/actor.js";
 import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import { findLoginById } from "./users-store.js";
@@ -79,27 +80,26 @@ export async function applyNewPassword(
 /** Changing one's own password: the current one must be right, then the new one is applied. */
 export async function changeOwnPassword(
   deps: PasswordChangeDeps,
-  user: Express.User,
+  actor: Actor,
   input: NewPasswordInput & { currentPassword: string },
-  ip: string | null,
 ): Promise<Problems> {
-  const login = await findLoginById(deps.db, user.id);
+  const login = await findLoginById(deps.db, actor.id);
   if (!login?.passwordHash || !(await verifyPassword(login.passwordHash, input.currentPassword))) {
-    await appendAudit(deps.db, { action: "password.change_refused", actorId: user.id, actor: user.username, ip, subject: `user:${user.id}`, details: { reason: "wrong_current_password" } }, deps.clock.now());
+    await appendAudit(deps.db, { action: "password.change_refused", ...auditedBy(actor), subject: `user:${actor.id}`, details: { reason: "wrong_current_password" } }, deps.clock.now());
     // The new password's other problems too, so the form is put right in one go; never the history rule.
-    return { current_password: "The current password is not right.", ...(await newPasswordProblems(deps, user.id, input, false)) };
+    return { current_password: "The current password is not right.", ...(await newPasswordProblems(deps, actor.id, input, false)) };
   }
-  const problems = await newPasswordProblems(deps, user.id, input);
+  const problems = await newPasswordProblems(deps, actor.id, input);
   if (input.newPassword === input.currentPassword) problems.new_password ??= "The new password must differ from the current one.";
   if (Object.keys(problems).length) return problems;
   const redeem = login.mustChangePassword ? deps.onTemporaryPasswordReplaced : undefined;
   try {
     await applyNewPassword(
       deps,
-      user.id,
+      actor.id,
       input.newPassword,
-      { action: "password.changed", actorId: user.id, actor: user.username, ip, details: { forced: login.mustChangePassword } },
-      { alongside: redeem && ((trx) => redeem(trx, user.id, deps.clock.now())), replacing: login.passwordHash },
+      { action: "password.changed", ...auditedBy(actor), details: { forced: login.mustChangePassword } },
+      { alongside: redeem && ((trx) => redeem(trx, actor.id, deps.clock.now())), replacing: login.passwordHash },
     );
   } catch (err) {
     if (!(err instanceof PasswordReplacedMeanwhile)) throw err;

@@ -1,3 +1,4 @@
+import type { Actor } from "../shared/actor.js";
 import type { Db } from "../shared/db.js";
 import { done, refused, type Problems, type Result } from "../shared/problems.js";
 import { findAccountByCode } from "../accounts/index.js";
@@ -21,7 +22,7 @@ export interface QueueQuery {
  * Turns the desk's checked query into a store filter: resolves `me`, an agent id and an account
  * code, and splits `q` into a ticket number or text. Unknown names are problems, not empty pages.
  */
-export async function deskQueue(db: Db, viewer: Express.User, staff: readonly { id: number }[], query: QueueQuery): Promise<Result<QueuePage>> {
+export async function deskQueue(db: Db, viewer: Actor, staff: readonly { id: number }[], query: QueueQuery): Promise<Result<QueuePage>> {
   const filter: QueueFilter = { status: query.status, type: query.type, after: query.after };
   const problems: Problems = {};
   if (query.assignee === "me") filter.assigneeId = viewer.id;
@@ -45,7 +46,7 @@ export async function deskQueue(db: Db, viewer: Express.User, staff: readonly { 
 }
 
 /** A customer's list: a secondary login's own tickets, or (primary) all of its account's. */
-export function customerTickets(db: Db, viewer: Express.User, after: QueueFilter["after"]): Promise<QueuePage> {
+export function customerTickets(db: Db, viewer: Actor, after: QueueFilter["after"]): Promise<QueuePage> {
   const scope: QueueFilter = viewer.role === "primary" ? { accountId: viewer.accountId! } : { requesterId: viewer.id };
   return queuePage(db, { ...scope, after });
 }

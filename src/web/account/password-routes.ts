@@ -1,4 +1,5 @@
 import { Router, type Response } from "express";
+import { actorOf } from "../request-meta.js";
 import { z } from "zod";
 import { changeOwnPassword, passwordRequirements, type PasswordChangeDeps, type PolicyName } from "../../identity/index.js";
 import { flash } from "../flash.js";
@@ -30,7 +31,7 @@ export function accountRoutes(deps: PasswordChangeDeps & { policy: PolicyName })
     const form = parseForm(changeForm, req.body);
     if (!form.ok) return renderChange(res, 400, form.problems);
     const { current_password, new_password, confirm_password } = form.data;
-    const problems = await changeOwnPassword(deps, req.user!, { currentPassword: current_password, newPassword: new_password, confirmPassword: confirm_password }, req.ip ?? null);
+    const problems = await changeOwnPassword(deps, actorOf(req), { currentPassword: current_password, newPassword: new_password, confirmPassword: confirm_password });
     if (Object.keys(problems).length) return renderChange(res, 400, problems);
     // Every session of the login has ended, this one too: start a clean one for the message.
     req.session.regenerate((err) => {

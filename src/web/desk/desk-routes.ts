@@ -24,7 +24,7 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
     const query = parseForm(queueQuery, req.query);
     const raw = req.query as Record<string, unknown>;
     const [staff, counts] = await Promise.all([listActiveStaff(deps.reader), statusCounts(deps.reader)]);
-    const result = query.ok ? await deskQueue(deps.reader, req.user!, staff, query.data) : query;
+    const result = query.ok ? await deskQueue(deps.reader, actorOf(req), staff, query.data) : query;
     const failed = !result.ok;
     // The filter form shows what was asked for, even when part of it was refused.
     const filter = Object.fromEntries(["status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));

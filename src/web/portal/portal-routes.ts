@@ -26,7 +26,7 @@ export function customerListHandler(deps: TicketDeps): RequestHandler {
   return async (req, res) => {
     const query = parseForm(listQuery, req.query);
     const after = query.ok ? query.data.after : undefined;
-    const page = query.ok ? await customerTickets(deps.db, req.user!, after) : { rows: [], next: null, windowEnded: false };
+    const page = query.ok ? await customerTickets(deps.db, actorOf(req), after) : { rows: [], next: null, windowEnded: false };
     res.status(query.ok ? 200 : 400).render("tickets/list", { title: "My tickets", page, after, problems: query.ok ? {} : query.problems, tv: ticketView(deps.clock.now()) });
   };
 }
