@@ -5,6 +5,7 @@ import { adminRoutes } from "../web/admin/account-routes.js";
 import { accountKeyRoutes } from "../web/account/key-routes.js";
 import { primaryConsoleRoutes } from "../web/account/primary-console-routes.js";
 import { recordChangeRoutes } from "../web/admin/record-change-routes.js";
+import { changeObjectionRoutes } from "../web/resets/change-objection-routes.js";
 import { accountRoutes } from "../web/account/password-routes.js";
 import { forcedPasswordChange } from "../web/forced-password-change.js";
 import { factorEnrolmentGate, secondStepGate } from "../web/second-factor-gates.js";
@@ -137,7 +138,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(resetDecisionRoutes({ db, clock, mailer, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
   app.use(adminRoutes({ db, clock, mailer }));
   app.use(adminLoginRoutes({ db, clock, mailer }));
-  app.use(recordChangeRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));
+  app.use(changeObjectionRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));
+  app.use(recordChangeRoutes({ db, clock, mailer }));
   // Mail and tasks may not import audit (DESIGN §8): the appender is handed in here.
   app.use(mailAdminRoutes({ db, clock, config, mailer, audit: appendAudit, deliverNow: () => scheduler.run("deliver-mail") }));
   app.use(auditAdminRoutes({ db, clock }));

@@ -1,43 +1,23 @@
 import { Router, type Request, type Response } from "express";
 import { actorOf } from "../request-meta.js";
 import { z } from "zod";
-import { noReferrer } from "../link-pages.js";
 import type { MailingDeps } from "../../platform/mail/mailer.js";
 import { flash } from "../flash.js";
 import { requireAdmin } from "../guards.js";
 import { rowAtPath } from "../path-ids.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
-import { clearancesOfChange, clearChangeObjection, describeChange, findRecordChange, liveChangeObjection, objectToChange, type OnChangeObjected, type RecordChange } from "../../accounts/index.js";
+import { clearancesOfChange, clearChangeObjection, describeChange, findRecordChange, type RecordChange } from "../../accounts/index.js";
 
 const clearForm = z.object({ note: z.string({ error: "Write what you reviewed." }).trim().min(1, "Write what you reviewed and why the objection is cleared.").max(2000, "Keep the note under 2,000 characters.") });
 
 /** Where a change is listed: its account's page, or the staff login's own page. */
 const pageOf = (c: RecordChange) => (c.accountId !== null ? `/admin/accounts/${c.accountId}#record-changes` : `/admin/logins/${c.userId}#record-changes`);
 
-/**
- * `GET/POST /objections/changes/:token`: "I did not make or expect this change", from the
- * notice's single-use link; `GET /admin/record-changes/:id` and `POST …/clear`: an admin
- * reviews a change and clears the objection to it.
- */
-export function recordChangeRoutes(deps: MailingDeps & { onChangeObjected?: OnChangeObjected }): Router {
+/** `GET /admin/record-changes/:id` and `POST …/clear`: an admin reviews a change and clears the objection to it. */
+export function recordChangeRoutes(deps: MailingDeps): Router {
   const router = Router();
-  router.use("/objections/changes", noReferrer);
   router.use("/admin/record-changes", ...requireAdmin);
-
-  const gone = (res: Response) => res.status(404).render("resets/record-objection", { title: "Link no longer valid", state: "gone" });
-
-  router.get("/objections/changes/:token", async (req, res) => {
-    const live = await liveChangeObjection(deps.db, req.params.token, deps.clock.now());
-    if (!live) return gone(res);
-    res.render("resets/record-objection", { title: "Object to a change of your records", state: "form", description: describeChange(live.change), changedAt: live.change.createdAt, token: req.params.token });
-  });
-
-  router.post("/objections/changes/:token", async (req, res) => {
-    const change = await objectToChange(deps, req.params.token, req.ip ?? null, deps.onChangeObjected);
-    if (!change) return gone(res);
-    res.render("resets/record-objection", { title: "Objection recorded", state: "recorded", description: describeChange(change) });
-  });
 
   const changeOf = (req: Request): Promise<RecordChange> => rowAtPath(req.params.id as string | undefined, (id) => findRecordChange(deps.db, id), "There is no such change.");
 
