@@ -1,7 +1,9 @@
 import { expect } from "chai";
-import { browser, signIn, signInOk, type Agent } from "../support/http.js";
+import { browser, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { asTime, auditRows, count, latestLinkTo, outboxTo, postForm, setPasswordByLink, userId, userRow, type Row } from "./helpers.js";
+import { asTime, auditRows, count, latestLinkTo, outboxTo, setPasswordByLink, userId, userRow, type Row } from "./helpers.js";
+import { signIn, signInOk } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
 
 const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
 

@@ -6,16 +6,11 @@ import type { Actor } from "../../src/shared/actor.js";
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
 import { unsealWithDesk } from "../../src/platform/mail/pgp.js";
-import { csrfToken, type Agent } from "../support/http.js";
+import { postForm } from "../support/forms.js";
+import type { Agent } from "../support/http.js";
 import type { TestApp } from "../support/test-app.js";
 
 export type Row = Record<string, unknown>;
-
-/** Posts a form the way a browser does: with the session's CSRF token, read from `csrfPage`. */
-export async function postForm(agent: Agent, path: string, form: Record<string, string> = {}, csrfPage = "/") {
-  const _csrf = await csrfToken(agent, csrfPage);
-  return agent.post(path).type("form").send({ _csrf, ...form });
-}
 
 /** The users row of a login, read straight from the database. */
 export async function userRow(t: TestApp, username: string): Promise<Row> {

@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import * as openpgp from "openpgp";
-import { browser, csrfToken, signInOk, type Agent } from "../support/http.js";
+import { browser, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { asTime, auditRows, count, postForm, userId, userRow, type Row } from "./helpers.js";
+import { asTime, auditRows, count, userId, userRow, type Row } from "./helpers.js";
+import { csrfToken, postForm } from "../support/forms.js";
+import { signInOk } from "../support/sign-in.js";
 
 const EMAIL = "primary@acme.example";
 

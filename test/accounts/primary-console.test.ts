@@ -6,10 +6,12 @@ import { createAccount } from "../../src/accounts/accounts-service.js";
 import { createLogin } from "../../src/accounts/logins.js";
 import { SECURITY_QUESTIONS } from "../../src/identity/security-questions.js";
 import { hours } from "../../src/shared/clock.js";
-import { browser, csrfToken, signIn, signInOk, type Agent } from "../support/http.js";
+import { browser, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
-import { auditRows, count, latestLinkTo, mailText, outboxTo, postForm, setPasswordByLink, tokenIn, userId, userRow, type Row, actorFor } from "./helpers.js";
+import { auditRows, count, latestLinkTo, mailText, outboxTo, setPasswordByLink, tokenIn, userId, userRow, type Row, actorFor } from "./helpers.js";
+import { csrfToken, postForm } from "../support/forms.js";
+import { signIn, signInOk } from "../support/sign-in.js";
 
 const FRANK_PASSWORD = "Tz4%nB8^xM1*cW6@";
 const CAROL_NEW_PASSWORD = "Rk3&vQ9!hL5#dF2$";

@@ -3,26 +3,12 @@ import * as openpgp from "openpgp";
 import { updateLogin } from "../../src/accounts/accounts-service.js";
 import { findLoginById } from "../../src/identity/users-store.js";
 import { hours } from "../../src/shared/clock.js";
-import { addSecondAdmin, signedIn } from "../resets/helpers.js";
-import { browser, signInOk, type Agent } from "../support/http.js";
+import { addSecondAdmin } from "../resets/helpers.js";
+import { browser, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
-import {
-  auditRows,
-  changeContactPhone,
-  changeLoginEmail,
-  changeObjectionTokenTo,
-  count,
-  latestLinkTo,
-  mailText,
-  outboxTo,
-  postForm,
-  recordChanges,
-  setPasswordByLink,
-  userId,
-  userRow,
-  type Row,
-  actorFor,
-} from "./helpers.js";
+import { auditRows, changeContactPhone, changeLoginEmail, changeObjectionTokenTo, count, latestLinkTo, mailText, outboxTo, recordChanges, setPasswordByLink, userId, userRow, type Row, actorFor } from "./helpers.js";
+import { signedIn, signInOk } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
 
 const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
 const MALLORY = "mallory@elsewhere.example";

@@ -1,8 +1,10 @@
 import { expect } from "chai";
-import { type Agent } from "../support/http.js";
+import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { addSecondAdmin, confirmStaff, signedIn, staffByConsole } from "../resets/helpers.js";
-import { auditRows, changeLoginEmail, mailText, outboxTo, postForm, userId, userRow } from "./helpers.js";
+import { addSecondAdmin, confirmStaff, staffByConsole } from "../resets/helpers.js";
+import { auditRows, changeLoginEmail, mailText, outboxTo, userId, userRow } from "./helpers.js";
+import { signedIn } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
 
 /** Review of issue 10, finding 1a: four eyes on staff identity. */
 describe("admin console: a second admin confirms staff logins", () => {

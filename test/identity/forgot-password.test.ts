@@ -7,11 +7,12 @@ import { afterResponseSettled } from "../../src/web/after-response.js";
 import { FORGOT_IP_LIMIT } from "../../src/web/auth/reset-rate-limits.js";
 import { LINKS_PER_LOGIN_PER_HOUR } from "../../src/accounts/self-service-reset.js";
 import { hours, minutes } from "../../src/shared/clock.js";
-import { asTime, auditRows, changeLoginEmail, changeObjectionTokenTo, count, outboxTo, postForm, userId, userRow, actorFor } from "../accounts/helpers.js";
-import { signedIn } from "../resets/helpers.js";
-import { browser, csrfToken, signInOk } from "../support/http.js";
+import { asTime, auditRows, changeLoginEmail, changeObjectionTokenTo, count, outboxTo, userId, userRow, actorFor } from "../accounts/helpers.js";
+import { browser } from "../support/http.js";
 import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
 import { askForLink, freshLink, postReset, resetMailsTo, resetTokenOf, rightAnswers, setQuestions } from "./reset-helpers.js";
+import { postForm, csrfToken } from "../support/forms.js";
+import { signedIn, signInOk } from "../support/sign-in.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 const NEW_PASSWORD = "Tz4%nB8^xM1*cW6@";

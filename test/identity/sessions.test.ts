@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import { hours, minutes } from "../../src/shared/clock.js";
 import { bumpSessionEpoch, findLoginByUsername } from "../../src/identity/users-store.js";
-import { browser, csrfToken, sessionCookie, signInOk } from "../support/http.js";
+import { browser, sessionCookie } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { csrfToken } from "../support/forms.js";
+import { signInOk } from "../support/sign-in.js";
 
 describe("sessions", () => {
   let t: TestApp;

@@ -1,12 +1,14 @@
 import { expect } from "chai";
 import { hours } from "../../src/shared/clock.js";
 import { MAX_ATTEMPTS } from "../../src/platform/mail/delivery.js";
-import { browser, signInOk, type Agent } from "../support/http.js";
+import { browser, type Agent } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";
-import { auditRows, mailText, outboxTo, postForm, userId, type Row } from "../accounts/helpers.js";
+import { auditRows, mailText, outboxTo, userId, type Row } from "../accounts/helpers.js";
 import { outboxRow } from "../platform/mail/outbox-helpers.js";
-import { approve, callBack, decryptForPrimary, deskPage, openRequest, signedIn, startSmtpApp, stopSmtpApp, TEMP_PASSWORD, temporaryPasswordFrom } from "./helpers.js";
+import { approve, callBack, decryptForPrimary, deskPage, openRequest, startSmtpApp, stopSmtpApp, TEMP_PASSWORD, temporaryPasswordFrom } from "./helpers.js";
+import { signInOk, signedIn } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
 
 const PRIMARY = "primary@acme.example";
 const REFUSED = { code: 550, text: "5.7.1 <primary@acme.example>: Relay access denied by policy" };

@@ -11,11 +11,13 @@ import { expect } from "chai";
 import { simpleParser } from "mailparser";
 import * as openpgp from "openpgp";
 import { demoDir } from "../../src/shared/paths.js";
-import { browser, signInOk, type Agent } from "../support/http.js";
+import { browser, type Agent } from "../support/http.js";
+import { signedIn } from "../support/sign-in.js";
 import { SmtpSink } from "../support/smtp-sink.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { startTestApp, type TestApp } from "../support/test-app.js";
 import { createLogin } from "../../src/accounts/logins.js";
-import { count, latestLinkTo, mailText, outboxTo, postForm, setPasswordByLink, userId, userRow, type Row, actorFor } from "../accounts/helpers.js";
+import { count, latestLinkTo, mailText, outboxTo, setPasswordByLink, userId, userRow, type Row, actorFor } from "../accounts/helpers.js";
+import { postForm } from "../support/forms.js";
 
 export const PRIMARY_PRIVATE_KEY = readFileSync(path.join(demoDir, "ACM0001-private.asc"), "utf8");
 export const REASON = "Paula is locked out after a holiday and the self-service link went nowhere.";
@@ -29,13 +31,6 @@ export async function startSmtpApp(env: Record<string, string> = {}): Promise<{ 
 export async function stopSmtpApp(app: { t: TestApp; sink: SmtpSink }): Promise<void> {
   await app.t.close();
   await app.sink.stop();
-}
-
-/** A browser signed in as one of the demo logins. */
-export async function signedIn(t: TestApp, username: string, password = DEMO_PASSWORD): Promise<Agent> {
-  const agent = browser(t.app);
-  await signInOk(agent, username, password);
-  return agent;
 }
 
 /**

@@ -2,8 +2,10 @@ import { expect } from "chai";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { hours } from "../../src/shared/clock.js";
-import { auditRows, changeContactPhone, changeObjectionTokenTo, postForm, recordChanges, userId, type Row } from "../accounts/helpers.js";
-import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor, signedIn } from "./helpers.js";
+import { auditRows, changeContactPhone, changeObjectionTokenTo, recordChanges, userId, type Row } from "../accounts/helpers.js";
+import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor } from "./helpers.js";
+import { postForm } from "../support/forms.js";
+import { signedIn } from "../support/sign-in.js";
 
 const NEW_NUMBER = "+442079460077";
 

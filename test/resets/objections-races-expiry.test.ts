@@ -1,10 +1,12 @@
 import { expect } from "chai";
 import { hours } from "../../src/shared/clock.js";
-import { browser, signIn } from "../support/http.js";
+import { browser } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";
-import { auditActions, count, outboxTo, postForm, type Row } from "../accounts/helpers.js";
-import { approve, callBack, deskPage, openRequest, resetObjectionTokenFor, signedIn, snapshot, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
+import { auditActions, count, outboxTo, type Row } from "../accounts/helpers.js";
+import { approve, callBack, deskPage, openRequest, resetObjectionTokenFor, snapshot, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
+import { signIn, signedIn } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
 
 describe("primary reset: objections, races and expiry", () => {
   let sink: SmtpSink;

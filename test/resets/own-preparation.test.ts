@@ -1,8 +1,10 @@
 import { expect } from "chai";
 import { browser } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { changeContactPhone, postForm, type Row } from "../accounts/helpers.js";
-import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor, signedIn } from "./helpers.js";
+import { changeContactPhone, type Row } from "../accounts/helpers.js";
+import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor } from "./helpers.js";
+import { postForm } from "../support/forms.js";
+import { signedIn } from "../support/sign-in.js";
 
 const NEW_NUMBER = "+442079460077";
 

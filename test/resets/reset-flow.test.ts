@@ -1,10 +1,12 @@
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
-import { browser, signIn, signInOk } from "../support/http.js";
+import { browser } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
-import { auditActions, outboxTo, postForm, type Row } from "../accounts/helpers.js";
-import { approve, callBack, decryptWithGnupg, deskPage, openRequest, signedIn, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
+import { auditActions, outboxTo, type Row } from "../accounts/helpers.js";
+import { approve, callBack, decryptWithGnupg, deskPage, openRequest, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
+import { signIn, signInOk, signedIn } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
 
 const NEW_PRIMARY_PASSWORD = "Saffron-Lantern-42!";
 

@@ -2,7 +2,9 @@ import { expect } from "chai";
 import { auditRows, mailText, outboxTo } from "../accounts/helpers.js";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { act, addBetaAccount, browsers, count, openTicket, postForm, ticketRow, userId, writeState } from "./helpers.js";
+import { act, addBetaAccount, count, openTicket, ticketRow, userId, writeState } from "./helpers.js";
+import { browsers } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
 
 describe("agent desk ticket page (/desk/tickets/:id)", () => {
   let t: TestApp;

@@ -7,11 +7,12 @@ import { expect } from "chai";
 import { createAccount } from "../../src/accounts/accounts-service.js";
 import { createLogin } from "../../src/accounts/logins.js";
 import { createTicket } from "../../src/tickets/ticket-service.js";
-import { browser, signInOk, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
-import { count, postForm, userId, userRow, type Row, actorFor } from "../accounts/helpers.js";
+import type { Agent } from "../support/http.js";
+import type { TestApp } from "../support/test-app.js";
+import { count, userId, userRow, type Row, actorFor } from "../accounts/helpers.js";
+import { postForm } from "../support/forms.js";
 
-export { actorFor, count, postForm, userId, type Row };
+export { actorFor, count, userId, type Row };
 
 /** Adds account BET with its primary BET0001 and a secondary erin, both able to sign in with DEMO_PASSWORD. */
 export async function addBetaAccount(t: TestApp): Promise<{ accountId: number }> {
@@ -30,20 +31,6 @@ export async function addBetaAccount(t: TestApp): Promise<{ accountId: number }>
   // The set-password mails of the new logins are not what these tests look at.
   await t.db("outbox").del();
   return { accountId: account.id };
-}
-
-/** Signed-in browsers by username, made once per test app. */
-export function browsers(t: TestApp): (username: string) => Promise<Agent> {
-  const made = new Map<string, Agent>();
-  return async (username) => {
-    let agent = made.get(username);
-    if (!agent) {
-      agent = browser(t.app);
-      await signInOk(agent, username, DEMO_PASSWORD);
-      made.set(username, agent);
-    }
-    return agent;
-  };
 }
 
 /** Posts a form that must succeed (303), with the CSRF token read from `csrfPage`. */

@@ -3,7 +3,9 @@ import { simpleParser } from "mailparser";
 import { mailText, outboxTo } from "../accounts/helpers.js";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { browsers, count, openTicket, postForm, type Row } from "./helpers.js";
+import { count, openTicket, type Row } from "./helpers.js";
+import { browsers } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
 
 const ALICE = "alice@vouchdesk.example";
 

@@ -3,7 +3,9 @@ import { mailText, outboxTo } from "../accounts/helpers.js";
 import { STAFF_NEW_TICKET } from "../../src/web/portal/portal-routes.js";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { act, addBetaAccount, browsers, count, listedIds, openTicket, postForm, ticketRow, userId, writeState } from "./helpers.js";
+import { act, addBetaAccount, count, listedIds, openTicket, ticketRow, userId, writeState } from "./helpers.js";
+import { browsers } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
 
 describe("customer portal (/tickets)", () => {
   let t: TestApp;

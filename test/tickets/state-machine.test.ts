@@ -3,7 +3,9 @@ import { changeStatus } from "../../src/tickets/ticket-service.js";
 import { transitionProblem, TICKET_STATUSES, type TicketStatus } from "../../src/tickets/ticket-status.js";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { actorFor, browsers, count, postForm, seedTicket, ticketRow, writeState, type Row } from "./helpers.js";
+import { actorFor, count, seedTicket, ticketRow, writeState, type Row } from "./helpers.js";
+import { browsers } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
 
 /** The status counts the queue header shows agree with the tickets themselves. */
 async function expectCountsInStep(t: TestApp) {

@@ -1,6 +1,8 @@
 import { expect } from "chai";
-import { browser, csrfToken, signInOk } from "../support/http.js";
+import { browser } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { csrfToken } from "../support/forms.js";
+import { signInOk } from "../support/sign-in.js";
 
 describe("CSRF protection", () => {
   let t: TestApp;

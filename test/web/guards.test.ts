@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { ownedByAccount } from "../../src/web/guards.js";
-import { browser, signInOk } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { browser } from "../support/http.js";
+import { startTestApp, type TestApp } from "../support/test-app.js";
+import { signedIn } from "../support/sign-in.js";
 
 describe("role guards", () => {
   let t: TestApp;
@@ -10,11 +11,7 @@ describe("role guards", () => {
   });
   after(() => t.close());
 
-  const as = async (username: string) => {
-    const agent = browser(t.app);
-    await signInOk(agent, username, DEMO_PASSWORD);
-    return agent;
-  };
+  const as = (username: string) => signedIn(t, username);
 
   for (const customer of ["ACM0001", "carol", "dave"]) {
     it(`gives the customer ${customer} 403 on /desk and /admin`, async () => {

@@ -1,9 +1,9 @@
 import { expect } from "chai";
-import { postForm } from "../accounts/helpers.js";
-import { signedIn } from "../resets/helpers.js";
-import { browser, csrfToken } from "../support/http.js";
+import { browser } from "../support/http.js";
 import { openTicket } from "../tickets/helpers.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
+import { postForm, csrfToken } from "../support/forms.js";
+import { signedIn } from "../support/sign-in.js";
 
 describe("security headers", () => {
   let t: TestApp;

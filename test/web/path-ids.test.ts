@@ -2,8 +2,10 @@ import { expect } from "chai";
 import type { Express } from "express";
 import { MAX_ROW_ID } from "../../src/shared/row-ids.js";
 import { databaseRows } from "../support/database.js";
-import { browser, csrfToken, signInOk, type Agent } from "../support/http.js";
+import { browser, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { csrfToken } from "../support/forms.js";
+import { signInOk } from "../support/sign-in.js";
 
 interface PathRoute {
   method: "get" | "post";

@@ -4,11 +4,13 @@ import * as openpgp from "openpgp";
 import { composeEncrypted, composePlain } from "../../../src/platform/mail/compose.js";
 import { enqueue } from "../../../src/platform/mail/outbox-store.js";
 import { usableRecipientKey } from "../../../src/platform/mail/pgp.js";
-import { browser, csrfToken, signInOk, type Agent } from "../../support/http.js";
+import { browser, type Agent } from "../../support/http.js";
 import { SmtpSink } from "../../support/smtp-sink.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../../support/test-app.js";
+import { startTestApp, type TestApp } from "../../support/test-app.js";
 import { auditRows } from "../../accounts/helpers.js";
 import { msOf, type OutboxRow } from "./outbox-helpers.js";
+import { csrfToken } from "../../support/forms.js";
+import { signedIn } from "../../support/sign-in.js";
 
 interface TaskRow {
   name: string;
@@ -20,12 +22,6 @@ interface TaskRow {
 }
 
 const unique = () => randomBytes(6).toString("hex");
-
-async function signedIn(t: TestApp, username: string): Promise<Agent> {
-  const agent = browser(t.app);
-  await signInOk(agent, username, DEMO_PASSWORD);
-  return agent;
-}
 
 /** The session's CSRF token, from the sign-out form every signed-in page carries. */
 const tokenOf = (agent: Agent) => csrfToken(agent, "/");

@@ -1,9 +1,10 @@
 import { expect } from "chai";
 import { testMessageMail } from "../../../src/platform/mail/mailer.js";
 import { enqueue } from "../../../src/platform/mail/outbox-store.js";
-import { approve, callBack, openRequest, signedIn, startSmtpApp, stopSmtpApp } from "../../resets/helpers.js";
+import { approve, callBack, openRequest, startSmtpApp, stopSmtpApp } from "../../resets/helpers.js";
 import type { SmtpSink } from "../../support/smtp-sink.js";
 import type { TestApp } from "../../support/test-app.js";
+import { signedIn } from "../../support/sign-in.js";
 
 /** The values of one header in a message's top-level header block (not in its MIME parts). */
 function topLevelHeader(raw: string, name: string): string[] {

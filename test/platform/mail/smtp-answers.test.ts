@@ -2,10 +2,11 @@ import { expect } from "chai";
 import { hours, minutes } from "../../../src/shared/clock.js";
 import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
-import { browser, signInOk } from "../../support/http.js";
+import { browser } from "../../support/http.js";
 import { DEMO_PASSWORD } from "../../support/test-app.js";
-import { postForm } from "../../accounts/helpers.js";
 import { attemptRows, Cleanup, msOf, outboxRow, queueTestMessage } from "./outbox-helpers.js";
+import { signInOk } from "../../support/sign-in.js";
+import { postForm } from "../../support/forms.js";
 
 describe("mail outbox: SMTP answers are classified", () => {
   const cleanup = new Cleanup();
