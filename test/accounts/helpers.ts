@@ -1,4 +1,3 @@
-import type { Actor } from "../../src/shared/actor.js";
 /**
  * Small helpers shared by the accounts and password tests (test/accounts/, test/auth/):
  * reading rows, audit entries and mailed set-password links back out of a real test app.
@@ -8,59 +7,9 @@ import { simpleParser } from "mailparser";
 import { unsealWithDesk } from "../../src/platform/mail/pgp.js";
 import { postForm } from "../support/forms.js";
 import type { Agent } from "../support/http.js";
+import type { Row } from "../support/rows.js";
 import type { TestApp } from "../support/test-app.js";
-
-export type Row = Record<string, unknown>;
-
-/** The users row of a login, read straight from the database. */
-export async function userRow(t: TestApp, username: string): Promise<Row> {
-  const row = (await t.db("users").whereRaw("lower(username) = ?", [username.toLowerCase()]).first()) as Row | undefined;
-  expect(row, `login ${username}`).to.not.equal(undefined);
-  return row!;
-}
-
-export const userId = async (t: TestApp, username: string) => Number((await userRow(t, username)).id);
-
-/** A login as the services see it acting (shared/actor.ts), read from its row. */
-export async function actorFor(t: TestApp, username: string): Promise<Actor> {
-  const row = await userRow(t, username);
-  return { id: Number(row.id), username, displayName: String(row.display_name), role: row.role as Actor["role"], accountId: row.account_id === null ? null : Number(row.account_id), ip: null };
-}
-
-export const asTime = (value: unknown): number | null => (value === null || value === undefined ? null : new Date(value as string | number | Date).getTime());
-
-export interface AuditRow {
-  seq: number;
-  action: string;
-  actor: string | null;
-  actorId: number | null;
-  ip: string | null;
-  subject: string | null;
-  details: Record<string, unknown>;
-}
-
-/** Audit entries in order, optionally only those of one action. */
-export async function auditRows(t: TestApp, action?: string): Promise<AuditRow[]> {
-  const query = t.db("audit_log").orderBy("seq");
-  if (action) query.where({ action });
-  const rows = (await query) as Row[];
-  return rows.map((r) => ({
-    seq: Number(r.seq),
-    action: r.action as string,
-    actor: (r.actor as string | null) ?? null,
-    actorId: r.actor_id === null ? null : Number(r.actor_id),
-    ip: (r.ip as string | null) ?? null,
-    subject: (r.subject as string | null) ?? null,
-    details: JSON.parse(r.details as string) as Record<string, unknown>,
-  }));
-}
-
-export const auditActions = async (t: TestApp) => (await auditRows(t)).map((r) => r.action);
-
-export async function count(t: TestApp, table: string, where: Row = {}): Promise<number> {
-  const row = (await t.db(table).where(where).count({ n: "*" }).first()) as { n: number | string } | undefined;
-  return Number(row?.n ?? 0);
-}
+import { userRow } from "../support/users.js";
 
 export interface OutboxRow {
   id: number;

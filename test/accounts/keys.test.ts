@@ -2,9 +2,11 @@ import { expect } from "chai";
 import * as openpgp from "openpgp";
 import { browser, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { asTime, auditRows, count, userId, userRow, type Row } from "./helpers.js";
 import { csrfToken, postForm } from "../support/forms.js";
 import { signInOk } from "../support/sign-in.js";
+import { msOf, count, type Row } from "../support/rows.js";
+import { auditRows } from "../support/audit.js";
+import { userId, userRow } from "../support/users.js";
 
 const EMAIL = "primary@acme.example";
 
@@ -104,7 +106,7 @@ describe("OpenPGP keys", () => {
       expect(Number(rows[0]!.added_by)).to.equal(Number(acm.id));
       expect(JSON.parse(rows[0]!.user_ids as string)).to.deep.equal([`Acme primary <${EMAIL}>`]);
       expect(rows[0]!.armored_key as string).to.include("BEGIN PGP PUBLIC KEY BLOCK").and.not.include("PRIVATE");
-      const changedAt = asTime((await userRow(t, "ACM0001")).key_changed_at);
+      const changedAt = msOf((await userRow(t, "ACM0001")).key_changed_at);
       expect(changedAt).to.equal(t.clock.now().getTime());
 
       const added = await auditRows(t, "key.added");
@@ -124,8 +126,8 @@ describe("OpenPGP keys", () => {
       expect(rows).to.have.length(1);
       expect(rows[0]!.fingerprint).to.equal(rsaFingerprint);
       const old = (await t.db("pgp_keys").where({ fingerprint: eccFingerprint }).first()) as Row;
-      expect(asTime(old.revoked_at)).to.equal(t.clock.now().getTime());
-      expect(asTime((await userRow(t, "ACM0001")).key_changed_at)).to.equal(t.clock.now().getTime());
+      expect(msOf(old.revoked_at)).to.equal(t.clock.now().getTime());
+      expect(msOf((await userRow(t, "ACM0001")).key_changed_at)).to.equal(t.clock.now().getTime());
 
       const swapped = await auditRows(t, "key.replaced");
       expect(swapped).to.have.length(1);
@@ -230,7 +232,7 @@ describe("OpenPGP keys", () => {
       expect(rows).to.have.length(1);
       expect(rows[0]!.fingerprint).to.equal(fingerprint);
       expect(Number(rows[0]!.added_by)).to.equal(adminId);
-      expect(asTime((await userRow(t, "carol")).key_changed_at)).to.equal(t.clock.now().getTime());
+      expect(msOf((await userRow(t, "carol")).key_changed_at)).to.equal(t.clock.now().getTime());
       const added = await auditRows(t, "key.added");
       expect(added).to.have.length(1);
       expect(added[0]!.actor).to.equal("admin");
@@ -247,8 +249,8 @@ describe("OpenPGP keys", () => {
       expect(removed.headers.location).to.equal(`/admin/logins/${carolId}`);
       expect(await currentKeys("carol")).to.have.length(0);
       const row = (await t.db("pgp_keys").where({ fingerprint }).first()) as Row;
-      expect(asTime(row.revoked_at)).to.equal(t.clock.now().getTime());
-      expect(asTime((await userRow(t, "carol")).key_changed_at)).to.equal(t.clock.now().getTime());
+      expect(msOf(row.revoked_at)).to.equal(t.clock.now().getTime());
+      expect(msOf((await userRow(t, "carol")).key_changed_at)).to.equal(t.clock.now().getTime());
       const audit = await auditRows(t, "key.removed");
       expect(audit).to.have.length(1);
       expect(audit[0]!.actor).to.equal("admin");

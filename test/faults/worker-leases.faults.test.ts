@@ -11,6 +11,7 @@ import { SmtpSink } from "../support/smtp-sink.js";
 import { buildTestApp, type TestApp } from "../support/test-app.js";
 import { waitFor } from "../support/wait.js";
 import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
+import { count } from "../support/rows.js";
 
 /** Figures for the fault table, printed beside the test's name. */
 const report = (line: string) => process.stdout.write(`      → ${line}\n`);
@@ -69,7 +70,7 @@ describe("worker processes under faults, on PostgreSQL", function () {
     return w;
   }
 
-  const statusCount = async (t: TestApp, status: string) => Number(((await t.db("outbox").where({ status }).count({ n: "*" }).first()) as { n: unknown }).n);
+  const statusCount = (t: TestApp, status: string) => count(t, "outbox", { status });
 
   /** Mails each worker process sent, by pid (worker ids are host:pid:random). */
   async function sentByPid(t: TestApp): Promise<Map<number, number>> {

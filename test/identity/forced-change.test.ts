@@ -1,10 +1,12 @@
 import { expect } from "chai";
 import { hours } from "../../src/shared/clock.js";
-import { auditRows, count, userRow } from "../accounts/helpers.js";
 import { browser } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { postForm, csrfToken } from "../support/forms.js";
 import { signIn, signInOk } from "../support/sign-in.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { userRow } from "../support/users.js";
 
 const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
 const GATED = ["/", "/tickets", "/desk", "/admin", "/admin/accounts", "/account", "/account/users", "/account/key", "/account/security-questions"];

@@ -1,11 +1,14 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { auditRows, count, mailText, outboxTo, userRow } from "../accounts/helpers.js";
+import { mailText, outboxTo } from "../accounts/helpers.js";
 import { browser, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { postForm } from "../support/forms.js";
 import { signIn, signInOk } from "../support/sign-in.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { userRow } from "../support/users.js";
 
 const P1 = "Tz4%nB8^xM1*cW6@";
 const P2 = "Rk3&vQ9!hL5#dF2$";

@@ -9,10 +9,11 @@ import * as openpgp from "openpgp";
 import { afterResponseSettled } from "../../src/web/after-response.js";
 import { hashAnswers, SECURITY_QUESTIONS, storeQuestions } from "../../src/identity/security-questions.js";
 import { projectRoot } from "../../src/shared/paths.js";
-import { mailText, outboxTo, userId, type OutboxRow } from "../accounts/helpers.js";
+import { mailText, outboxTo, type OutboxRow } from "../accounts/helpers.js";
 import type { Agent } from "../support/http.js";
 import type { TestApp } from "../support/test-app.js";
 import { csrfToken } from "../support/forms.js";
+import { userId } from "../support/users.js";
 
 /** Any page with a form gives the session's CSRF token; this one always has one. */
 const CSRF_PAGE = "/forgot-password";

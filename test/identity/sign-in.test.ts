@@ -1,11 +1,11 @@
 import { expect } from "chai";
 import { minutes } from "../../src/shared/clock.js";
 import { rateLimitDecrementsSettled } from "../../src/web/rate-limit-store.js";
-import { auditActions, auditRows } from "../accounts/helpers.js";
 import { browser } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { csrfToken } from "../support/forms.js";
 import { signIn, signInOk } from "../support/sign-in.js";
+import { auditActions, auditRows } from "../support/audit.js";
 
 const GENERIC = "Sign-in failed: the username or password is wrong";
 

@@ -16,8 +16,10 @@ import { signedIn } from "../support/sign-in.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { createLogin } from "../../src/accounts/logins.js";
-import { count, latestLinkTo, mailText, outboxTo, setPasswordByLink, userId, userRow, type Row, actorFor } from "../accounts/helpers.js";
+import { latestLinkTo, mailText, outboxTo, setPasswordByLink } from "../accounts/helpers.js";
 import { postForm } from "../support/forms.js";
+import { count, type Row } from "../support/rows.js";
+import { userId, userRow, actorFor } from "../support/users.js";
 
 export const PRIMARY_PRIVATE_KEY = readFileSync(path.join(demoDir, "ACM0001-private.asc"), "utf8");
 export const REASON = "Paula is locked out after a holiday and the self-service link went nowhere.";

@@ -7,11 +7,13 @@ import { demoDir } from "../../src/shared/paths.js";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { insertContact } from "../../src/accounts/accounts-store.js";
-import { changeContactPhone, changeLoginEmail, count, userId, type Row } from "../accounts/helpers.js";
+import { changeContactPhone, changeLoginEmail } from "../accounts/helpers.js";
 import { addBetaAccount } from "../tickets/helpers.js";
 import { addSecondAdmin, approve, callBack, contactId, deskPage, openRequest, reject, requestReset, expectRefusedIn } from "./helpers.js";
 import { postForm } from "../support/forms.js";
 import { signedIn } from "../support/sign-in.js";
+import { count, type Row } from "../support/rows.js";
+import { userId } from "../support/users.js";
 
 /** Every refused step answers with its reason and leaves rows, mail, credentials and tickets as they were. */
 describe("primary reset: refusals", () => {

@@ -1,10 +1,13 @@
 import { expect } from "chai";
-import { auditRows, mailText, outboxTo } from "../accounts/helpers.js";
+import { mailText, outboxTo } from "../accounts/helpers.js";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { act, addBetaAccount, count, openTicket, ticketRow, userId, writeState } from "./helpers.js";
+import { act, addBetaAccount, openTicket, ticketRow, writeState } from "./helpers.js";
 import { browsers } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { userId } from "../support/users.js";
 
 describe("agent desk ticket page (/desk/tickets/:id)", () => {
   let t: TestApp;

@@ -9,10 +9,9 @@ import { createLogin } from "../../src/accounts/logins.js";
 import { createTicket } from "../../src/tickets/ticket-service.js";
 import type { Agent } from "../support/http.js";
 import type { TestApp } from "../support/test-app.js";
-import { count, userId, userRow, type Row, actorFor } from "../accounts/helpers.js";
 import { postForm } from "../support/forms.js";
-
-export { actorFor, count, userId, type Row };
+import { count, type Row } from "../support/rows.js";
+import { actorFor, userRow } from "../support/users.js";
 
 /** Adds account BET with its primary BET0001 and a secondary erin, both able to sign in with DEMO_PASSWORD. */
 export async function addBetaAccount(t: TestApp): Promise<{ accountId: number }> {

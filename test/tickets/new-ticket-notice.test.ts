@@ -3,9 +3,10 @@ import { simpleParser } from "mailparser";
 import { mailText, outboxTo } from "../accounts/helpers.js";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { count, openTicket, type Row } from "./helpers.js";
+import { openTicket } from "./helpers.js";
 import { browsers } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
+import { count, type Row } from "../support/rows.js";
 
 const ALICE = "alice@vouchdesk.example";
 

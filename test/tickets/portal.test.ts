@@ -3,9 +3,11 @@ import { mailText, outboxTo } from "../accounts/helpers.js";
 import { STAFF_NEW_TICKET } from "../../src/web/portal/portal-routes.js";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { act, addBetaAccount, count, listedIds, openTicket, ticketRow, userId, writeState } from "./helpers.js";
+import { act, addBetaAccount, listedIds, openTicket, ticketRow, writeState } from "./helpers.js";
 import { browsers } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
+import { count } from "../support/rows.js";
+import { userId } from "../support/users.js";
 
 describe("customer portal (/tickets)", () => {
   let t: TestApp;

@@ -4,8 +4,9 @@ import { decodeCursor, encodeCursor, queuePage, type QueueFilter } from "../../s
 import { TICKET_STATUSES } from "../../src/tickets/ticket-status.js";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { act, addBetaAccount, listedIds, nextAfter, userId } from "./helpers.js";
+import { act, addBetaAccount, listedIds, nextAfter } from "./helpers.js";
 import { browsers } from "../support/sign-in.js";
+import { userId } from "../support/users.js";
 
 const TYPES = ["general", "technical", "non_technical"] as const;
 const N = 130;

@@ -3,9 +3,11 @@ import { changeStatus } from "../../src/tickets/ticket-service.js";
 import { transitionProblem, TICKET_STATUSES, type TicketStatus } from "../../src/tickets/ticket-status.js";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { actorFor, count, seedTicket, ticketRow, writeState, type Row } from "./helpers.js";
+import { seedTicket, ticketRow, writeState } from "./helpers.js";
 import { browsers } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
+import { actorFor } from "../support/users.js";
+import { count, type Row } from "../support/rows.js";
 
 /** The status counts the queue header shows agree with the tickets themselves. */
 async function expectCountsInStep(t: TestApp) {

@@ -3,6 +3,7 @@ import { browser } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { csrfToken } from "../support/forms.js";
 import { signInOk } from "../support/sign-in.js";
+import { count } from "../support/rows.js";
 
 describe("CSRF protection", () => {
   let t: TestApp;
@@ -11,7 +12,7 @@ describe("CSRF protection", () => {
   });
   after(() => t.close());
 
-  const signIns = async () => Number(((await t.db("audit_log").where({ action: "sign_in.succeeded" }).count({ n: "*" }).first()) as { n: unknown }).n);
+  const signIns = () => count(t, "audit_log", { action: "sign_in.succeeded" });
 
   for (const [label, token] of [
     ["without a token", undefined],

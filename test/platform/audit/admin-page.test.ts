@@ -1,10 +1,11 @@
 import { expect } from "chai";
 import { appendAudit } from "../../../src/platform/audit/audit-log.js";
-import { auditRows, count } from "../../accounts/helpers.js";
 import { browser } from "../../support/http.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
 import { postForm } from "../../support/forms.js";
 import { signedIn } from "../../support/sign-in.js";
+import { auditRows } from "../../support/audit.js";
+import { count } from "../../support/rows.js";
 
 /** The sequence numbers listed on an audit page, in order. */
 const listedSeqs = (html: string) => [...html.matchAll(/<tr>\s*<td>(\d+)<\/td>/g)].map((m) => Number(m[1]));

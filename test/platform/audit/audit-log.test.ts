@@ -16,13 +16,11 @@ import { projectRoot } from "../../../src/shared/paths.js";
 import { openRuntime } from "../../../src/main/runtime.js";
 import { freshDatabase, type TestDatabase } from "../../support/database.js";
 import { startTestApp, testDeskKey, type TestApp } from "../../support/test-app.js";
+import { count } from "../../support/rows.js";
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 23, 9, minute, 0));
 
-async function auditCount(db: Db): Promise<number> {
-  const row = (await db("audit_log").count({ n: "*" }).first()) as { n: number | string } | undefined;
-  return Number(row?.n ?? 0);
-}
+const auditCount = (db: Db) => count(db, "audit_log");
 
 async function lastSeq(db: Db): Promise<number> {
   const row = (await db("audit_log").max({ seq: "seq" }).first()) as { seq: number | string | null } | undefined;

@@ -7,10 +7,11 @@ import { usableRecipientKey } from "../../../src/platform/mail/pgp.js";
 import { browser, type Agent } from "../../support/http.js";
 import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
-import { auditRows } from "../../accounts/helpers.js";
-import { msOf, type OutboxRow } from "./outbox-helpers.js";
+import type { OutboxRow } from "./outbox-helpers.js";
 import { csrfToken } from "../../support/forms.js";
 import { signedIn } from "../../support/sign-in.js";
+import { auditRows } from "../../support/audit.js";
+import { count, msOf } from "../../support/rows.js";
 
 interface TaskRow {
   name: string;
@@ -34,7 +35,7 @@ async function queuePlain(t: TestApp, to: string, subject: string): Promise<numb
 
 const mailRow = async (t: TestApp, id: number) => (await t.db("outbox").where({ id }).first()) as OutboxRow;
 const taskRow = async (t: TestApp, name: string) => (await t.db("tasks").where({ name }).first()) as TaskRow;
-const outboxCount = async (t: TestApp) => Number(((await t.db("outbox").count({ n: "*" }).first()) as { n: unknown }).n);
+const outboxCount = (t: TestApp) => count(t, "outbox");
 
 async function makeDead(t: TestApp, id: number) {
   await t.db("outbox").where({ id }).update({ status: "dead", attempts: 8, last_error: "x", next_attempt_at: null });

@@ -1,4 +1,4 @@
-import { asDate, type Db } from "../../../src/shared/db.js";
+import type { Db } from "../../../src/shared/db.js";
 import { testMessageMail } from "../../../src/platform/mail/mailer.js";
 import { enqueue } from "../../../src/platform/mail/outbox-store.js";
 import type { ComposedMail } from "../../../src/platform/mail/compose.js";
@@ -52,11 +52,3 @@ export const outboxRow = async (db: Db, id: number) => (await db("outbox").where
 
 export const attemptRows = async (db: Db, outboxId: number) =>
   (await db("outbox_attempts").where({ outbox_id: outboxId }).orderBy("id")) as AttemptRow[];
-
-export async function countRows(db: Db, table: string): Promise<number> {
-  const row = (await db(table).count({ n: "*" }).first()) as { n: number | string };
-  return Number(row.n);
-}
-
-/** A timestamp column as milliseconds since the epoch, or null. */
-export const msOf = (value: unknown): number | null => asDate(value)?.getTime() ?? null;

@@ -13,6 +13,7 @@ import { enqueue } from "../../../src/platform/mail/outbox-store.js";
 import { NoUsableKeyError, usableRecipientKey } from "../../../src/platform/mail/pgp.js";
 import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
+import { count } from "../../support/rows.js";
 
 const RECIPIENT = "primary@acme.example";
 const SUBJECT = "Your temporary password";
@@ -278,7 +279,7 @@ describe("PGP/MIME refusals", () => {
   });
   after(() => t?.close());
 
-  const outboxCount = async () => Number(((await t.db("outbox").count({ n: "*" }).first()) as { n: unknown }).n);
+  const outboxCount = () => count(t, "outbox");
 
   /** The caller's pattern: check the key, compose, enqueue, all in one transaction. */
   async function sendSecretMail(armoredKey: string | null, now: Date): Promise<unknown> {

@@ -4,9 +4,10 @@ import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
 import { browser } from "../../support/http.js";
 import { DEMO_PASSWORD } from "../../support/test-app.js";
-import { attemptRows, Cleanup, msOf, outboxRow, queueTestMessage } from "./outbox-helpers.js";
+import { attemptRows, Cleanup, outboxRow, queueTestMessage } from "./outbox-helpers.js";
 import { signInOk } from "../../support/sign-in.js";
 import { postForm } from "../../support/forms.js";
+import { msOf } from "../../support/rows.js";
 
 describe("mail outbox: SMTP answers are classified", () => {
   const cleanup = new Cleanup();
