@@ -1,12 +1,13 @@
 import { expect } from "chai";
 import { browser, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { latestLinkTo, outboxTo, setPasswordByLink } from "./helpers.js";
 import { signIn, signInOk } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
 import { msOf, count, type Row } from "../support/rows.js";
 import { auditRows } from "../support/audit.js";
 import { userId, userRow } from "../support/users.js";
+import { latestLinkTo, setPasswordByLink } from "../support/links.js";
+import { outboxTo } from "../support/mail.js";
 
 const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
 

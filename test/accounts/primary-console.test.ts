@@ -9,12 +9,13 @@ import { hours } from "../../src/shared/clock.js";
 import { browser, type Agent } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
-import { latestLinkTo, mailText, outboxTo, setPasswordByLink, tokenIn } from "./helpers.js";
 import { csrfToken, postForm } from "../support/forms.js";
 import { signIn, signInOk } from "../support/sign-in.js";
 import { auditRows } from "../support/audit.js";
 import { count, type Row } from "../support/rows.js";
 import { userId, userRow, actorFor } from "../support/users.js";
+import { latestLinkTo, setPasswordByLink, tokenIn } from "../support/links.js";
+import { mailText, outboxTo } from "../support/mail.js";
 
 const FRANK_PASSWORD = "Tz4%nB8^xM1*cW6@";
 const CAROL_NEW_PASSWORD = "Rk3&vQ9!hL5#dF2$";

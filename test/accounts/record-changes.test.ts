@@ -6,12 +6,14 @@ import { hours } from "../../src/shared/clock.js";
 import { addSecondAdmin } from "../resets/helpers.js";
 import { browser, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
-import { changeContactPhone, changeLoginEmail, changeObjectionTokenTo, latestLinkTo, mailText, outboxTo, recordChanges, setPasswordByLink } from "./helpers.js";
+import { changeContactPhone, changeLoginEmail, recordChanges } from "./helpers.js";
 import { signedIn, signInOk } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
 import { auditRows } from "../support/audit.js";
 import { count, type Row } from "../support/rows.js";
 import { userId, userRow, actorFor } from "../support/users.js";
+import { changeObjectionTokenTo, latestLinkTo, setPasswordByLink } from "../support/links.js";
+import { mailText, outboxTo } from "../support/mail.js";
 
 const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
 const MALLORY = "mallory@elsewhere.example";

@@ -2,11 +2,12 @@ import { expect } from "chai";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { addSecondAdmin, confirmStaff, staffByConsole } from "../resets/helpers.js";
-import { changeLoginEmail, mailText, outboxTo } from "./helpers.js";
+import { changeLoginEmail } from "./helpers.js";
 import { signedIn } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
 import { auditRows } from "../support/audit.js";
 import { userId, userRow } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
 
 /** Review of issue 10, finding 1a: four eyes on staff identity. */
 describe("admin console: a second admin confirms staff logins", () => {

@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { browser, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { mailText, outboxTo } from "./helpers.js";
 import { signIn, signInOk } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
 import { auditRows } from "../support/audit.js";
 import { count } from "../support/rows.js";
 import { userId, userRow } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
 
 /** Issue 10 §4: an admin lifts a lockout from any login's page (and the staff page), audited. */
 describe("admin console: unlocking a login", () => {

@@ -5,13 +5,13 @@ import path from "node:path";
 import knex from "knex";
 import { testMessageMail } from "../../src/platform/mail/mailer.js";
 import { enqueue } from "../../src/platform/mail/outbox-store.js";
-import { Cleanup } from "../platform/mail/outbox-helpers.js";
 import { startPostgresCluster, type PostgresCluster } from "../support/postgres-cluster.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { buildTestApp, type TestApp } from "../support/test-app.js";
 import { waitFor } from "../support/wait.js";
 import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
 import { count } from "../support/rows.js";
+import { Cleanup } from "../support/cleanup.js";
 
 /** Figures for the fault table, printed beside the test's name. */
 const report = (line: string) => process.stdout.write(`      → ${line}\n`);

@@ -7,7 +7,7 @@ import { afterResponseSettled } from "../../src/web/after-response.js";
 import { FORGOT_IP_LIMIT } from "../../src/web/auth/reset-rate-limits.js";
 import { LINKS_PER_LOGIN_PER_HOUR } from "../../src/accounts/self-service-reset.js";
 import { hours, minutes } from "../../src/shared/clock.js";
-import { changeLoginEmail, changeObjectionTokenTo, outboxTo } from "../accounts/helpers.js";
+import { changeLoginEmail } from "../accounts/helpers.js";
 import { browser } from "../support/http.js";
 import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
 import { askForLink, freshLink, postReset, resetMailsTo, resetTokenOf, rightAnswers, setQuestions } from "./reset-helpers.js";
@@ -16,6 +16,8 @@ import { signedIn, signInOk } from "../support/sign-in.js";
 import { msOf, count } from "../support/rows.js";
 import { auditRows } from "../support/audit.js";
 import { userId, userRow, actorFor } from "../support/users.js";
+import { changeObjectionTokenTo } from "../support/links.js";
+import { outboxTo } from "../support/mail.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 const NEW_PASSWORD = "Tz4%nB8^xM1*cW6@";

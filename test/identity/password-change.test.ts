@@ -1,7 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { mailText, outboxTo } from "../accounts/helpers.js";
 import { browser, type Agent } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { postForm } from "../support/forms.js";
@@ -9,6 +8,7 @@ import { signIn, signInOk } from "../support/sign-in.js";
 import { auditRows } from "../support/audit.js";
 import { count } from "../support/rows.js";
 import { userRow } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
 
 const P1 = "Tz4%nB8^xM1*cW6@";
 const P2 = "Rk3&vQ9!hL5#dF2$";

@@ -2,7 +2,6 @@ import { expect } from "chai";
 import { RESET_IP_LIMIT } from "../../src/web/auth/reset-rate-limits.js";
 import { MAX_WRONG_ANSWERS } from "../../src/accounts/self-service-reset.js";
 import { minutes } from "../../src/shared/clock.js";
-import { mailText, outboxTo } from "../accounts/helpers.js";
 import { browser } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { ANSWER_1, ANSWER_2, freshLink, postReset, QUESTION_1, QUESTION_2, rightAnswers, setQuestions } from "./reset-helpers.js";
@@ -10,6 +9,7 @@ import { signIn, signInOk } from "../support/sign-in.js";
 import { auditRows } from "../support/audit.js";
 import { count } from "../support/rows.js";
 import { userId, userRow } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
 
 const NEW_PASSWORD = "Tz4%nB8^xM1*cW6@";
 const OTHER_PASSWORD = "Rk3&vQ9!hL5#dF2$";

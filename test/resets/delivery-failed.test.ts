@@ -4,14 +4,14 @@ import { MAX_ATTEMPTS } from "../../src/platform/mail/delivery.js";
 import { browser, type Agent } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";
-import { mailText, outboxTo } from "../accounts/helpers.js";
-import { outboxRow } from "../platform/mail/outbox-helpers.js";
-import { approve, callBack, decryptForPrimary, deskPage, openRequest, startSmtpApp, stopSmtpApp, TEMP_PASSWORD, temporaryPasswordFrom } from "./helpers.js";
+import { approve, callBack, deskPage, openRequest, startSmtpApp, stopSmtpApp, TEMP_PASSWORD, temporaryPasswordFrom } from "./helpers.js";
 import { signInOk, signedIn } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
 import { auditRows } from "../support/audit.js";
 import { userId } from "../support/users.js";
 import type { Row } from "../support/rows.js";
+import { mailText, outboxTo, outboxRow } from "../support/mail.js";
+import { decryptForPrimary } from "../support/pgp.js";
 
 const PRIMARY = "primary@acme.example";
 const REFUSED = { code: 550, text: "5.7.1 <primary@acme.example>: Relay access denied by policy" };

@@ -2,13 +2,14 @@ import { expect } from "chai";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { hours } from "../../src/shared/clock.js";
-import { changeContactPhone, changeObjectionTokenTo, recordChanges } from "../accounts/helpers.js";
-import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor } from "./helpers.js";
+import { changeContactPhone, recordChanges } from "../accounts/helpers.js";
+import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest } from "./helpers.js";
 import { postForm } from "../support/forms.js";
 import { signedIn } from "../support/sign-in.js";
 import { auditRows } from "../support/audit.js";
 import { userId } from "../support/users.js";
 import type { Row } from "../support/rows.js";
+import { changeObjectionTokenTo, resetObjectionTokenFor } from "../support/links.js";
 
 const NEW_NUMBER = "+442079460077";
 

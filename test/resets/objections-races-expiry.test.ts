@@ -3,12 +3,13 @@ import { hours } from "../../src/shared/clock.js";
 import { browser } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";
-import { outboxTo } from "../accounts/helpers.js";
-import { approve, callBack, deskPage, openRequest, resetObjectionTokenFor, snapshot, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
+import { approve, callBack, deskPage, openRequest, snapshot, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
 import { signIn, signedIn } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
 import { auditActions } from "../support/audit.js";
 import { count, type Row } from "../support/rows.js";
+import { outboxTo } from "../support/mail.js";
+import { resetObjectionTokenFor } from "../support/links.js";
 
 describe("primary reset: objections, races and expiry", () => {
   let sink: SmtpSink;

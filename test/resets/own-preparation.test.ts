@@ -2,10 +2,11 @@ import { expect } from "chai";
 import { browser } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { changeContactPhone } from "../accounts/helpers.js";
-import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor } from "./helpers.js";
+import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest } from "./helpers.js";
 import { postForm } from "../support/forms.js";
 import { signedIn } from "../support/sign-in.js";
 import type { Row } from "../support/rows.js";
+import { resetObjectionTokenFor } from "../support/links.js";
 
 const NEW_NUMBER = "+442079460077";
 

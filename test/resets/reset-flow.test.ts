@@ -3,12 +3,13 @@ import { simpleParser } from "mailparser";
 import { browser } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
-import { outboxTo } from "../accounts/helpers.js";
-import { approve, callBack, decryptWithGnupg, deskPage, openRequest, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
+import { approve, callBack, deskPage, openRequest, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
 import { signIn, signInOk, signedIn } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
 import { auditActions } from "../support/audit.js";
 import type { Row } from "../support/rows.js";
+import { outboxTo } from "../support/mail.js";
+import { decryptWithGnupg } from "../support/pgp.js";
 
 const NEW_PRIMARY_PASSWORD = "Saffron-Lantern-42!";
 

@@ -2,12 +2,14 @@ import { expect } from "chai";
 import * as openpgp from "openpgp";
 import { browser } from "../support/http.js";
 import { keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
-import { changeContactPhone, changeLoginEmail, changeObjectionTokenTo, latestLinkTo, outboxTo, recordChanges, setPasswordByLink } from "../accounts/helpers.js";
+import { changeContactPhone, changeLoginEmail, recordChanges } from "../accounts/helpers.js";
 import { approve, callBack, confirmStaff, deskPage, expectRefusedIn, openRequest, requestReset, staffByConsole, STAFF_PASSWORD } from "./helpers.js";
 import { postForm } from "../support/forms.js";
 import { signedIn } from "../support/sign-in.js";
 import { userRow } from "../support/users.js";
 import type { Row } from "../support/rows.js";
+import { changeObjectionTokenTo, latestLinkTo, setPasswordByLink } from "../support/links.js";
+import { outboxTo } from "../support/mail.js";
 
 const MALLORY = "mallory@evil.example";
 const UNCONFIRMED = "Your staff login is not yet confirmed by a second admin";

@@ -5,13 +5,15 @@ import type { MailTransport } from "../../src/platform/mail/transports.js";
 import { browser, type Agent } from "../support/http.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
 import type { TestApp } from "../support/test-app.js";
-import { changeContactPhone, changeObjectionTokenTo, mailText, outboxTo } from "../accounts/helpers.js";
+import { changeContactPhone } from "../accounts/helpers.js";
 import { approve, callBack, deskPage, openRequest, snapshot, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
 import { csrfToken, postForm } from "../support/forms.js";
 import { signIn, signInOk, signedIn } from "../support/sign-in.js";
 import { auditActions, auditRows } from "../support/audit.js";
 import { userId } from "../support/users.js";
 import type { Row } from "../support/rows.js";
+import { changeObjectionTokenTo } from "../support/links.js";
+import { mailText, outboxTo } from "../support/mail.js";
 
 const WITHDRAW_REASON = "Paula rang from the number on file: she found her password after all.";
 const OBJECTION_LINK = /\/objections\/([A-Za-z0-9_-]{40,})/;

@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { mailText, outboxTo } from "../accounts/helpers.js";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { act, addBetaAccount, openTicket, ticketRow, writeState } from "./helpers.js";
@@ -8,6 +7,7 @@ import { postForm } from "../support/forms.js";
 import { auditRows } from "../support/audit.js";
 import { count } from "../support/rows.js";
 import { userId } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
 
 describe("agent desk ticket page (/desk/tickets/:id)", () => {
   let t: TestApp;

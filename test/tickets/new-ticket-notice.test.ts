@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
-import { mailText, outboxTo } from "../accounts/helpers.js";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { openTicket } from "./helpers.js";
 import { browsers } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
 import { count, type Row } from "../support/rows.js";
+import { mailText, outboxTo } from "../support/mail.js";
 
 const ALICE = "alice@vouchdesk.example";
 

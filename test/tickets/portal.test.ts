@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { mailText, outboxTo } from "../accounts/helpers.js";
 import { STAFF_NEW_TICKET } from "../../src/web/portal/portal-routes.js";
 import { browser, type Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
@@ -8,6 +7,7 @@ import { browsers } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
 import { count } from "../support/rows.js";
 import { userId } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
 
 describe("customer portal (/tickets)", () => {
   let t: TestApp;

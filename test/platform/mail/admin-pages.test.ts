@@ -7,11 +7,11 @@ import { usableRecipientKey } from "../../../src/platform/mail/pgp.js";
 import { browser, type Agent } from "../../support/http.js";
 import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
-import type { OutboxRow } from "./outbox-helpers.js";
 import { csrfToken } from "../../support/forms.js";
 import { signedIn } from "../../support/sign-in.js";
 import { auditRows } from "../../support/audit.js";
 import { count, msOf } from "../../support/rows.js";
+import { outboxRow, type OutboxRow } from "../../support/mail.js";
 
 interface TaskRow {
   name: string;
@@ -33,7 +33,7 @@ async function queuePlain(t: TestApp, to: string, subject: string): Promise<numb
   return t.db.transaction((trx) => enqueue(trx, mail, now));
 }
 
-const mailRow = async (t: TestApp, id: number) => (await t.db("outbox").where({ id }).first()) as OutboxRow;
+const mailRow = (t: TestApp, id: number) => outboxRow(t.db, id);
 const taskRow = async (t: TestApp, name: string) => (await t.db("tasks").where({ name }).first()) as TaskRow;
 const outboxCount = (t: TestApp) => count(t, "outbox");
 

@@ -8,8 +8,10 @@ import { testMessageMail } from "../../../src/platform/mail/mailer.js";
 import { enqueue, requeue } from "../../../src/platform/mail/outbox-store.js";
 import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp } from "../../support/test-app.js";
-import { attemptRows, Cleanup, outboxRow, queueTestMessage } from "./outbox-helpers.js";
+import { queueTestMessage } from "./outbox-helpers.js";
 import { count, msOf } from "../../support/rows.js";
+import { attemptRows, outboxRow } from "../../support/mail.js";
+import { Cleanup } from "../../support/cleanup.js";
 
 /** The bare addresses of a parsed To header. */
 const addressesOf = (to: AddressObject | AddressObject[] | undefined) =>

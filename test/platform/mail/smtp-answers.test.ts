@@ -4,10 +4,12 @@ import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
 import { browser } from "../../support/http.js";
 import { DEMO_PASSWORD } from "../../support/test-app.js";
-import { attemptRows, Cleanup, outboxRow, queueTestMessage } from "./outbox-helpers.js";
+import { queueTestMessage } from "./outbox-helpers.js";
 import { signInOk } from "../../support/sign-in.js";
 import { postForm } from "../../support/forms.js";
 import { msOf } from "../../support/rows.js";
+import { attemptRows, outboxRow } from "../../support/mail.js";
+import { Cleanup } from "../../support/cleanup.js";
 
 describe("mail outbox: SMTP answers are classified", () => {
   const cleanup = new Cleanup();

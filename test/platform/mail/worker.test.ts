@@ -12,8 +12,10 @@ import { Scheduler, type TaskDefinition } from "../../../src/platform/tasks/sche
 import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
 import { waitFor } from "../../support/wait.js";
-import { attemptRows, Cleanup, outboxRow, queueTestMessage, type OutboxRow } from "./outbox-helpers.js";
+import { queueTestMessage } from "./outbox-helpers.js";
 import { count, msOf } from "../../support/rows.js";
+import { attemptRows, outboxRow, type OutboxRow } from "../../support/mail.js";
+import { Cleanup } from "../../support/cleanup.js";
 
 const silent = createLogger("silent");
 
