@@ -1,25 +1,23 @@
 import { expect } from "chai";
 import { browser, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { signIn, signInOk } from "../support/sign-in.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { signedIn, signIn, signInOk } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
 import { msOf, count, type Row } from "../support/rows.js";
 import { auditRows } from "../support/audit.js";
 import { userId, userRow } from "../support/users.js";
 import { latestLinkTo, setPasswordByLink } from "../support/links.js";
 import { outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
 
 describe("admin console: accounts, logins, contacts, staff", () => {
-  let t: TestApp;
+  const t = useTestApp();
   let admin: Agent;
   beforeEach(async () => {
-    t = await startTestApp();
-    admin = browser(t.app);
-    await signInOk(admin, "admin", DEMO_PASSWORD);
+    admin = await signedIn(t, "admin");
   });
-  afterEach(() => t.close());
 
   const post = (path: string, form: Record<string, string> = {}) => postForm(admin, path, form);
   const accountRow = async (code: string) => (await t.db("accounts").where({ code }).first()) as Row | undefined;

@@ -1,12 +1,13 @@
 import { expect } from "chai";
 import * as openpgp from "openpgp";
 import { browser, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
 import { csrfToken, postForm } from "../support/forms.js";
-import { signInOk } from "../support/sign-in.js";
+import { signedIn, signInOk } from "../support/sign-in.js";
 import { msOf, count, type Row } from "../support/rows.js";
 import { auditRows } from "../support/audit.js";
 import { userId, userRow } from "../support/users.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const EMAIL = "primary@acme.example";
 
@@ -62,7 +63,7 @@ async function generateKeys(): Promise<Keys> {
 
 describe("OpenPGP keys", () => {
   let keys: Keys;
-  let t: TestApp;
+  const t = useTestApp();
   let primary: Agent;
 
   before(async function () {
@@ -70,14 +71,11 @@ describe("OpenPGP keys", () => {
     keys = await generateKeys();
   });
   beforeEach(async () => {
-    t = await startTestApp();
     // These tests start from a login with no key: take out the demo key ACM0001 ships with.
     await t.db("pgp_keys").delete();
     await t.db("users").update({ key_changed_at: null });
-    primary = browser(t.app);
-    await signInOk(primary, "ACM0001", DEMO_PASSWORD);
+    primary = await signedIn(t, "ACM0001");
   });
-  afterEach(() => t.close());
 
   const paste = (armored_key: string) => postForm(primary, "/account/key", { armored_key }, "/account/key");
   const currentKeys = async (username = "ACM0001") => (await t.db("pgp_keys").where({ user_id: await userId(t, username) }).whereNull("revoked_at")) as Row[];
@@ -217,8 +215,7 @@ describe("OpenPGP keys", () => {
   describe("keys set by an admin (/admin/logins/:id/key)", () => {
     let admin: Agent;
     beforeEach(async () => {
-      admin = browser(t.app);
-      await signInOk(admin, "admin", DEMO_PASSWORD);
+      admin = await signedIn(t, "admin");
     });
 
     it("adds a key for a login and removes it, both audited", async () => {

@@ -9,7 +9,7 @@ import { LINKS_PER_LOGIN_PER_HOUR } from "../../src/accounts/self-service-reset.
 import { hours, minutes } from "../../src/shared/clock.js";
 import { changeLoginEmail } from "../accounts/helpers.js";
 import { browser } from "../support/http.js";
-import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
+import { DEMO_PASSWORD, keyDateFor } from "../support/test-app.js";
 import { askForLink, freshLink, postReset, resetMailsTo, resetTokenOf, rightAnswers, setQuestions } from "./reset-helpers.js";
 import { postForm, csrfToken } from "../support/forms.js";
 import { signedIn, signInOk } from "../support/sign-in.js";
@@ -18,16 +18,13 @@ import { auditRows } from "../support/audit.js";
 import { userId, userRow, actorFor } from "../support/users.js";
 import { changeObjectionTokenTo } from "../support/links.js";
 import { outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 const NEW_PASSWORD = "Tz4%nB8^xM1*cW6@";
 
 describe("forgot password (/forgot-password)", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
   it("is linked from the sign-in page and shows a username form, with no Referer leaving it", async () => {
     const agent = browser(t.app);

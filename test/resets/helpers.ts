@@ -6,8 +6,8 @@
 import { expect } from "chai";
 import { browser, type Agent } from "../support/http.js";
 import { signedIn } from "../support/sign-in.js";
-import { SmtpSink } from "../support/smtp-sink.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
+import type { SmtpSink } from "../support/smtp-sink.js";
+import type { TestApp } from "../support/test-app.js";
 import { createLogin } from "../../src/accounts/logins.js";
 import { latestLinkTo, setPasswordByLink } from "../support/links.js";
 import { decryptForPrimary } from "../support/pgp.js";
@@ -16,17 +16,6 @@ import { count, type Row } from "../support/rows.js";
 import { userId, userRow, actorFor } from "../support/users.js";
 
 export const REASON = "Paula is locked out after a holiday and the self-service link went nowhere.";
-
-/** A test app whose mail goes to a real SMTP server in the test process. */
-export async function startSmtpApp(env: Record<string, string> = {}): Promise<{ t: TestApp; sink: SmtpSink }> {
-  const sink = await new SmtpSink().start();
-  return { t: await startTestApp(env, sink), sink };
-}
-
-export async function stopSmtpApp(app: { t: TestApp; sink: SmtpSink }): Promise<void> {
-  await app.t.close();
-  await app.sink.stop();
-}
 
 /**
  * A second admin, `ada`, who signs in with DEMO_PASSWORD: the one who approves after `admin`

@@ -1,6 +1,5 @@
 import { expect } from "chai";
 import type { Agent } from "../support/http.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
 import { act, addBetaAccount, openTicket, ticketRow, writeState } from "./helpers.js";
 import { browsers } from "../support/sign-in.js";
 import { postForm } from "../support/forms.js";
@@ -8,22 +7,21 @@ import { auditRows } from "../support/audit.js";
 import { count } from "../support/rows.js";
 import { userId } from "../support/users.js";
 import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 describe("agent desk ticket page (/desk/tickets/:id)", () => {
-  let t: TestApp;
+  const t = useTestApp();
   let as: (username: string) => Promise<Agent>;
   let id: number;
   let page: string;
 
   beforeEach(async () => {
-    t = await startTestApp();
     await addBetaAccount(t);
     as = browsers(t);
     id = await openTicket(await as("erin"), { subject: "Beta cannot log in", body: "Since Monday." });
     page = `/desk/tickets/${id}`;
     await as("alice");
   });
-  afterEach(() => t.close());
 
   const post = async (who: string, action: string, form: Record<string, string>) => postForm(await as(who), `${page}/${action}`, form, page);
 

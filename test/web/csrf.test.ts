@@ -1,16 +1,13 @@
 import { expect } from "chai";
 import { browser } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
 import { csrfToken } from "../support/forms.js";
 import { signInOk } from "../support/sign-in.js";
 import { count } from "../support/rows.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 describe("CSRF protection", () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = useTestApp({ once: true });
 
   const signIns = () => count(t, "audit_log", { action: "sign_in.succeeded" });
 

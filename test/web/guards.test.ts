@@ -1,15 +1,11 @@
 import { expect } from "chai";
 import { ownedByAccount } from "../../src/web/guards.js";
 import { browser } from "../support/http.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
 import { signedIn } from "../support/sign-in.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 describe("role guards", () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = useTestApp({ once: true });
 
   const as = (username: string) => signedIn(t, username);
 

@@ -6,12 +6,13 @@ import { enqueue } from "../../../src/platform/mail/outbox-store.js";
 import { usableRecipientKey } from "../../../src/platform/mail/pgp.js";
 import { browser, type Agent } from "../../support/http.js";
 import { SmtpSink } from "../../support/smtp-sink.js";
-import { startTestApp, type TestApp } from "../../support/test-app.js";
+import { type TestApp } from "../../support/test-app.js";
 import { csrfToken } from "../../support/forms.js";
 import { signedIn } from "../../support/sign-in.js";
 import { auditRows } from "../../support/audit.js";
 import { count, msOf } from "../../support/rows.js";
 import { outboxRow, type OutboxRow } from "../../support/mail.js";
+import { useTestApp } from "../../support/use-test-app.js";
 
 interface TaskRow {
   name: string;
@@ -42,14 +43,12 @@ async function makeDead(t: TestApp, id: number) {
 }
 
 describe("admin mail, tasks and settings pages: access", () => {
-  let t: TestApp;
+  const t = useTestApp({ once: true });
   let deadId: number;
   before(async () => {
-    t = await startTestApp();
     deadId = await queuePlain(t, "access-check@example.com", "Access check");
     await makeDead(t, deadId);
   });
-  after(() => t?.close());
 
   const pages = () => ["/admin/mail", `/admin/mail/${deadId}`, "/admin/tasks", "/admin/settings"];
 
@@ -95,7 +94,7 @@ describe("admin mail, tasks and settings pages: access", () => {
 });
 
 describe("admin mail log and mail detail", () => {
-  let t: TestApp;
+  const t = useTestApp({ once: true });
   let admin: Agent;
   const tag = unique();
   const zebra = { to: `zebra.log-check-${tag}@example.org`, subject: `Mail log check ${tag}` };
@@ -103,12 +102,10 @@ describe("admin mail log and mail detail", () => {
   let zebraId: number;
 
   before(async () => {
-    t = await startTestApp();
     zebraId = await queuePlain(t, zebra.to, zebra.subject);
     await queuePlain(t, other.to, other.subject);
     admin = await signedIn(t, "admin");
   });
-  after(() => t?.close());
 
   it("lists queued mail with its recipient and subject", async () => {
     const res = await admin.get("/admin/mail").expect(200);
@@ -194,24 +191,18 @@ describe("admin mail log and mail detail", () => {
 });
 
 describe("admin mail Retry", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
+  const t = useTestApp({ once: true, smtp: true });
+  const sink = t.sink;
   let admin: Agent;
   let sentId: number;
   let deadId: number;
 
   before(async () => {
-    sink = await new SmtpSink().start();
-    t = await startTestApp({}, sink);
     sentId = await queuePlain(t, "already-sent@example.com", "Already sent");
     await t.deliverMail();
     deadId = await queuePlain(t, "gave-up@example.com", "Gave up");
     await makeDead(t, deadId);
     admin = await signedIn(t, "admin");
-  });
-  after(async () => {
-    await t?.close();
-    await sink?.stop();
   });
 
   it("refuses a Retry without the CSRF token and leaves the mail dead", async () => {
@@ -267,20 +258,14 @@ describe("admin mail Retry", () => {
 });
 
 describe("admin tasks page and Run now", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
+  const t = useTestApp({ once: true, smtp: true });
+  const sink = t.sink;
   let admin: Agent;
   let mailId: number;
 
   before(async () => {
-    sink = await new SmtpSink().start();
-    t = await startTestApp({}, sink);
     mailId = await queuePlain(t, "run-now@example.com", "Run now check");
     admin = await signedIn(t, "admin");
-  });
-  after(async () => {
-    await t?.close();
-    await sink?.stop();
   });
 
   it("lists both tasks", async () => {
@@ -357,24 +342,16 @@ describe("admin tasks page and Run now", () => {
 
 const SMTP_PASS = "Very-Secret-Smtp-9";
 
-/** An app whose configuration names the sink as its SMTP server, with a user and a password. */
-async function smtpApp(sink: SmtpSink): Promise<TestApp> {
-  return startTestApp({ MAIL_TRANSPORT: "smtp", SMTP_HOST: "127.0.0.1", SMTP_PORT: String(sink.port), SMTP_USER: "desk", SMTP_PASS }, sink);
-}
+/** The configuration of an app that names the sink as its SMTP server, with a user and a password. */
+const smtpEnv = (sink: SmtpSink) => ({ MAIL_TRANSPORT: "smtp", SMTP_HOST: "127.0.0.1", SMTP_PORT: String(sink.port), SMTP_USER: "desk", SMTP_PASS });
 
 describe("admin mail settings and test message", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
+  const t = useTestApp({ once: true, smtp: true, env: smtpEnv });
+  const sink = t.sink;
   let admin: Agent;
 
   before(async () => {
-    sink = await new SmtpSink().start();
-    t = await smtpApp(sink);
     admin = await signedIn(t, "admin");
-  });
-  after(async () => {
-    await t?.close();
-    await sink?.stop();
   });
 
   it("shows the transport and server, never the SMTP password", async () => {
@@ -441,18 +418,12 @@ describe("admin mail settings and test message", () => {
 });
 
 describe("admin mail settings Verify", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
+  const t = useTestApp({ once: true, smtp: true, env: smtpEnv });
+  const sink = t.sink;
   let admin: Agent;
 
   before(async () => {
-    sink = await new SmtpSink().start();
-    t = await smtpApp(sink);
     admin = await signedIn(t, "admin");
-  });
-  after(async () => {
-    await t?.close();
-    await sink?.stop();
   });
 
   const verifications = async () => (await auditRows(t, "mail.settings_verified")).map((r) => r.details as { ok: boolean; answer: string });

@@ -12,7 +12,7 @@ import { Scheduler, type TaskDefinition } from "../../../src/platform/tasks/sche
 import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
 import { waitFor } from "../../support/wait.js";
-import { queueTestMessage } from "./outbox-helpers.js";
+import { appWithSink, queueTestMessage } from "./outbox-helpers.js";
 import { count, msOf } from "../../support/rows.js";
 import { attemptRows, outboxRow, type OutboxRow } from "../../support/mail.js";
 import { Cleanup } from "../../support/cleanup.js";
@@ -32,15 +32,6 @@ interface TaskRow {
 }
 
 const taskRow = async (t: TestApp, name: string) => (await t.db("tasks").where({ name }).first()) as TaskRow;
-
-/** An app delivering to a fresh SMTP sink, both torn down after the test. */
-async function appWithSink(cleanup: Cleanup): Promise<{ t: TestApp; sink: SmtpSink }> {
-  const sink = await new SmtpSink().start();
-  cleanup.add(() => sink.stop());
-  const t = await startTestApp({}, sink);
-  cleanup.add(() => t.close());
-  return { t, sink };
-}
 
 /** A pooled SMTP transport to the sink of its own, closed after the test. */
 function ownTransport(cleanup: Cleanup, sink: SmtpSink): MailTransport {
