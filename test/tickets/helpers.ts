@@ -1,7 +1,7 @@
 /**
- * Shared set-up of the tickets tests: a test app with the demo data plus a second account
- * (BET: primary BET0001, secondary erin), signed-in browsers, and tickets opened through the
- * real forms or, for bulk, straight through the service.
+ * Shared set-up of the tickets tests: a second account beside the demo data (BET: primary
+ * BET0001, secondary erin), and tickets opened through the real forms or, for bulk, straight
+ * through the service. Signed-in browsers come from test/support/sign-in.ts.
  */
 import { expect } from "chai";
 import { createAccount } from "../../src/accounts/accounts-service.js";
