@@ -1,22 +1,14 @@
 /** The outbox and its delivery attempts read back out of a test app's database. */
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
+import type { OutboxMail } from "../../src/platform/mail/outbox-store.js";
 import { unsealWithDesk } from "../../src/platform/mail/pgp.js";
 import type { Db } from "../../src/shared/db.js";
 import type { Row } from "./rows.js";
 import type { TestApp } from "./test-app.js";
 
-/** A queued mail as the worker would hand it to the transport. */
-export interface QueuedMail {
-  id: number;
-  recipient: string;
-  subject: string;
-  template: string;
-  /** The message as the worker hands it to the transport (a sealed one opened with the desk key). */
-  message: string;
-  encrypted: boolean;
-  sealed: boolean;
-}
+/** A queued mail, its `message` as the worker hands it to the transport (a sealed one opened with the desk key). */
+export type QueuedMail = Pick<OutboxMail, "id" | "recipient" | "subject" | "template" | "message" | "encrypted" | "sealed">;
 
 /** The queued mails to one address (or all), oldest first. */
 export async function outboxTo(t: TestApp, recipient?: string): Promise<QueuedMail[]> {
