@@ -18,8 +18,12 @@
 import { Session, type Profiler } from "node:inspector/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { csrfToken, type Agent } from "../test/support/http.js";
-import { callBack, deskPage, openRequest, signedIn, startSmtpApp, stopSmtpApp } from "../test/resets/helpers.js";
+import type { Agent } from "../test/support/http.js";
+import { callBack, deskPage, openRequest } from "../test/resets/helpers.js";
+import { SmtpSink } from "../test/support/smtp-sink.js";
+import { startTestApp } from "../test/support/test-app.js";
+import { csrfToken } from "../test/support/forms.js";
+import { signedIn } from "../test/support/sign-in.js";
 
 const srcDir = path.resolve("src");
 const print = (line: string) => process.stdout.write(`${line}\n`);
@@ -66,9 +70,9 @@ async function crossedBy(session: Session, send: () => Promise<{ status: number 
  * (or, with `missing`, a ticket id past the last one), measured.
  */
 async function measureApproval(session: Session, approver: string, missing = false): Promise<Crossed> {
-  const app = await startSmtpApp();
+  const sink = await new SmtpSink().start();
+  const t = await startTestApp({}, sink);
   try {
-    const { t } = app;
     const ticketId = await openRequest(t);
     const alice = await signedIn(t, "alice");
     const called = await callBack(t, alice, ticketId, "confirmed");
@@ -79,7 +83,8 @@ async function measureApproval(session: Session, approver: string, missing = fal
     const target = missing ? ticketId + 1000 : ticketId;
     return await crossedBy(session, () => agent.post(`${deskPage(target)}/approve`).type("form").send({ _csrf }));
   } finally {
-    await stopSmtpApp(app);
+    await t.close();
+    await sink.stop();
   }
 }
 

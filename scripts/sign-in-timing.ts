@@ -7,7 +7,8 @@
  *   npx tsx scripts/sign-in-timing.ts [tries per kind, default 200]
  */
 import { performance } from "node:perf_hooks";
-import { browser, csrfToken, type Agent } from "../test/support/http.js";
+import { csrfToken } from "../test/support/forms.js";
+import { browser, type Agent } from "../test/support/http.js";
 import { buildTestApp } from "../test/support/test-app.js";
 
 // Wrong passwords are spread over the demo logins so that none reaches LOGIN_MAX_FAILURES:

@@ -1,19 +1,23 @@
 import { expect } from "chai";
-import { browser, signIn, signInOk, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { asTime, auditRows, count, latestLinkTo, outboxTo, postForm, setPasswordByLink, userId, userRow, type Row } from "./helpers.js";
+import { browser, type Agent } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { signedIn, signIn, signInOk } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { msOf, count, type Row } from "../support/rows.js";
+import { auditRows } from "../support/audit.js";
+import { userId, userRow } from "../support/users.js";
+import { latestLinkTo, setPasswordByLink } from "../support/links.js";
+import { outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
 
 describe("admin console: accounts, logins, contacts, staff", () => {
-  let t: TestApp;
+  const t = useTestApp();
   let admin: Agent;
   beforeEach(async () => {
-    t = await startTestApp();
-    admin = browser(t.app);
-    await signInOk(admin, "admin", DEMO_PASSWORD);
+    admin = await signedIn(t, "admin");
   });
-  afterEach(() => t.close());
 
   const post = (path: string, form: Record<string, string> = {}) => postForm(admin, path, form);
   const accountRow = async (code: string) => (await t.db("accounts").where({ code }).first()) as Row | undefined;
@@ -121,7 +125,7 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     expect(bea.phone).to.equal("+442079460003");
     expect(Number(bea.account_id)).to.equal(betId);
     expect(Boolean(bea.authorised_for_support)).to.equal(true);
-    expect(asTime(bea.phone_changed_at)).to.equal(t.clock.now().getTime());
+    expect(msOf(bea.phone_changed_at)).to.equal(t.clock.now().getTime());
     const addedAudit = await auditRows(t, "contact.added");
     expect(addedAudit).to.have.length(1);
     expect(addedAudit[0]!.details).to.include({ phone: "+442079460003", name: "Bea Beta" });
@@ -138,14 +142,14 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     expect(await count(t, "contacts")).to.equal(contacts);
 
     const edit = (form: Record<string, string>) => post(`/admin/contacts/${Number(bea.id)}`, { kind: "primary", email: "bea@beta.example", authorised_for_support: "1", ...form });
-    const firstChange = asTime(bea.phone_changed_at);
+    const firstChange = msOf(bea.phone_changed_at);
 
     t.clock.advance(60_000);
     const phoneEdit = await edit({ name: "Bea Beta", phone: "+44 20 7946 0004" });
     expect(phoneEdit.status, phoneEdit.text.slice(0, 2000)).to.equal(303);
     bea = await contactRow("Bea Beta");
     expect(bea.phone).to.equal("+442079460004");
-    const secondChange = asTime(bea.phone_changed_at);
+    const secondChange = msOf(bea.phone_changed_at);
     expect(secondChange).to.equal(t.clock.now().getTime()).and.not.equal(firstChange);
     const updated = await auditRows(t, "contact.updated");
     expect(updated).to.have.length(1);
@@ -158,7 +162,7 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     expect(nameEdit.status).to.equal(303);
     const renamed = await contactRow("Beatrice Beta");
     expect(renamed.phone).to.equal("+442079460004");
-    expect(asTime(renamed.phone_changed_at)).to.equal(secondChange);
+    expect(msOf(renamed.phone_changed_at)).to.equal(secondChange);
 
     const badEdit = await edit({ name: "Beatrice Beta", phone: "abc" });
     expect(badEdit.status).to.equal(400);
@@ -207,7 +211,7 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     expect(res.headers.location).to.equal(`/admin/logins/${carolId}`);
     const after = await userRow(t, "carol");
     expect(after.email).to.equal("carol.jones@acme.example");
-    expect(asTime(after.email_changed_at)).to.equal(t.clock.now().getTime()).and.not.equal(asTime(before.email_changed_at));
+    expect(msOf(after.email_changed_at)).to.equal(t.clock.now().getTime()).and.not.equal(msOf(before.email_changed_at));
     const audit = await auditRows(t, "login.updated");
     expect(audit).to.have.length(1);
     expect(audit[0]!.actor).to.equal("admin");
@@ -217,12 +221,12 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     expect(JSON.stringify(audit[0]!.details)).to.not.include("argon2");
 
     // A new name only (and the same address in another case) does not count as an email change.
-    const changedAt = asTime(after.email_changed_at);
+    const changedAt = msOf(after.email_changed_at);
     t.clock.advance(60_000);
     expect((await post(`/admin/logins/${carolId}`, { display_name: "Carol J. Jones", email: "Carol.Jones@acme.example", can_open_cases: "1" })).status).to.equal(303);
     const renamed = await userRow(t, "carol");
     expect(renamed.display_name).to.equal("Carol J. Jones");
-    expect(asTime(renamed.email_changed_at)).to.equal(changedAt);
+    expect(msOf(renamed.email_changed_at)).to.equal(changedAt);
 
     const bad = await post(`/admin/logins/${carolId}`, { display_name: "Carol", email: "nope" });
     expect(bad.status).to.equal(400);

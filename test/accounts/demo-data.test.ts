@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { openDatabase } from "../../src/shared/db.js";
 import { projectRoot } from "../../src/shared/paths.js";
 import { databaseContains, freshDatabase, type TestDatabase } from "../support/database.js";
-import { csrfFrom } from "../support/http.js";
+import { csrfFrom } from "../support/forms.js";
 
 const PASSWORD = "Known-Demo-Pw-4711!";
 

@@ -1,8 +1,13 @@
 import { expect } from "chai";
 import * as openpgp from "openpgp";
-import { browser, csrfToken, signInOk, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { asTime, auditRows, count, postForm, userId, userRow, type Row } from "./helpers.js";
+import { browser, type Agent } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { csrfToken, postForm } from "../support/forms.js";
+import { signedIn, signInOk } from "../support/sign-in.js";
+import { msOf, count, type Row } from "../support/rows.js";
+import { auditRows } from "../support/audit.js";
+import { userId, userRow } from "../support/users.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const EMAIL = "primary@acme.example";
 
@@ -58,7 +63,7 @@ async function generateKeys(): Promise<Keys> {
 
 describe("OpenPGP keys", () => {
   let keys: Keys;
-  let t: TestApp;
+  const t = useTestApp();
   let primary: Agent;
 
   before(async function () {
@@ -66,14 +71,11 @@ describe("OpenPGP keys", () => {
     keys = await generateKeys();
   });
   beforeEach(async () => {
-    t = await startTestApp();
     // These tests start from a login with no key: take out the demo key ACM0001 ships with.
     await t.db("pgp_keys").delete();
     await t.db("users").update({ key_changed_at: null });
-    primary = browser(t.app);
-    await signInOk(primary, "ACM0001", DEMO_PASSWORD);
+    primary = await signedIn(t, "ACM0001");
   });
-  afterEach(() => t.close());
 
   const paste = (armored_key: string) => postForm(primary, "/account/key", { armored_key }, "/account/key");
   const currentKeys = async (username = "ACM0001") => (await t.db("pgp_keys").where({ user_id: await userId(t, username) }).whereNull("revoked_at")) as Row[];
@@ -102,7 +104,7 @@ describe("OpenPGP keys", () => {
       expect(Number(rows[0]!.added_by)).to.equal(Number(acm.id));
       expect(JSON.parse(rows[0]!.user_ids as string)).to.deep.equal([`Acme primary <${EMAIL}>`]);
       expect(rows[0]!.armored_key as string).to.include("BEGIN PGP PUBLIC KEY BLOCK").and.not.include("PRIVATE");
-      const changedAt = asTime((await userRow(t, "ACM0001")).key_changed_at);
+      const changedAt = msOf((await userRow(t, "ACM0001")).key_changed_at);
       expect(changedAt).to.equal(t.clock.now().getTime());
 
       const added = await auditRows(t, "key.added");
@@ -122,8 +124,8 @@ describe("OpenPGP keys", () => {
       expect(rows).to.have.length(1);
       expect(rows[0]!.fingerprint).to.equal(rsaFingerprint);
       const old = (await t.db("pgp_keys").where({ fingerprint: eccFingerprint }).first()) as Row;
-      expect(asTime(old.revoked_at)).to.equal(t.clock.now().getTime());
-      expect(asTime((await userRow(t, "ACM0001")).key_changed_at)).to.equal(t.clock.now().getTime());
+      expect(msOf(old.revoked_at)).to.equal(t.clock.now().getTime());
+      expect(msOf((await userRow(t, "ACM0001")).key_changed_at)).to.equal(t.clock.now().getTime());
 
       const swapped = await auditRows(t, "key.replaced");
       expect(swapped).to.have.length(1);
@@ -213,8 +215,7 @@ describe("OpenPGP keys", () => {
   describe("keys set by an admin (/admin/logins/:id/key)", () => {
     let admin: Agent;
     beforeEach(async () => {
-      admin = browser(t.app);
-      await signInOk(admin, "admin", DEMO_PASSWORD);
+      admin = await signedIn(t, "admin");
     });
 
     it("adds a key for a login and removes it, both audited", async () => {
@@ -228,7 +229,7 @@ describe("OpenPGP keys", () => {
       expect(rows).to.have.length(1);
       expect(rows[0]!.fingerprint).to.equal(fingerprint);
       expect(Number(rows[0]!.added_by)).to.equal(adminId);
-      expect(asTime((await userRow(t, "carol")).key_changed_at)).to.equal(t.clock.now().getTime());
+      expect(msOf((await userRow(t, "carol")).key_changed_at)).to.equal(t.clock.now().getTime());
       const added = await auditRows(t, "key.added");
       expect(added).to.have.length(1);
       expect(added[0]!.actor).to.equal("admin");
@@ -245,8 +246,8 @@ describe("OpenPGP keys", () => {
       expect(removed.headers.location).to.equal(`/admin/logins/${carolId}`);
       expect(await currentKeys("carol")).to.have.length(0);
       const row = (await t.db("pgp_keys").where({ fingerprint }).first()) as Row;
-      expect(asTime(row.revoked_at)).to.equal(t.clock.now().getTime());
-      expect(asTime((await userRow(t, "carol")).key_changed_at)).to.equal(t.clock.now().getTime());
+      expect(msOf(row.revoked_at)).to.equal(t.clock.now().getTime());
+      expect(msOf((await userRow(t, "carol")).key_changed_at)).to.equal(t.clock.now().getTime());
       const audit = await auditRows(t, "key.removed");
       expect(audit).to.have.length(1);
       expect(audit[0]!.actor).to.equal("admin");

@@ -5,10 +5,16 @@ import * as openpgp from "openpgp";
 import { createAccount, createLogin } from "../../src/accounts/index.js";
 import { SECURITY_QUESTIONS } from "../../src/identity/security-questions.js";
 import { hours } from "../../src/shared/clock.js";
-import { browser, csrfToken, signIn, signInOk, type Agent } from "../support/http.js";
-import { SmtpSink } from "../support/smtp-sink.js";
-import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
-import { auditRows, count, latestLinkTo, mailText, outboxTo, postForm, setPasswordByLink, tokenIn, userId, userRow, type Row, actorFor } from "./helpers.js";
+import { browser, type Agent } from "../support/http.js";
+import { DEMO_PASSWORD, keyDateFor, type TestApp } from "../support/test-app.js";
+import { csrfToken, postForm } from "../support/forms.js";
+import { signedIn, signIn, signInOk } from "../support/sign-in.js";
+import { auditRows } from "../support/audit.js";
+import { count, type Row } from "../support/rows.js";
+import { userId, userRow, actorFor } from "../support/users.js";
+import { latestLinkTo, setPasswordByLink, tokenIn } from "../support/links.js";
+import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const FRANK_PASSWORD = "Tz4%nB8^xM1*cW6@";
 const CAROL_NEW_PASSWORD = "Rk3&vQ9!hL5#dF2$";
@@ -33,23 +39,15 @@ async function addBetaAccount(t: TestApp): Promise<{ accountId: number; erinId: 
 }
 
 describe("primary holder's console (/account/users)", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
+  const t = useTestApp({ smtp: true });
+  const sink = t.sink;
   let primary: Agent;
   let beta: Awaited<ReturnType<typeof addBetaAccount>>;
 
-  before(async () => {
-    sink = await new SmtpSink().start();
-  });
-  after(() => sink.stop());
   beforeEach(async () => {
-    sink.received.length = 0;
-    t = await startTestApp({}, sink);
     beta = await addBetaAccount(t);
-    primary = browser(t.app);
-    await signInOk(primary, "ACM0001", DEMO_PASSWORD);
+    primary = await signedIn(t, "ACM0001");
   });
-  afterEach(() => t.close());
 
   const act = (path: string, form: Record<string, string> = {}) => postForm(primary, path, form, "/account/users");
   const createSecondary = (form: Record<string, string>) => act("/account/users", form);
@@ -385,11 +383,7 @@ describe("primary holder's console (/account/users)", () => {
 });
 
 describe("secrets at rest, and security questions", () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = useTestApp({ once: true });
 
   const ANSWERS = ["Hillside Primary", "Biscuit The Dog"];
   const secrets: string[] = [DEMO_PASSWORD];

@@ -3,39 +3,29 @@ import * as openpgp from "openpgp";
 import { updateLogin } from "../../src/accounts/accounts-service.js";
 import { findLoginById } from "../../src/identity/users-store.js";
 import { hours } from "../../src/shared/clock.js";
-import { addSecondAdmin, signedIn } from "../resets/helpers.js";
-import { browser, signInOk, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
-import {
-  auditRows,
-  changeContactPhone,
-  changeLoginEmail,
-  changeObjectionTokenTo,
-  count,
-  latestLinkTo,
-  mailText,
-  outboxTo,
-  postForm,
-  recordChanges,
-  setPasswordByLink,
-  userId,
-  userRow,
-  type Row,
-  actorFor,
-} from "./helpers.js";
+import { addSecondAdmin } from "../resets/helpers.js";
+import { browser, type Agent } from "../support/http.js";
+import { DEMO_PASSWORD, keyDateFor } from "../support/test-app.js";
+import { changeContactPhone, changeLoginEmail, recordChanges } from "./helpers.js";
+import { signedIn, signInOk } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { auditRows } from "../support/audit.js";
+import { count, type Row } from "../support/rows.js";
+import { userId, userRow, actorFor } from "../support/users.js";
+import { changeObjectionTokenTo, latestLinkTo, setPasswordByLink } from "../support/links.js";
+import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
 const MALLORY = "mallory@elsewhere.example";
 
 /** Issue 10 §1: nobody points a login at a new address and mails it a way in alone; every such change is told to the old address. */
 describe("record changes: notices, objections and set-password links", () => {
-  let t: TestApp;
+  const t = useTestApp();
   let admin: Agent;
   beforeEach(async () => {
-    t = await startTestApp();
     admin = await signedIn(t, "admin");
   });
-  afterEach(() => t.close());
 
   const page = async (username: string) => `/admin/logins/${await userId(t, username)}`;
   const sendLink = async (who: Agent, username: string) => postForm(who, `${await page(username)}/send-link`, {}, await page(username));

@@ -1,18 +1,21 @@
 import { expect } from "chai";
-import { type Agent } from "../support/http.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
-import { addSecondAdmin, confirmStaff, signedIn, staffByConsole } from "../resets/helpers.js";
-import { auditRows, changeLoginEmail, mailText, outboxTo, postForm, userId, userRow } from "./helpers.js";
+import type { Agent } from "../support/http.js";
+import { addSecondAdmin, confirmStaff, staffByConsole } from "../resets/helpers.js";
+import { changeLoginEmail } from "./helpers.js";
+import { signedIn } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { auditRows } from "../support/audit.js";
+import { userId, userRow } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 /** Review of issue 10, finding 1a: four eyes on staff identity. */
 describe("admin console: a second admin confirms staff logins", () => {
-  let t: TestApp;
+  const t = useTestApp();
   let admin: Agent;
   beforeEach(async () => {
-    t = await startTestApp();
     admin = await signedIn(t, "admin");
   });
-  afterEach(() => t.close());
 
   const confirmation = async (username: string) => {
     const row = await userRow(t, username);

@@ -1,18 +1,21 @@
 import { expect } from "chai";
-import { browser, signIn, signInOk, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
-import { auditRows, count, mailText, outboxTo, postForm, userId, userRow } from "./helpers.js";
+import { browser, type Agent } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { signedIn, signIn, signInOk } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { userId, userRow } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 /** Issue 10 §4: an admin lifts a lockout from any login's page (and the staff page), audited. */
 describe("admin console: unlocking a login", () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { LOGIN_MAX_FAILURES: "3", LOGIN_LOCK_MINUTES: "15" } });
   let admin: Agent;
   beforeEach(async () => {
-    t = await startTestApp({ LOGIN_MAX_FAILURES: "3", LOGIN_LOCK_MINUTES: "15" });
-    admin = browser(t.app);
-    await signInOk(admin, "admin", DEMO_PASSWORD);
+    admin = await signedIn(t, "admin");
   });
-  afterEach(() => t.close());
 
   async function lockOut(username: string): Promise<void> {
     for (let i = 0; i < 3; i++) expect((await signIn(browser(t.app), username, "wrong-password")).status).to.equal(401);

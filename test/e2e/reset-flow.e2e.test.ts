@@ -11,9 +11,10 @@ import { expect } from "chai";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { type Row } from "../accounts/helpers.js";
-import { decryptForPrimary, REASON, temporaryPasswordFrom } from "../resets/helpers.js";
+import { REASON, temporaryPasswordFrom } from "../resets/helpers.js";
 import { launchChromium, loopbackServer, mainHeading, screenshot, screenshotDir, signInWithForm, submitForm } from "./browser.js";
+import type { Row } from "../support/rows.js";
+import { decryptForPrimary } from "../support/pgp.js";
 
 const NEW_PRIMARY_PASSWORD = "Saffron-Lantern-42!";
 const SUBJECT = "Primary account password reset request";

@@ -4,11 +4,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import request from "supertest";
-import { csrfFrom, sessionCookie, signInOk, type Agent } from "../support/http.js";
+import { sessionCookie, type Agent } from "../support/http.js";
 import { startPostgresCluster, type PostgresCluster } from "../support/postgres-cluster.js";
 import { startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { buildTestApp, DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
 import { waitFor } from "../support/wait.js";
+import { csrfFrom } from "../support/forms.js";
+import { signInOk } from "../support/sign-in.js";
 
 /** A new database on the cluster, for one app. */
 async function createDatabase(cluster: PostgresCluster, name: string): Promise<string> {

@@ -5,12 +5,13 @@ import path from "node:path";
 import knex from "knex";
 import { testMessageMail } from "../../src/platform/mail/mailer.js";
 import { enqueue } from "../../src/platform/mail/outbox-store.js";
-import { Cleanup } from "../platform/mail/outbox-helpers.js";
 import { startPostgresCluster, type PostgresCluster } from "../support/postgres-cluster.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { buildTestApp, type TestApp } from "../support/test-app.js";
 import { waitFor } from "../support/wait.js";
 import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
+import { count } from "../support/rows.js";
+import { Cleanup } from "../support/cleanup.js";
 
 /** Figures for the fault table, printed beside the test's name. */
 const report = (line: string) => process.stdout.write(`      → ${line}\n`);
@@ -69,7 +70,7 @@ describe("worker processes under faults, on PostgreSQL", function () {
     return w;
   }
 
-  const statusCount = async (t: TestApp, status: string) => Number(((await t.db("outbox").where({ status }).count({ n: "*" }).first()) as { n: unknown }).n);
+  const statusCount = (t: TestApp, status: string) => count(t, "outbox", { status });
 
   /** Mails each worker process sent, by pid (worker ids are host:pid:random). */
   async function sentByPid(t: TestApp): Promise<Map<number, number>> {

@@ -8,9 +8,11 @@ import { expect } from "chai";
 import request, { type Test } from "supertest";
 import { TRUST_HOPS_WARNING } from "../../src/main/app.js";
 import { NOT_HTTPS } from "../../src/web/https-only.js";
-import { auditRows, count } from "../accounts/helpers.js";
-import { csrfFrom, sessionCookie, sessionSetCookie } from "../support/http.js";
+import { sessionCookie, sessionSetCookie } from "../support/http.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { csrfFrom } from "../support/forms.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
 
 const COOKIE = "__Host-vouchdesk";
 const CLIENT = "203.0.113.9";

@@ -1,18 +1,19 @@
 import { expect } from "chai";
 import { hours } from "../../src/shared/clock.js";
-import { auditRows, count, postForm, userRow } from "../accounts/helpers.js";
-import { browser, csrfToken, signIn, signInOk } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { browser } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { postForm, csrfToken } from "../support/forms.js";
+import { signIn, signInOk } from "../support/sign-in.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { userRow } from "../support/users.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
 const GATED = ["/", "/tickets", "/desk", "/admin", "/admin/accounts", "/account", "/account/users", "/account/key", "/account/security-questions"];
 
 describe("forced password change", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
   /** ACM0001 signs in with a temporary password (the demo one) that must be changed. */
   const mustChange = (expiresInMs: number) =>

@@ -7,21 +7,24 @@ import { afterResponseSettled } from "../../src/web/after-response.js";
 import { IP_LIMITS } from "../../src/web/ip-limits.js";
 import { LINKS_PER_LOGIN_PER_HOUR } from "../../src/accounts/self-service-reset.js";
 import { hours, minutes } from "../../src/shared/clock.js";
-import { asTime, auditRows, changeLoginEmail, changeObjectionTokenTo, count, outboxTo, postForm, userId, userRow, actorFor } from "../accounts/helpers.js";
-import { signedIn } from "../resets/helpers.js";
-import { browser, csrfToken, signInOk } from "../support/http.js";
-import { DEMO_PASSWORD, keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
+import { changeLoginEmail } from "../accounts/helpers.js";
+import { browser } from "../support/http.js";
+import { DEMO_PASSWORD, keyDateFor } from "../support/test-app.js";
 import { askForLink, freshLink, postReset, resetMailsTo, resetTokenOf, rightAnswers, setQuestions } from "./reset-helpers.js";
+import { postForm, csrfToken } from "../support/forms.js";
+import { signedIn, signInOk } from "../support/sign-in.js";
+import { msOf, count } from "../support/rows.js";
+import { auditRows } from "../support/audit.js";
+import { userId, userRow, actorFor } from "../support/users.js";
+import { changeObjectionTokenTo } from "../support/links.js";
+import { outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 const NEW_PASSWORD = "Tz4%nB8^xM1*cW6@";
 
 describe("forgot password (/forgot-password)", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
   it("is linked from the sign-in page and shows a username form, with no Referer leaving it", async () => {
     const agent = browser(t.app);
@@ -81,7 +84,7 @@ describe("forgot password (/forgot-password)", () => {
     expect(rows).to.have.length(1);
     expect(rows[0]!.token_hash).to.equal(sha256(token));
     expect(Number(rows[0]!.user_id)).to.equal(await userId(t, "carol"));
-    expect(asTime(rows[0]!.expires_at)).to.equal(asked + minutes(60));
+    expect(msOf(rows[0]!.expires_at)).to.equal(asked + minutes(60));
     expect(rows[0]!.used_at).to.equal(null);
   });
 

@@ -1,9 +1,15 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { auditRows, count, mailText, outboxTo, postForm, userRow } from "../accounts/helpers.js";
-import { browser, signIn, signInOk, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { browser, type Agent } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { postForm } from "../support/forms.js";
+import { signIn, signInOk } from "../support/sign-in.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { userRow } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const P1 = "Tz4%nB8^xM1*cW6@";
 const P2 = "Rk3&vQ9!hL5#dF2$";
@@ -14,11 +20,7 @@ const changePassword = (agent: Agent, current: string, next: string, confirm = n
   postForm(agent, "/account/password", { current_password: current, new_password: next, confirm_password: confirm }, "/account/password");
 
 describe("change password (/account/password)", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
   it("shows the form with the policy's requirements", async () => {
     const agent = browser(t.app);
@@ -200,11 +202,7 @@ describe("change password (/account/password)", () => {
 });
 
 describe("change password under PASSWORD_POLICY=nist", () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp({ PASSWORD_POLICY: "nist" });
-  });
-  after(() => t.close());
+  const t = useTestApp({ once: true, env: { PASSWORD_POLICY: "nist" } });
 
   it("lists 15 characters, refuses 14 and accepts a long passphrase without composition", async () => {
     const agent = browser(t.app);

@@ -2,17 +2,17 @@
  * Helpers of the self-service reset tests (forgot-password, reset-password): asking for a
  * link through the real form, reading it back out of the outbox, answering it.
  */
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
 import { expect } from "chai";
-import * as openpgp from "openpgp";
 import { afterResponseSettled } from "../../src/web/after-response.js";
 import { hashAnswers, SECURITY_QUESTIONS } from "../../src/identity/security-questions.js";
 import { storeQuestions } from "../../src/identity/security-questions-store.js";
-import { projectRoot } from "../../src/shared/paths.js";
-import { mailText, outboxTo, userId, type OutboxRow } from "../accounts/helpers.js";
-import { csrfToken, type Agent } from "../support/http.js";
+import type { Agent } from "../support/http.js";
 import type { TestApp } from "../support/test-app.js";
+import { csrfToken } from "../support/forms.js";
+import { linkTokenIn } from "../support/links.js";
+import { outboxTo, type QueuedMail } from "../support/mail.js";
+import { decryptPgpMime } from "../support/pgp.js";
+import { userId } from "../support/users.js";
 
 /** Any page with a form gives the session's CSRF token; this one always has one. */
 const CSRF_PAGE = "/forgot-password";
@@ -38,36 +38,18 @@ export async function setQuestions(t: TestApp, username: string): Promise<void> 
 }
 
 /** The reset-link mails queued to the address, oldest first. */
-export const resetMailsTo = async (t: TestApp, recipient: string): Promise<OutboxRow[]> =>
+export const resetMailsTo = async (t: TestApp, recipient: string): Promise<QueuedMail[]> =>
   (await outboxTo(t, recipient)).filter((m) => m.template === "reset-password");
 
-const LINK = /\/reset-password\/([A-Za-z0-9_-]+)/;
-
 /** The reset token in a message's decoded plain text. */
-export async function resetTokenIn(raw: string): Promise<string> {
-  const match = LINK.exec(await mailText(raw));
-  expect(match, "a /reset-password/<token> link in the mail").to.not.equal(null);
-  return match![1]!;
-}
-
-/** The private half of the demo key of ACM0001, when the demo data gives it one. */
-const DEMO_PRIVATE_KEY = path.join(projectRoot, "demo", "ACM0001-private.asc");
+export const resetTokenIn = (raw: string) => linkTokenIn(raw, "reset-password");
 
 /**
  * The reset token of a queued mail: read from the text of a sealed mail (opened by outboxTo),
  * or of a PGP/MIME one decrypted with `privateKey` (by default the demo key of ACM0001).
  */
-export async function resetTokenOf(mail: OutboxRow, privateKey?: string): Promise<string> {
-  if (!mail.encrypted) return resetTokenIn(mail.message);
-  const armoredKey = privateKey ?? (existsSync(DEMO_PRIVATE_KEY) ? readFileSync(DEMO_PRIVATE_KEY, "utf8") : "");
-  const armored = /-----BEGIN PGP MESSAGE-----[\s\S]+?-----END PGP MESSAGE-----/.exec(mail.message);
-  expect(armored, "an OpenPGP message in the mail").to.not.equal(null);
-  const decrypted = await openpgp.decrypt({
-    message: await openpgp.readMessage({ armoredMessage: armored![0] }),
-    decryptionKeys: await openpgp.readPrivateKey({ armoredKey }),
-    format: "binary",
-  });
-  return resetTokenIn(Buffer.from(decrypted.data as Uint8Array).toString("utf8"));
+export async function resetTokenOf(mail: QueuedMail, privateKey?: string): Promise<string> {
+  return resetTokenIn(mail.encrypted ? await decryptPgpMime(mail.message, privateKey) : mail.message);
 }
 
 /** Asks for a link for the login and returns the token of the mail that came. */

@@ -2,10 +2,15 @@ import { expect } from "chai";
 import { IP_LIMITS } from "../../src/web/ip-limits.js";
 import { MAX_WRONG_ANSWERS } from "../../src/accounts/self-service-reset.js";
 import { minutes } from "../../src/shared/clock.js";
-import { auditRows, count, mailText, outboxTo, userId, userRow } from "../accounts/helpers.js";
-import { browser, signIn, signInOk } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { browser } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
 import { ANSWER_1, ANSWER_2, freshLink, postReset, QUESTION_1, QUESTION_2, rightAnswers, setQuestions } from "./reset-helpers.js";
+import { signIn, signInOk } from "../support/sign-in.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { userId, userRow } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const NEW_PASSWORD = "Tz4%nB8^xM1*cW6@";
 const OTHER_PASSWORD = "Rk3&vQ9!hL5#dF2$";
@@ -13,12 +18,10 @@ const CHANGED_SUBJECT = "Your Vouchdesk password was changed";
 const INVALID = "This link is no longer valid";
 
 describe("self-service reset link (/reset-password/:token)", () => {
-  let t: TestApp;
+  const t = useTestApp();
   beforeEach(async () => {
-    t = await startTestApp();
     await setQuestions(t, "carol");
   });
-  afterEach(() => t.close());
 
   const carolLink = () => freshLink(t, browser(t.app), "carol", "carol@acme.example");
 

@@ -1,15 +1,14 @@
 import { expect } from "chai";
 import { hours, minutes } from "../../src/shared/clock.js";
 import { bumpSessionEpoch, findLoginByUsername } from "../../src/identity/users-store.js";
-import { browser, csrfToken, sessionCookie, signInOk } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { browser, sessionCookie } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { csrfToken } from "../support/forms.js";
+import { signInOk } from "../support/sign-in.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 describe("sessions", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
   it("gives a new session id at sign-in", async () => {
     const agent = browser(t.app);

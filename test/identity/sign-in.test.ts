@@ -1,19 +1,18 @@
 import { expect } from "chai";
 import { minutes } from "../../src/shared/clock.js";
 import { rateLimitDecrementsSettled } from "../../src/web/rate-limit-store.js";
-import { auditActions, auditRows } from "../accounts/helpers.js";
-import { browser, csrfToken, signIn, signInOk } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { browser } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { csrfToken } from "../support/forms.js";
+import { signIn, signInOk } from "../support/sign-in.js";
+import { auditActions, auditRows } from "../support/audit.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const GENERIC = "Sign-in failed: the username or password is wrong";
 
 
 describe("sign-in", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp({ LOGIN_MAX_FAILURES: "3", LOGIN_LOCK_MINUTES: "15" });
-  });
-  afterEach(() => t.close());
+  const t = useTestApp({ env: { LOGIN_MAX_FAILURES: "3", LOGIN_LOCK_MINUTES: "15" } });
 
   it("signs a demo login in and shows its home page", async () => {
     const agent = browser(t.app);
@@ -93,11 +92,7 @@ describe("sign-in", () => {
 });
 
 describe("sign-in rate limit per IP", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp({ LOGIN_IP_LIMIT: "4" });
-  });
-  afterEach(() => t.close());
+  const t = useTestApp({ env: { LOGIN_IP_LIMIT: "4" } });
 
   const hits = async () => {
     await rateLimitDecrementsSettled(); // a success gives its hit back after its response

@@ -4,12 +4,17 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../../src/shared/config.js";
 import { resolveDataKey, seal, unseal } from "../../src/shared/sealing.js";
-import { auditRows, count, mailText, postForm, userRow } from "../accounts/helpers.js";
 import { databaseRows } from "../support/database.js";
-import { browser, signInOk } from "../support/http.js";
+import { browser } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { answered, codeAt, enrolTotp, passwordStep, recoveryCodesOn, secondStep } from "./two-factor-helpers.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { mailText } from "../support/mail.js";
+import { postForm } from "../support/forms.js";
+import { userRow } from "../support/users.js";
+import { signInOk } from "../support/sign-in.js";
 
 describe("two-step sign-in: recovery codes", () => {
   let t: TestApp;

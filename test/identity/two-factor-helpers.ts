@@ -4,9 +4,10 @@
  */
 import { expect } from "chai";
 import { Secret, TOTP } from "otpauth";
-import { postForm } from "../accounts/helpers.js";
-import { csrfToken, signIn, type Agent } from "../support/http.js";
+import type { Agent } from "../support/http.js";
 import type { TestApp } from "../support/test-app.js";
+import { postForm, csrfToken } from "../support/forms.js";
+import { signIn } from "../support/sign-in.js";
 
 /** Awaits a response and checks its status (and, for a redirect, where to). */
 export async function answered<R extends { status: number; text: string; headers: Record<string, string> }>(response: Promise<R>, status: number, location?: string): Promise<R> {

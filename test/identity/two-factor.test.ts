@@ -1,11 +1,15 @@
 import { expect } from "chai";
 import { minutes } from "../../src/shared/clock.js";
-import { auditRows, count, postForm, userRow } from "../accounts/helpers.js";
 import { databaseRows } from "../support/database.js";
-import { browser, signIn, signInOk } from "../support/http.js";
+import { browser } from "../support/http.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
 import { answered, codeAt, enrolTotp, passwordStep, secondStep, startEnrolment } from "./two-factor-helpers.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { postForm } from "../support/forms.js";
+import { userRow } from "../support/users.js";
+import { signIn, signInOk } from "../support/sign-in.js";
 
 const WRONG_CODE = "That code is not right, or it was already used.";
 const GENERIC = "Sign-in failed: the username or password is wrong";

@@ -7,8 +7,9 @@ import { verifyAuditChain } from "../../src/platform/audit/audit-log.js";
 import { openDatabase, type Db } from "../../src/shared/db.js";
 import { projectRoot } from "../../src/shared/paths.js";
 import { databaseContains, freshDatabase, type TestDatabase } from "../support/database.js";
-import { browser, signIn } from "../support/http.js";
+import { browser } from "../support/http.js";
 import { buildTestApp } from "../support/test-app.js";
+import { signIn } from "../support/sign-in.js";
 
 const ADMIN_PASSWORD = "Cli-Admin-Passw0rd!q7";
 

@@ -1,7 +1,8 @@
 import { expect } from "chai";
-import { csrfToken } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { callBack, deskPage, expectRefusedIn, openRequest, signedIn } from "./helpers.js";
+import { callBack, deskPage, expectRefusedIn, openRequest } from "./helpers.js";
+import { csrfToken } from "../support/forms.js";
+import { signedIn } from "../support/sign-in.js";
 
 /**
  * A refused approval answers with the verification it checked: the facts are gathered once per

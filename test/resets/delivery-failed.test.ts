@@ -1,21 +1,23 @@
 import { expect } from "chai";
 import { hours } from "../../src/shared/clock.js";
 import { MAX_ATTEMPTS } from "../../src/platform/mail/delivery.js";
-import { browser, signInOk, type Agent } from "../support/http.js";
-import type { SmtpSink } from "../support/smtp-sink.js";
-import type { TestApp } from "../support/test-app.js";
-import { auditRows, mailText, outboxTo, postForm, userId, type Row } from "../accounts/helpers.js";
-import { outboxRow } from "../platform/mail/outbox-helpers.js";
-import { approve, callBack, decryptForPrimary, deskPage, openRequest, signedIn, startSmtpApp, stopSmtpApp, TEMP_PASSWORD, temporaryPasswordFrom } from "./helpers.js";
+import { browser, type Agent } from "../support/http.js";
+import { approve, callBack, deskPage, openRequest, TEMP_PASSWORD, temporaryPasswordFrom } from "./helpers.js";
+import { signInOk, signedIn } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { auditRows } from "../support/audit.js";
+import { userId } from "../support/users.js";
+import type { Row } from "../support/rows.js";
+import { mailText, outboxTo, outboxRow } from "../support/mail.js";
+import { decryptForPrimary } from "../support/pgp.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const PRIMARY = "primary@acme.example";
 const REFUSED = { code: 550, text: "5.7.1 <primary@acme.example>: Relay access denied by policy" };
 
 describe("primary reset: the temporary password's mail fails", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
-  beforeEach(async () => ({ t, sink } = await startSmtpApp()));
-  afterEach(() => stopSmtpApp({ t, sink }));
+  const t = useTestApp({ smtp: true });
+  const sink = t.sink;
 
   const request = async (ticketId: number) => (await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row;
   const tempMailId = async (ticketId: number) => Number((await request(ticketId)).outbox_id);

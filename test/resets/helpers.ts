@@ -3,40 +3,19 @@
  * they take over HTTP, and reading the temporary password the way the holder would: from the
  * PGP/MIME mail the SMTP server received, decrypted with the demo private key.
  */
-import { spawnSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { expect } from "chai";
-import { simpleParser } from "mailparser";
-import * as openpgp from "openpgp";
-import { demoDir } from "../../src/shared/paths.js";
-import { browser, signInOk, type Agent } from "../support/http.js";
-import { SmtpSink } from "../support/smtp-sink.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { browser, type Agent } from "../support/http.js";
+import { signedIn } from "../support/sign-in.js";
+import type { SmtpSink } from "../support/smtp-sink.js";
+import type { TestApp } from "../support/test-app.js";
 import { createLogin } from "../../src/accounts/index.js";
-import { count, latestLinkTo, mailText, outboxTo, postForm, setPasswordByLink, userId, userRow, type Row, actorFor } from "../accounts/helpers.js";
+import { latestLinkTo, setPasswordByLink } from "../support/links.js";
+import { decryptForPrimary } from "../support/pgp.js";
+import { postForm } from "../support/forms.js";
+import { count, type Row } from "../support/rows.js";
+import { userId, userRow, actorFor } from "../support/users.js";
 
-export const PRIMARY_PRIVATE_KEY = readFileSync(path.join(demoDir, "ACM0001-private.asc"), "utf8");
 export const REASON = "Paula is locked out after a holiday and the self-service link went nowhere.";
-
-/** A test app whose mail goes to a real SMTP server in the test process. */
-export async function startSmtpApp(env: Record<string, string> = {}): Promise<{ t: TestApp; sink: SmtpSink }> {
-  const sink = await new SmtpSink().start();
-  return { t: await startTestApp(env, sink), sink };
-}
-
-export async function stopSmtpApp(app: { t: TestApp; sink: SmtpSink }): Promise<void> {
-  await app.t.close();
-  await app.sink.stop();
-}
-
-/** A browser signed in as one of the demo logins. */
-export async function signedIn(t: TestApp, username: string, password = DEMO_PASSWORD): Promise<Agent> {
-  const agent = browser(t.app);
-  await signInOk(agent, username, password);
-  return agent;
-}
 
 /**
  * A second admin, `ada`, who signs in with DEMO_PASSWORD: the one who approves after `admin`
@@ -117,51 +96,6 @@ export async function expectRefusedIn(t: TestApp, step: () => Promise<{ status: 
   expect(res.status, res.text.slice(0, 600)).to.equal(status);
   expect(res.text).to.include(reason);
   expect(await snapshot(t), "nothing changed").to.deep.equal(before);
-}
-
-const OBJECTION_LINK = /\/objections\/([A-Za-z0-9_-]{40,})/;
-
-/** The objection token in the reset alert mailed to an address. */
-export async function resetObjectionTokenFor(t: TestApp, address: string): Promise<string> {
-  const alert = (await outboxTo(t, address)).find((m) => m.template === "reset-alert")!;
-  return OBJECTION_LINK.exec(await mailText(alert.message))![1]!;
-}
-
-/** The armoured OpenPGP message of a PGP/MIME mail (RFC 3156: the second part). */
-export function pgpMessageOf(raw: string): string {
-  const match = /-----BEGIN PGP MESSAGE-----[\s\S]+?-----END PGP MESSAGE-----/.exec(raw);
-  expect(match, "an OpenPGP message in the mail").to.not.equal(null);
-  return match![0].replace(/\r\n/g, "\n");
-}
-
-/** Decrypts a PGP/MIME mail with the primary's private key and checks the desk's signature; returns the inner text. */
-export async function decryptForPrimary(t: TestApp, raw: string): Promise<string> {
-  const decryptionKeys = await openpgp.readPrivateKey({ armoredKey: PRIMARY_PRIVATE_KEY });
-  const verificationKeys = await openpgp.readKey({ armoredKey: t.mailer.deskKey.publicArmored });
-  const message = await openpgp.readMessage({ armoredMessage: pgpMessageOf(raw) });
-  const result = await openpgp.decrypt({ message, decryptionKeys, verificationKeys, format: "binary", expectSigned: true });
-  const inner = Buffer.from(result.data as Uint8Array).toString("utf8");
-  return (await simpleParser(inner)).text ?? "";
-}
-
-/** Decrypts the same mail with GnuPG in a throwaway home; returns stdout and stderr. */
-export function decryptWithGnupg(t: TestApp, raw: string): { stdout: string; stderr: string; status: number | null } {
-  const home = mkdtempSync(path.join(tmpdir(), "vd-gpg-"));
-  const gpg = (args: string[]) =>
-    spawnSync("gpg", ["--batch", "--no-tty", ...args], { env: { ...process.env, GNUPGHOME: home, LC_ALL: "C", LANG: "C", LANGUAGE: "C" }, encoding: "utf8" });
-  try {
-    chmodSync(home, 0o700);
-    writeFileSync(path.join(home, "desk.asc"), t.mailer.deskKey.publicArmored);
-    writeFileSync(path.join(home, "primary.asc"), PRIMARY_PRIVATE_KEY, { mode: 0o600 });
-    writeFileSync(path.join(home, "message.asc"), pgpMessageOf(raw));
-    expect(gpg(["--import", path.join(home, "desk.asc")]).status).to.equal(0);
-    expect(gpg(["--import", path.join(home, "primary.asc")]).status).to.equal(0);
-    const out = gpg(["--decrypt", path.join(home, "message.asc")]);
-    return { stdout: out.stdout, stderr: out.stderr, status: out.status };
-  } finally {
-    spawnSync("gpgconf", ["--kill", "all"], { env: { ...process.env, GNUPGHOME: home } });
-    rmSync(home, { recursive: true, force: true });
-  }
 }
 
 export const TEMP_PASSWORD = /Temporary password:\s+(\S+)/;

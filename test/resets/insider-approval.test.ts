@@ -1,19 +1,21 @@
 import { expect } from "chai";
 import { browser, type Agent } from "../support/http.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
 import { hours } from "../../src/shared/clock.js";
-import { auditRows, changeContactPhone, changeObjectionTokenTo, postForm, recordChanges, userId, type Row } from "../accounts/helpers.js";
-import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor, signedIn } from "./helpers.js";
+import { changeContactPhone, recordChanges } from "../accounts/helpers.js";
+import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest } from "./helpers.js";
+import { postForm } from "../support/forms.js";
+import { signedIn } from "../support/sign-in.js";
+import { auditRows } from "../support/audit.js";
+import { userId } from "../support/users.js";
+import type { Row } from "../support/rows.js";
+import { changeObjectionTokenTo, resetObjectionTokenFor } from "../support/links.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const NEW_NUMBER = "+442079460077";
 
 /** Issue 10 §2: whoever prepared the records, or cleared an objection, never approves the reset alone. */
 describe("primary reset: the approver differs from who changed the records", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
   const expectRefused = (step: () => Promise<{ status: number; text: string }>, status: number, reason: string) => expectRefusedIn(t, step, status, reason);
   const state = async (ticketId: number) => ((await t.db("reset_requests").where({ ticket_id: ticketId }).first("state")) as Row).state;

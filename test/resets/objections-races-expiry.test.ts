@@ -1,16 +1,18 @@
 import { expect } from "chai";
 import { hours } from "../../src/shared/clock.js";
-import { browser, signIn } from "../support/http.js";
-import type { SmtpSink } from "../support/smtp-sink.js";
-import type { TestApp } from "../support/test-app.js";
-import { auditActions, count, outboxTo, postForm, type Row } from "../accounts/helpers.js";
-import { approve, callBack, deskPage, openRequest, resetObjectionTokenFor, signedIn, snapshot, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
+import { browser } from "../support/http.js";
+import { approve, callBack, deskPage, openRequest, snapshot, temporaryPasswordFrom } from "./helpers.js";
+import { signIn, signedIn } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { auditActions } from "../support/audit.js";
+import { count, type Row } from "../support/rows.js";
+import { outboxTo } from "../support/mail.js";
+import { resetObjectionTokenFor } from "../support/links.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 describe("primary reset: objections, races and expiry", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
-  beforeEach(async () => ({ t, sink } = await startSmtpApp()));
-  afterEach(() => stopSmtpApp({ t, sink }));
+  const t = useTestApp({ smtp: true });
+  const sink = t.sink;
 
   const request = async (ticketId: number) => (await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row;
 

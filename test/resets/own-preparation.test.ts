@@ -1,18 +1,18 @@
 import { expect } from "chai";
 import { browser } from "../support/http.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
-import { changeContactPhone, postForm, type Row } from "../accounts/helpers.js";
-import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest, resetObjectionTokenFor, signedIn } from "./helpers.js";
+import { changeContactPhone } from "../accounts/helpers.js";
+import { addSecondAdmin, approve, callBack, deskPage, expectRefusedIn, openRequest } from "./helpers.js";
+import { postForm } from "../support/forms.js";
+import { signedIn } from "../support/sign-in.js";
+import type { Row } from "../support/rows.js";
+import { resetObjectionTokenFor } from "../support/links.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const NEW_NUMBER = "+442079460077";
 
 /** Review of issue 10, finding 1d: who set a number does not confirm by calling it, and who prepared a request does not clear its objection. */
 describe("primary reset: nobody vouches for their own preparation", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
   const expectRefused = (step: () => Promise<{ status: number; text: string }>, status: number, reason: string) => expectRefusedIn(t, step, status, reason);
   const state = async (ticketId: number) => ((await t.db("reset_requests").where({ ticket_id: ticketId }).first("state")) as Row).state;

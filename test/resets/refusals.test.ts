@@ -7,17 +7,18 @@ import { demoDir } from "../../src/shared/paths.js";
 import type { Agent } from "../support/http.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { insertContact } from "../../src/accounts/accounts-store.js";
-import { changeContactPhone, changeLoginEmail, count, postForm, userId, type Row } from "../accounts/helpers.js";
+import { changeContactPhone, changeLoginEmail } from "../accounts/helpers.js";
 import { addBetaAccount } from "../tickets/helpers.js";
-import { addSecondAdmin, approve, callBack, contactId, deskPage, openRequest, reject, requestReset, signedIn, expectRefusedIn } from "./helpers.js";
+import { addSecondAdmin, approve, callBack, contactId, deskPage, openRequest, reject, requestReset, expectRefusedIn } from "./helpers.js";
+import { postForm } from "../support/forms.js";
+import { signedIn } from "../support/sign-in.js";
+import { count, type Row } from "../support/rows.js";
+import { userId } from "../support/users.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 /** Every refused step answers with its reason and leaves rows, mail, credentials and tickets as they were. */
 describe("primary reset: refusals", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
   const expectRefused = (step: () => Promise<{ status: number; text: string }>, status: number, reason: string) => expectRefusedIn(t, step, status, reason);
 
@@ -113,7 +114,7 @@ describe("primary reset: refusals", () => {
 
     it("lets the same agent approve when RESET_TWO_PERSON=false", async () => {
       await t.close();
-      t = await startTestApp({ RESET_TWO_PERSON: "false" });
+      Object.assign(t, await startTestApp({ RESET_TWO_PERSON: "false" }));
       const id = await openRequest(t);
       const alice = await signedIn(t, "alice");
       await callBack(t, alice, id, "confirmed");

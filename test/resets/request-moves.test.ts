@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { count } from "../accounts/helpers.js";
-import { callBack, openRequest, signedIn, snapshot } from "./helpers.js";
+import { callBack, openRequest, snapshot } from "./helpers.js";
+import { count } from "../support/rows.js";
+import { signedIn } from "../support/sign-in.js";
 
 /** A move of a reset request takes its ticket along by the ticket's own table, or not at all (issue 12). */
 describe("primary reset: a move and its ticket", () => {

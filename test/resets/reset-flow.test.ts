@@ -1,18 +1,21 @@
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
-import { browser, signIn, signInOk } from "../support/http.js";
-import type { SmtpSink } from "../support/smtp-sink.js";
-import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
-import { auditActions, outboxTo, postForm, type Row } from "../accounts/helpers.js";
-import { approve, callBack, decryptWithGnupg, deskPage, openRequest, signedIn, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
+import { browser } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { approve, callBack, deskPage, openRequest, temporaryPasswordFrom } from "./helpers.js";
+import { signIn, signInOk, signedIn } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { auditActions } from "../support/audit.js";
+import type { Row } from "../support/rows.js";
+import { outboxTo } from "../support/mail.js";
+import { decryptWithGnupg } from "../support/pgp.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const NEW_PRIMARY_PASSWORD = "Saffron-Lantern-42!";
 
 describe("primary reset: the whole path", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
-  beforeEach(async () => ({ t, sink } = await startSmtpApp()));
-  afterEach(() => stopSmtpApp({ t, sink }));
+  const t = useTestApp({ smtp: true });
+  const sink = t.sink;
 
   const request = async (ticketId: number) => (await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row;
   const ticket = async (ticketId: number) => (await t.db("tickets").where({ id: ticketId }).first()) as Row;

@@ -1,9 +1,16 @@
 import { expect } from "chai";
 import * as openpgp from "openpgp";
 import { browser } from "../support/http.js";
-import { keyDateFor, startTestApp, type TestApp } from "../support/test-app.js";
-import { changeContactPhone, changeLoginEmail, changeObjectionTokenTo, latestLinkTo, outboxTo, postForm, recordChanges, setPasswordByLink, userRow, type Row } from "../accounts/helpers.js";
-import { approve, callBack, confirmStaff, deskPage, expectRefusedIn, openRequest, requestReset, signedIn, staffByConsole, STAFF_PASSWORD } from "./helpers.js";
+import { keyDateFor } from "../support/test-app.js";
+import { changeContactPhone, changeLoginEmail, recordChanges } from "../accounts/helpers.js";
+import { approve, callBack, confirmStaff, deskPage, expectRefusedIn, openRequest, requestReset, staffByConsole, STAFF_PASSWORD } from "./helpers.js";
+import { postForm } from "../support/forms.js";
+import { signedIn } from "../support/sign-in.js";
+import { userRow } from "../support/users.js";
+import type { Row } from "../support/rows.js";
+import { changeObjectionTokenTo, latestLinkTo, setPasswordByLink } from "../support/links.js";
+import { outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const MALLORY = "mallory@evil.example";
 const UNCONFIRMED = "Your staff login is not yet confirmed by a second admin";
@@ -14,11 +21,7 @@ const UNCONFIRMED = "Your staff login is not yet confirmed by a second admin";
  * confirmed admin confirms them, so the sequence ends refused with nothing delivered.
  */
 describe("primary reset: one admin's console-made staff cannot decide a reset", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
   const expectRefused = (step: () => Promise<{ status: number; text: string }>, status: number, reason: string) => expectRefusedIn(t, step, status, reason);
   const state = async (ticketId: number) => ((await t.db("reset_requests").where({ ticket_id: ticketId }).first("state")) as Row).state;

@@ -2,20 +2,24 @@ import { expect } from "chai";
 import { createLogger } from "../../src/shared/logger.js";
 import { deliverDue } from "../../src/platform/mail/delivery.js";
 import type { MailTransport } from "../../src/platform/mail/transports.js";
-import { browser, csrfToken, signIn, signInOk, type Agent } from "../support/http.js";
-import type { SmtpSink } from "../support/smtp-sink.js";
-import type { TestApp } from "../support/test-app.js";
-import { auditActions, auditRows, changeContactPhone, changeObjectionTokenTo, mailText, outboxTo, postForm, userId, type Row } from "../accounts/helpers.js";
-import { approve, callBack, deskPage, openRequest, signedIn, snapshot, startSmtpApp, stopSmtpApp, temporaryPasswordFrom } from "./helpers.js";
+import { browser, type Agent } from "../support/http.js";
+import { changeContactPhone } from "../accounts/helpers.js";
+import { approve, callBack, deskPage, openRequest, snapshot, temporaryPasswordFrom } from "./helpers.js";
+import { csrfToken, postForm } from "../support/forms.js";
+import { signIn, signInOk, signedIn } from "../support/sign-in.js";
+import { auditActions, auditRows } from "../support/audit.js";
+import { userId } from "../support/users.js";
+import type { Row } from "../support/rows.js";
+import { changeObjectionTokenTo } from "../support/links.js";
+import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const WITHDRAW_REASON = "Paula rang from the number on file: she found her password after all.";
 const OBJECTION_LINK = /\/objections\/([A-Za-z0-9_-]{40,})/;
 
 describe("primary reset: withdrawing a delivered temporary password", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
-  beforeEach(async () => ({ t, sink } = await startSmtpApp()));
-  afterEach(() => stopSmtpApp({ t, sink }));
+  const t = useTestApp({ smtp: true });
+  const sink = t.sink;
 
   const request = async (ticketId: number) => (await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row;
   const ticketStatus = async (ticketId: number) => ((await t.db("tickets").where({ id: ticketId }).first("status")) as Row).status;

@@ -78,6 +78,13 @@ export class SmtpSink {
     return this;
   }
 
+  /** Forgets every message, refusal and dropped answer: as a new sink, for the next test. */
+  forget(): void {
+    this.received.length = 0;
+    this.refusals.clear();
+    this.dropNextAnswers = 0;
+  }
+
   /** Stops accepting connections: the next delivery meets a closed port. */
   async stop(): Promise<void> {
     const server = this.server;

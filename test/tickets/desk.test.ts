@@ -1,24 +1,27 @@
 import { expect } from "chai";
-import { auditRows, mailText, outboxTo } from "../accounts/helpers.js";
 import type { Agent } from "../support/http.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
-import { act, addBetaAccount, browsers, count, openTicket, postForm, ticketRow, userId, writeState } from "./helpers.js";
+import { act, addBetaAccount, openTicket, ticketRow, writeState } from "./helpers.js";
+import { browsers } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { userId } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 describe("agent desk ticket page (/desk/tickets/:id)", () => {
-  let t: TestApp;
+  const t = useTestApp();
   let as: (username: string) => Promise<Agent>;
   let id: number;
   let page: string;
 
   beforeEach(async () => {
-    t = await startTestApp();
     await addBetaAccount(t);
     as = browsers(t);
     id = await openTicket(await as("erin"), { subject: "Beta cannot log in", body: "Since Monday." });
     page = `/desk/tickets/${id}`;
     await as("alice");
   });
-  afterEach(() => t.close());
 
   const post = async (who: string, action: string, form: Record<string, string>) => postForm(await as(who), `${page}/${action}`, form, page);
 

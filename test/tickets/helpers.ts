@@ -1,16 +1,16 @@
 /**
- * Shared set-up of the tickets tests: a test app with the demo data plus a second account
- * (BET: primary BET0001, secondary erin), signed-in browsers, and tickets opened through the
- * real forms or, for bulk, straight through the service.
+ * Shared set-up of the tickets tests: a second account beside the demo data (BET: primary
+ * BET0001, secondary erin), and tickets opened through the real forms or, for bulk, straight
+ * through the service. Signed-in browsers come from test/support/sign-in.ts.
  */
 import { expect } from "chai";
 import { createAccount, createLogin } from "../../src/accounts/index.js";
 import { createTicket } from "../../src/tickets/ticket-service.js";
-import { browser, signInOk, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, type TestApp } from "../support/test-app.js";
-import { count, postForm, userId, userRow, type Row, actorFor } from "../accounts/helpers.js";
-
-export { actorFor, count, postForm, userId, type Row };
+import type { Agent } from "../support/http.js";
+import type { TestApp } from "../support/test-app.js";
+import { postForm } from "../support/forms.js";
+import { count, type Row } from "../support/rows.js";
+import { actorFor, userRow } from "../support/users.js";
 
 /** Adds account BET with its primary BET0001 and a secondary erin, both able to sign in with DEMO_PASSWORD. */
 export async function addBetaAccount(t: TestApp): Promise<{ accountId: number }> {
@@ -29,20 +29,6 @@ export async function addBetaAccount(t: TestApp): Promise<{ accountId: number }>
   // The set-password mails of the new logins are not what these tests look at.
   await t.db("outbox").del();
   return { accountId: account.value };
-}
-
-/** Signed-in browsers by username, made once per test app. */
-export function browsers(t: TestApp): (username: string) => Promise<Agent> {
-  const made = new Map<string, Agent>();
-  return async (username) => {
-    let agent = made.get(username);
-    if (!agent) {
-      agent = browser(t.app);
-      await signInOk(agent, username, DEMO_PASSWORD);
-      made.set(username, agent);
-    }
-    return agent;
-  };
 }
 
 /** Posts a form that must succeed (303), with the CSRF token read from `csrfPage`. */

@@ -1,21 +1,22 @@
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
-import { mailText, outboxTo } from "../accounts/helpers.js";
 import { browser, type Agent } from "../support/http.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
-import { browsers, count, openTicket, postForm, type Row } from "./helpers.js";
+import { openTicket } from "./helpers.js";
+import { browsers } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { count, type Row } from "../support/rows.js";
+import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const ALICE = "alice@vouchdesk.example";
 
 describe("new-ticket mail to staff who ask for it (/account/notifications)", () => {
-  let t: TestApp;
+  const t = useTestApp();
   let as: (username: string) => Promise<Agent>;
 
-  beforeEach(async () => {
-    t = await startTestApp();
+  beforeEach(() => {
     as = browsers(t);
   });
-  afterEach(() => t.close());
 
   const flag = async (username: string) => Boolean(((await t.db("users").where({ username }).first("notify_new_tickets")) as Row).notify_new_tickets);
   const setNotice = (agent: Agent, form: Record<string, string>) => postForm(agent, "/account/notifications", form, "/account/notifications");

@@ -1,20 +1,22 @@
 import { expect } from "chai";
-import { mailText, outboxTo } from "../accounts/helpers.js";
 import { STAFF_NEW_TICKET } from "../../src/web/portal/portal-routes.js";
 import { browser, type Agent } from "../support/http.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
-import { act, addBetaAccount, browsers, count, listedIds, openTicket, postForm, ticketRow, userId, writeState } from "./helpers.js";
+import { act, addBetaAccount, listedIds, openTicket, ticketRow, writeState } from "./helpers.js";
+import { browsers } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { count } from "../support/rows.js";
+import { userId } from "../support/users.js";
+import { mailText, outboxTo } from "../support/mail.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 describe("customer portal (/tickets)", () => {
-  let t: TestApp;
+  const t = useTestApp();
   let as: (username: string) => Promise<Agent>;
 
   beforeEach(async () => {
-    t = await startTestApp();
     await addBetaAccount(t);
     as = browsers(t);
   });
-  afterEach(() => t.close());
 
   it("opens a ticket with its first message, a status count and an audit entry, and shows it to its requester", async () => {
     const carol = await as("carol");

@@ -3,8 +3,11 @@ import { isPostgres } from "../../src/shared/db.js";
 import { decodeCursor, encodeCursor, queuePage, type QueueFilter } from "../../src/tickets/queue-store.js";
 import { TICKET_STATUSES } from "../../src/tickets/vocabulary.js";
 import type { Agent } from "../support/http.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
-import { act, addBetaAccount, browsers, listedIds, nextAfter, userId } from "./helpers.js";
+import type { TestApp } from "../support/test-app.js";
+import { act, addBetaAccount, listedIds, nextAfter } from "./helpers.js";
+import { browsers } from "../support/sign-in.js";
+import { userId } from "../support/users.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 const TYPES = ["general", "technical", "non_technical"] as const;
 const N = 130;
@@ -68,19 +71,17 @@ async function seedQueue(t: TestApp, betaAccountId: number): Promise<Seeded[]> {
 const newestFirst = (a: Seeded, b: Seeded) => b.updatedAt - a.updatedAt || b.id - a.id;
 
 describe("agent queue (/desk): filters, keyset pages, counts", () => {
-  let t: TestApp;
+  const t = useTestApp({ once: true });
   let seeded: Seeded[];
   let as: (username: string) => Promise<Agent>;
   let alice: Agent;
 
   before(async () => {
-    t = await startTestApp();
     const beta = await addBetaAccount(t);
     seeded = await seedQueue(t, beta.accountId);
     as = browsers(t);
     alice = await as("alice");
   });
-  after(() => t.close());
 
   /** Walks every page from the first, following the next links; returns the ticket numbers in order. */
   async function walk(query: string, onPage?: (page: number, ids: number[]) => Promise<void>): Promise<{ ids: number[]; pages: number }> {

@@ -2,8 +2,13 @@ import { expect } from "chai";
 import { changeStatus } from "../../src/tickets/ticket-service.js";
 import { transitionProblem, TICKET_STATUSES, type TicketStatus } from "../../src/tickets/vocabulary.js";
 import type { Agent } from "../support/http.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
-import { actorFor, browsers, count, postForm, seedTicket, ticketRow, writeState, type Row } from "./helpers.js";
+import type { TestApp } from "../support/test-app.js";
+import { seedTicket, ticketRow, writeState } from "./helpers.js";
+import { browsers } from "../support/sign-in.js";
+import { postForm } from "../support/forms.js";
+import { actorFor } from "../support/users.js";
+import { count, type Row } from "../support/rows.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 /** The status counts the queue header shows agree with the tickets themselves. */
 async function expectCountsInStep(t: TestApp) {
@@ -12,14 +17,12 @@ async function expectCountsInStep(t: TestApp) {
 }
 
 describe("ticket state machine (POST /desk/tickets/:id/status)", () => {
-  let t: TestApp;
+  const t = useTestApp({ once: true });
   let alice: Agent;
 
   before(async () => {
-    t = await startTestApp();
     alice = await browsers(t)("alice");
   });
-  after(() => t.close());
 
   /** A fresh ticket brought to `status` the legal way (every status is one move from new). */
   async function ticketIn(status: TicketStatus): Promise<number> {

@@ -1,7 +1,9 @@
 import { expect } from "chai";
 import { findTicketForUpdate, moveTicketTo, openTicketWith, recordOnTimeline } from "../../src/tickets/index.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { count, seedTicket, ticketRow, userId, writeState, type Row } from "./helpers.js";
+import { seedTicket, ticketRow, writeState } from "./helpers.js";
+import { count, type Row } from "../support/rows.js";
+import { userId } from "../support/users.js";
 
 /** The steps a domain above tickets (resets) takes on a ticket it drives, in its own transaction. */
 describe("ticket steps for a driving domain (openTicketWith, recordOnTimeline, moveTicketTo)", () => {

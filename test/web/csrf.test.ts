@@ -1,15 +1,15 @@
 import { expect } from "chai";
-import { browser, csrfToken, signInOk } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { browser } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { csrfToken } from "../support/forms.js";
+import { signInOk } from "../support/sign-in.js";
+import { count } from "../support/rows.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 describe("CSRF protection", () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = useTestApp({ once: true });
 
-  const signIns = async () => Number(((await t.db("audit_log").where({ action: "sign_in.succeeded" }).count({ n: "*" }).first()) as { n: unknown }).n);
+  const signIns = () => count(t, "audit_log", { action: "sign_in.succeeded" });
 
   for (const [label, token] of [
     ["without a token", undefined],

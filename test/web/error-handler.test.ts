@@ -5,11 +5,12 @@ import { isPostgres, openDatabase, type Db } from "../../src/shared/db.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { errorHandler } from "../../src/web/errors.js";
 import { useViews } from "../../src/web/views.js";
-import { count } from "../accounts/helpers.js";
-import { signedIn } from "../resets/helpers.js";
-import { browser, csrfFrom } from "../support/http.js";
+import { browser } from "../support/http.js";
 import { freePort } from "../support/postgres-cluster.js";
 import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { signedIn } from "../support/sign-in.js";
+import { csrfFrom } from "../support/forms.js";
+import { count } from "../support/rows.js";
 
 /** Text of a database error that must never reach a page. */
 const DATABASE_TEXT = /SQLITE|ECONNREFUSED|no such table|select|insert/i;

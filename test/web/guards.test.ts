@@ -1,20 +1,13 @@
 import { expect } from "chai";
 import { ownedByAccount } from "../../src/web/guards.js";
-import { browser, signInOk } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { browser } from "../support/http.js";
+import { signedIn } from "../support/sign-in.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 describe("role guards", () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = useTestApp({ once: true });
 
-  const as = async (username: string) => {
-    const agent = browser(t.app);
-    await signInOk(agent, username, DEMO_PASSWORD);
-    return agent;
-  };
+  const as = (username: string) => signedIn(t, username);
 
   for (const customer of ["ACM0001", "carol", "dave"]) {
     it(`gives the customer ${customer} 403 on /desk and /admin`, async () => {

@@ -1,16 +1,14 @@
 import { expect } from "chai";
-import { postForm } from "../accounts/helpers.js";
-import { signedIn } from "../resets/helpers.js";
-import { browser, csrfToken } from "../support/http.js";
+import { browser } from "../support/http.js";
 import { openTicket } from "../tickets/helpers.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
+import { startTestApp } from "../support/test-app.js";
+import { postForm, csrfToken } from "../support/forms.js";
+import { signedIn } from "../support/sign-in.js";
+import { count } from "../support/rows.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 describe("security headers", () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = useTestApp({ once: true });
 
   it("sends a CSP without inline script, no framing, nosniff and a referrer policy", async () => {
     const res = await browser(t.app).get("/login").expect(200);
@@ -36,11 +34,7 @@ describe("security headers", () => {
 });
 
 describe("errors", () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t.close());
+  const t = useTestApp({ once: true });
 
   it("answers an unknown page with a 404 page", async () => {
     const res = await browser(t.app).get("/no-such-page").expect(404);
@@ -72,13 +66,9 @@ describe("errors", () => {
 });
 
 describe("input no database column can hold", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
-  const tickets = async () => Number(((await t.db("tickets").count({ n: "*" }).first()) as { n: number | string }).n);
+  const tickets = () => count(t, "tickets");
 
   it("answers a NUL character in any field with 400 naming it, before anything is written", async () => {
     const visitor = browser(t.app);

@@ -2,8 +2,11 @@ import { expect } from "chai";
 import type { Express } from "express";
 import { MAX_ROW_ID } from "../../src/shared/row-ids.js";
 import { databaseRows } from "../support/database.js";
-import { browser, csrfToken, signInOk, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import { browser, type Agent } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { csrfToken } from "../support/forms.js";
+import { signInOk } from "../support/sign-in.js";
+import { useTestApp } from "../support/use-test-app.js";
 
 interface PathRoute {
   method: "get" | "post";
@@ -44,12 +47,11 @@ const ABSENT_ID = String(MAX_ROW_ID);
 const card = (html: string) => /<section class="card narrow">[\s\S]*?<\/section>/.exec(html)?.[0] ?? "";
 
 describe("path ids: one rule for every /:id route", () => {
-  let t: TestApp;
+  const t = useTestApp({ once: true });
   let idRoutes: PathRoute[];
   const signedIn = new Map<string, { agent: Agent; csrf: string }>();
 
   before(async () => {
-    t = await startTestApp();
     const routes = routesOf(t.app).filter((r) => r.path.includes("/:"));
     idRoutes = routes.filter((r) => !NOT_ROW_IDS.includes(`${r.method} ${r.path}`));
     for (const [, username] of USER_FOR) {
@@ -58,7 +60,6 @@ describe("path ids: one rule for every /:id route", () => {
       signedIn.set(username, { agent, csrf: await csrfToken(agent, "/") });
     }
   });
-  after(() => t.close());
 
   const request = (route: PathRoute, id: string) => {
     const [, username] = USER_FOR.find(([prefix]) => route.path.startsWith(prefix))!;

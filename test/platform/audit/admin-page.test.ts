@@ -1,19 +1,17 @@
 import { expect } from "chai";
 import { appendAudit } from "../../../src/platform/audit/audit-log.js";
-import { auditRows, count, postForm } from "../../accounts/helpers.js";
-import { signedIn } from "../../resets/helpers.js";
 import { browser } from "../../support/http.js";
-import { startTestApp, type TestApp } from "../../support/test-app.js";
+import { postForm } from "../../support/forms.js";
+import { signedIn } from "../../support/sign-in.js";
+import { auditRows } from "../../support/audit.js";
+import { count } from "../../support/rows.js";
+import { useTestApp } from "../../support/use-test-app.js";
 
 /** The sequence numbers listed on an audit page, in order. */
 const listedSeqs = (html: string) => [...html.matchAll(/<tr>\s*<td>(\d+)<\/td>/g)].map((m) => Number(m[1]));
 
 describe("audit log page (/admin/audit)", () => {
-  let t: TestApp;
-  beforeEach(async () => {
-    t = await startTestApp();
-  });
-  afterEach(() => t.close());
+  const t = useTestApp();
 
   it("lists every entry newest first, 50 a page, with each older page exactly once", async () => {
     for (let i = 0; i < 60; i++) await appendAudit(t.db, { action: "test.filler", actor: "tester", subject: `ticket:${i}`, details: { i } }, t.clock.now());

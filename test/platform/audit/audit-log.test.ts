@@ -15,14 +15,13 @@ import { openDeskKey } from "../../../src/main/desk-key-start.js";
 import { projectRoot } from "../../../src/shared/paths.js";
 import { openRuntime } from "../../../src/main/runtime.js";
 import { freshDatabase, type TestDatabase } from "../../support/database.js";
-import { startTestApp, testDeskKey, type TestApp } from "../../support/test-app.js";
+import { testDeskKey } from "../../support/test-app.js";
+import { count } from "../../support/rows.js";
+import { useTestApp } from "../../support/use-test-app.js";
 
 const at = (minute: number) => new Date(Date.UTC(2026, 10, 23, 9, minute, 0));
 
-async function auditCount(db: Db): Promise<number> {
-  const row = (await db("audit_log").count({ n: "*" }).first()) as { n: number | string } | undefined;
-  return Number(row?.n ?? 0);
-}
+const auditCount = (db: Db) => count(db, "audit_log");
 
 async function lastSeq(db: Db): Promise<number> {
   const row = (await db("audit_log").max({ seq: "seq" }).first()) as { seq: number | string | null } | undefined;
@@ -44,14 +43,9 @@ async function appendSome(db: Db, n: number): Promise<number[]> {
 }
 
 describe("audit log hash chain", () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { LOG_LEVEL: "silent" } });
 
   beforeEach(async () => {
-    t = await startTestApp({ LOG_LEVEL: "silent" });
-  });
-
-  afterEach(async () => {
-    await t.close();
   });
 
   it("verifies an intact chain and counts every row, the demo-data row included", async () => {
@@ -181,14 +175,9 @@ describe("audit log hash chain", () => {
 });
 
 describe("audit anchor: the chain's head kept outside the table", () => {
-  let t: TestApp;
+  const t = useTestApp({ env: { LOG_LEVEL: "info" } });
 
   beforeEach(async () => {
-    t = await startTestApp({ LOG_LEVEL: "info" });
-  });
-
-  afterEach(async () => {
-    await t.close();
   });
 
   it("the anchor-audit-head task writes the head, signed by the desk key, to its file and to the log; an unchanged head is not written again", async () => {

@@ -4,11 +4,15 @@ import * as openpgp from "openpgp";
 import { composeEncrypted, composePlain } from "../../../src/platform/mail/compose.js";
 import { enqueue } from "../../../src/platform/mail/outbox-store.js";
 import { usableRecipientKey } from "../../../src/platform/mail/pgp.js";
-import { browser, csrfToken, signInOk, type Agent } from "../../support/http.js";
+import { browser, type Agent } from "../../support/http.js";
 import { SmtpSink } from "../../support/smtp-sink.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../../support/test-app.js";
-import { auditRows } from "../../accounts/helpers.js";
-import { msOf, type OutboxRow } from "./outbox-helpers.js";
+import { type TestApp } from "../../support/test-app.js";
+import { csrfToken } from "../../support/forms.js";
+import { signedIn } from "../../support/sign-in.js";
+import { auditRows } from "../../support/audit.js";
+import { count, msOf } from "../../support/rows.js";
+import { outboxRow, type OutboxRow } from "../../support/mail.js";
+import { useTestApp } from "../../support/use-test-app.js";
 
 interface TaskRow {
   name: string;
@@ -21,12 +25,6 @@ interface TaskRow {
 
 const unique = () => randomBytes(6).toString("hex");
 
-async function signedIn(t: TestApp, username: string): Promise<Agent> {
-  const agent = browser(t.app);
-  await signInOk(agent, username, DEMO_PASSWORD);
-  return agent;
-}
-
 /** The session's CSRF token, from the sign-out form every signed-in page carries. */
 const tokenOf = (agent: Agent) => csrfToken(agent, "/");
 
@@ -36,23 +34,21 @@ async function queuePlain(t: TestApp, to: string, subject: string): Promise<numb
   return t.db.transaction((trx) => enqueue(trx, mail, now));
 }
 
-const mailRow = async (t: TestApp, id: number) => (await t.db("outbox").where({ id }).first()) as OutboxRow;
+const mailRow = (t: TestApp, id: number) => outboxRow(t.db, id);
 const taskRow = async (t: TestApp, name: string) => (await t.db("tasks").where({ name }).first()) as TaskRow;
-const outboxCount = async (t: TestApp) => Number(((await t.db("outbox").count({ n: "*" }).first()) as { n: unknown }).n);
+const outboxCount = (t: TestApp) => count(t, "outbox");
 
 async function makeDead(t: TestApp, id: number) {
   await t.db("outbox").where({ id }).update({ status: "dead", attempts: 8, last_error: "x", next_attempt_at: null });
 }
 
 describe("admin mail, tasks and settings pages: access", () => {
-  let t: TestApp;
+  const t = useTestApp({ once: true });
   let deadId: number;
   before(async () => {
-    t = await startTestApp();
     deadId = await queuePlain(t, "access-check@example.com", "Access check");
     await makeDead(t, deadId);
   });
-  after(() => t?.close());
 
   const pages = () => ["/admin/mail", `/admin/mail/${deadId}`, "/admin/tasks", "/admin/settings"];
 
@@ -98,7 +94,7 @@ describe("admin mail, tasks and settings pages: access", () => {
 });
 
 describe("admin mail log and mail detail", () => {
-  let t: TestApp;
+  const t = useTestApp({ once: true });
   let admin: Agent;
   const tag = unique();
   const zebra = { to: `zebra.log-check-${tag}@example.org`, subject: `Mail log check ${tag}` };
@@ -106,12 +102,10 @@ describe("admin mail log and mail detail", () => {
   let zebraId: number;
 
   before(async () => {
-    t = await startTestApp();
     zebraId = await queuePlain(t, zebra.to, zebra.subject);
     await queuePlain(t, other.to, other.subject);
     admin = await signedIn(t, "admin");
   });
-  after(() => t?.close());
 
   it("lists queued mail with its recipient and subject", async () => {
     const res = await admin.get("/admin/mail").expect(200);
@@ -197,24 +191,18 @@ describe("admin mail log and mail detail", () => {
 });
 
 describe("admin mail Retry", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
+  const t = useTestApp({ once: true, smtp: true });
+  const sink = t.sink;
   let admin: Agent;
   let sentId: number;
   let deadId: number;
 
   before(async () => {
-    sink = await new SmtpSink().start();
-    t = await startTestApp({}, sink);
     sentId = await queuePlain(t, "already-sent@example.com", "Already sent");
     await t.deliverMail();
     deadId = await queuePlain(t, "gave-up@example.com", "Gave up");
     await makeDead(t, deadId);
     admin = await signedIn(t, "admin");
-  });
-  after(async () => {
-    await t?.close();
-    await sink?.stop();
   });
 
   it("refuses a Retry without the CSRF token and leaves the mail dead", async () => {
@@ -270,20 +258,14 @@ describe("admin mail Retry", () => {
 });
 
 describe("admin tasks page and Run now", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
+  const t = useTestApp({ once: true, smtp: true });
+  const sink = t.sink;
   let admin: Agent;
   let mailId: number;
 
   before(async () => {
-    sink = await new SmtpSink().start();
-    t = await startTestApp({}, sink);
     mailId = await queuePlain(t, "run-now@example.com", "Run now check");
     admin = await signedIn(t, "admin");
-  });
-  after(async () => {
-    await t?.close();
-    await sink?.stop();
   });
 
   it("lists both tasks", async () => {
@@ -360,24 +342,16 @@ describe("admin tasks page and Run now", () => {
 
 const SMTP_PASS = "Very-Secret-Smtp-9";
 
-/** An app whose configuration names the sink as its SMTP server, with a user and a password. */
-async function smtpApp(sink: SmtpSink): Promise<TestApp> {
-  return startTestApp({ MAIL_TRANSPORT: "smtp", SMTP_HOST: "127.0.0.1", SMTP_PORT: String(sink.port), SMTP_USER: "desk", SMTP_PASS }, sink);
-}
+/** The configuration of an app that names the sink as its SMTP server, with a user and a password. */
+const smtpEnv = (sink: SmtpSink) => ({ MAIL_TRANSPORT: "smtp", SMTP_HOST: "127.0.0.1", SMTP_PORT: String(sink.port), SMTP_USER: "desk", SMTP_PASS });
 
 describe("admin mail settings and test message", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
+  const t = useTestApp({ once: true, smtp: true, env: smtpEnv });
+  const sink = t.sink;
   let admin: Agent;
 
   before(async () => {
-    sink = await new SmtpSink().start();
-    t = await smtpApp(sink);
     admin = await signedIn(t, "admin");
-  });
-  after(async () => {
-    await t?.close();
-    await sink?.stop();
   });
 
   it("shows the transport and server, never the SMTP password", async () => {
@@ -444,18 +418,12 @@ describe("admin mail settings and test message", () => {
 });
 
 describe("admin mail settings Verify", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
+  const t = useTestApp({ once: true, smtp: true, env: smtpEnv });
+  const sink = t.sink;
   let admin: Agent;
 
   before(async () => {
-    sink = await new SmtpSink().start();
-    t = await smtpApp(sink);
     admin = await signedIn(t, "admin");
-  });
-  after(async () => {
-    await t?.close();
-    await sink?.stop();
   });
 
   const verifications = async () => (await auditRows(t, "mail.settings_verified")).map((r) => r.details as { ok: boolean; answer: string });

@@ -1,9 +1,9 @@
 import { expect } from "chai";
 import { testMessageMail } from "../../../src/platform/mail/mailer.js";
 import { enqueue } from "../../../src/platform/mail/outbox-store.js";
-import { approve, callBack, openRequest, signedIn, startSmtpApp, stopSmtpApp } from "../../resets/helpers.js";
-import type { SmtpSink } from "../../support/smtp-sink.js";
-import type { TestApp } from "../../support/test-app.js";
+import { approve, callBack, openRequest } from "../../resets/helpers.js";
+import { signedIn } from "../../support/sign-in.js";
+import { useTestApp } from "../../support/use-test-app.js";
 
 /** The values of one header in a message's top-level header block (not in its MIME parts). */
 function topLevelHeader(raw: string, name: string): string[] {
@@ -16,14 +16,8 @@ function topLevelHeader(raw: string, name: string): string[] {
 
 describe("automated mail is marked Auto-Submitted (RFC 3834)", function () {
   this.timeout(30_000);
-  let t: TestApp;
-  let sink: SmtpSink;
-
-  beforeEach(async () => {
-    ({ t, sink } = await startSmtpApp({ LOG_LEVEL: "silent" }));
-  });
-
-  afterEach(() => stopSmtpApp({ t, sink }));
+  const t = useTestApp({ env: { LOG_LEVEL: "silent" }, smtp: true });
+  const sink = t.sink;
 
   it("carries Auto-Submitted: auto-generated on plain, sealed and PGP/MIME mail as the SMTP server receives it", async () => {
     // A reset request mails sealed objection links; its approval mails the encrypted temporary password.

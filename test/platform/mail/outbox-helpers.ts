@@ -1,45 +1,9 @@
-import { asDate, type Db } from "../../../src/shared/db.js";
 import { testMessageMail } from "../../../src/platform/mail/mailer.js";
 import { enqueue } from "../../../src/platform/mail/outbox-store.js";
 import type { ComposedMail } from "../../../src/platform/mail/compose.js";
-import type { TestApp } from "../../support/test-app.js";
-
-/** An outbox row as the database returns it (timestamps are Dates on PostgreSQL, numbers on SQLite). */
-export interface OutboxRow {
-  id: number;
-  recipient: string;
-  subject: string;
-  message: string;
-  message_id: string;
-  status: string;
-  attempts: number | string;
-  next_attempt_at: unknown;
-  locked_until: unknown;
-  locked_by: string | null;
-  last_error: string | null;
-  sent_at: unknown;
-}
-
-export interface AttemptRow {
-  outbox_id: number;
-  attempt: number | string;
-  worker: string;
-  outcome: string;
-  detail: string | null;
-}
-
-/** Things to undo after each test, undone last-first (close the app before stopping its SMTP server). */
-export class Cleanup {
-  private steps: (() => unknown)[] = [];
-  add(step: () => unknown): void {
-    this.steps.push(step);
-  }
-  async run(): Promise<void> {
-    const steps = this.steps.reverse();
-    this.steps = [];
-    for (const step of steps) await step();
-  }
-}
+import type { Cleanup } from "../../support/cleanup.js";
+import { SmtpSink } from "../../support/smtp-sink.js";
+import { startTestApp, type TestApp } from "../../support/test-app.js";
 
 /** Composes the admin's test message to `to` and puts it in the outbox in its own transaction. */
 export async function queueTestMessage(t: TestApp, to: string): Promise<{ id: number; mail: ComposedMail }> {
@@ -48,15 +12,11 @@ export async function queueTestMessage(t: TestApp, to: string): Promise<{ id: nu
   return { id, mail };
 }
 
-export const outboxRow = async (db: Db, id: number) => (await db("outbox").where({ id }).first()) as OutboxRow;
-
-export const attemptRows = async (db: Db, outboxId: number) =>
-  (await db("outbox_attempts").where({ outbox_id: outboxId }).orderBy("id")) as AttemptRow[];
-
-export async function countRows(db: Db, table: string): Promise<number> {
-  const row = (await db(table).count({ n: "*" }).first()) as { n: number | string };
-  return Number(row.n);
+/** An app delivering to a fresh SMTP sink, both torn down by `cleanup` after the test. */
+export async function appWithSink(cleanup: Cleanup): Promise<{ t: TestApp; sink: SmtpSink }> {
+  const sink = await new SmtpSink().start();
+  cleanup.add(() => sink.stop());
+  const t = await startTestApp({}, sink);
+  cleanup.add(() => t.close());
+  return { t, sink };
 }
-
-/** A timestamp column as milliseconds since the epoch, or null. */
-export const msOf = (value: unknown): number | null => asDate(value)?.getTime() ?? null;

@@ -8,7 +8,10 @@ import { testMessageMail } from "../../../src/platform/mail/mailer.js";
 import { enqueue, requeue } from "../../../src/platform/mail/outbox-store.js";
 import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp } from "../../support/test-app.js";
-import { attemptRows, Cleanup, countRows, msOf, outboxRow, queueTestMessage } from "./outbox-helpers.js";
+import { queueTestMessage } from "./outbox-helpers.js";
+import { count, msOf } from "../../support/rows.js";
+import { attemptRows, outboxRow } from "../../support/mail.js";
+import { Cleanup } from "../../support/cleanup.js";
 
 /** The bare addresses of a parsed To header. */
 const addressesOf = (to: AddressObject | AddressObject[] | undefined) =>
@@ -119,7 +122,7 @@ describe("mail outbox: delivery", () => {
       caught = err;
     }
     expect((caught as Error | undefined)?.message).to.equal("the change that caused the mail failed");
-    expect(await countRows(t.db, "outbox")).to.equal(0);
+    expect(await count(t.db, "outbox")).to.equal(0);
 
     await t.deliverMail();
     expect(sink.received).to.have.length(0);

@@ -11,8 +11,9 @@ import request from "supertest";
 import { composeEncrypted, type ComposedMail } from "../../../src/platform/mail/compose.js";
 import { enqueue } from "../../../src/platform/mail/outbox-store.js";
 import { NoUsableKeyError, usableRecipientKey } from "../../../src/platform/mail/pgp.js";
-import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
+import { count } from "../../support/rows.js";
+import { useTestApp } from "../../support/use-test-app.js";
 
 const RECIPIENT = "primary@acme.example";
 const SUBJECT = "Your temporary password";
@@ -130,16 +131,14 @@ function gpg(home: string, args: string[]): SpawnSyncReturns<string> {
 }
 
 describe("PGP/MIME mail", () => {
-  let sink: SmtpSink;
-  let t: TestApp;
+  const t = useTestApp({ once: true, smtp: true });
+  const sink = t.sink;
   let recipient: { privateKey: string; publicKey: string };
   let secret: string;
   let outboxId: number;
   let composed: ComposedMail;
 
   before(async () => {
-    sink = await new SmtpSink().start();
-    t = await startTestApp({}, sink);
     recipient = await eccRecipientKey();
     secret = newSecret();
     catchUp(t);
@@ -155,10 +154,6 @@ describe("PGP/MIME mail", () => {
     await t.deliverMail();
   });
 
-  after(async () => {
-    await t?.close();
-    await sink?.stop();
-  });
 
   const delivered = () => {
     expect(sink.received, "messages the SMTP sink received").to.have.length(1);
@@ -272,13 +267,9 @@ describe("PGP/MIME mail", () => {
 });
 
 describe("PGP/MIME refusals", () => {
-  let t: TestApp;
-  before(async () => {
-    t = await startTestApp();
-  });
-  after(() => t?.close());
+  const t = useTestApp({ once: true });
 
-  const outboxCount = async () => Number(((await t.db("outbox").count({ n: "*" }).first()) as { n: unknown }).n);
+  const outboxCount = () => count(t, "outbox");
 
   /** The caller's pattern: check the key, compose, enqueue, all in one transaction. */
   async function sendSecretMail(armoredKey: string | null, now: Date): Promise<unknown> {

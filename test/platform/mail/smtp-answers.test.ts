@@ -1,26 +1,20 @@
 import { expect } from "chai";
 import { hours, minutes } from "../../../src/shared/clock.js";
-import { SmtpSink } from "../../support/smtp-sink.js";
-import { startTestApp, type TestApp } from "../../support/test-app.js";
-import { browser, signInOk } from "../../support/http.js";
+import { browser } from "../../support/http.js";
 import { DEMO_PASSWORD } from "../../support/test-app.js";
-import { postForm } from "../../accounts/helpers.js";
-import { attemptRows, Cleanup, msOf, outboxRow, queueTestMessage } from "./outbox-helpers.js";
+import { appWithSink, queueTestMessage } from "./outbox-helpers.js";
+import { signInOk } from "../../support/sign-in.js";
+import { postForm } from "../../support/forms.js";
+import { msOf } from "../../support/rows.js";
+import { attemptRows, outboxRow } from "../../support/mail.js";
+import { Cleanup } from "../../support/cleanup.js";
 
 describe("mail outbox: SMTP answers are classified", () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
 
-  async function appWithSink(): Promise<{ t: TestApp; sink: SmtpSink }> {
-    const sink = await new SmtpSink().start();
-    cleanup.add(() => sink.stop());
-    const t = await startTestApp({}, sink);
-    cleanup.add(() => t.close());
-    return { t, sink };
-  }
-
   it("marks a mail refused with 550 failed at once, with the server's words and one attempt, and never retries it by itself", async () => {
-    const { t, sink } = await appWithSink();
+    const { t, sink } = await appWithSink(cleanup);
     sink.refusals.set("gone@example.com", { code: 550, text: "5.1.1 <gone@example.com>: Recipient address rejected: User unknown" });
     const { id } = await queueTestMessage(t, "gone@example.com");
 
@@ -54,7 +48,7 @@ describe("mail outbox: SMTP answers are classified", () => {
   });
 
   it("retries a mail answered 451 with back-off, and sends it once the server takes it", async () => {
-    const { t, sink } = await appWithSink();
+    const { t, sink } = await appWithSink(cleanup);
     sink.refusals.set("busy@example.com", { code: 451, text: "4.3.0 Mailbox temporarily unavailable, try again later" });
     const { id } = await queueTestMessage(t, "busy@example.com");
 

@@ -12,7 +12,10 @@ import { Scheduler, type TaskDefinition } from "../../../src/platform/tasks/sche
 import { SmtpSink } from "../../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
 import { waitFor } from "../../support/wait.js";
-import { attemptRows, Cleanup, countRows, msOf, outboxRow, queueTestMessage, type OutboxRow } from "./outbox-helpers.js";
+import { appWithSink, queueTestMessage } from "./outbox-helpers.js";
+import { count, msOf } from "../../support/rows.js";
+import { attemptRows, outboxRow, type OutboxRow } from "../../support/mail.js";
+import { Cleanup } from "../../support/cleanup.js";
 
 const silent = createLogger("silent");
 
@@ -29,15 +32,6 @@ interface TaskRow {
 }
 
 const taskRow = async (t: TestApp, name: string) => (await t.db("tasks").where({ name }).first()) as TaskRow;
-
-/** An app delivering to a fresh SMTP sink, both torn down after the test. */
-async function appWithSink(cleanup: Cleanup): Promise<{ t: TestApp; sink: SmtpSink }> {
-  const sink = await new SmtpSink().start();
-  cleanup.add(() => sink.stop());
-  const t = await startTestApp({}, sink);
-  cleanup.add(() => t.close());
-  return { t, sink };
-}
 
 /** A pooled SMTP transport to the sink of its own, closed after the test. */
 function ownTransport(cleanup: Cleanup, sink: SmtpSink): MailTransport {
@@ -376,7 +370,7 @@ describe("mail worker: two workers on one database", () => {
     const rows = (await t.db("outbox").select("message_id", "status", "attempts")) as Pick<OutboxRow, "message_id" | "status" | "attempts">[];
     expect([...receivedIds].sort()).to.deep.equal(rows.map((r) => r.message_id).sort());
     expect(rows.filter((r) => r.status === "sent" && Number(r.attempts) === 1)).to.have.length(200);
-    expect(await countRows(t.db, "outbox_attempts")).to.equal(200);
+    expect(await count(t.db, "outbox_attempts")).to.equal(200);
 
     const byWorker = (await t.db("outbox_attempts").select("worker").count({ n: "*" }).groupBy("worker")) as { worker: string; n: number | string }[];
     const split = Object.fromEntries(byWorker.map((r) => [r.worker, Number(r.n)]));
@@ -432,7 +426,7 @@ describe("mail worker: clean shutdown", () => {
     await t.deliverMail();
     expect(sink.received).to.have.length(5);
     expect(new Set(await messageIdsOf(sink)).size).to.equal(5);
-    expect(await countRows(t.db, "outbox_attempts")).to.equal(5);
+    expect(await count(t.db, "outbox_attempts")).to.equal(5);
   });
 
   it("claims nothing when told to stop before it starts, nor another batch once stopped after one", async () => {

@@ -1,0 +1,62 @@
+/**
+ * Reading PGP/MIME mail the way its holder would: with the demo private key of ACM0001 (the
+ * primary), in openpgp.js or in GnuPG.
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import { simpleParser } from "mailparser";
+import * as openpgp from "openpgp";
+import { demoDir } from "../../src/shared/paths.js";
+import type { TestApp } from "./test-app.js";
+
+export const PRIMARY_PRIVATE_KEY = readFileSync(path.join(demoDir, "ACM0001-private.asc"), "utf8");
+
+/** The armoured OpenPGP message of a PGP/MIME mail (RFC 3156: the second part). */
+export function pgpMessageOf(raw: string): string {
+  const match = /-----BEGIN PGP MESSAGE-----[\s\S]+?-----END PGP MESSAGE-----/.exec(raw);
+  expect(match, "an OpenPGP message in the mail").to.not.equal(null);
+  return match![0].replace(/\r\n/g, "\n");
+}
+
+/** Decrypts a PGP/MIME mail with a private key (by default the primary's); returns the inner MIME message. */
+export async function decryptPgpMime(raw: string, armoredKey = PRIMARY_PRIVATE_KEY): Promise<string> {
+  const decrypted = await openpgp.decrypt({
+    message: await openpgp.readMessage({ armoredMessage: pgpMessageOf(raw) }),
+    decryptionKeys: await openpgp.readPrivateKey({ armoredKey }),
+    format: "binary",
+  });
+  return Buffer.from(decrypted.data as Uint8Array).toString("utf8");
+}
+
+/** Decrypts a PGP/MIME mail with the primary's private key and checks the desk's signature; returns the inner text. */
+export async function decryptForPrimary(t: TestApp, raw: string): Promise<string> {
+  const decryptionKeys = await openpgp.readPrivateKey({ armoredKey: PRIMARY_PRIVATE_KEY });
+  const verificationKeys = await openpgp.readKey({ armoredKey: t.mailer.deskKey.publicArmored });
+  const message = await openpgp.readMessage({ armoredMessage: pgpMessageOf(raw) });
+  const result = await openpgp.decrypt({ message, decryptionKeys, verificationKeys, format: "binary", expectSigned: true });
+  const inner = Buffer.from(result.data as Uint8Array).toString("utf8");
+  return (await simpleParser(inner)).text ?? "";
+}
+
+/** Decrypts the same mail with GnuPG in a throwaway home; returns stdout and stderr. */
+export function decryptWithGnupg(t: TestApp, raw: string): { stdout: string; stderr: string; status: number | null } {
+  const home = mkdtempSync(path.join(tmpdir(), "vd-gpg-"));
+  const gpg = (args: string[]) =>
+    spawnSync("gpg", ["--batch", "--no-tty", ...args], { env: { ...process.env, GNUPGHOME: home, LC_ALL: "C", LANG: "C", LANGUAGE: "C" }, encoding: "utf8" });
+  try {
+    chmodSync(home, 0o700);
+    writeFileSync(path.join(home, "desk.asc"), t.mailer.deskKey.publicArmored);
+    writeFileSync(path.join(home, "primary.asc"), PRIMARY_PRIVATE_KEY, { mode: 0o600 });
+    writeFileSync(path.join(home, "message.asc"), pgpMessageOf(raw));
+    expect(gpg(["--import", path.join(home, "desk.asc")]).status).to.equal(0);
+    expect(gpg(["--import", path.join(home, "primary.asc")]).status).to.equal(0);
+    const out = gpg(["--decrypt", path.join(home, "message.asc")]);
+    return { stdout: out.stdout, stderr: out.stderr, status: out.status };
+  } finally {
+    spawnSync("gpgconf", ["--kill", "all"], { env: { ...process.env, GNUPGHOME: home } });
+    rmSync(home, { recursive: true, force: true });
+  }
+}
