@@ -9,7 +9,7 @@ import { queueEndNotices, temporaryPasswordMail } from "./reset-mails.js";
 import { moveRequest, withLockedRequest } from "./request-moves.js";
 import { insertCallback, updateRequestFields } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";
-import { DONE, refused, type Refused, type StepResult } from "./step-result.js";
+import { done, refused, refusedAt, type Refused, type Result } from "../shared/problems.js";
 import { verifyFor, type Condition, type Verification } from "./verification.js";
 import { CALLBACK_OUTCOME_WORDS, RESET_MOVES, type CallbackOutcome } from "./vocabulary.js";
 
@@ -22,15 +22,15 @@ export interface DecisionDeps extends ResetDeps {
  * Records a callback to a contact on file: the number dialled is copied from the record at
  * this moment, never typed in.
  */
-export async function recordCallback(deps: ResetDeps, ticketId: number, agent: Actor, input: { contactId: number; outcome: CallbackOutcome; notes: string | null }): Promise<StepResult> {
+export async function recordCallback(deps: ResetDeps, ticketId: number, agent: Actor, input: { contactId: number; outcome: CallbackOutcome; notes: string | null }): Promise<Result> {
   const contact = await findContact(deps.db, input.contactId);
   const now = deps.clock.now();
-  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<StepResult> => {
+  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<Result> => {
     const { request } = locked;
-    if (request.state !== RESET_MOVES.call_back.from) return refused("contact_id", `The request is ${request.state}: no more callbacks are recorded.`);
-    if (!(await isConfirmedStaff(trx, agent.id))) return refused("contact_id", UNCONFIRMED_STAFF);
-    if (!contact || contact.accountId !== request.accountId) return refused("contact_id", "Choose a contact of this account from the records.");
-    if (!contact.phone) return refused("contact_id", `${contact.name} has no phone number on file.`);
+    if (request.state !== RESET_MOVES.call_back.from) return refusedAt("contact_id", `The request is ${request.state}: no more callbacks are recorded.`);
+    if (!(await isConfirmedStaff(trx, agent.id))) return refusedAt("contact_id", UNCONFIRMED_STAFF);
+    if (!contact || contact.accountId !== request.accountId) return refusedAt("contact_id", "Choose a contact of this account from the records.");
+    if (!contact.phone) return refusedAt("contact_id", `${contact.name} has no phone number on file.`);
     const phone = contact.phone;
     await moveRequest(trx, locked, "call_back", {
       step: async () => {
@@ -45,7 +45,7 @@ export async function recordCallback(deps: ResetDeps, ticketId: number, agent: A
         };
       },
     }, now);
-    return DONE;
+    return done();
   });
 }
 
@@ -60,16 +60,16 @@ const unmetProblem = (unmet: Condition[]) => ({ approve: unmet.map((c) => `${c.l
  * PGP/MIME mail queued. The plaintext lives only in this function's memory. Refused with
  * every unmet condition named.
  */
-export async function approveRequest(deps: DecisionDeps, ticketId: number, agent: Actor): Promise<{ ok: true } | ApprovalRefused> {
+export async function approveRequest(deps: DecisionDeps, ticketId: number, agent: Actor): Promise<Result | ApprovalRefused> {
   const now = deps.clock.now();
   // Hashed before the transaction: argon2 must not hold the database's writer (it is wasted only on a refusal).
   const temporaryPassword = generateRandomPassword();
   const hash = await hashPassword(temporaryPassword);
-  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<{ ok: true } | ApprovalRefused> => {
+  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<Result | ApprovalRefused> => {
     const verification = await verifyFor(trx, locked.request, agent, deps.twoPerson, now);
     const { facts, conditions } = verification;
     const unmet = conditions.filter((c) => !c.met);
-    if (unmet.length) return { ok: false, problems: unmetProblem(unmet), verification };
+    if (unmet.length) return { ...refused(unmetProblem(unmet)), verification };
     const primary = facts.primary;
     const key = facts.key!;
     const expiresAt = new Date(now.getTime() + hours(deps.tempPasswordTtlHours));
@@ -92,7 +92,7 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
         };
       },
     }, now);
-    return moved ? DONE : { ok: false, problems: unmetProblem([{ key: "pending", label: "The request is waiting for a decision", met: false, detail: "Another agent decided it a moment ago." }]) };
+    return moved ? done() : refused(unmetProblem([{ key: "pending", label: "The request is waiting for a decision", met: false, detail: "Another agent decided it a moment ago." }]));
   });
 }
 
@@ -100,9 +100,9 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
  * Rejects with a reason: the ticket closes, the requester and the primary's address are told.
  * Any agent may, confirmed or not: a rejection only stops a reset, it never lets one through.
  */
-export async function rejectRequest(deps: ResetDeps, ticketId: number, agent: Actor, reason: string): Promise<StepResult> {
+export async function rejectRequest(deps: ResetDeps, ticketId: number, agent: Actor, reason: string): Promise<Result> {
   const now = deps.clock.now();
-  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<StepResult> => {
+  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<Result> => {
     const moved = await moveRequest(trx, locked, "reject", {
       fields: { rejected_by: agent.id, rejected_at: now, rejection_reason: reason },
       step: async () => {
@@ -110,6 +110,6 @@ export async function rejectRequest(deps: ResetDeps, ticketId: number, agent: Ac
         return { kind: "rejection", by: agent, action: "reset.rejected", publicText: `Rejected by support: ${reason}`, details: { reason } };
       },
     }, now);
-    return moved ? DONE : refused("reason", `The request is ${locked.request.state} already: it cannot be rejected.`);
+    return moved ? done() : refusedAt("reason", `The request is ${locked.request.state} already: it cannot be rejected.`);
   });
 }

@@ -9,7 +9,6 @@ export { loadResetPanel, ticketsWithFailedDelivery } from "./panel-read-model.js
 export { expireTemporaryPasswords, redeemTemporaryPassword } from "./redemption-and-expiry.js";
 export { openResetRequest, resetEligibility } from "./request-service.js";
 export type { Eligible, ResetDeps } from "./request-service.js";
-export type { StepResult } from "./step-result.js";
 export type { Verification } from "./verification.js";
 export { CALLBACK_OUTCOMES } from "./vocabulary.js";
 export { withdrawApproval } from "./withdrawal.js";

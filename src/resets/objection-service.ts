@@ -6,7 +6,7 @@ import type { Db } from "../shared/db.js";
 import { lockRequest, recordStep, withLockedRequest } from "./request-moves.js";
 import { findObjectionToken, findOpenRequestOfAccount, findRequestById, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";
-import { DONE, refused, type StepResult } from "./step-result.js";
+import { done, refusedAt, type Result } from "../shared/problems.js";
 import { gatherFacts } from "./verification.js";
 import { objectionStanding, OPEN_RESET_STATES } from "./vocabulary.js";
 import { withdrawTemporaryPassword } from "./withdrawal.js";
@@ -27,13 +27,13 @@ const SPENT_LINK = "This objection link was used already, or the request it belo
  * reviewed it. Once the temporary password is out, the desk fails closed: it is withdrawn at
  * once. The link is spent. Refused (field `token`) when the link is no longer valid.
  */
-export async function raiseObjection(deps: ResetDeps, token: string, ip: string | null): Promise<StepResult<{ withdrawn: boolean }>> {
+export async function raiseObjection(deps: ResetDeps, token: string, ip: string | null): Promise<Result<{ withdrawn: boolean }>> {
   const objection = await liveObjection(deps.db, token);
-  if (!objection) return refused("token", SPENT_LINK);
+  if (!objection) return refusedAt("token", SPENT_LINK);
   const now = deps.clock.now();
-  return deps.db.transaction(async (trx): Promise<StepResult<{ withdrawn: boolean }>> => {
+  return deps.db.transaction(async (trx): Promise<Result<{ withdrawn: boolean }>> => {
     const locked = await lockRequest(trx, objection.ticketId);
-    if (!locked || !OPEN_RESET_STATES.includes(locked.request.state) || !(await spendObjectionToken(trx, objection.id, now))) return refused("token", SPENT_LINK);
+    if (!locked || !OPEN_RESET_STATES.includes(locked.request.state) || !(await spendObjectionToken(trx, objection.id, now))) return refusedAt("token", SPENT_LINK);
     const by = { linkFrom: ip };
     const delivered = locked.request.state === "delivered";
     await updateRequestFields(trx, locked.request.id, { objected_at: now, objected_by: objection.recipient, objection_cleared_at: null, objection_cleared_by: null }, now);
@@ -48,7 +48,7 @@ export async function raiseObjection(deps: ResetDeps, token: string, ip: string 
       details: { recipient: objection.recipient },
     }, now);
     if (delivered) await withdrawTemporaryPassword(deps, trx, locked, { by, reason: "someone on the account's records objected", internalText: null }, now);
-    return { ok: true, withdrawn: delivered };
+    return done({ withdrawn: delivered });
   });
 }
 
@@ -57,20 +57,20 @@ export async function raiseObjection(deps: ResetDeps, token: string, ip: string 
  * prepared this request (recorded a callback on it, or made one of the recent record changes),
  * so that the person who answers an objection is never one whose work it may be about.
  */
-export async function clearObjection(deps: ResetDeps, ticketId: number, agent: Actor, note: string): Promise<StepResult> {
+export async function clearObjection(deps: ResetDeps, ticketId: number, agent: Actor, note: string): Promise<Result> {
   const now = deps.clock.now();
-  return withLockedRequest(deps, ticketId, async (trx, { request }): Promise<StepResult> => {
-    if (agent.role !== "admin") return refused("note", "Only an admin can clear an objection.");
-    if (objectionStanding(request) !== "open") return refused("note", "There is no open objection on this request.");
-    if (request.state !== "pending") return refused("note", `The request is ${request.state}: there is nothing to clear.`);
-    if (!(await isConfirmedStaff(trx, agent.id))) return refused("note", UNCONFIRMED_STAFF);
+  return withLockedRequest(deps, ticketId, async (trx, { request }): Promise<Result> => {
+    if (agent.role !== "admin") return refusedAt("note", "Only an admin can clear an objection.");
+    if (objectionStanding(request) !== "open") return refusedAt("note", "There is no open objection on this request.");
+    if (request.state !== "pending") return refusedAt("note", `The request is ${request.state}: there is nothing to clear.`);
+    if (!(await isConfirmedStaff(trx, agent.id))) return refusedAt("note", UNCONFIRMED_STAFF);
     const facts = await gatherFacts(trx, request, now);
-    if (facts.callbacks.some((c) => c.agentId === agent.id)) return refused("note", "You recorded a callback on this request: another admin must review the objection.");
+    if (facts.callbacks.some((c) => c.agentId === agent.id)) return refusedAt("note", "You recorded a callback on this request: another admin must review the objection.");
     const own = facts.recentChanges.find((c) => c.changedBy === agent.id);
-    if (own) return refused("note", `You changed ${describeChange(own)} within the last 7 days: another admin must review the objection.`);
+    if (own) return refusedAt("note", `You changed ${describeChange(own)} within the last 7 days: another admin must review the objection.`);
     await updateRequestFields(trx, request.id, { objection_cleared_by: agent.id, objection_cleared_at: now }, now);
     await recordStep(trx, ticketId, { kind: "objection", by: agent, action: "reset.objection_cleared", publicText: null, internalText: `Objection reviewed and cleared by ${agent.username}: ${note}`, details: { note } }, now);
-    return DONE;
+    return done();
   });
 }
 

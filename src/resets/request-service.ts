@@ -9,18 +9,19 @@ import { enqueue } from "../platform/mail/outbox-store.js";
 import { noticeNewTicket, openTicketWith, recordOnTimeline } from "../tickets/index.js";
 import { resetAlertMail, resetReceivedMail } from "./reset-mails.js";
 import { findOpenRequestOfAccount, insertObjectionToken, insertResetRequest } from "./reset-store.js";
-import { refused, type Refused } from "./step-result.js";
+import { done, refusedAt, type Refused, type Result } from "../shared/problems.js";
 import { RESET_SUBJECT } from "./vocabulary.js";
 
 export type ResetDeps = MailingDeps;
 
 /** Why this login may not open a request (field `form`), and the open request's ticket when that is why. */
 export type NotEligible = Refused & { openTicketId?: number };
-export type Eligible = { ok: true; requester: Login; account: Account; primary: Login };
-export type Eligibility = Eligible | NotEligible;
+/** Who asks, for which account, to reset which primary login. */
+export type Eligible = { requester: Login; account: Account; primary: Login };
+export type Eligibility = Result<Eligible> | NotEligible;
 
 const alreadyOpen = (ticketId: number): NotEligible => ({ ...notEligible(`Your account already has an open primary reset request: ticket #${ticketId}.`), openTicketId: ticketId });
-const notEligible = (reason: string): NotEligible => refused("form", reason);
+const notEligible = (reason: string): NotEligible => refusedAt("form", reason);
 
 /** Whether this login may open a primary reset request now, and if not, why in plain words. */
 export async function resetEligibility(db: Db, actor: Actor): Promise<Eligibility> {
@@ -39,7 +40,7 @@ export async function resetEligibility(db: Db, actor: Actor): Promise<Eligibilit
   const primary = (await listLoginsOfAccount(db, account.id)).find((l) => l.role === "primary");
   if (!primary) return notEligible("Your account has no primary login to reset.");
   const open = await findOpenRequestOfAccount(db, account.id);
-  return open ? alreadyOpen(open.ticketId) : { ok: true, requester, account, primary };
+  return open ? alreadyOpen(open.ticketId) : done({ requester, account, primary });
 }
 
 /**
@@ -48,7 +49,7 @@ export async function resetEligibility(db: Db, actor: Actor): Promise<Eligibilit
  * and every contact on file, a confirmation to the requester, the timeline and the audit — all
  * in one transaction.
  */
-export async function openResetRequest(deps: ResetDeps, actor: Actor, eligible: Eligible, reason: string): Promise<NotEligible | { ok: true; ticketId: number }> {
+export async function openResetRequest(deps: ResetDeps, actor: Actor, eligible: Eligible, reason: string): Promise<Result<{ ticketId: number }> | NotEligible> {
   const { account, primary } = eligible;
   const recipients = distinctRecipients([{ email: primary.email, name: primary.displayName }, ...(await contactsOfAccount(deps.db, account.id))]);
   const now = deps.clock.now();
@@ -62,7 +63,7 @@ export async function openResetRequest(deps: ResetDeps, actor: Actor, eligible: 
   }
 }
 
-async function insertRequest(deps: ResetDeps, actor: Actor, { requester, account, primary }: Eligible, recipients: { email: string; name: string }[], reason: string, now: Date): Promise<{ ok: true; ticketId: number }> {
+async function insertRequest(deps: ResetDeps, actor: Actor, { requester, account, primary }: Eligible, recipients: { email: string; name: string }[], reason: string, now: Date): Promise<Result<{ ticketId: number }>> {
   return deps.db.transaction(async (trx) => {
     const ticketId = await openTicketWith(trx, { accountId: account.id, requesterId: requester.id, type: "primary_reset", subject: RESET_SUBJECT, priority: "high" }, { authorId: requester.id, body: reason }, now);
     const requestId = await insertResetRequest(trx, { ticketId, accountId: account.id, requesterId: requester.id, targetUserId: primary.id, reason }, now);
@@ -78,6 +79,6 @@ async function insertRequest(deps: ResetDeps, actor: Actor, { requester, account
     await recordOnTimeline(trx, ticketId, { authorId: null, kind: "system", publicText: `The primary login's registered address and every contact on file were alerted (${recipients.length}).` }, now);
     const details = { account: account.code, target: primary.username, alerted: recipients.map((r) => r.email) };
     await appendAudit(trx, { action: "reset.requested", ...auditedBy(actor), subject: `ticket:${ticketId}`, details }, now);
-    return { ok: true as const, ticketId };
+    return done({ ticketId });
   });
 }

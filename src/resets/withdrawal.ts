@@ -4,7 +4,7 @@ import { endUnusedDelivery } from "./redemption-and-expiry.js";
 import { queueEndNotices } from "./reset-mails.js";
 import { withLockedRequest, type LockedRequest, type StepBy } from "./request-moves.js";
 import type { ResetDeps } from "./request-service.js";
-import { DONE, refused, type StepResult } from "./step-result.js";
+import { done, refusedAt, type Result } from "../shared/problems.js";
 
 export interface Withdrawal {
   /** The agent who withdrew it, or the holder of an objection link (an objection from the records). */
@@ -36,11 +36,11 @@ export async function withdrawTemporaryPassword(deps: ResetDeps, trx: Knex.Trans
 }
 
 /** Any agent may withdraw a delivered temporary password before it is used, with a reason. */
-export async function withdrawApproval(deps: ResetDeps, ticketId: number, agent: Actor, reason: string): Promise<StepResult> {
+export async function withdrawApproval(deps: ResetDeps, ticketId: number, agent: Actor, reason: string): Promise<Result> {
   const now = deps.clock.now();
-  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<StepResult> => {
+  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<Result> => {
     const withdrawal = { by: agent, reason, internalText: `Temporary password withdrawn by ${agent.username}: ${reason}` };
-    if (!(await withdrawTemporaryPassword(deps, trx, locked, withdrawal, now))) return refused("reason", `The request is ${locked.request.state}: there is no unused temporary password to withdraw.`);
-    return DONE;
+    if (!(await withdrawTemporaryPassword(deps, trx, locked, withdrawal, now))) return refusedAt("reason", `The request is ${locked.request.state}: there is no unused temporary password to withdraw.`);
+    return done();
   });
 }

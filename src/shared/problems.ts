@@ -5,7 +5,10 @@ export type Problems = Record<string, string>;
  * A step's answer: done, with what it made (`value`; undefined for a step that makes nothing),
  * or refused, with its problems by field and nothing changed. Every domain service answers so.
  */
-export type Result<T = undefined> = { ok: true; value: T } | { ok: false; problems: Problems };
+export type Result<T = undefined> = { ok: true; value: T } | Refused;
+
+/** A refused step: its problems by field, nothing changed. A domain may add what the page needs to explain it. */
+export type Refused = { ok: false; problems: Problems };
 
 /** Done; `done()` for a step that makes nothing, `done(id)` for one that does. */
 export function done(): Result;
@@ -15,7 +18,10 @@ export function done<T>(value?: T): Result<T | undefined> {
 }
 
 /** Refused with these problems (at least one), nothing changed. */
-export const refused = (problems: Problems): { ok: false; problems: Problems } => ({ ok: false, problems });
+export const refused = (problems: Problems): Refused => ({ ok: false, problems });
+
+/** Refused with one problem, shown next to `field`. */
+export const refusedAt = (field: string, problem: string): Refused => refused({ [field]: problem });
 
 /**
  * Raised by a domain when the thing asked for is not there for this actor (`missing`) or the

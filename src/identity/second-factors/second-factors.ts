@@ -5,6 +5,7 @@ import { enqueue } from "../../platform/mail/outbox-store.js";
 import { auditedBy, type Actor } from "../../shared/actor.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
+import { done, refusedAt, type Result } from "../../shared/problems.js";
 import { seal, unseal, type DataKey } from "../../shared/sealing.js";
 import { verifyPassword } from "../password-hashing.js";
 import { findLoginById } from "../users-store.js";
@@ -78,22 +79,20 @@ export async function startTotpEnrolment(deps: FactorDeps, actor: Actor): Promis
   });
 }
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; problem: string };
-
 const WRONG_CODE = "That code is not right. Type the six digits your app shows now (the code changes every 30 seconds).";
 
 /**
  * Activates the pending enrolment with its first correct code; the ten recovery codes are made
  * in the same transaction and returned to be shown once. The code's step is spent.
  */
-export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string): Promise<Outcome<string[]>> {
+export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string): Promise<Result<string[]>> {
   const now = deps.clock.now();
   const row = await findTotp(deps.db, actor.id);
-  if (!row || row.activatedAt) return { ok: false, problem: row ? "Your authenticator app is already set up." : "Start the set-up first: no enrolment is waiting for a code." };
+  if (!row || row.activatedAt) return refusedAt("code", row ? "Your authenticator app is already set up." : "Start the set-up first: no enrolment is waiting for a code.");
   const step = stepOfCode(unseal(deps.dataKey, row.secretSealed, sealContext(actor.id)), code, now);
   if (step === null) {
     await appendAudit(deps.db, { ...auditedBy(actor), action: "second_factor.totp_confirm_refused", subject: `user:${actor.id}`, details: { reason: "wrong_code" } }, now);
-    return { ok: false, problem: WRONG_CODE };
+    return refusedAt("code", WRONG_CODE);
   }
   const codes = newRecoveryCodes();
   const activated = await deps.db.transaction(async (trx) => {
@@ -103,19 +102,21 @@ export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string):
     await notify(deps, trx, actor.id, "totp_added", actor.ip);
     return true;
   });
-  return activated ? { ok: true, value: codes } : { ok: false, problem: "The set-up changed meanwhile (started again in another window?). Reload the page and try again." };
+  return activated ? done(codes) : refusedAt("code", "The set-up changed meanwhile (started again in another window?). Reload the page and try again.");
 }
 
 /** Removes the authenticator and the recovery codes, after the current password or a code of the app. */
-export async function removeTotp(deps: FactorDeps, actor: Actor, proof: { password: string } | { code: string }): Promise<Outcome<null>> {
+export async function removeTotp(deps: FactorDeps, actor: Actor, proof: { password: string } | { code: string }): Promise<Result> {
   const now = deps.clock.now();
   const login = await findLoginById(deps.db, actor.id);
-  if (!(await hasActiveTotp(deps.db, actor.id))) return { ok: false, problem: "No authenticator app is set up." };
+  // The problem shows next to what proved it: the password field, or the code field.
+  const field = "password" in proof ? "current_password" : "code";
+  if (!(await hasActiveTotp(deps.db, actor.id))) return refusedAt(field, "No authenticator app is set up.");
   const proved = "password" in proof ? Boolean(login?.passwordHash && (await verifyPassword(login.passwordHash, proof.password))) : (await takeTotpCode(deps, actor.id, proof.code, now)) !== null;
   if (!proved) {
     const reason = "password" in proof ? "wrong_password" : "wrong_code";
     await appendAudit(deps.db, { ...auditedBy(actor), action: "second_factor.totp_remove_refused", subject: `user:${actor.id}`, details: { reason } }, now);
-    return { ok: false, problem: "password" in proof ? "The current password is not right." : WRONG_CODE };
+    return refusedAt(field, "password" in proof ? "The current password is not right." : WRONG_CODE);
   }
   await deps.db.transaction(async (trx) => {
     await deleteTotp(trx, actor.id);
@@ -123,20 +124,20 @@ export async function removeTotp(deps: FactorDeps, actor: Actor, proof: { passwo
     await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_removed", subject: `user:${actor.id}`, details: { provedWith: "password" in proof ? "password" : "code", recoveryCodesRemoved: codes } }, now);
     await notify(deps, trx, actor.id, "totp_removed", actor.ip);
   });
-  return { ok: true, value: null };
+  return done();
 }
 
 /** Ten new recovery codes in place of the old ones; only for a login with a factor. Shown once. */
-export async function regenerateRecoveryCodes(deps: FactorDeps, actor: Actor): Promise<Outcome<string[]>> {
+export async function regenerateRecoveryCodes(deps: FactorDeps, actor: Actor): Promise<Result<string[]>> {
   const now = deps.clock.now();
-  if (!(await hasActiveFactor(deps.db, actor.id))) return { ok: false, problem: "Recovery codes come with a second factor: set up an authenticator app first." };
+  if (!(await hasActiveFactor(deps.db, actor.id))) return refusedAt("recovery", "Recovery codes come with a second factor: set up an authenticator app first.");
   const codes = newRecoveryCodes();
   await deps.db.transaction(async (trx) => {
     await replaceRecoveryCodes(trx, actor.id, codes.map(hashRecoveryCode), now);
     await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.recovery_codes_regenerated", subject: `user:${actor.id}`, details: { recoveryCodes: codes.length } }, now);
     await notify(deps, trx, actor.id, "recovery_codes_regenerated", actor.ip);
   });
-  return { ok: true, value: codes };
+  return done(codes);
 }
 
 /**

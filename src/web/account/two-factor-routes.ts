@@ -65,18 +65,18 @@ export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolic
   router.post(`${ENROLMENT_PATH}/totp/confirm`, async (req, res) => {
     const form = parseForm(confirmForm, req.body);
     if (!form.ok) return render(req, res, 400, form.problems);
-    const outcome = await confirmTotp(deps, actorOf(req), form.data.code);
-    if (!outcome.ok) return render(req, res, 400, { code: outcome.problem });
+    const result = await confirmTotp(deps, actorOf(req), form.data.code);
+    if (!result.ok) return render(req, res, 400, result.problems);
     delete req.session.mustEnrolFactor;
-    showCodes(res, outcome.value, true);
+    showCodes(res, result.value, true);
   });
 
   router.post(`${ENROLMENT_PATH}/totp/remove`, async (req, res) => {
     const form = parseForm(removeForm, req.body);
     if (!form.ok) return render(req, res, 400, form.problems);
     const { current_password, code } = form.data;
-    const outcome = await removeTotp(deps, actorOf(req), current_password ? { password: current_password } : { code });
-    if (!outcome.ok) return render(req, res, 400, { [current_password ? "current_password" : "code"]: outcome.problem });
+    const result = await removeTotp(deps, actorOf(req), current_password ? { password: current_password } : { code });
+    if (!result.ok) return render(req, res, 400, result.problems);
     const required = factorRequired(deps.factorPolicies, req.user!.role);
     if (required) req.session.mustEnrolFactor = true;
     flash(req, "success", required ? "The authenticator app is removed. Your login needs one: set up a new one to go on." : "The authenticator app and your recovery codes are removed: sign-in asks only your password now.");
@@ -84,9 +84,9 @@ export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolic
   });
 
   router.post(`${ENROLMENT_PATH}/recovery-codes`, async (req, res) => {
-    const outcome = await regenerateRecoveryCodes(deps, actorOf(req));
-    if (!outcome.ok) return render(req, res, 400, { recovery: outcome.problem });
-    showCodes(res, outcome.value, false);
+    const result = await regenerateRecoveryCodes(deps, actorOf(req));
+    if (!result.ok) return render(req, res, 400, result.problems);
+    showCodes(res, result.value, false);
   });
 
   return router;

@@ -6,10 +6,11 @@ import { flash } from "../flash.js";
 import { requireAgent } from "../guards.js";
 import { isRowId } from "../../shared/row-ids.js";
 import type { Actor } from "../../shared/actor.js";
+import type { Result } from "../../shared/problems.js";
 import { actorOf } from "../request-meta.js";
 import { parseForm } from "../validation.js";
 import { findTicket } from "../../tickets/index.js";
-import { approveRequest, CALLBACK_OUTCOMES, clearObjection, recordCallback, rejectRequest, withdrawApproval, type ApprovalRefused, type DecisionDeps, type StepResult } from "../../resets/index.js";
+import { approveRequest, CALLBACK_OUTCOMES, clearObjection, recordCallback, rejectRequest, withdrawApproval, type ApprovalRefused, type DecisionDeps } from "../../resets/index.js";
 
 const callbackForm = z.object({
   contact_id: z.string({ error: "Choose the contact you called." }).refine(isRowId, "Choose the contact you called.").transform(Number),
@@ -33,11 +34,11 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
    * and what was typed kept (400, nothing changed), or back to the ticket with a message.
    * Two forms have a `reason`: on the page it is the reject's or the withdraw's.
    */
-  const step = <S extends z.ZodType>(path: string, schema: S, run: (ticketId: number, agent: Actor, data: z.infer<S>) => Promise<StepResult | ApprovalRefused>, doneText: string) =>
+  const step = <S extends z.ZodType>(path: string, schema: S, run: (ticketId: number, agent: Actor, data: z.infer<S>) => Promise<Result | ApprovalRefused>, doneText: string) =>
     router.post(`/desk/tickets/:id/${path}`, async (req, res) => {
       const ticket = await deskTicket(deps.db, req.params.id);
       const form = parseForm(schema, req.body);
-      const result: StepResult | ApprovalRefused = form.ok ? await run(ticket.id, actorOf(req), form.data) : { ok: false, problems: form.problems };
+      const result: Result | ApprovalRefused = form.ok ? await run(ticket.id, actorOf(req), form.data) : { ok: false, problems: form.problems };
       if (!result.ok) {
         const keyOf = (field: string) => (field === "reason" ? `${path}-reason` : field);
         const onPage = (record: Record<string, unknown>) =>

@@ -18,7 +18,7 @@ export function objectionRoutes(deps: ResetDeps): Router {
   router.post("/objections/:token", async (req, res) => {
     const raised = await raiseObjection(deps, req.params.token, req.ip ?? null);
     if (!raised.ok) return gone(res);
-    res.render("resets/objection-recorded", { title: "Objection recorded", withdrawn: raised.withdrawn });
+    res.render("resets/objection-recorded", { title: "Objection recorded", withdrawn: raised.value.withdrawn });
   });
 
   return router;

@@ -32,7 +32,7 @@ export function resetRequestRoutes(deps: ResetDeps): Router {
   router.get("/reset-requests/new", async (req, res) => {
     const eligible = await resetEligibility(deps.db, actorOf(req));
     if (!eligible.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: eligible });
-    await renderForm(res, 200, eligible);
+    await renderForm(res, 200, eligible.value);
   });
 
   router.post("/reset-requests", async (req, res) => {
@@ -41,12 +41,12 @@ export function resetRequestRoutes(deps: ResetDeps): Router {
     const form = parseForm(requestForm, req.body);
     if (!form.ok) {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      return renderForm(res, 400, eligible, form.problems, typeof body.reason === "string" ? body.reason : "");
+      return renderForm(res, 400, eligible.value, form.problems, typeof body.reason === "string" ? body.reason : "");
     }
-    const result = await openResetRequest(deps, actorOf(req), eligible, form.data.reason);
+    const result = await openResetRequest(deps, actorOf(req), eligible.value, form.data.reason);
     if (!result.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: result });
-    flash(req, "success", `Your request is ticket #${result.ticketId}. Support will call back a number on file before anything happens.`);
-    res.redirect(303, `/tickets/${result.ticketId}`);
+    flash(req, "success", `Your request is ticket #${result.value.ticketId}. Support will call back a number on file before anything happens.`);
+    res.redirect(303, `/tickets/${result.value.ticketId}`);
   });
 
   return router;
