@@ -4,7 +4,6 @@
 
 // Logins: who signs in, as what.
 export { liftLockout, registerLogin } from "./logins.js";
-export type { NewLogin } from "./logins.js";
 export { findLoginById, findLoginByUsername, findSessionLogin, listActiveStaff, listLoginsOfAccount, listStaff } from "./users-store.js";
 export type { Login, SessionLogin } from "./users-store.js";
 export { isPrimaryUsername, namespaceOf, scopedUsername } from "./usernames.js";
@@ -45,7 +44,7 @@ export { checkPublicKey, MAX_KEY_BYTES } from "./pgp-key-check.js";
 // Logins as the accounts and tickets domains read and change them (account-logins-store.ts,
 // new-ticket-notice-store.ts: the users table stays identity's).
 export { countLogins, findLoginSummary, isLoginOfAccount, lockLoginRow, loginIdsByUsername, primaryLoginOf, storeCanOpenCases, storeLoginDisabled, updateLoginDetails, usernameEndingTaken } from "./account-logins-store.js";
-export type { LoginDetails, LoginSummary } from "./account-logins-store.js";
+export type { LoginSummary } from "./account-logins-store.js";
 export { staffWantingNewTicketMail, storeNewTicketMail, wantsNewTicketMail } from "./new-ticket-notice-store.js";
 
 // Second factors: the authenticator app, recovery codes, the second step of sign-in.

@@ -2,8 +2,6 @@ import type { Knex } from "knex";
 import type { Db } from "../shared/db.js";
 import { clearFailedSignIns, insertLogin, type NewLogin } from "./users-store.js";
 
-export type { NewLogin };
-
 /**
  * Creates a login. Without a password hash it cannot sign in until its holder sets one through a
  * set-password link (nobody chooses another's password); with one (the CLI, the demo data), that

@@ -32,7 +32,7 @@ export async function recordCallback(deps: ResetDeps, ticketId: number, agent: A
     if (!contact || contact.accountId !== request.accountId) return refusedAt("contact_id", "Choose a contact of this account from the records.");
     if (!contact.phone) return refusedAt("contact_id", `${contact.name} has no phone number on file.`);
     const phone = contact.phone;
-    await moveRequest(trx, locked, "call_back", {
+    const moved = await moveRequest(trx, locked, "call_back", {
       step: async () => {
         await insertCallback(trx, { requestId: request.id, contactId: contact.id, contactName: contact.name, phoneDialled: phone, agentId: agent.id, outcome: input.outcome, notes: input.notes }, now);
         return {
@@ -45,7 +45,7 @@ export async function recordCallback(deps: ResetDeps, ticketId: number, agent: A
         };
       },
     }, now);
-    return done();
+    return moved ? done() : refusedAt("contact_id", "The request changed a moment ago: look at it again.");
   });
 }
 

@@ -10,7 +10,7 @@ import type { Clock } from "../shared/clock.js";
 
 // The reset panel's read model: what the desk's ticket page shows of a primary reset request.
 
-export function deliveryStatusOf(mail: { status: string; nextAttemptAt: Date | null }): DeliveryStatus {
+function deliveryStatusOf(mail: { status: string; nextAttemptAt: Date | null }): DeliveryStatus {
   if (mail.status === "sent") return "sent";
   if (failedForGood(mail) || mail.status === "cancelled") return "failed";
   return mail.status === "failed" ? "retrying" : "waiting";

@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import { auditedBy, type Actor } from "../shared/actor.js";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import { findTicketForUpdate, moveTicketTo, recordOnTimeline, type EventKind, type Ticket } from "../tickets/index.js";
-import { Refusal } from "../shared/problems.js";
+import { NOT_THERE, Refusal } from "../shared/problems.js";
 import type { ResetDeps } from "./request-service.js";
 import { findRequestByTicket, updateRequestState, type ResetRequest } from "./reset-store.js";
 import { RESET_MOVES, type ResetMove } from "./vocabulary.js";
@@ -71,13 +71,12 @@ export async function lockRequest(trx: Knex.Transaction, ticketId: number): Prom
 }
 
 /** Not a reset request's ticket: the same 404 as a ticket that is not there. */
-const NOT_A_RESET = "That page does not exist, or you cannot see it.";
 
 /** Runs `work` on the ticket's reset request inside one transaction, the ticket locked; no such request is a `missing` refusal (404). */
 export async function withLockedRequest<T>(deps: ResetDeps, ticketId: number, work: (trx: Knex.Transaction, locked: LockedRequest) => Promise<T>): Promise<T> {
   return deps.db.transaction(async (trx) => {
     const locked = await lockRequest(trx, ticketId);
-    if (!locked) throw new Refusal("missing", NOT_A_RESET);
+    if (!locked) throw new Refusal("missing", NOT_THERE);
     return work(trx, locked);
   });
 }

@@ -98,7 +98,7 @@ export const changeLine = (c: RecordChange) => `${capitalised(describeChange(c))
 const names = (ids: (string | null)[]) => [...new Set(ids.map((n) => n ?? "unrecorded"))].join(", ");
 
 /** The recent change of the called contact's number made by the agent who then called it, if any. */
-export const ownNumberChange = (facts: Pick<VerificationFacts, "recentChanges">, callback: Pick<Callback, "contactId" | "agentId">) =>
+const ownNumberChange = (facts: Pick<VerificationFacts, "recentChanges">, callback: Pick<Callback, "contactId" | "agentId">) =>
   facts.recentChanges.find((c) => c.what === "phone" && c.contactId === callback.contactId && c.changedBy === callback.agentId);
 
 /** Who approves: `confirmed` says a second admin confirmed their staff login (issue 10 review 1a). */
@@ -112,7 +112,7 @@ export interface Approver {
  * The approval checklist (DESIGN §3 step 3) for one approver: every condition, met or not,
  * each named. Approval needs all of them.
  */
-export function approvalConditions(facts: VerificationFacts, approver: Approver, twoPerson: boolean): Condition[] {
+function approvalConditions(facts: VerificationFacts, approver: Approver, twoPerson: boolean): Condition[] {
   const { request, requester, requesterContact, callbacks } = facts;
   // A callback to a number its own caller just set proves only that the caller can answer a phone.
   const selfSet = callbacks.filter((c) => c.outcome === "confirmed" && ownNumberChange(facts, c));

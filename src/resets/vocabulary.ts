@@ -12,7 +12,8 @@ export type ResetMove = "call_back" | "approve" | "reject" | "redeem" | "expire"
 
 /**
  * The one table of moves: from which state each step may be taken, where it leads, and the
- * status its ticket follows to. `moveRequest` (request-moves.ts) is the only writer of a state.
+ * status its ticket follows to. `moveRequest` (request-moves.ts) is the only writer of a state;
+ * an objection is not a state but two columns beside it, read only through `objectionStanding`.
  */
 export const RESET_MOVES: Record<ResetMove, { from: ResetState; to: ResetState; ticket: TicketStatus }> = {
   // A callback keeps the request pending and puts its ticket in work.

@@ -1,3 +1,6 @@
+/** What a page says for a thing that is not there, or not there for this login (never which). */
+export const NOT_THERE = "That page does not exist, or you cannot see it.";
+
 /** Why a step was refused: one sentence per form field ("form" for the whole form), shown next to it. */
 export type Problems = Record<string, string>;
 

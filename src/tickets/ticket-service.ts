@@ -4,7 +4,7 @@ import { isStaff } from "../shared/roles.js";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
-import { done, refused, Refusal, type Result } from "../shared/problems.js";
+import { done, NOT_THERE, refused, Refusal, type Result } from "../shared/problems.js";
 import { findLoginSummary, type LoginSummary } from "../identity/index.js";
 import { noticeNewTicket } from "./new-ticket-notice.js";
 import { ticketMail } from "./ticket-mail.js";
@@ -24,7 +24,7 @@ async function withTicket(deps: TicketDeps, ticketId: number, work: (trx: Knex.T
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {
     const ticket = await findTicketForUpdate(trx, ticketId);
-    if (!ticket) throw new Refusal("missing", "That page does not exist, or you cannot see it.");
+    if (!ticket) throw new Refusal("missing", NOT_THERE);
     return work(trx, ticket, now);
   });
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { isDatabaseUnavailable } from "../shared/db.js";
-import { Refusal } from "../shared/problems.js";
+import { NOT_THERE, Refusal } from "../shared/problems.js";
 import { loggableUrl, type Logger } from "../shared/logger.js";
 
 /** An error whose status and message are meant for the person who made the request. */
@@ -15,7 +15,7 @@ export class HttpError extends Error {
   }
 }
 
-export const notFound = (message = "That page does not exist, or you cannot see it.") => new HttpError(404, message);
+export const notFound = (message = NOT_THERE) => new HttpError(404, message);
 export const forbidden = (message = "Your login does not have access to this page.") => new HttpError(403, message);
 
 const TITLES: Record<number, string> = {

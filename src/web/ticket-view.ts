@@ -10,7 +10,7 @@ function formatAge(from: Date, now: Date): string {
 }
 
 /** The statuses an agent may move a ticket to from where it is. */
-export const nextStatuses = (from: TicketStatus) => TICKET_STATUSES.filter((to) => transitionProblem(from, to) === null);
+const nextStatuses = (from: TicketStatus) => TICKET_STATUSES.filter((to) => transitionProblem(from, to) === null);
 
 /** Labels and small helpers the ticket views share, passed as the `tv` local. */
 export const ticketView = (now: Date) => ({

@@ -6,7 +6,7 @@ import { isStaff } from "../shared/roles.js";
 export const formatDateTime = (date: Date | null | undefined): string => (date ? formatUtc(date) : "—");
 
 /** "5 seconds", "1 hour", "90 minutes": an interval in words. */
-export function formatInterval(ms: number): string {
+function formatInterval(ms: number): string {
   const units: [number, string][] = [
     [86_400_000, "day"],
     [3_600_000, "hour"],

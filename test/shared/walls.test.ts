@@ -24,6 +24,7 @@ describe("the layout's walls (npm run lint)", function () {
     ["src/identity/sign-in.ts", 'import { findAccount as x } from "../accounts/index.js";', /chain resets → tickets → accounts → identity: identity may not import resets or tickets or accounts/],
     ["src/accounts/login-service.ts", 'import { findTicket as x } from "../tickets/index.js";', /accounts may not import resets or tickets/],
     ["src/web/desk/desk-routes.ts", 'import { findTicket as x } from "../../tickets/tickets-store.js";', /Web code must import a domain only through its index\.ts/],
+    ["src/web/admin/login-routes.ts", 'import { storeLoginDisabled as x } from "../../identity/index.js";', /A route changes a login only through the service/],
     ["src/web/admin/login-routes.ts", 'import { accountKeyRoutes as x } from "../account/key-routes.js";', /One web area does not import another's routes/],
     ["src/platform/mail/mailer.ts", 'import { appendAudit as x } from "../audit/audit-log.js";', /One platform part does not import another/],
     ["src/platform/audit/audit-log.ts", 'import { findTicket as x } from "../../tickets/index.js";', /src\/platform\/ imports only src\/shared\//],
