@@ -45,6 +45,6 @@ export async function reserveIds(trx: Knex.Transaction, table: string, n: number
     `select max(coalesce((select max(id) from ${quote(table)}), 0), coalesce((select seq from sqlite_sequence where name = ?), 0)) as top`,
     [table],
   );
-  const top = Number((rows as { top: number }[])[0]?.top ?? 0);
+  const top = (rows as { top: number }[])[0]?.top ?? 0;
   return Array.from({ length: n }, (_, i) => top + 1 + i);
 }

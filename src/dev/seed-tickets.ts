@@ -47,7 +47,7 @@ export async function seedTickets(db: Db, options: SeedOptions): Promise<SeedRes
   const start = now.getTime() - YEAR;
 
   const staffRows: unknown = await db("users").whereIn("role", STAFF_ROLES).whereNull("disabled_at").select("id", "role");
-  const staff = (staffRows as { id: number; role: string }[]).map((r) => ({ id: Number(r.id), role: r.role }));
+  const staff = (staffRows as { id: number; role: string }[]).map((r) => ({ id: r.id, role: r.role }));
   const agents = staff.filter((s) => s.role === "agent").map((s) => s.id);
   const assignees = agents.length ? agents : staff.map((s) => s.id);
 
@@ -120,6 +120,6 @@ async function speedUpSqlite(db: Db): Promise<() => Promise<void>> {
   const [row] = rows as { cache_size: number }[];
   await db.raw("pragma cache_size = -262144");
   return async () => {
-    await db.raw(`pragma cache_size = ${Number(row?.cache_size ?? -2000)}`);
+    await db.raw(`pragma cache_size = ${row?.cache_size ?? -2000}`);
   };
 }

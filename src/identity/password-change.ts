@@ -90,6 +90,7 @@ export async function changeOwnPassword(
     return { current_password: "The current password is not right.", ...(await newPasswordProblems(deps, actor.id, input, false)) };
   }
   const problems = await newPasswordProblems(deps, actor.id, input);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- new_password may well be unset; the rule misreads `??=` on an index signature (typescript-eslint#6632)
   if (input.newPassword === input.currentPassword) problems.new_password ??= "The new password must differ from the current one.";
   if (Object.keys(problems).length) return problems;
   const redeem = login.mustChangePassword ? deps.onTemporaryPasswordReplaced : undefined;

@@ -9,6 +9,7 @@ export const MIN_PASSWORD_LENGTH: Record<PolicyName, number> = { classic: 8, nis
 
 /** Length in characters (code points) after Unicode normalisation; never truncated. */
 export function passwordLength(password: string): number {
+  // eslint-disable-next-line @typescript-eslint/no-misused-spread -- counts code points on purpose (DESIGN §4: length in characters, not UTF-16 units)
   return [...password.normalize("NFC")].length;
 }
 

@@ -56,6 +56,7 @@ function estimator() {
 /** The parts of the owner's identity a password may not contain (3 characters or more). */
 function identityParts(owner: PasswordOwner): string[] {
   const parts = [owner.username, owner.email?.split("@")[0] ?? "", ...(owner.displayName ?? "").split(/[\s.,'’-]+/)];
+  // eslint-disable-next-line @typescript-eslint/no-misused-spread -- counts code points on purpose (DESIGN §4: length in characters, not UTF-16 units)
   return [...new Set(parts.map((p) => p.normalize("NFC").toLowerCase()).filter((p) => [...p].length >= 3))];
 }
 

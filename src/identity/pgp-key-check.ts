@@ -33,14 +33,14 @@ const READABLE: Record<string, string> = {
 
 /** "RSA 3072", "Ed25519", "NIST P-256 (ecdsa)", … for people to read. */
 function describeAlgorithm(info: openpgp.AlgorithmInfo): string {
-  const name = String(info.algorithm);
+  const name = info.algorithm;
   if (name.startsWith("rsa")) return `RSA ${info.bits ?? "?"}`;
   if (info.curve) return READABLE[info.curve] ?? `${info.curve} (${name})`;
   return READABLE[name] ?? name;
 }
 
 function strengthProblem(info: openpgp.AlgorithmInfo): string | null {
-  const name = String(info.algorithm);
+  const name = info.algorithm;
   if (name.startsWith("rsa")) {
     return (info.bits ?? 0) < MIN_RSA_BITS ? `RSA keys must be at least ${MIN_RSA_BITS} bits; this one has ${info.bits ?? "unknown"}.` : null;
   }

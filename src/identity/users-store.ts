@@ -158,7 +158,7 @@ export async function countFailedSignIn(trx: Knex.Transaction, id: number, now: 
     .update({ failed_sign_ins: trx.raw("failed_sign_ins + 1"), updated_at: now })
     .returning("failed_sign_ins");
   // No row when the id matches no login (sign-in runs the statement for unknown usernames too).
-  return Number((rows as { failed_sign_ins: number }[])[0]?.failed_sign_ins ?? 0);
+  return (rows as { failed_sign_ins: number }[])[0]?.failed_sign_ins ?? 0;
 }
 
 export async function lockLogin(trx: Knex.Transaction, id: number, until: Date, now: Date): Promise<void> {

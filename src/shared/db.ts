@@ -83,7 +83,7 @@ export const isPostgres = (db: Db | Knex.Transaction) => (db.client as { config:
 /** Inserts one row and returns its generated id, on both databases. */
 export async function insertReturningId(db: Db | Knex.Transaction, table: string, row: Record<string, unknown>): Promise<number> {
   const inserted: unknown = await db(table).insert(row).returning("id");
-  return Number((inserted as { id: number }[])[0]!.id);
+  return (inserted as { id: number }[])[0]!.id;
 }
 
 export async function migrate(db: Db): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { csrfSync } from "csrf-sync";
 import type { RequestHandler } from "express";
+import { sessionOf } from "./request-meta.js";
 
 /**
  * Synchroniser-token CSRF protection: one token per session, sent back by every form as
@@ -17,6 +18,6 @@ export const csrfProtection: RequestHandler = csrfSynchronisedProtection;
  * error handler has let go of the session (the database is away): no form can be sent then.
  */
 export const exposeCsrfToken: RequestHandler = (req, res, next) => {
-  Object.defineProperty(res.locals, "csrfToken", { enumerable: true, get: () => (req.session ? generateToken(req) : undefined) });
+  Object.defineProperty(res.locals, "csrfToken", { enumerable: true, get: () => (sessionOf(req) ? generateToken(req) : undefined) });
   next();
 };

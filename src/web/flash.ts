@@ -1,4 +1,5 @@
 import type { Request, RequestHandler } from "express";
+import { sessionOf } from "./request-meta.js";
 import type { FlashKind } from "./request-types.js";
 
 /** One-shot messages carried across a redirect in the session. */
@@ -7,7 +8,8 @@ export function flash(req: Request, kind: FlashKind, text: string): void {
 }
 
 export const exposeFlash: RequestHandler = (req, res, next) => {
-  res.locals.flash = req.session?.flash ?? [];
-  if (req.session?.flash) delete req.session.flash;
+  const session = sessionOf(req);
+  res.locals.flash = session?.flash ?? [];
+  if (session?.flash) delete session.flash;
   next();
 };

@@ -3,6 +3,7 @@ import { pendingExpired, type PendingSignIn } from "../identity/index.js";
 import type { Clock } from "../shared/clock.js";
 import { isStaff, type Role } from "../shared/roles.js";
 import { flash } from "./flash.js";
+import { sessionOf } from "./request-meta.js";
 
 declare module "express-session" {
   interface SessionData {
@@ -47,7 +48,7 @@ const PENDING_ALLOWED = new Set([SECOND_STEP_PATH, `${SECOND_STEP_PATH}/cancel`,
  */
 export function secondStepGate(clock: Clock): RequestHandler {
   return (req, res, next) => {
-    const pending = req.session?.pendingSignIn;
+    const pending = sessionOf(req)?.pendingSignIn;
     if (!pending || req.user) return next();
     if (pendingExpired(pending, clock.now())) {
       delete req.session.pendingSignIn;

@@ -5,6 +5,7 @@ import type { RequestHandler } from "express";
 import type { Clock } from "../shared/clock.js";
 import { hours, minutes } from "../shared/clock.js";
 import { isDatabaseUnavailable, type Db } from "../shared/db.js";
+import { sessionOf } from "./request-meta.js";
 
 export const IDLE_TIMEOUT_MS = minutes(30);
 export const ABSOLUTE_TIMEOUT_MS = hours(12);
@@ -133,8 +134,10 @@ export function startSessionClock(req: Express.Request, clock: Clock): void {
 }
 
 /** What express-session compares to decide whether to save: the id and the data without the cookie. */
-const sessionState = (req: Express.Request): string | undefined =>
-  req.session && `${req.session.id} ${JSON.stringify(req.session, (key: string, value: unknown) => (key === "cookie" ? undefined : value))}`;
+const sessionState = (req: Express.Request): string | undefined => {
+  const current = sessionOf(req);
+  return current && `${current.id} ${JSON.stringify(current, (key: string, value: unknown) => (key === "cookie" ? undefined : value))}`;
+};
 
 /**
  * express-session writes the page out and only then saves the session, so a failed save
@@ -150,7 +153,7 @@ export const saveSessionBeforeResponse: RequestHandler = (req, res, next) => {
   const end = res.end.bind(res);
   res.end = function (...args: unknown[]) {
     const finish = () => end(...(args as Parameters<typeof end>));
-    if (res.headersSent || !req.session || sessionState(req) === before) return finish();
+    if (res.headersSent || !sessionOf(req) || sessionState(req) === before) return finish();
     req.session.save((err) => {
       if (!err) return finish();
       res.end = end;

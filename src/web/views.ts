@@ -26,6 +26,6 @@ export function useViews(app: Express, cache: boolean): void {
         const layout = path.join(viewsDir, "layout", `${locals.layout ?? "main"}.ejs`);
         return ejs.renderFile(layout, { ...locals, body }, { ...ejsOptions, filename: layout });
       })
-      .then((html) => callback(null, html), (err: Error) => callback(err));
+      .then((html) => callback(null, html), (err: unknown) => callback(err));
   });
 }

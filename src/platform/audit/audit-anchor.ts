@@ -125,7 +125,7 @@ export async function readAuditAnchor(file: string, deskKeys: () => Promise<open
   try {
     const message = await openpgp.readCleartextMessage({ cleartextMessage: armored });
     const verified = await openpgp.verify({ message, verificationKeys, expectSigned: true });
-    const anchor = parseLine(String(verified.data));
+    const anchor = parseLine(verified.data);
     return anchor ? { kind: "anchor", anchor } : { kind: "invalid", problem: "its signed line is not an audit anchor" };
   } catch (err) {
     return { kind: "invalid", problem: `it is not signed by the desk key (${(err instanceof Error ? err.message : String(err)).split("\n")[0]})` };

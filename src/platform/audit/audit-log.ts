@@ -80,7 +80,7 @@ export async function verifyAuditChain(db: Db): Promise<ChainCheck> {
   for (;;) {
     const page = (await db("audit_log").where("seq", ">=", expectedSeq).orderBy("seq").limit(batch)) as AuditRow[];
     for (const raw of page) {
-      const row = { ...raw, seq: Number(raw.seq), at: asDate(raw.at)! };
+      const row = { ...raw, at: asDate(raw.at)! };
       if (row.seq !== expectedSeq) {
         return { ok: false, rows, badSeq: expectedSeq, problem: `row ${expectedSeq} is missing` };
       }

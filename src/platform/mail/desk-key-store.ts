@@ -41,7 +41,7 @@ export async function clearRotateFlag(db: Db): Promise<void> {
 /** Sealed mail that may still be sent (an admin can retry a dead one): it needs a desk key to open. */
 export async function unsentSealedMail(db: Db): Promise<{ id: number; message: string }[]> {
   const rows = (await db("outbox").where({ sealed: true }).whereIn("status", ["queued", "sending", "failed", "dead"]).select("id", "message").orderBy("id")) as { id: number; message: string }[];
-  return rows.map((r) => ({ id: Number(r.id), message: r.message }));
+  return rows.map((r) => ({ id: r.id, message: r.message }));
 }
 
 /** Stops mail for good that no key the desk holds can open. */

@@ -85,7 +85,7 @@ export async function enqueue(trx: Knex.Transaction | Db, mail: ComposedMail, no
       updated_at: now,
     })
     .returning("id");
-  return Number((inserted as { id: number }[])[0]!.id);
+  return (inserted as { id: number }[])[0]!.id;
 }
 
 /**

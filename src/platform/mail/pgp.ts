@@ -12,7 +12,7 @@ export class NoUsableKeyError extends Error {
 /** The recipient's public key, checked to hold a valid encryption (sub)key right now. */
 export async function usableRecipientKey(recipient: string, armoredKey: string | null | undefined, now: Date): Promise<openpgp.PublicKey> {
   if (!armoredKey) throw new NoUsableKeyError(recipient, "no key on file");
-  let key: openpgp.PublicKey;
+  let key: openpgp.Key;
   try {
     key = await openpgp.readKey({ armoredKey });
   } catch {
@@ -23,7 +23,8 @@ export async function usableRecipientKey(recipient: string, armoredKey: string |
   } catch {
     throw new NoUsableKeyError(recipient, "the key on file has no valid encryption key (expired, revoked or signing-only)");
   }
-  return key.isPrivate() ? key.toPublic() : key;
+  // A private key's public half; a public key returns itself.
+  return key.toPublic();
 }
 
 /**

@@ -15,6 +15,7 @@ const answer = (n: number) =>
   z
     .string({ error: `Answer ${n}: enter an answer.` })
     .max(200, `Answer ${n}: answers are at most 200 characters.`)
+    // eslint-disable-next-line @typescript-eslint/no-misused-spread -- counts code points on purpose, as passwordLength does
     .refine((a) => [...normaliseAnswer(a)].length >= 3, `Answer ${n}: answers need at least 3 characters.`);
 
 const questionsForm = z
