@@ -2,6 +2,7 @@ import { Router, type Response } from "express";
 import { z } from "zod";
 import { completeSecondStep, type FactorDeps, type SecondStepFailure, type SignInDeps } from "../../identity/index.js";
 import { flash } from "../flash.js";
+import { ipLimit } from "../ip-limits.js";
 import { sessionUser } from "../passport.js";
 import { SECOND_STEP_EXPIRED, SECOND_STEP_PATH } from "../second-factor-gates.js";
 import { startSessionClock } from "../sessions.js";
@@ -26,8 +27,9 @@ const ENDED: Partial<Record<SecondStepFailure, string>> = {
 };
 
 /** `GET/POST /login/second-factor`: the second step of a sign-in, after a right password. */
-export function secondStepRoutes(deps: SignInDeps & FactorDeps): Router {
+export function secondStepRoutes(deps: SignInDeps & FactorDeps & { login: { ipLimit: number } }): Router {
   const router = Router();
+  const codeLimit = ipLimit(deps, "secondStep", deps.login.ipLimit);
 
   const render = (res: Response, status: number, problems: Problems = {}) =>
     res.status(status).render("auth/second-step", { title: "Two-step sign-in", problems });
@@ -37,7 +39,7 @@ export function secondStepRoutes(deps: SignInDeps & FactorDeps): Router {
     render(res, 200);
   });
 
-  router.post(SECOND_STEP_PATH, async (req, res, next) => {
+  router.post(SECOND_STEP_PATH, codeLimit, async (req, res, next) => {
     const pending = req.session.pendingSignIn;
     if (!pending) return res.redirect(303, req.user ? "/" : "/login");
     const form = parseForm(codeForm, req.body);
