@@ -76,13 +76,13 @@ describe("two-step sign-in: recovery codes", () => {
   it("regenerates the codes: shown once, the old ones stop working, and the holder is told", async () => {
     const agent = browser(t.app);
     await signInOk(agent, "carol", DEMO_PASSWORD);
-    const { recoveryCodes: old } = await enrolTotp(t, agent);
-    const page = await answered(postForm(agent, "/account/two-factor/recovery-codes", {}, "/account/two-factor"), 200);
+    const { recoveryCodes: old, secret } = await enrolTotp(t, agent);
+    const page = await answered(postForm(agent, "/account/two-factor/recovery-codes", { recovery: codeAt(t, secret) }, "/account/two-factor"), 200);
     expect(page.headers["cache-control"]).to.equal("no-store");
     const fresh = recoveryCodesOn(page.text);
     expect(fresh).to.have.length(10);
     expect(fresh.filter((c) => old.includes(c))).to.deep.equal([]);
-    expect((await auditRows(t, "second_factor.recovery_codes_regenerated")).map((r) => r.details)).to.deep.equal([{ recoveryCodes: 10 }]);
+    expect((await auditRows(t, "second_factor.recovery_codes_regenerated")).map((r) => r.details)).to.deep.equal([{ recoveryCodes: 10, provedWith: "totp" }]);
 
     const withOld = browser(t.app);
     await passwordStep(withOld, "carol", DEMO_PASSWORD);
@@ -97,7 +97,7 @@ describe("two-step sign-in: recovery codes", () => {
     const agent = browser(t.app);
     await signInOk(agent, "dave", DEMO_PASSWORD);
     const before = await databaseRows(t.db, ["sessions"]);
-    const refused = await answered(postForm(agent, "/account/two-factor/recovery-codes", {}, "/account/two-factor"), 400);
+    const refused = await answered(postForm(agent, "/account/two-factor/recovery-codes", { recovery: "123456" }, "/account/two-factor"), 400);
     expect(refused.text).to.include("Recovery codes come with a second factor: set up an authenticator app first.");
     expect(await databaseRows(t.db, ["sessions"])).to.deep.equal(before);
   });

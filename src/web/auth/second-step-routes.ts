@@ -1,6 +1,7 @@
 import { Router, type Response } from "express";
 import { z } from "zod";
 import { completeSecondStep, type FactorDeps, type SecondStepFailure, type SignInDeps } from "../../identity/index.js";
+import { factorCode } from "../factor-code-form.js";
 import { flash } from "../flash.js";
 import { ipLimit } from "../ip-limits.js";
 import { sessionUser } from "../passport.js";
@@ -9,13 +10,7 @@ import { startSessionClock } from "../sessions.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 
-/** An authenticator's six digits or a recovery code; spaces (as apps show codes) do not count. */
-const codeForm = z.object({
-  code: z
-    .string({ error: "Enter the code from your authenticator app, or a recovery code." })
-    .transform((c) => c.replace(/\s+/g, ""))
-    .pipe(z.string().min(1, "Enter the code from your authenticator app, or a recovery code.").max(64, "That code is too long: an authenticator code has 6 digits, a recovery code 16 letters and digits.")),
-});
+const codeForm = z.object({ code: factorCode });
 
 const WRONG_CODE = "That code is not right, or it was already used. Type the code your app shows now, or an unused recovery code.";
 

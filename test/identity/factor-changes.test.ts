@@ -1,0 +1,89 @@
+/**
+ * Changes to a login's factors need a current code of the factor, and every code typed there is a
+ * guess toward the sign-in lockout (issue 13 review, findings 2 and 3).
+ */
+import { expect } from "chai";
+import { databaseRows } from "../support/database.js";
+import { browser } from "../support/http.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
+import { useTestApp } from "../support/use-test-app.js";
+import { auditRows } from "../support/audit.js";
+import { count } from "../support/rows.js";
+import { postForm } from "../support/forms.js";
+import { userId, userRow } from "../support/users.js";
+import { signIn, signInOk } from "../support/sign-in.js";
+import { answered, codeAt, enrolTotp, recoveryCodesOn } from "./two-factor-helpers.js";
+
+const LOCKED = "Too many wrong passwords or codes: your login is locked for a while, and nothing was changed.";
+const WRONG = "That code is not right, or it was already used.";
+const ENTER = "Enter the code from your authenticator app, or a recovery code.";
+
+describe("changing the factors of a login (LOGIN_MAX_FAILURES=3)", () => {
+  const t = useTestApp({ env: { LOGIN_MAX_FAILURES: "3" } });
+
+  async function carolWithFactor() {
+    const agent = browser(t.app);
+    await signInOk(agent, "carol", DEMO_PASSWORD);
+    return { agent, ...(await enrolTotp(t, agent)) };
+  }
+  const wrongFor = (secret: string) => (codeAt(t, secret) === "000000" ? "111111" : "000000");
+  const factorRows = async () => ({ totp: await count(t, "totp_factors", { user_id: await userId(t, "carol") }), codes: await count(t, "recovery_codes", { user_id: await userId(t, "carol"), used_at: null }) });
+
+  it("removal: wrong codes count toward the lockout and lock the login; then even the right code removes nothing", async () => {
+    const { agent, secret } = await carolWithFactor();
+    for (const n of [1, 2]) {
+      const wrong = await answered(postForm(agent, "/account/two-factor/totp/remove", { code: wrongFor(secret) }, "/account/two-factor"), 400);
+      expect(wrong.text).to.include(WRONG).and.include('id="field-code-problem"');
+      expect(Number((await userRow(t, "carol")).failed_sign_ins)).to.equal(n);
+    }
+    const third = await answered(postForm(agent, "/account/two-factor/totp/remove", { code: wrongFor(secret) }, "/account/two-factor"), 400);
+    expect(third.text).to.include(LOCKED);
+    expect((await userRow(t, "carol")).locked_until).to.not.equal(null);
+    expect((await auditRows(t, "sign_in.locked")).map((r) => r.action)).to.have.length(1);
+
+    const right = await answered(postForm(agent, "/account/two-factor/totp/remove", { code: codeAt(t, secret) }, "/account/two-factor"), 400);
+    expect(right.text).to.include(LOCKED);
+    expect(await factorRows()).to.deep.equal({ totp: 1, codes: 10 });
+    expect(await auditRows(t, "second_factor.totp_removed")).to.deep.equal([]);
+    // Locked as after wrong passwords: the right password does not sign in.
+    expect((await signIn(browser(t.app), "carol", DEMO_PASSWORD)).status).to.equal(401);
+  });
+
+  it("removal needs a code: the password alone or an empty form is refused and changes nothing", async () => {
+    const { agent } = await carolWithFactor();
+    const before = await databaseRows(t.db, ["sessions"]);
+    for (const form of [{ current_password: DEMO_PASSWORD }, {}] as Record<string, string>[]) {
+      const refused = await answered(postForm(agent, "/account/two-factor/totp/remove", form, "/account/two-factor"), 400);
+      expect(refused.text).to.include(ENTER);
+    }
+    expect(await databaseRows(t.db, ["sessions"])).to.deep.equal(before);
+  });
+
+  it("new recovery codes need a current code: none or a wrong one is refused and changes nothing but the count", async () => {
+    const { agent, secret, recoveryCodes } = await carolWithFactor();
+    const before = await databaseRows(t.db, ["sessions"]);
+    const none = await answered(postForm(agent, "/account/two-factor/recovery-codes", {}, "/account/two-factor"), 400);
+    expect(none.text).to.include(ENTER).and.include('id="field-recovery-problem"');
+    expect(await databaseRows(t.db, ["sessions"])).to.deep.equal(before);
+
+    const wrong = await answered(postForm(agent, "/account/two-factor/recovery-codes", { recovery: wrongFor(secret) }, "/account/two-factor"), 400);
+    expect(wrong.text).to.include(WRONG);
+    expect(Number((await userRow(t, "carol")).failed_sign_ins)).to.equal(1);
+    expect((await auditRows(t, "second_factor.recovery_codes_refused")).map((r) => r.details)).to.deep.equal([{ reason: "wrong_code" }]);
+    expect(await auditRows(t, "second_factor.recovery_codes_regenerated")).to.deep.equal([]);
+
+    // A recovery code proves it too (and is spent with the old set).
+    const page = await answered(postForm(agent, "/account/two-factor/recovery-codes", { recovery: recoveryCodes[0]! }, "/account/two-factor"), 200);
+    expect(recoveryCodesOn(page.text)).to.have.length(10);
+    expect(Number((await userRow(t, "carol")).failed_sign_ins)).to.equal(0);
+  });
+
+  it("a new enrolment cannot start over an active authenticator, and nothing changes", async () => {
+    const { agent } = await carolWithFactor();
+    const before = await databaseRows(t.db, ["sessions"]);
+    await answered(postForm(agent, "/account/two-factor/totp", {}, "/account/two-factor"), 303, "/account/two-factor");
+    const page = await agent.get("/account/two-factor").expect(200);
+    expect(page.text).to.include("Your authenticator app is already set up. Remove it first to set up another one.");
+    expect(await databaseRows(t.db, ["sessions"])).to.deep.equal(before);
+  });
+});
