@@ -79,14 +79,21 @@ export async function findLoginById(db: Db, id: number): Promise<Login | null> {
 export type SessionLogin = Pick<
   Login,
   "id" | "accountId" | "accountStatus" | "username" | "role" | "displayName" | "email" | "mustChangePassword" | "sessionEpoch" | "canOpenCases" | "disabledAt"
->;
+> & {
+  /** An active second factor, read with the login on each request: a policy that requires one is decided from the database, not the session. */
+  hasActiveFactor: boolean;
+};
 
 const SESSION_COLUMNS = ["users.id", "users.account_id", "accounts.status as account_status", "users.username", "users.role", "users.display_name", "users.email", "users.must_change_password", "users.session_epoch", "users.can_open_cases", "users.disabled_at"];
 
 /** The login behind a session, read on every request (the columns not read are left out of the type too). */
 export async function findSessionLogin(db: Db, id: number): Promise<SessionLogin | null> {
-  const row: unknown = await db("users").leftJoin("accounts", "accounts.id", "users.account_id").where("users.id", id).first(SESSION_COLUMNS);
-  return row ? toLogin(row as Row) : null;
+  const found: unknown = await db("users")
+    .leftJoin("accounts", "accounts.id", "users.account_id")
+    .where("users.id", id)
+    .first([...SESSION_COLUMNS, db.raw("exists (select 1 from totp_factors where totp_factors.user_id = users.id and totp_factors.activated_at is not null) as has_active_factor")]);
+  const row = found as Row | undefined;
+  return row ? { ...toLogin(row), hasActiveFactor: Boolean(row.has_active_factor) } : null;
 }
 
 /** Every login of an account, the primary first. */

@@ -21,6 +21,7 @@ export const sessionUser = (l: SessionLogin): Express.User & { sessionEpoch: num
   email: l.email,
   mustChangePassword: l.mustChangePassword,
   canOpenCases: l.canOpenCases,
+  hasActiveFactor: l.hasActiveFactor,
   sessionEpoch: l.sessionEpoch,
 });
 
@@ -34,7 +35,7 @@ export function createPassport(deps: SignInDeps & { db: Db; reader: Db }) {
     new LocalStrategy({ passReqToCallback: true }, (req, username, password, done) => {
       signIn(deps, username, password, req.ip).then(
         // A login with a factor is handed on with "second_step": the route holds it back until its code (second-step-routes.ts).
-        (result) => (result.ok ? done(null, sessionUser(result.login), { message: result.secondStep ? SECOND_STEP : "" }) : done(null, false, { message: result.reason })),
+        (result) => (result.ok ? done(null, sessionUser({ ...result.login, hasActiveFactor: result.secondStep }), { message: result.secondStep ? SECOND_STEP : "" }) : done(null, false, { message: result.reason })),
         done,
       );
     }),

@@ -12,7 +12,7 @@ import { count } from "../support/rows.js";
 import { postForm } from "../support/forms.js";
 import { userId, userRow } from "../support/users.js";
 import { signIn, signInOk } from "../support/sign-in.js";
-import { answered, codeAt, enrolTotp, recoveryCodesOn } from "./two-factor-helpers.js";
+import { answered, codeAt, enrolTotp, passwordStep, recoveryCodesOn, secondStep } from "./two-factor-helpers.js";
 
 const LOCKED = "Too many wrong passwords or codes: your login is locked for a while, and nothing was changed.";
 const WRONG = "That code is not right, or it was already used.";
@@ -85,5 +85,27 @@ describe("changing the factors of a login (LOGIN_MAX_FAILURES=3)", () => {
     const page = await agent.get("/account/two-factor").expect(200);
     expect(page.text).to.include("Your authenticator app is already set up. Remove it first to set up another one.");
     expect(await databaseRows(t.db, ["sessions"])).to.deep.equal(before);
+  });
+});
+
+describe("the `required` policy is read from the login on each request (STAFF_SECOND_FACTOR=required)", () => {
+  const t = useTestApp({ env: { STAFF_SECOND_FACTOR: "required" } });
+
+  it("a session that signed in with its factor goes to enrolment once the factor is gone, whoever removed it", async () => {
+    const enrolling = browser(t.app);
+    await signInOk(enrolling, "alice", DEMO_PASSWORD);
+    const { secret } = await enrolTotp(t, enrolling);
+    const agent = browser(t.app);
+    await passwordStep(agent, "alice", DEMO_PASSWORD);
+    await answered(secondStep(agent, codeAt(t, secret)), 303, "/");
+    await agent.get("/desk").expect(200);
+
+    // Gone by another way than this session's own form (as an admin's removal will).
+    await t.db("totp_factors").where({ user_id: await userId(t, "alice") }).delete();
+    await agent.get("/desk").expect(303).expect("location", "/account/two-factor");
+    const before = await databaseRows(t.db, ["sessions"]);
+    await answered(postForm(agent, "/desk/tickets/1/notes", { body: "x" }, "/account/two-factor"), 303, "/account/two-factor");
+    expect(await databaseRows(t.db, ["sessions"])).to.deep.equal(before);
+    await agent.get("/account/two-factor").expect(200);
   });
 });

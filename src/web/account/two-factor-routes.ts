@@ -64,7 +64,6 @@ export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolic
     if (!form.ok) return render(req, res, 400, form.problems);
     const result = await confirmTotp(deps, actorOf(req), form.data.code);
     if (!result.ok) return render(req, res, 400, result.problems);
-    delete req.session.mustEnrolFactor;
     showCodes(res, result.value, true);
   });
 
@@ -74,7 +73,6 @@ export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolic
     const result = await removeTotp(deps, actorOf(req), form.data.code);
     if (!result.ok) return render(req, res, 400, result.problems);
     const required = factorRequired(deps.factorPolicies, req.user!.role);
-    if (required) req.session.mustEnrolFactor = true;
     flash(req, "success", required ? "The authenticator app is removed. Your login needs one: set up a new one to go on." : "The authenticator app and your recovery codes are removed: sign-in asks only your password now.");
     res.redirect(303, ENROLMENT_PATH);
   });

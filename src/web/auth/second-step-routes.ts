@@ -48,7 +48,7 @@ export function secondStepRoutes(deps: SignInDeps & FactorDeps & { login: { ipLi
       return res.redirect(303, "/login");
     }
     // req.login regenerates the session: a new id, and the pending state is gone with the old one.
-    req.login(sessionUser(result.login), (err) => {
+    req.login(sessionUser({ ...result.login, hasActiveFactor: true }), (err) => {
       if (err) return next(err);
       startSessionClock(req, deps.clock);
       if (result.method === "recovery_code") flash(req, "info", "You signed in with a recovery code; it cannot be used again. Make new codes under My profile → Two-step sign-in when few are left.");
