@@ -66,7 +66,8 @@ const enrolmentAllowed = (path: string) => path === "/logout" || path === ENROLM
  */
 export function factorEnrolmentGate(policies: FactorPolicies): RequestHandler {
   return (req, res, next) => {
-    if (!req.user || req.user.hasActiveFactor || !factorRequired(policies, req.user.role) || enrolmentAllowed(req.path)) return next();
+    // A forced password change goes first (forced-password-change.ts holds the login to it); enrolment comes after.
+    if (!req.user || req.user.mustChangePassword || req.user.hasActiveFactor || !factorRequired(policies, req.user.role) || enrolmentAllowed(req.path)) return next();
     res.redirect(303, ENROLMENT_PATH);
   };
 }

@@ -109,3 +109,23 @@ describe("the `required` policy is read from the login on each request (STAFF_SE
     await agent.get("/account/two-factor").expect(200);
   });
 });
+
+describe("forced password change under CUSTOMER_SECOND_FACTOR=required", () => {
+  const t = useTestApp({ env: { CUSTOMER_SECOND_FACTOR: "required" } });
+  const NEW_PASSWORD = "Gx8@pW3!mK7^qB2%";
+
+  it("the change comes first (no redirect loop), then the next sign-in goes to enrolment", async () => {
+    await t.db("users").where({ username: "carol" }).update({ must_change_password: true });
+    const agent = browser(t.app);
+    await signInOk(agent, "carol", DEMO_PASSWORD);
+    await agent.get("/account/password").expect(200);
+    await agent.get("/account/two-factor").expect(303).expect("location", "/account/password");
+    await agent.get("/tickets").expect(303).expect("location", "/account/password");
+
+    await answered(postForm(agent, "/account/password", { current_password: DEMO_PASSWORD, new_password: NEW_PASSWORD, confirm_password: NEW_PASSWORD }, "/account/password"), 303, "/login");
+    const again = browser(t.app);
+    await signInOk(again, "carol", NEW_PASSWORD);
+    await again.get("/tickets").expect(303).expect("location", "/account/two-factor");
+    await again.get("/account/two-factor").expect(200);
+  });
+});
