@@ -1,3 +1,4 @@
+import type { Request } from "express";
 import { Passport } from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
 import { findSessionLogin, signIn, type SessionLogin, type SignInDeps, type SignInFailure } from "../identity/index.js";
@@ -24,6 +25,18 @@ export const sessionUser = (l: SessionLogin): Express.User & { sessionEpoch: num
   hasActiveFactor: l.hasActiveFactor,
   sessionEpoch: l.sessionEpoch,
 });
+
+/**
+ * After a change that ended every session of the login (a new session epoch): this one goes on,
+ * signed in at the new epoch under a new id, keeping its clocks and messages.
+ */
+export async function renewSession(req: Request, db: Db): Promise<void> {
+  const login = await findSessionLogin(db, req.user!.id);
+  if (!login) throw new Error("the signed-in login is gone");
+  await new Promise<void>((resolve, reject) => {
+    req.login(sessionUser(login), { session: true, keepSessionInfo: true }, (err) => (err ? reject(err as Error) : resolve()));
+  });
+}
 
 /**
  * A passport instance of the app's own (not the module singleton), so that several apps

@@ -4,7 +4,7 @@
  */
 import { expect } from "chai";
 import { databaseRows } from "../support/database.js";
-import { browser } from "../support/http.js";
+import { browser, sessionCookie } from "../support/http.js";
 import { DEMO_PASSWORD } from "../support/test-app.js";
 import { useTestApp } from "../support/use-test-app.js";
 import { auditRows } from "../support/audit.js";
@@ -12,7 +12,7 @@ import { count } from "../support/rows.js";
 import { postForm } from "../support/forms.js";
 import { userId, userRow } from "../support/users.js";
 import { signIn, signInOk } from "../support/sign-in.js";
-import { answered, codeAt, enrolTotp, passwordStep, recoveryCodesOn, secondStep } from "./two-factor-helpers.js";
+import { answered, codeAt, enrolTotp, passwordStep, recoveryCodesOn, secondStep, startEnrolment } from "./two-factor-helpers.js";
 
 const LOCKED = "Too many wrong passwords or codes: your login is locked for a while, and nothing was changed.";
 const WRONG = "That code is not right, or it was already used.";
@@ -127,5 +127,41 @@ describe("forced password change under CUSTOMER_SECOND_FACTOR=required", () => {
     await signInOk(again, "carol", NEW_PASSWORD);
     await again.get("/tickets").expect(303).expect("location", "/account/two-factor");
     await again.get("/account/two-factor").expect(200);
+  });
+});
+
+describe("adding or removing a factor ends the login's other sessions", () => {
+  const t = useTestApp();
+
+  it("enrolment signs out a password-only session elsewhere; the enrolling one goes on under a new session id", async () => {
+    const other = browser(t.app);
+    await signInOk(other, "carol", DEMO_PASSWORD);
+    const owner = browser(t.app);
+    const before = sessionCookie(await signInOk(owner, "carol", DEMO_PASSWORD));
+    const { secret } = await startEnrolment(owner);
+
+    const confirmed = await answered(postForm(owner, "/account/two-factor/totp/confirm", { code: codeAt(t, secret) }, "/account/two-factor"), 200);
+    expect(sessionCookie(confirmed), "a new session id").to.be.a("string").and.not.equal(before);
+    await other.get("/tickets").expect(303).expect("location", "/login");
+    await owner.get("/tickets").expect(200);
+    // Nothing the other session can do now: no new recovery codes for it either.
+    const refused = await postForm(other, "/account/two-factor/recovery-codes", { recovery: codeAt(t, secret) }, "/login");
+    expect(refused.status).to.equal(401);
+    expect(await auditRows(t, "second_factor.recovery_codes_regenerated")).to.deep.equal([]);
+  });
+
+  it("removal signs out the login's other sessions and keeps the removing one", async () => {
+    const owner = browser(t.app);
+    await signInOk(owner, "carol", DEMO_PASSWORD);
+    const { secret } = await enrolTotp(t, owner);
+    const other = browser(t.app);
+    await passwordStep(other, "carol", DEMO_PASSWORD);
+    await answered(secondStep(other, codeAt(t, secret)), 303, "/");
+    t.clock.advance(30_000);
+
+    await answered(postForm(owner, "/account/two-factor/totp/remove", { code: codeAt(t, secret) }, "/account/two-factor"), 303, "/account/two-factor");
+    await other.get("/tickets").expect(303).expect("location", "/login");
+    const page = await owner.get("/account/two-factor").expect(200);
+    expect(page.text).to.include("The authenticator app and your recovery codes are removed");
   });
 });

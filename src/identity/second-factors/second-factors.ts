@@ -8,7 +8,7 @@ import type { Db } from "../../shared/db.js";
 import { done, refusedAt, type Result } from "../../shared/problems.js";
 import { seal, unseal, type DataKey } from "../../shared/sealing.js";
 import { recordFailure, reserveAttempt, settleAttempt, type SignInDeps } from "../sign-in-attempts.js";
-import { findLoginById } from "../users-store.js";
+import { bumpSessionEpoch, findLoginById } from "../users-store.js";
 import { factorNoticeMail, type FactorEvent } from "./factor-mail.js";
 import { hashRecoveryCode, newRecoveryCodes } from "./recovery-codes.js";
 import {
@@ -86,7 +86,8 @@ const WRONG_CODE = "That code is not right. Type the six digits your app shows n
 
 /**
  * Activates the pending enrolment with its first correct code; the ten recovery codes are made
- * in the same transaction and returned to be shown once. The code's step is spent.
+ * in the same transaction and returned to be shown once. The code's step is spent, and every
+ * session of the login ends (the caller renews its own).
  */
 export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string): Promise<Result<string[]>> {
   const now = deps.clock.now();
@@ -101,6 +102,8 @@ export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string):
   const activated = await deps.db.transaction(async (trx) => {
     if (!(await takeTotpStep(trx, actor.id, step, now, true))) return false;
     await replaceRecoveryCodes(trx, actor.id, codes.map(hashRecoveryCode), now);
+    // Every other session ends (one opened with a stolen password among them); the route renews this one.
+    await bumpSessionEpoch(trx, actor.id, now);
     await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_added", subject: `user:${actor.id}`, details: { recoveryCodes: codes.length } }, now);
     await notify(deps, trx, actor.id, "totp_added", actor.ip);
     return true;
@@ -132,7 +135,7 @@ async function proveWithFactor(deps: FactorDeps, actor: Actor, code: string, fie
   return done(method);
 }
 
-/** Removes the authenticator and the recovery codes, after a current code of the app or a recovery code (a session alone is not enough). */
+/** Removes the authenticator and the recovery codes, after a current code of the app or a recovery code (a session alone is not enough); every session of the login ends. */
 export async function removeTotp(deps: FactorDeps, actor: Actor, code: string): Promise<Result> {
   const now = deps.clock.now();
   if (!(await hasActiveTotp(deps.db, actor.id))) return refusedAt("code", "No authenticator app is set up.");
@@ -141,6 +144,7 @@ export async function removeTotp(deps: FactorDeps, actor: Actor, code: string): 
   await deps.db.transaction(async (trx) => {
     await deleteTotp(trx, actor.id);
     const codes = await deleteRecoveryCodes(trx, actor.id);
+    await bumpSessionEpoch(trx, actor.id, now);
     await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_removed", subject: `user:${actor.id}`, details: { provedWith: proof.value, recoveryCodesRemoved: codes } }, now);
     await notify(deps, trx, actor.id, "totp_removed", actor.ip);
   });

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { confirmTotp, factorStatus, pendingEnrolment, regenerateRecoveryCodes, removeTotp, startTotpEnrolment, type FactorDeps } from "../../identity/index.js";
 import { factorCode } from "../factor-code-form.js";
 import { flash } from "../flash.js";
+import { renewSession } from "../passport.js";
 import { requireSignedIn } from "../guards.js";
 import { actorOf } from "../request-meta.js";
 import { ENROLMENT_PATH, factorRequired, type FactorPolicies } from "../second-factor-gates.js";
@@ -64,6 +65,7 @@ export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolic
     if (!form.ok) return render(req, res, 400, form.problems);
     const result = await confirmTotp(deps, actorOf(req), form.data.code);
     if (!result.ok) return render(req, res, 400, result.problems);
+    await renewSession(req, deps.db);
     showCodes(res, result.value, true);
   });
 
@@ -72,6 +74,7 @@ export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolic
     if (!form.ok) return render(req, res, 400, form.problems);
     const result = await removeTotp(deps, actorOf(req), form.data.code);
     if (!result.ok) return render(req, res, 400, result.problems);
+    await renewSession(req, deps.db);
     const required = factorRequired(deps.factorPolicies, req.user!.role);
     flash(req, "success", required ? "The authenticator app is removed. Your login needs one: set up a new one to go on." : "The authenticator app and your recovery codes are removed: sign-in asks only your password now.");
     res.redirect(303, ENROLMENT_PATH);
