@@ -3,6 +3,7 @@
  * guess toward the sign-in lockout (issue 13 review, findings 2 and 3).
  */
 import { expect } from "chai";
+import { takeTotpStep } from "../../src/identity/second-factors/second-factors-store.js";
 import { databaseRows } from "../support/database.js";
 import { browser, sessionCookie } from "../support/http.js";
 import { DEMO_PASSWORD } from "../support/test-app.js";
@@ -163,5 +164,28 @@ describe("adding or removing a factor ends the login's other sessions", () => {
     await other.get("/tickets").expect(303).expect("location", "/login");
     const page = await owner.get("/account/two-factor").expect(200);
     expect(page.text).to.include("The authenticator app and your recovery codes are removed");
+  });
+});
+
+describe("activating an enrolment", () => {
+  const t = useTestApp();
+
+  it("activates only the secret the code was checked against: an enrolment started again meanwhile stays pending", async () => {
+    const agent = browser(t.app);
+    await signInOk(agent, "carol", DEMO_PASSWORD);
+    const carol = await userId(t, "carol");
+    await startEnrolment(agent);
+    const first = (await t.db("totp_factors").where({ user_id: carol }).first("secret_sealed")) as { secret_sealed: string };
+    // "Start again" in another window replaces the secret between the check and the update.
+    const { secret } = await startEnrolment(agent);
+    const step = Math.floor(t.clock.now().getTime() / 30_000);
+
+    expect(await takeTotpStep(t.db, carol, step, t.clock.now(), first.secret_sealed)).to.equal(false);
+    const row = (await t.db("totp_factors").where({ user_id: carol }).first()) as Record<string, unknown>;
+    expect([row.activated_at, row.last_used_step]).to.deep.equal([null, null]);
+
+    // The secret on the page (the one the holder's app has) is what the form activates.
+    await answered(postForm(agent, "/account/two-factor/totp/confirm", { code: codeAt(t, secret) }, "/account/two-factor"), 200);
+    expect((await t.db("totp_factors").where({ user_id: carol }).first("activated_at")) as Record<string, unknown>).to.not.deep.equal({ activated_at: null });
   });
 });

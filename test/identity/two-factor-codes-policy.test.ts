@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../../src/shared/config.js";
@@ -191,6 +191,27 @@ describe("the data key (DATA_KEY, var/data-key)", () => {
     }
   });
 
+  it("refuses a DATA_KEY of one byte repeated (64 zeros, a placeholder), never echoing it", () => {
+    for (const bad of ["0".repeat(64), Buffer.alloc(32).toString("base64"), "f".repeat(64), Buffer.alloc(32, 7).toString("base64url")]) {
+      expect(() => loadConfig({ DATA_KEY: bad }), bad)
+        .to.throw(ConfigError, /^Invalid configuration: DATA_KEY is one byte repeated \(a placeholder, not a key\)/)
+        .with.property("message")
+        .that.does.not.include(bad);
+    }
+  });
+
+  it("warns (and still starts) when var/data-key can be read by group or others; a private file gives no warning", () => {
+    const config = loadConfig({ VAR_DIR: varDir });
+    const file = path.join(varDir, "data-key");
+    const warnings: string[] = [];
+    const key = resolveDataKey(config, (m) => warnings.push(m)).key;
+    expect(warnings).to.deep.equal([]);
+    chmodSync(file, 0o644);
+    expect(resolveDataKey(config, (m) => warnings.push(m)).key.equals(key)).to.equal(true);
+    expect(warnings).to.deep.equal([`The data key file ${file} can be read by other users of this machine: make it private (chmod 600), or set DATA_KEY`]);
+    expect(warnings.join()).to.not.include(key.toString("base64"));
+  });
+
   it("takes 32 bytes as hex or base64 (standard or URL-safe)", () => {
     const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 250));
     for (const text of [key.toString("hex"), key.toString("base64"), key.toString("base64url")]) {
@@ -215,7 +236,7 @@ describe("the data key (DATA_KEY, var/data-key)", () => {
 
   it("seals so that another key, another context or a changed byte does not open it", () => {
     const key = resolveDataKey(loadConfig({ VAR_DIR: varDir }));
-    const other = resolveDataKey(loadConfig({ DATA_KEY: "b".repeat(64) }));
+    const other = resolveDataKey(loadConfig({ DATA_KEY: "0123456789abcdef".repeat(4) }));
     const sealed = seal(key, "JBSWY3DPEHPK3PXP", "totp:user:7");
     expect(sealed).to.not.include("JBSWY3DPEHPK3PXP");
     expect(unseal(key, sealed, "totp:user:7")).to.equal("JBSWY3DPEHPK3PXP");

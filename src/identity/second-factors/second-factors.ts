@@ -100,7 +100,7 @@ export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string):
   }
   const codes = newRecoveryCodes();
   const activated = await deps.db.transaction(async (trx) => {
-    if (!(await takeTotpStep(trx, actor.id, step, now, true))) return false;
+    if (!(await takeTotpStep(trx, actor.id, step, now, row.secretSealed))) return false;
     await replaceRecoveryCodes(trx, actor.id, codes.map(hashRecoveryCode), now);
     // Every other session ends (one opened with a stolen password among them); the route renews this one.
     await bumpSessionEpoch(trx, actor.id, now);
