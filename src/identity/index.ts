@@ -8,7 +8,8 @@ export { findLoginById, findLoginByUsername, findSessionLogin, listActiveStaff, 
 export type { Login, SessionLogin } from "./users-store.js";
 export { isPrimaryUsername, namespaceOf, scopedUsername } from "./usernames.js";
 export { signIn } from "./sign-in.js";
-export type { SignInDeps, SignInFailure } from "./sign-in.js";
+export type { SignInFailure } from "./sign-in.js";
+export type { SignInDeps } from "./sign-in-attempts.js";
 export { recordSignOut } from "./sign-out.js";
 export { confirmationRefusal, confirmStaffLogin, isConfirmedStaff, noticeStaffCreated, UNCONFIRMED_STAFF, unconfirmStaff } from "./staff-confirmation.js";
 

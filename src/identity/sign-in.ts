@@ -1,22 +1,9 @@
 import { appendAudit, type AuditEntry } from "../platform/audit/audit-log.js";
-import type { Clock } from "../shared/clock.js";
-import { minutes } from "../shared/clock.js";
-import type { Db } from "../shared/db.js";
-import {
-  clearFailedSignIns,
-  countFailedSignIn,
-  findLoginByUsername,
-  lockLogin,
-  type Login,
-} from "./users-store.js";
+import { findLoginByUsername, type Login } from "./users-store.js";
 import { decoyPasswordHash, verifyPassword } from "./password-hashing.js";
 import { hasActiveFactor } from "./second-factors/second-factors.js";
+import { recordFailure, reserveAttempt, settleAttempt, type SignInDeps } from "./sign-in-attempts.js";
 
-export interface SignInDeps {
-  db: Db;
-  clock: Clock;
-  login: { maxFailures: number; lockMinutes: number };
-}
 
 /**
  * Why a sign-in failed. Only `temporary_password_expired` is ever shown as such, and only
@@ -41,55 +28,44 @@ export async function signIn(deps: SignInDeps, username: string, password: strin
     details,
   });
 
-  if (!login?.passwordHash) {
+  // The attempt is counted before the password is checked, so parallel guesses cannot outrun the
+  // lockout. Every wrong case (unknown user, locked, wrong password) runs the same statements:
+  // the reservation, one Argon2 verification, the failure's transaction.
+  const known = login?.passwordHash ? { ...login, passwordHash: login.passwordHash } : null;
+  const reserved = await reserveAttempt(deps, known?.id ?? null);
+  if (!known) {
     await verifyPassword(await decoyPasswordHash(), password);
     await recordFailure(deps, null, entry("sign_in.failed", { reason: login ? "no_password_set" : "unknown_user" }));
     return { ok: false, reason: "bad_credentials" };
   }
-  if (login.lockedUntil && login.lockedUntil > now) {
+  if (!reserved) {
     await verifyPassword(await decoyPasswordHash(), password);
-    await recordFailure(deps, null, entry("sign_in.refused", { reason: "locked", lockedUntil: login.lockedUntil.toISOString() }));
+    // Out of attempts but not yet locked (guesses still in flight): this refusal locks it.
+    await recordFailure(deps, known.id, entry("sign_in.refused", { reason: "locked", lockedUntil: known.lockedUntil?.toISOString() ?? null }));
     return { ok: false, reason: "locked" };
   }
-  if (!(await verifyPassword(login.passwordHash, password))) {
-    const locked = await recordFailure(deps, login.id, entry("sign_in.failed", { reason: "wrong_password" }));
+  if (!(await verifyPassword(known.passwordHash, password))) {
+    const locked = await recordFailure(deps, known.id, entry("sign_in.failed", { reason: "wrong_password" }));
     return { ok: false, reason: locked ? "locked" : "bad_credentials" };
   }
   // The password is right; whatever stops the sign-in now is not a guess to count.
-  if (login.disabledAt || (login.accountId !== null && login.accountStatus !== "active")) {
-    await appendAudit(db, entry("sign_in.refused", { reason: login.disabledAt ? "login_disabled" : "account_suspended" }), now);
+  if (known.disabledAt || (known.accountId !== null && known.accountStatus !== "active")) {
+    await settleAttempt(deps, known.id, "give_back");
+    await appendAudit(db, entry("sign_in.refused", { reason: known.disabledAt ? "login_disabled" : "account_suspended" }), now);
     return { ok: false, reason: "disabled" };
   }
-  if (login.mustChangePassword && login.tempPasswordExpiresAt && login.tempPasswordExpiresAt <= now) {
+  if (known.mustChangePassword && known.tempPasswordExpiresAt && known.tempPasswordExpiresAt <= now) {
+    await settleAttempt(deps, known.id, "give_back");
     await appendAudit(db, entry("sign_in.refused", { reason: "temporary_password_expired" }), now);
     return { ok: false, reason: "temporary_password_expired" };
   }
-  // The failure count stays until the second step passes: a known password must not reset the count of guessed codes.
-  if (await hasActiveFactor(db, login.id)) {
-    await appendAudit(db, entry("sign_in.password_accepted", { next: "second_factor" }), now);
-    return { ok: true, login, secondStep: true };
+  // With a factor only the attempt is given back: a known password must not reset the count of guessed codes.
+  const secondStep = await hasActiveFactor(db, known.id);
+  if (!(await settleAttempt(deps, known.id, secondStep ? "give_back" : "clear"))) {
+    // Guesses in flight locked the login meanwhile: a right password does not lift it.
+    await appendAudit(db, entry("sign_in.refused", { reason: "locked_meanwhile" }), now);
+    return { ok: false, reason: "locked" };
   }
-  await clearFailedSignIns(db, login.id, now);
-  await appendAudit(db, entry("sign_in.succeeded"), now);
-  return { ok: true, login, secondStep: false };
-}
-
-/** Matches no login: the failure counter's statement still runs, against no row. */
-const NO_LOGIN = 0;
-
-/**
- * Every refused guess does the same work in one transaction: the failure counter's update
- * (against `countAgainst`, or no row for an unknown username or a locked login) and the audit
- * entry. The answer then takes as long whether or not the username exists, so timing does not
- * tell which ones do. Returns true when this failure locked the login.
- */
-export function recordFailure(deps: SignInDeps, countAgainst: number | null, entry: AuditEntry): Promise<boolean> {
-  const now = deps.clock.now();
-  return deps.db.transaction(async (trx) => {
-    const failures = await countFailedSignIn(trx, countAgainst ?? NO_LOGIN, now);
-    const locked = countAgainst !== null && failures >= deps.login.maxFailures;
-    if (locked) await lockLogin(trx, countAgainst, new Date(now.getTime() + minutes(deps.login.lockMinutes)), now);
-    await appendAudit(trx, locked ? { ...entry, action: "sign_in.locked" } : entry, now);
-    return locked;
-  });
+  await appendAudit(db, secondStep ? entry("sign_in.password_accepted", { next: "second_factor" }) : entry("sign_in.succeeded"), now);
+  return { ok: true, login: known, secondStep };
 }

@@ -79,14 +79,21 @@ export async function findLoginById(db: Db, id: number): Promise<Login | null> {
 export type SessionLogin = Pick<
   Login,
   "id" | "accountId" | "accountStatus" | "username" | "role" | "displayName" | "email" | "mustChangePassword" | "sessionEpoch" | "canOpenCases" | "disabledAt"
->;
+> & {
+  /** An active second factor, read with the login on each request: a policy that requires one is decided from the database, not the session. */
+  hasActiveFactor: boolean;
+};
 
 const SESSION_COLUMNS = ["users.id", "users.account_id", "accounts.status as account_status", "users.username", "users.role", "users.display_name", "users.email", "users.must_change_password", "users.session_epoch", "users.can_open_cases", "users.disabled_at"];
 
 /** The login behind a session, read on every request (the columns not read are left out of the type too). */
 export async function findSessionLogin(db: Db, id: number): Promise<SessionLogin | null> {
-  const row: unknown = await db("users").leftJoin("accounts", "accounts.id", "users.account_id").where("users.id", id).first(SESSION_COLUMNS);
-  return row ? toLogin(row as Row) : null;
+  const found: unknown = await db("users")
+    .leftJoin("accounts", "accounts.id", "users.account_id")
+    .where("users.id", id)
+    .first([...SESSION_COLUMNS, db.raw("exists (select 1 from totp_factors where totp_factors.user_id = users.id and totp_factors.activated_at is not null) as has_active_factor")]);
+  const row = found as Row | undefined;
+  return row ? { ...toLogin(row), hasActiveFactor: Boolean(row.has_active_factor) } : null;
 }
 
 /** Every login of an account, the primary first. */
@@ -151,20 +158,47 @@ export async function insertLogin(trx: Db | Knex.Transaction, login: NewLogin, n
   return id;
 }
 
-/** Counts one failed sign-in and returns the new count (atomic, so parallel attempts all count). */
-export async function countFailedSignIn(trx: Knex.Transaction, id: number, now: Date): Promise<number> {
-  const rows: unknown = await trx("users")
+/** A lock in force at `now` (a lock that has run out counts as none). */
+const lockedAt = (q: Knex.QueryBuilder, now: Date) => q.whereNotNull("locked_until").andWhere("locked_until", ">", now);
+
+/**
+ * Counts an attempt before its guess is checked, in one statement: only while the login is not
+ * locked and has attempts left, so parallel requests cannot check more guesses than `max`.
+ * False when nothing was counted (locked, out of attempts, or no such login).
+ */
+export async function reserveSignInAttempt(db: Db | Knex.Transaction, id: number, max: number, now: Date): Promise<boolean> {
+  const counted = await db("users")
     .where({ id })
-    .update({ failed_sign_ins: trx.raw("failed_sign_ins + 1"), updated_at: now })
-    .returning("failed_sign_ins");
-  // No row when the id matches no login (sign-in runs the statement for unknown usernames too).
-  return (rows as { failed_sign_ins: number }[])[0]?.failed_sign_ins ?? 0;
+    .whereNot((q) => lockedAt(q, now))
+    .andWhere("failed_sign_ins", "<", max)
+    .update({ failed_sign_ins: db.raw("failed_sign_ins + 1"), updated_at: now });
+  return counted === 1;
 }
 
-export async function lockLogin(trx: Knex.Transaction, id: number, until: Date, now: Date): Promise<void> {
-  await trx("users").where({ id }).update({ locked_until: until, failed_sign_ins: 0, updated_at: now });
+/** Locks the login when its attempts are spent and no lock is in force; true when this call locked it. */
+export async function lockWhenSpent(trx: Knex.Transaction, id: number, max: number, until: Date, now: Date): Promise<boolean> {
+  const locked = await trx("users")
+    .where({ id })
+    .whereNot((q) => lockedAt(q, now))
+    .andWhere("failed_sign_ins", ">=", max)
+    .update({ locked_until: until, failed_sign_ins: 0, updated_at: now });
+  return locked === 1;
 }
 
+/**
+ * After a right answer: clears the count, or only gives back the attempt it reserved (a right
+ * password before the second step). Never over a lock set meanwhile: false then, nothing changed.
+ */
+export async function settleSignInAttempt(db: Db | Knex.Transaction, id: number, how: "clear" | "give_back", now: Date): Promise<boolean> {
+  const count = how === "clear" ? 0 : db.raw("case when failed_sign_ins > 0 then failed_sign_ins - 1 else 0 end");
+  const settled = await db("users")
+    .where({ id })
+    .whereNot((q) => lockedAt(q, now))
+    .update({ failed_sign_ins: count, locked_until: null, updated_at: now });
+  return settled === 1;
+}
+
+/** An admin's unlock: the count and any lock go. */
 export async function clearFailedSignIns(db: Db | Knex.Transaction, id: number, now: Date): Promise<void> {
   await db("users").where({ id }).update({ failed_sign_ins: 0, locked_until: null, updated_at: now });
 }

@@ -109,7 +109,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(exposeFlash);
   app.use(refuseNulCharacters);
   app.use(forcedPasswordChange);
-  app.use(factorEnrolmentGate);
+  app.use(factorEnrolmentGate(config.secondFactor));
   app.use((req, res, next) => {
     res.locals.user = req.user;
     res.locals.path = req.path;
@@ -117,7 +117,7 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const factorDeps = { db, clock, mailer, dataKey: deps.dataKey, login: config.login, factorPolicies: config.secondFactor };
-  app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production), factorPolicies: config.secondFactor }));
+  app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
   app.use(secondStepRoutes(factorDeps));
   app.use(twoFactorRoutes(factorDeps));
   const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword };

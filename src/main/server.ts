@@ -10,8 +10,8 @@ import { exitStartFailed, startProcess, startupError } from "./startup-failure.j
 
 async function start(config: Config): Promise<void> {
   const sessionSecret = resolveSessionSecret(config);
-  const dataKey = resolveDataKey(config);
   const logger = createLogger(config.logLevel);
+  const dataKey = resolveDataKey(config, (message) => logger.warn(message));
   guardProcess(logger);
   const runtime = await openRuntime(config, logger, systemClock);
   const { db, reader, mailer, scheduler } = runtime;

@@ -97,6 +97,8 @@ const dataKey = z
   .transform((v, ctx) => {
     const key = decodeDataKey(v);
     if (!key) ctx.addIssue({ code: "custom", message: "must be 32 random bytes written as 64 hex digits or 43-44 base64 characters (make one with: openssl rand -base64 32)" });
+    // A placeholder such as 64 zeros decodes, but seals nothing anyone could not open.
+    else if (key.every((b) => b === key[0])) ctx.addIssue({ code: "custom", message: "is one byte repeated (a placeholder, not a key): make a random one with: openssl rand -base64 32" });
     return key ?? z.NEVER;
   });
 

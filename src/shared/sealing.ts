@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { ConfigError, decodeDataKey, type Config } from "./config.js";
 import { writeNewFile } from "./durable-files.js";
@@ -14,9 +14,10 @@ export const dataKeyFile = (config: Config) => path.join(config.varDir, "data-ke
 
 /**
  * The data key: DATA_KEY when given, else the one in var/data-key, generated there (mode 0600)
- * at the first start. Two processes starting at once agree on one file.
+ * at the first start. Two processes starting at once agree on one file. A file others may read
+ * (restored or copied in without its mode) is used, with a warning through `warn`.
  */
-export function resolveDataKey(config: Config): DataKey {
+export function resolveDataKey(config: Config, warn: (message: string) => void = () => undefined): DataKey {
   if (config.dataKey) return { key: config.dataKey };
   const file = dataKeyFile(config);
   if (!existsSync(file)) {
@@ -26,6 +27,7 @@ export function resolveDataKey(config: Config): DataKey {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     }
   }
+  if (statSync(file).mode & 0o077) warn(`The data key file ${file} can be read by other users of this machine: make it private (chmod 600), or set DATA_KEY`);
   const key = decodeDataKey(readFileSync(file, "utf8").trim());
   if (!key) throw new ConfigError(`Cannot start: the data key file ${file} does not hold a 32-byte key (base64 or hex); put back the file from a backup, or set DATA_KEY`);
   return { key };

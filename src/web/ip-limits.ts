@@ -19,6 +19,7 @@ interface LimitRule {
   failuresOnly?: boolean;
 }
 
+const SIGN_IN_MESSAGE = "Too many sign-in attempts from your network. Wait a few minutes and try again.";
 const RESET_MESSAGE = "Too many password reset attempts from your network. Wait a few minutes and try again.";
 
 /**
@@ -28,7 +29,9 @@ const RESET_MESSAGE = "Too many password reset attempts from your network. Wait 
  */
 export const IP_LIMITS = {
   // Failures only: an office behind one address signing in at the start of a shift is not an attack.
-  login: { action: "sign_in.rate_limited", message: "Too many sign-in attempts from your network. Wait a few minutes and try again.", failuresOnly: true },
+  login: { action: "sign_in.rate_limited", message: SIGN_IN_MESSAGE, failuresOnly: true },
+  /** Codes posted to the second step: counted like failed passwords, under the same LOGIN_IP_LIMIT. */
+  secondStep: { action: "sign_in.rate_limited", details: { form: "second_step" }, message: SIGN_IN_MESSAGE, failuresOnly: true },
   /** "Forgot password" requests. */
   forgot: { limit: 10, action: "password.reset_rate_limited", details: { form: "forgot" }, message: RESET_MESSAGE },
   /** Answers and new passwords posted to reset links. */
@@ -41,7 +44,7 @@ export const IP_LIMITS = {
  * and window with the count (see {@link auditEndedRefusals}), so a flood cannot bury other events.
  */
 export function ipLimit(deps: { db: Db; clock: Clock }, name: "forgot" | "reset"): RateLimitRequestHandler;
-export function ipLimit(deps: { db: Db; clock: Clock }, name: "login", limit: number): RateLimitRequestHandler;
+export function ipLimit(deps: { db: Db; clock: Clock }, name: "login" | "secondStep", limit: number): RateLimitRequestHandler;
 export function ipLimit(deps: { db: Db; clock: Clock }, name: keyof typeof IP_LIMITS, configured?: number): RateLimitRequestHandler {
   const rule: LimitRule = IP_LIMITS[name];
   const limit = configured ?? rule.limit!;

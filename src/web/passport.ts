@@ -1,3 +1,4 @@
+import type { Request } from "express";
 import { Passport } from "passport";
 import { Strategy as LocalStrategy } from "passport-local";
 import { findSessionLogin, signIn, type SessionLogin, type SignInDeps, type SignInFailure } from "../identity/index.js";
@@ -21,8 +22,21 @@ export const sessionUser = (l: SessionLogin): Express.User & { sessionEpoch: num
   email: l.email,
   mustChangePassword: l.mustChangePassword,
   canOpenCases: l.canOpenCases,
+  hasActiveFactor: l.hasActiveFactor,
   sessionEpoch: l.sessionEpoch,
 });
+
+/**
+ * After a change that ended every session of the login (a new session epoch): this one goes on,
+ * signed in at the new epoch under a new id, keeping its clocks and messages.
+ */
+export async function renewSession(req: Request, db: Db): Promise<void> {
+  const login = await findSessionLogin(db, req.user!.id);
+  if (!login) throw new Error("the signed-in login is gone");
+  await new Promise<void>((resolve, reject) => {
+    req.login(sessionUser(login), { session: true, keepSessionInfo: true }, (err) => (err ? reject(err as Error) : resolve()));
+  });
+}
 
 /**
  * A passport instance of the app's own (not the module singleton), so that several apps
@@ -34,7 +48,7 @@ export function createPassport(deps: SignInDeps & { db: Db; reader: Db }) {
     new LocalStrategy({ passReqToCallback: true }, (req, username, password, done) => {
       signIn(deps, username, password, req.ip).then(
         // A login with a factor is handed on with "second_step": the route holds it back until its code (second-step-routes.ts).
-        (result) => (result.ok ? done(null, sessionUser(result.login), { message: result.secondStep ? SECOND_STEP : "" }) : done(null, false, { message: result.reason })),
+        (result) => (result.ok ? done(null, sessionUser({ ...result.login, hasActiveFactor: result.secondStep }), { message: result.secondStep ? SECOND_STEP : "" }) : done(null, false, { message: result.reason })),
         done,
       );
     }),

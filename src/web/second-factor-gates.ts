@@ -9,8 +9,6 @@ declare module "express-session" {
   interface SessionData {
     /** A sign-in past its password, waiting for the second step; the session is not signed in meanwhile. */
     pendingSignIn: PendingSignIn;
-    /** Set when the policy requires a factor this login lacks: it reaches only enrolment. */
-    mustEnrolFactor: boolean;
   }
 }
 
@@ -60,11 +58,17 @@ export function secondStepGate(clock: Clock): RequestHandler {
   };
 }
 
+const enrolmentAllowed = (path: string) => path === "/logout" || path === ENROLMENT_PATH || path.startsWith(`${ENROLMENT_PATH}/`);
+
 /**
  * A login the policy requires a factor of, without one, reaches only enrolment and sign-out
- * until it has set one up (like the forced password change).
+ * until it has set one up (like the forced password change). Decided from the login as read on
+ * this request, so a factor removed in another session or a policy turned on applies at once.
  */
-export const factorEnrolmentGate: RequestHandler = (req, res, next) => {
-  if (!req.user || !req.session.mustEnrolFactor || req.path === "/logout" || req.path === ENROLMENT_PATH || req.path.startsWith(`${ENROLMENT_PATH}/`)) return next();
-  res.redirect(303, ENROLMENT_PATH);
-};
+export function factorEnrolmentGate(policies: FactorPolicies): RequestHandler {
+  return (req, res, next) => {
+    // A forced password change goes first (forced-password-change.ts holds the login to it); enrolment comes after.
+    if (!req.user || req.user.mustChangePassword || req.user.hasActiveFactor || !factorRequired(policies, req.user.role) || enrolmentAllowed(req.path)) return next();
+    res.redirect(303, ENROLMENT_PATH);
+  };
+}

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { ConfigError, loadConfig } from "../../src/shared/config.js";
@@ -76,13 +76,13 @@ describe("two-step sign-in: recovery codes", () => {
   it("regenerates the codes: shown once, the old ones stop working, and the holder is told", async () => {
     const agent = browser(t.app);
     await signInOk(agent, "carol", DEMO_PASSWORD);
-    const { recoveryCodes: old } = await enrolTotp(t, agent);
-    const page = await answered(postForm(agent, "/account/two-factor/recovery-codes", {}, "/account/two-factor"), 200);
+    const { recoveryCodes: old, secret } = await enrolTotp(t, agent);
+    const page = await answered(postForm(agent, "/account/two-factor/recovery-codes", { recovery: codeAt(t, secret) }, "/account/two-factor"), 200);
     expect(page.headers["cache-control"]).to.equal("no-store");
     const fresh = recoveryCodesOn(page.text);
     expect(fresh).to.have.length(10);
     expect(fresh.filter((c) => old.includes(c))).to.deep.equal([]);
-    expect((await auditRows(t, "second_factor.recovery_codes_regenerated")).map((r) => r.details)).to.deep.equal([{ recoveryCodes: 10 }]);
+    expect((await auditRows(t, "second_factor.recovery_codes_regenerated")).map((r) => r.details)).to.deep.equal([{ recoveryCodes: 10, provedWith: "totp" }]);
 
     const withOld = browser(t.app);
     await passwordStep(withOld, "carol", DEMO_PASSWORD);
@@ -97,7 +97,7 @@ describe("two-step sign-in: recovery codes", () => {
     const agent = browser(t.app);
     await signInOk(agent, "dave", DEMO_PASSWORD);
     const before = await databaseRows(t.db, ["sessions"]);
-    const refused = await answered(postForm(agent, "/account/two-factor/recovery-codes", {}, "/account/two-factor"), 400);
+    const refused = await answered(postForm(agent, "/account/two-factor/recovery-codes", { recovery: "123456" }, "/account/two-factor"), 400);
     expect(refused.text).to.include("Recovery codes come with a second factor: set up an authenticator app first.");
     expect(await databaseRows(t.db, ["sessions"])).to.deep.equal(before);
   });
@@ -191,6 +191,27 @@ describe("the data key (DATA_KEY, var/data-key)", () => {
     }
   });
 
+  it("refuses a DATA_KEY of one byte repeated (64 zeros, a placeholder), never echoing it", () => {
+    for (const bad of ["0".repeat(64), Buffer.alloc(32).toString("base64"), "f".repeat(64), Buffer.alloc(32, 7).toString("base64url")]) {
+      expect(() => loadConfig({ DATA_KEY: bad }), bad)
+        .to.throw(ConfigError, /^Invalid configuration: DATA_KEY is one byte repeated \(a placeholder, not a key\)/)
+        .with.property("message")
+        .that.does.not.include(bad);
+    }
+  });
+
+  it("warns (and still starts) when var/data-key can be read by group or others; a private file gives no warning", () => {
+    const config = loadConfig({ VAR_DIR: varDir });
+    const file = path.join(varDir, "data-key");
+    const warnings: string[] = [];
+    const key = resolveDataKey(config, (m) => warnings.push(m)).key;
+    expect(warnings).to.deep.equal([]);
+    chmodSync(file, 0o644);
+    expect(resolveDataKey(config, (m) => warnings.push(m)).key.equals(key)).to.equal(true);
+    expect(warnings).to.deep.equal([`The data key file ${file} can be read by other users of this machine: make it private (chmod 600), or set DATA_KEY`]);
+    expect(warnings.join()).to.not.include(key.toString("base64"));
+  });
+
   it("takes 32 bytes as hex or base64 (standard or URL-safe)", () => {
     const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 250));
     for (const text of [key.toString("hex"), key.toString("base64"), key.toString("base64url")]) {
@@ -215,7 +236,7 @@ describe("the data key (DATA_KEY, var/data-key)", () => {
 
   it("seals so that another key, another context or a changed byte does not open it", () => {
     const key = resolveDataKey(loadConfig({ VAR_DIR: varDir }));
-    const other = resolveDataKey(loadConfig({ DATA_KEY: "b".repeat(64) }));
+    const other = resolveDataKey(loadConfig({ DATA_KEY: "0123456789abcdef".repeat(4) }));
     const sealed = seal(key, "JBSWY3DPEHPK3PXP", "totp:user:7");
     expect(sealed).to.not.include("JBSWY3DPEHPK3PXP");
     expect(unseal(key, sealed, "totp:user:7")).to.equal("JBSWY3DPEHPK3PXP");

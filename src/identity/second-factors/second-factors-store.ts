@@ -33,16 +33,17 @@ export async function storePendingTotp(trx: Knex.Transaction, userId: number, se
 
 /**
  * Takes the code of `step`: only when no code of this step or a later one was taken before
- * (one statement, so two requests with the same code cannot both pass). With `activate`, the
- * pending enrolment becomes the login's factor.
+ * (one statement, so two requests with the same code cannot both pass). With `activating` (the
+ * sealed secret the code was checked against), the pending enrolment becomes the login's factor,
+ * only while it still holds that secret: one started again meanwhile is not activated.
  */
-export async function takeTotpStep(db: Conn, userId: number, step: number, now: Date, activate = false): Promise<boolean> {
+export async function takeTotpStep(db: Conn, userId: number, step: number, now: Date, activating?: string): Promise<boolean> {
   const query = db("totp_factors")
     .where({ user_id: userId })
     .where((q) => q.whereNull("last_used_step").orWhere("last_used_step", "<", step));
-  if (activate) query.whereNull("activated_at");
+  if (activating !== undefined) query.whereNull("activated_at").andWhere({ secret_sealed: activating });
   else query.whereNotNull("activated_at");
-  return (await query.update(activate ? { last_used_step: step, activated_at: now } : { last_used_step: step })) === 1;
+  return (await query.update(activating !== undefined ? { last_used_step: step, activated_at: now } : { last_used_step: step })) === 1;
 }
 
 export async function deleteTotp(trx: Knex.Transaction, userId: number): Promise<number> {

@@ -7,8 +7,8 @@ import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import { done, refusedAt, type Result } from "../../shared/problems.js";
 import { seal, unseal, type DataKey } from "../../shared/sealing.js";
-import { verifyPassword } from "../password-hashing.js";
-import { findLoginById } from "../users-store.js";
+import { recordFailure, reserveAttempt, settleAttempt, type SignInDeps } from "../sign-in-attempts.js";
+import { bumpSessionEpoch, findLoginById } from "../users-store.js";
 import { factorNoticeMail, type FactorEvent } from "./factor-mail.js";
 import { hashRecoveryCode, newRecoveryCodes } from "./recovery-codes.js";
 import {
@@ -24,7 +24,8 @@ import {
 } from "./second-factors-store.js";
 import { groupedSecret, looksLikeTotpCode, newTotpSecret, stepOfCode, totpUri } from "./totp.js";
 
-export interface FactorDeps {
+/** With the lockout's settings: a code typed on the factor pages counts toward the sign-in lockout. */
+export interface FactorDeps extends SignInDeps {
   db: Db;
   clock: Clock;
   mailer: Mailer;
@@ -71,6 +72,8 @@ export async function pendingEnrolment(deps: FactorDeps, actor: Actor): Promise<
 /** Starts (or starts again) an enrolment with a new sealed secret; refused while an authenticator is active. */
 export async function startTotpEnrolment(deps: FactorDeps, actor: Actor): Promise<boolean> {
   const now = deps.clock.now();
+  // Refused before anything is written: replacing an active authenticator goes through removing it (with a code).
+  if (await hasActiveTotp(deps.db, actor.id)) return false;
   const sealed = seal(deps.dataKey, newTotpSecret(), sealContext(actor.id));
   return deps.db.transaction(async (trx) => {
     if (!(await storePendingTotp(trx, actor.id, sealed, now))) return false;
@@ -83,7 +86,8 @@ const WRONG_CODE = "That code is not right. Type the six digits your app shows n
 
 /**
  * Activates the pending enrolment with its first correct code; the ten recovery codes are made
- * in the same transaction and returned to be shown once. The code's step is spent.
+ * in the same transaction and returned to be shown once. The code's step is spent, and every
+ * session of the login ends (the caller renews its own).
  */
 export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string): Promise<Result<string[]>> {
   const now = deps.clock.now();
@@ -96,8 +100,10 @@ export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string):
   }
   const codes = newRecoveryCodes();
   const activated = await deps.db.transaction(async (trx) => {
-    if (!(await takeTotpStep(trx, actor.id, step, now, true))) return false;
+    if (!(await takeTotpStep(trx, actor.id, step, now, row.secretSealed))) return false;
     await replaceRecoveryCodes(trx, actor.id, codes.map(hashRecoveryCode), now);
+    // Every other session ends (one opened with a stolen password among them); the route renews this one.
+    await bumpSessionEpoch(trx, actor.id, now);
     await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_added", subject: `user:${actor.id}`, details: { recoveryCodes: codes.length } }, now);
     await notify(deps, trx, actor.id, "totp_added", actor.ip);
     return true;
@@ -105,36 +111,56 @@ export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string):
   return activated ? done(codes) : refusedAt("code", "The set-up changed meanwhile (started again in another window?). Reload the page and try again.");
 }
 
-/** Removes the authenticator and the recovery codes, after the current password or a code of the app. */
-export async function removeTotp(deps: FactorDeps, actor: Actor, proof: { password: string } | { code: string }): Promise<Result> {
-  const now = deps.clock.now();
-  const login = await findLoginById(deps.db, actor.id);
-  // The problem shows next to what proved it: the password field, or the code field.
-  const field = "password" in proof ? "current_password" : "code";
-  if (!(await hasActiveTotp(deps.db, actor.id))) return refusedAt(field, "No authenticator app is set up.");
-  const proved = "password" in proof ? Boolean(login?.passwordHash && (await verifyPassword(login.passwordHash, proof.password))) : (await takeTotpCode(deps, actor.id, proof.code, now)) !== null;
-  if (!proved) {
-    const reason = "password" in proof ? "wrong_password" : "wrong_code";
-    await appendAudit(deps.db, { ...auditedBy(actor), action: "second_factor.totp_remove_refused", subject: `user:${actor.id}`, details: { reason } }, now);
-    return refusedAt(field, "password" in proof ? "The current password is not right." : WRONG_CODE);
+const LOCKED = "Too many wrong passwords or codes: your login is locked for a while, and nothing was changed. Try again later, or ask support to unlock it.";
+const WRONG_FACTOR_CODE = "That code is not right, or it was already used. Type the code your app shows now, or an unused recovery code.";
+
+/**
+ * A current code of the login's factor (an authenticator code or a recovery code, spent), asked
+ * before a change to the factors. Each code is a guess like a sign-in's: counted first toward
+ * the same lockout, and wrong ones lock the login as sign-in does. The problem shows at `field`.
+ */
+async function proveWithFactor(deps: FactorDeps, actor: Actor, code: string, field: string, refusedAction: string): Promise<Result<"totp" | "recovery_code">> {
+  const refusal = (reason: string) => ({ ...auditedBy(actor), action: refusedAction, subject: `user:${actor.id}`, details: { reason } });
+  if (!(await reserveAttempt(deps, actor.id))) {
+    await recordFailure(deps, actor.id, refusal("locked"));
+    return refusedAt(field, LOCKED);
   }
+  const method = await spendFactorCode(deps, actor, code, actor.ip);
+  if (!method) {
+    const locked = await recordFailure(deps, actor.id, refusal("wrong_code"));
+    return refusedAt(field, locked ? LOCKED : WRONG_FACTOR_CODE);
+  }
+  // A right code never lifts a lock that wrong ones set meanwhile.
+  if (!(await settleAttempt(deps, actor.id, "clear"))) return refusedAt(field, LOCKED);
+  return done(method);
+}
+
+/** Removes the authenticator and the recovery codes, after a current code of the app or a recovery code (a session alone is not enough); every session of the login ends. */
+export async function removeTotp(deps: FactorDeps, actor: Actor, code: string): Promise<Result> {
+  const now = deps.clock.now();
+  if (!(await hasActiveTotp(deps.db, actor.id))) return refusedAt("code", "No authenticator app is set up.");
+  const proof = await proveWithFactor(deps, actor, code, "code", "second_factor.totp_remove_refused");
+  if (!proof.ok) return proof;
   await deps.db.transaction(async (trx) => {
     await deleteTotp(trx, actor.id);
     const codes = await deleteRecoveryCodes(trx, actor.id);
-    await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_removed", subject: `user:${actor.id}`, details: { provedWith: "password" in proof ? "password" : "code", recoveryCodesRemoved: codes } }, now);
+    await bumpSessionEpoch(trx, actor.id, now);
+    await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_removed", subject: `user:${actor.id}`, details: { provedWith: proof.value, recoveryCodesRemoved: codes } }, now);
     await notify(deps, trx, actor.id, "totp_removed", actor.ip);
   });
   return done();
 }
 
-/** Ten new recovery codes in place of the old ones; only for a login with a factor. Shown once. */
-export async function regenerateRecoveryCodes(deps: FactorDeps, actor: Actor): Promise<Result<string[]>> {
+/** Ten new recovery codes in place of the old ones, after a current code; only for a login with a factor. Shown once. */
+export async function regenerateRecoveryCodes(deps: FactorDeps, actor: Actor, code: string): Promise<Result<string[]>> {
   const now = deps.clock.now();
   if (!(await hasActiveFactor(deps.db, actor.id))) return refusedAt("recovery", "Recovery codes come with a second factor: set up an authenticator app first.");
+  const proof = await proveWithFactor(deps, actor, code, "recovery", "second_factor.recovery_codes_refused");
+  if (!proof.ok) return proof;
   const codes = newRecoveryCodes();
   await deps.db.transaction(async (trx) => {
     await replaceRecoveryCodes(trx, actor.id, codes.map(hashRecoveryCode), now);
-    await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.recovery_codes_regenerated", subject: `user:${actor.id}`, details: { recoveryCodes: codes.length } }, now);
+    await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.recovery_codes_regenerated", subject: `user:${actor.id}`, details: { recoveryCodes: codes.length, provedWith: proof.value } }, now);
     await notify(deps, trx, actor.id, "recovery_codes_regenerated", actor.ip);
   });
   return done(codes);

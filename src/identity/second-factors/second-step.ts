@@ -1,7 +1,7 @@
 import { appendAudit, type AuditEntry } from "../../platform/audit/audit-log.js";
 import { minutes } from "../../shared/clock.js";
-import { recordFailure, type SignInDeps } from "../sign-in.js";
-import { clearFailedSignIns, findLoginById, type Login } from "../users-store.js";
+import { recordFailure, reserveAttempt, settleAttempt, type SignInDeps } from "../sign-in-attempts.js";
+import { findLoginById, type Login } from "../users-store.js";
 import { spendFactorCode, type FactorDeps } from "./second-factors.js";
 
 /** How long the second step waits after the password: a code is at hand or the sign-in starts over. */
@@ -22,7 +22,8 @@ export type SecondStepResult = { ok: true; login: Login; method: "totp" | "recov
 
 /**
  * The second step of a sign-in: a code of the login's factor. A wrong code counts toward the
- * same lockout as a wrong password; the failure count is cleared only here, once the code is right.
+ * same lockout as a wrong password, counted before it is checked; the count is cleared only here,
+ * once the code is right, and never over a lock.
  */
 export async function completeSecondStep(deps: SignInDeps & FactorDeps, pending: PendingSignIn, code: string, ip: string | undefined): Promise<SecondStepResult> {
   const { db, clock } = deps;
@@ -39,8 +40,9 @@ export async function completeSecondStep(deps: SignInDeps & FactorDeps, pending:
     await appendAudit(db, entry("sign_in.refused", { reason: "changed_during_second_step" }), now);
     return { ok: false, reason: "void" };
   }
-  if (login.lockedUntil && login.lockedUntil > now) {
-    await appendAudit(db, entry("sign_in.refused", { reason: "locked", lockedUntil: login.lockedUntil.toISOString() }), now);
+  // Counted before the code is checked: parallel codes cannot outrun the lockout (sign-in-attempts.ts).
+  if (!(await reserveAttempt(deps, login.id))) {
+    await recordFailure(deps, login.id, entry("sign_in.refused", { reason: "locked", lockedUntil: login.lockedUntil?.toISOString() ?? null }));
     return { ok: false, reason: "locked" };
   }
   const method = await spendFactorCode(deps, login, code, ip ?? null);
@@ -48,7 +50,10 @@ export async function completeSecondStep(deps: SignInDeps & FactorDeps, pending:
     const locked = await recordFailure(deps, login.id, entry("sign_in.failed", { reason: "wrong_second_factor_code" }));
     return { ok: false, reason: locked ? "locked" : "wrong_code" };
   }
-  await clearFailedSignIns(db, login.id, now);
+  if (!(await settleAttempt(deps, login.id, "clear"))) {
+    await appendAudit(db, entry("sign_in.refused", { reason: "locked_meanwhile", secondFactor: method }), now);
+    return { ok: false, reason: "locked" };
+  }
   await appendAudit(db, entry("sign_in.succeeded", { secondFactor: method }), now);
   return { ok: true, login, method };
 }

@@ -2,7 +2,9 @@ import { Router, type Request, type Response } from "express";
 import QRCode from "qrcode";
 import { z } from "zod";
 import { confirmTotp, factorStatus, pendingEnrolment, regenerateRecoveryCodes, removeTotp, startTotpEnrolment, type FactorDeps } from "../../identity/index.js";
+import { factorCode } from "../factor-code-form.js";
 import { flash } from "../flash.js";
+import { renewSession } from "../passport.js";
 import { requireSignedIn } from "../guards.js";
 import { actorOf } from "../request-meta.js";
 import { ENROLMENT_PATH, factorRequired, type FactorPolicies } from "../second-factor-gates.js";
@@ -18,13 +20,9 @@ const confirmForm = z.object({
     .pipe(z.string().regex(/^\d{6}$/, "Enter the 6-digit code your app shows (digits only).")),
 });
 
-/** Removing the authenticator needs the current password or a code of the app: one of the two. */
-const removeForm = z
-  .object({
-    current_password: z.string().max(1024, "That password is too long.").default(""),
-    code: z.string().transform(spacesOut).pipe(z.string().max(6, "An authenticator code has 6 digits.")).default(""),
-  })
-  .refine((f) => f.current_password !== "" || f.code !== "", { path: ["current_password"], message: "Enter your current password, or a code from your authenticator app." });
+/** Removing the authenticator, or making new recovery codes, needs a current code of the factor: a session alone is not enough. */
+const removeForm = z.object({ code: factorCode });
+const regenerateForm = z.object({ recovery: factorCode });
 
 /** `/account/two-factor`: My profile → Two-step sign-in (authenticator app and recovery codes). */
 export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolicies }): Router {
@@ -67,24 +65,25 @@ export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolic
     if (!form.ok) return render(req, res, 400, form.problems);
     const result = await confirmTotp(deps, actorOf(req), form.data.code);
     if (!result.ok) return render(req, res, 400, result.problems);
-    delete req.session.mustEnrolFactor;
+    await renewSession(req, deps.db);
     showCodes(res, result.value, true);
   });
 
   router.post(`${ENROLMENT_PATH}/totp/remove`, async (req, res) => {
     const form = parseForm(removeForm, req.body);
     if (!form.ok) return render(req, res, 400, form.problems);
-    const { current_password, code } = form.data;
-    const result = await removeTotp(deps, actorOf(req), current_password ? { password: current_password } : { code });
+    const result = await removeTotp(deps, actorOf(req), form.data.code);
     if (!result.ok) return render(req, res, 400, result.problems);
+    await renewSession(req, deps.db);
     const required = factorRequired(deps.factorPolicies, req.user!.role);
-    if (required) req.session.mustEnrolFactor = true;
     flash(req, "success", required ? "The authenticator app is removed. Your login needs one: set up a new one to go on." : "The authenticator app and your recovery codes are removed: sign-in asks only your password now.");
     res.redirect(303, ENROLMENT_PATH);
   });
 
   router.post(`${ENROLMENT_PATH}/recovery-codes`, async (req, res) => {
-    const result = await regenerateRecoveryCodes(deps, actorOf(req));
+    const form = parseForm(regenerateForm, req.body);
+    if (!form.ok) return render(req, res, 400, form.problems);
+    const result = await regenerateRecoveryCodes(deps, actorOf(req), form.data.recovery);
     if (!result.ok) return render(req, res, 400, result.problems);
     showCodes(res, result.value, false);
   });

@@ -1,20 +1,16 @@
 import { Router, type Response } from "express";
 import { z } from "zod";
 import { completeSecondStep, type FactorDeps, type SecondStepFailure, type SignInDeps } from "../../identity/index.js";
+import { factorCode } from "../factor-code-form.js";
 import { flash } from "../flash.js";
+import { ipLimit } from "../ip-limits.js";
 import { sessionUser } from "../passport.js";
 import { SECOND_STEP_EXPIRED, SECOND_STEP_PATH } from "../second-factor-gates.js";
 import { startSessionClock } from "../sessions.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 
-/** An authenticator's six digits or a recovery code; spaces (as apps show codes) do not count. */
-const codeForm = z.object({
-  code: z
-    .string({ error: "Enter the code from your authenticator app, or a recovery code." })
-    .transform((c) => c.replace(/\s+/g, ""))
-    .pipe(z.string().min(1, "Enter the code from your authenticator app, or a recovery code.").max(64, "That code is too long: an authenticator code has 6 digits, a recovery code 16 letters and digits.")),
-});
+const codeForm = z.object({ code: factorCode });
 
 const WRONG_CODE = "That code is not right, or it was already used. Type the code your app shows now, or an unused recovery code.";
 
@@ -26,8 +22,9 @@ const ENDED: Partial<Record<SecondStepFailure, string>> = {
 };
 
 /** `GET/POST /login/second-factor`: the second step of a sign-in, after a right password. */
-export function secondStepRoutes(deps: SignInDeps & FactorDeps): Router {
+export function secondStepRoutes(deps: SignInDeps & FactorDeps & { login: { ipLimit: number } }): Router {
   const router = Router();
+  const codeLimit = ipLimit(deps, "secondStep", deps.login.ipLimit);
 
   const render = (res: Response, status: number, problems: Problems = {}) =>
     res.status(status).render("auth/second-step", { title: "Two-step sign-in", problems });
@@ -37,7 +34,7 @@ export function secondStepRoutes(deps: SignInDeps & FactorDeps): Router {
     render(res, 200);
   });
 
-  router.post(SECOND_STEP_PATH, async (req, res, next) => {
+  router.post(SECOND_STEP_PATH, codeLimit, async (req, res, next) => {
     const pending = req.session.pendingSignIn;
     if (!pending) return res.redirect(303, req.user ? "/" : "/login");
     const form = parseForm(codeForm, req.body);
@@ -51,7 +48,7 @@ export function secondStepRoutes(deps: SignInDeps & FactorDeps): Router {
       return res.redirect(303, "/login");
     }
     // req.login regenerates the session: a new id, and the pending state is gone with the old one.
-    req.login(sessionUser(result.login), (err) => {
+    req.login(sessionUser({ ...result.login, hasActiveFactor: true }), (err) => {
       if (err) return next(err);
       startSessionClock(req, deps.clock);
       if (result.method === "recovery_code") flash(req, "info", "You signed in with a recovery code; it cannot be used again. Make new codes under My profile → Two-step sign-in when few are left.");

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler, type Response } from "express";
 import { SECOND_STEP, type createPassport } from "../passport.js";
-import { beginSecondStep, factorRequired, type FactorPolicies } from "../second-factor-gates.js";
+import { beginSecondStep } from "../second-factor-gates.js";
 import { z } from "zod";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
@@ -32,10 +32,9 @@ interface AuthRouteDeps {
   passport: ReturnType<typeof createPassport>;
   loginIpLimit: number;
   cookieName: string;
-  factorPolicies: FactorPolicies;
 }
 
-export function authRoutes({ db, clock, passport, loginIpLimit, cookieName, factorPolicies }: AuthRouteDeps): Router {
+export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: AuthRouteDeps): Router {
   const router = Router();
 
   const renderSignIn = (res: Response, status: number, opts: { username?: string; problems?: Problems; error?: string } = {}) =>
@@ -67,8 +66,7 @@ export function authRoutes({ db, clock, passport, loginIpLimit, cookieName, fact
       req.login(user, (loginErr) => {
         if (loginErr) return next(loginErr);
         startSessionClock(req, clock);
-        // Past the password without a factor the policy requires: enrolment only (second-factor-gates.ts).
-        if (factorRequired(factorPolicies, user.role)) req.session.mustEnrolFactor = true;
+        // Past the password without a factor the policy requires: the enrolment gate keeps it to enrolment (second-factor-gates.ts).
         res.redirect(303, user.mustChangePassword ? "/account/password" : "/");
       });
     }) as RequestHandler;
