@@ -51,5 +51,6 @@ export { staffWantingNewTicketMail, storeNewTicketMail, wantsNewTicketMail } fro
 // Second factors: the authenticator app, recovery codes, the second step of sign-in.
 export { confirmTotp, factorStatus, hasActiveFactor, pendingEnrolment, regenerateRecoveryCodes, removeTotp, startTotpEnrolment } from "./second-factors/second-factors.js";
 export type { FactorDeps, FactorStatus, PendingEnrolment } from "./second-factors/second-factors.js";
+export { confirmStepUp } from "./second-factors/step-up.js";
 export { completeSecondStep, pendingExpired, SECOND_STEP_LIFETIME_MS } from "./second-factors/second-step.js";
 export type { PendingSignIn, SecondStepFailure } from "./second-factors/second-step.js";

@@ -11,6 +11,7 @@ import { forcedPasswordChange } from "../web/forced-password-change.js";
 import { factorEnrolmentGate, secondStepGate } from "../web/second-factor-gates.js";
 import { secondStepRoutes } from "../web/auth/second-step-routes.js";
 import { twoFactorRoutes } from "../web/account/two-factor-routes.js";
+import { stepUpRoutes } from "../web/account/step-up-routes.js";
 import type { DataKey } from "../shared/sealing.js";
 import { forgotPasswordRoutes } from "../web/auth/forgot-password-routes.js";
 import { resetPasswordRoutes } from "../web/auth/reset-password-routes.js";
@@ -116,10 +117,11 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
-  const factorDeps = { db, clock, mailer, dataKey: deps.dataKey, login: config.login, factorPolicies: config.secondFactor };
+  const factorDeps = { db, clock, mailer, dataKey: deps.dataKey, login: config.login, factorPolicies: config.secondFactor, stepUpMs: config.stepUpMs };
   app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
   app.use(secondStepRoutes(factorDeps));
   app.use(twoFactorRoutes(factorDeps));
+  app.use(stepUpRoutes(factorDeps));
   const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword };
   app.use(accountRoutes(passwordDeps));
   app.use(setPasswordRoutes(passwordDeps));

@@ -119,7 +119,7 @@ const WRONG_FACTOR_CODE = "That code is not right, or it was already used. Type 
  * before a change to the factors. Each code is a guess like a sign-in's: counted first toward
  * the same lockout, and wrong ones lock the login as sign-in does. The problem shows at `field`.
  */
-async function proveWithFactor(deps: FactorDeps, actor: Actor, code: string, field: string, refusedAction: string): Promise<Result<"totp" | "recovery_code">> {
+export async function proveWithFactor(deps: FactorDeps, actor: Actor, code: string, field: string, refusedAction: string): Promise<Result<"totp" | "recovery_code">> {
   const refusal = (reason: string) => ({ ...auditedBy(actor), action: refusedAction, subject: `user:${actor.id}`, details: { reason } });
   if (!(await reserveAttempt(deps, actor.id))) {
     await recordFailure(deps, actor.id, refusal("locked"));

@@ -9,6 +9,7 @@ import { requireSignedIn } from "../guards.js";
 import { actorOf } from "../request-meta.js";
 import { ENROLMENT_PATH, factorRequired, type FactorPolicies } from "../second-factor-gates.js";
 import type { Problems } from "../../shared/problems.js";
+import { noteFactorChecked } from "../step-up.js";
 import { parseForm } from "../validation.js";
 
 const spacesOut = (c: string) => c.replace(/\s+/g, "");
@@ -66,6 +67,7 @@ export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolic
     const result = await confirmTotp(deps, actorOf(req), form.data.code);
     if (!result.ok) return render(req, res, 400, result.problems);
     await renewSession(req, deps.db);
+    noteFactorChecked(req, deps.clock);
     showCodes(res, result.value, true);
   });
 

@@ -7,6 +7,7 @@ import { ipLimit } from "../ip-limits.js";
 import { sessionUser } from "../passport.js";
 import { SECOND_STEP_EXPIRED, SECOND_STEP_PATH } from "../second-factor-gates.js";
 import { startSessionClock } from "../sessions.js";
+import { noteFactorChecked } from "../step-up.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 
@@ -51,6 +52,7 @@ export function secondStepRoutes(deps: SignInDeps & FactorDeps & { login: { ipLi
     req.login(sessionUser({ ...result.login, hasActiveFactor: true }), (err) => {
       if (err) return next(err);
       startSessionClock(req, deps.clock);
+      noteFactorChecked(req, deps.clock);
       if (result.method === "recovery_code") flash(req, "info", "You signed in with a recovery code; it cannot be used again. Make new codes under My profile → Two-step sign-in when few are left.");
       res.redirect(303, result.login.mustChangePassword ? "/account/password" : "/");
     });

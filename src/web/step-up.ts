@@ -1,0 +1,54 @@
+import type { Request, RequestHandler, Response } from "express";
+import type { Clock } from "../shared/clock.js";
+import { sessionOf } from "./request-meta.js";
+
+declare module "express-session" {
+  interface SessionData {
+    /** When this session last proved the login's second factor (sign-in's second step, enrolment, a step-up). */
+    factorCheckedAt: number;
+  }
+}
+
+export const STEP_UP_PATH = "/account/step-up";
+
+export interface StepUpDeps {
+  clock: Clock;
+  /** STEP_UP_MINUTES in milliseconds. */
+  stepUpMs: number;
+}
+
+/** Remembers that this session has just proved the login's second factor. */
+export function noteFactorChecked(req: Request, clock: Clock): void {
+  req.session.factorCheckedAt = clock.now().getTime();
+}
+
+/** Whether the session proved its second factor within STEP_UP_MINUTES. */
+export function factorCheckedRecently(req: Request, deps: StepUpDeps): boolean {
+  const at = sessionOf(req)?.factorCheckedAt;
+  return at !== undefined && deps.clock.now().getTime() - at <= deps.stepUpMs;
+}
+
+/** A path on this desk to come back to after the check; anything else (another origin, a scheme) is home. */
+export function localPath(path: unknown): string {
+  return typeof path === "string" && path.length <= 300 && /^\/(?![/\\])[^\s\\]*$/.test(path) ? path : "/";
+}
+
+/** The page that asks for the code: the step it guards changed nothing and is repeated from `back` afterwards. */
+export function renderStepUp(res: Response, status: number, back: string, problems: Record<string, string> = {}, refusedStep = false): void {
+  res.set("Cache-Control", "no-store");
+  res.status(status).render("account/step-up", { title: "Confirm it is you", back: localPath(back), problems, refusedStep });
+}
+
+/**
+ * Before a dangerous step (a reset decision, a change to a login, a contact, a key, factors,
+ * staff or settings): a login with a second factor must have proved it within STEP_UP_MINUTES,
+ * or the step is refused with nothing changed and the page asks for the code, then sends the
+ * user back to `back` to repeat the step. A login without a factor (only under an optional
+ * policy) has nothing to ask; the approval checklist names it.
+ */
+export function requireStepUp(deps: StepUpDeps, back: (req: Request) => string): RequestHandler {
+  return (req, res, next) => {
+    if (!req.user?.hasActiveFactor || factorCheckedRecently(req, deps)) return next();
+    renderStepUp(res, 403, back(req), {}, true);
+  };
+}
