@@ -52,5 +52,6 @@ export { staffWantingNewTicketMail, storeNewTicketMail, wantsNewTicketMail } fro
 export { confirmTotp, factorStatus, hasActiveFactor, pendingEnrolment, regenerateRecoveryCodes, removeTotp, startTotpEnrolment } from "./second-factors/second-factors.js";
 export type { FactorDeps, FactorStatus, PendingEnrolment } from "./second-factors/second-factors.js";
 export { confirmStepUp } from "./second-factors/step-up.js";
+export { dataKeyOpensSecrets } from "./second-factors/data-key-check.js";
 export { completeSecondStep, pendingExpired, SECOND_STEP_LIFETIME_MS } from "./second-factors/second-step.js";
 export type { PendingSignIn, SecondStepFailure } from "./second-factors/second-step.js";

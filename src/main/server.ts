@@ -1,12 +1,16 @@
 import { loadDemoData, type DemoCredential } from "../dev/demo-data.js";
 import { createApp } from "./app.js";
 import { systemClock } from "../shared/clock.js";
-import { resolveSessionSecret, type Config } from "../shared/config.js";
+import { ConfigError, resolveSessionSecret, type Config } from "../shared/config.js";
+import { dataKeyOpensSecrets } from "../identity/index.js";
 import { createLogger } from "../shared/logger.js";
 import { resolveDataKey } from "../shared/sealing.js";
 import { guardProcess } from "./process-guard.js";
 import { exitAfterClose, openRuntime, WORKER_POLL_MS } from "./runtime.js";
 import { exitStartFailed, startProcess, startupError } from "./startup-failure.js";
+
+const WRONG_DATA_KEY =
+  "Cannot start: the database holds authenticator secrets sealed with another data key (DATA_KEY, or var/data-key in VAR_DIR): put back the key file from the backup made with this database, or set DATA_KEY to that key. A new key would lock every login with an authenticator app out of its second step.";
 
 async function start(config: Config): Promise<void> {
   const sessionSecret = resolveSessionSecret(config);
@@ -15,6 +19,7 @@ async function start(config: Config): Promise<void> {
   guardProcess(logger);
   const runtime = await openRuntime(config, logger, systemClock);
   const { db, reader, mailer, scheduler } = runtime;
+  if (!(await dataKeyOpensSecrets(db, dataKey))) throw new ConfigError(WRONG_DATA_KEY);
 
   // Demo records only outside production: a production desk starts empty (npm run cli -- create-admin).
   if (!config.production) {

@@ -73,3 +73,9 @@ export async function countUnusedRecoveryCodes(db: Conn, userId: number): Promis
   const row = (await db("recovery_codes").where({ user_id: userId }).whereNull("used_at").count({ n: "*" }).first()) as { n: number | string } | undefined;
   return Number(row?.n ?? 0);
 }
+
+/** One stored authenticator secret (any login's): the start-up check opens it to prove the data key is the one that sealed them. */
+export async function anySealedTotp(db: Conn): Promise<{ userId: number; secretSealed: string } | null> {
+  const row = (await db("totp_factors").select("user_id", "secret_sealed").orderBy("id").first()) as { user_id: number; secret_sealed: string } | undefined;
+  return row ? { userId: row.user_id, secretSealed: row.secret_sealed } : null;
+}

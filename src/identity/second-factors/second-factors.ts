@@ -33,7 +33,7 @@ export interface FactorDeps extends SignInDeps {
 }
 
 /** The context a login's TOTP secret is sealed under: it opens in that login's row only. */
-const sealContext = (userId: number) => `totp:user:${userId}`;
+export const sealContext = (userId: number) => `totp:user:${userId}`;
 
 const ISSUER = "Vouchdesk";
 
