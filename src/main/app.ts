@@ -128,8 +128,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(forgotPasswordRoutes({ ...passwordDeps, logger, linkTtlMinutes: config.resetLinkTtlMinutes }));
   app.use(resetPasswordRoutes({ ...passwordDeps, linkTtlMinutes: config.resetLinkTtlMinutes }));
   app.use(securityQuestionRoutes({ db, clock }));
-  app.use(accountKeyRoutes({ db, clock, mailer }));
-  app.use(primaryConsoleRoutes({ db, clock, mailer }));
+  const stepUpMs = config.stepUpMs;
+  app.use(accountKeyRoutes({ db, clock, mailer, stepUpMs }));
+  app.use(primaryConsoleRoutes({ db, clock, mailer, stepUpMs }));
   const ticketDeps = { db, clock, mailer };
   app.use(homeRoutes({ staff: deskQueueHandler({ ...ticketDeps, reader }), customer: customerListHandler(ticketDeps) }));
   app.use(portalRoutes(ticketDeps));
@@ -137,11 +138,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson }));
   app.use(resetRequestRoutes({ db, clock, mailer }));
   app.use(objectionRoutes({ db, clock, mailer }));
-  app.use(resetDecisionRoutes({ db, clock, mailer, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
-  app.use(adminRoutes({ db, clock, mailer }));
-  app.use(adminLoginRoutes({ db, clock, mailer }));
+  app.use(resetDecisionRoutes({ db, clock, mailer, stepUpMs, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
+  app.use(adminRoutes({ db, clock, mailer, stepUpMs }));
+  app.use(adminLoginRoutes({ db, clock, mailer, stepUpMs }));
   app.use(changeObjectionRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));
-  app.use(recordChangeRoutes({ db, clock, mailer }));
+  app.use(recordChangeRoutes({ db, clock, mailer, stepUpMs }));
   // Mail and tasks may not import audit (DESIGN §8): the appender is handed in here.
   app.use(mailAdminRoutes({ db, clock, config, mailer, audit: appendAudit, deliverNow: () => scheduler.run("deliver-mail") }));
   app.use(auditAdminRoutes({ db, clock }));

@@ -10,7 +10,7 @@ import { moveRequest, withLockedRequest } from "./request-moves.js";
 import { insertCallback, updateRequestFields } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";
 import { done, refused, refusedAt, type Refused, type Result } from "../shared/problems.js";
-import { verifyFor, type Condition, type Verification } from "./verification.js";
+import { blocksApproval, verifyFor, type Condition, type Verification } from "./verification.js";
 import { CALLBACK_OUTCOME_WORDS, RESET_MOVES, type CallbackOutcome } from "./vocabulary.js";
 
 export interface DecisionDeps extends ResetDeps {
@@ -58,9 +58,10 @@ const unmetProblem = (unmet: Condition[]) => ({ approve: unmet.map((c) => `${c.l
  * Approves and delivers in one transaction (DESIGN §3 step 4): a CSPRNG temporary password
  * whose hash replaces the primary's, must-change and expiry set, every session ended, the
  * PGP/MIME mail queued. The plaintext lives only in this function's memory. Refused with
- * every unmet condition named.
+ * every unmet condition named. `factorCheckedAt` is when the approver's session last proved its
+ * second factor (the route's step-up made it recent), recorded with the approval.
  */
-export async function approveRequest(deps: DecisionDeps, ticketId: number, agent: Actor): Promise<Result | ApprovalRefused> {
+export async function approveRequest(deps: DecisionDeps, ticketId: number, agent: Actor, factorCheckedAt: Date | null): Promise<Result | ApprovalRefused> {
   const now = deps.clock.now();
   // Hashed before the transaction: argon2 must not hold the database's writer (it is wasted only on a refusal).
   const temporaryPassword = generateRandomPassword();
@@ -68,11 +69,12 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
   return withLockedRequest(deps, ticketId, async (trx, locked): Promise<Result | ApprovalRefused> => {
     const verification = await verifyFor(trx, locked.request, agent, deps.twoPerson, now);
     const { facts, conditions } = verification;
-    const unmet = conditions.filter((c) => !c.met);
+    const unmet = conditions.filter(blocksApproval);
     if (unmet.length) return { ...refused(unmetProblem(unmet)), verification };
     const primary = facts.primary;
     const key = facts.key!;
     const expiresAt = new Date(now.getTime() + hours(deps.tempPasswordTtlHours));
+    const factor = approverFactor(conditions, factorCheckedAt, now);
     const recipientKey = await usableRecipientKey(primary.email!, key.armoredKey, now);
     const ctx = { ticketId, accountName: facts.account.name, primaryUsername: primary.username };
     const mail = await temporaryPasswordMail(deps.mailer, deps.clock, ctx, { email: primary.email!, displayName: primary.displayName, key: recipientKey }, temporaryPassword, expiresAt);
@@ -87,13 +89,19 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
           by: agent,
           action: "reset.approved",
           publicText: `Approved. A temporary password was sent, OpenPGP-encrypted, to the primary login's registered address. It is valid until ${formatUtc(expiresAt)} and must be changed at first sign-in.`,
-          internalText: `Approved by ${agent.username}; temporary password encrypted to key ${groupFingerprint(key.fingerprint)}, mail #${outboxId}. Every session of ${primary.username} was ended.`,
-          details: { target: primary.username, keyFingerprint: key.fingerprint, outboxId, expiresAt: expiresAt.toISOString() },
+          internalText: `Approved by ${agent.username}${factor.proved ? "" : " without a second factor"}; temporary password encrypted to key ${groupFingerprint(key.fingerprint)}, mail #${outboxId}. Every session of ${primary.username} was ended.`,
+          details: { target: primary.username, keyFingerprint: key.fingerprint, outboxId, expiresAt: expiresAt.toISOString(), approverFactor: factor },
         };
       },
     }, now);
     return moved ? done() : refused(unmetProblem([{ key: "pending", label: "The request is waiting for a decision", met: false, detail: "Another agent decided it a moment ago." }]));
   });
+}
+
+/** Whether the approver proved a second factor, and how many seconds before approving (none: its login has no factor). */
+function approverFactor(conditions: Condition[], checkedAt: Date | null, now: Date): { proved: boolean; secondsBefore: number | null } {
+  const proved = Boolean(conditions.find((c) => c.key === "approver_second_factor")?.met) && checkedAt !== null;
+  return { proved, secondsBefore: proved ? Math.round((now.getTime() - checkedAt.getTime()) / 1000) : null };
 }
 
 /**

@@ -4,7 +4,7 @@ import { findMail } from "../platform/mail/outbox-store.js";
 import { failedForGood } from "../platform/mail/send-failures.js";
 import type { Ticket } from "../tickets/index.js";
 import { deliveryMailsOfTickets, findRequestByTicket } from "./reset-store.js";
-import { changeLine, verifyFor, type Condition, type Verification, type VerificationFacts } from "./verification.js";
+import { blocksApproval, changeLine, verifyFor, type Condition, type Verification, type VerificationFacts } from "./verification.js";
 import { DELIVERY_LABELS, objectionStanding, RESET_STATE_LABELS, type DeliveryStatus, type ObjectionStanding } from "./vocabulary.js";
 import type { Clock } from "../shared/clock.js";
 
@@ -73,7 +73,7 @@ export async function loadResetPanel(deps: PanelDeps, ticket: Ticket, viewer: Pi
     objection: objectionStanding(request),
     conditions,
     changeLines: facts.recentChanges.map(changeLine),
-    canApprove: conditions.every((c) => c.met),
+    canApprove: !conditions.some(blocksApproval),
     viewerIsAdmin: viewer.role === "admin",
   };
 }

@@ -1,7 +1,7 @@
 import { formatUtcDay, groupFingerprint } from "../shared/formatting.js";
 import type { Knex } from "knex";
 import { accountRecordChanges, clearancesOfAccountSince, contactsOfAccount, describeChange, findAccount, hasOpenChangeObjection, RECENT_CHANGE_MS, type Account, type Contact, type RecordChange } from "../accounts/index.js";
-import { currentKey, findLoginById, isConfirmedStaff, type Login, type StoredKey } from "../identity/index.js";
+import { currentKey, findLoginById, hasActiveFactor, isConfirmedStaff, type Login, type StoredKey } from "../identity/index.js";
 import type { Db } from "../shared/db.js";
 import { NoUsableKeyError, usableRecipientKey } from "../platform/mail/pgp.js";
 import { listCallbacks, type Callback, type ResetRequest } from "./reset-store.js";
@@ -33,7 +33,12 @@ export interface Condition {
   label: string;
   met: boolean;
   detail: string;
+  /** Shown plainly on the checklist, but approval goes ahead when it is not met. */
+  advisory?: true;
 }
+
+/** Whether a condition stops approval: unmet and not advisory. */
+export const blocksApproval = (c: Condition): boolean => !c.met && !c.advisory;
 
 /** The facts and the checklist for one approver: what approval checks and the panel shows. */
 export interface Verification {
@@ -72,11 +77,12 @@ export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): P
   };
 }
 
-/** The facts, and the checklist as this approver would approve now (whether a second admin confirmed their login is looked up). */
-export async function verifyFor(db: Conn, request: ResetRequest, approver: Omit<Approver, "confirmed">, twoPerson: boolean, now: Date): Promise<Verification> {
+/** The facts, and the checklist as this approver would approve now (whether a second admin confirmed their login, and whether it has a second factor, are looked up). */
+export async function verifyFor(db: Conn, request: ResetRequest, approver: Pick<Approver, "id" | "role">, twoPerson: boolean, now: Date): Promise<Verification> {
   const facts = await gatherFacts(db, request, now);
   const confirmed = await isConfirmedStaff(db, approver.id);
-  return { facts, conditions: approvalConditions(facts, { ...approver, confirmed }, twoPerson) };
+  const hasFactor = await hasActiveFactor(db, approver.id);
+  return { facts, conditions: approvalConditions(facts, { ...approver, confirmed, hasFactor }, twoPerson) };
 }
 
 async function keyProblemOf(primary: Login, key: StoredKey | null, now: Date): Promise<string | null> {
@@ -101,16 +107,17 @@ const names = (ids: (string | null)[]) => [...new Set(ids.map((n) => n ?? "unrec
 const ownNumberChange = (facts: Pick<VerificationFacts, "recentChanges">, callback: Pick<Callback, "contactId" | "agentId">) =>
   facts.recentChanges.find((c) => c.what === "phone" && c.contactId === callback.contactId && c.changedBy === callback.agentId);
 
-/** Who approves: `confirmed` says a second admin confirmed their staff login (issue 10 review 1a). */
+/** Who approves: `confirmed` says a second admin confirmed their staff login (issue 10 review 1a); `hasFactor`, that it has an active second factor. */
 export interface Approver {
   id: number;
   role: string;
   confirmed: boolean;
+  hasFactor: boolean;
 }
 
 /**
  * The approval checklist (DESIGN §3 step 3) for one approver: every condition, met or not,
- * each named. Approval needs all of them.
+ * each named. Approval needs all of them but the advisory ones.
  */
 function approvalConditions(facts: VerificationFacts, approver: Approver, twoPerson: boolean): Condition[] {
   const { request, requester, requesterContact, callbacks } = facts;
@@ -178,6 +185,7 @@ function approvalConditions(facts: VerificationFacts, approver: Approver, twoPer
     met: approver.confirmed,
     detail: approver.confirmed ? "Confirmed." : "Your staff login was created, or its address or password link handled, by another admin and no second admin has confirmed it yet.",
   });
+  conditions.push(approverFactorCondition(approver));
   if (twoPerson) {
     const ownCallback = confirmed.length > 0 && confirmed.every((c) => c.agentId === approver.id);
     conditions.push({
@@ -197,6 +205,24 @@ function approvalConditions(facts: VerificationFacts, approver: Approver, twoPer
   }
   conditions.push(...recordChangeConditions(facts, approver));
   return conditions;
+}
+
+/**
+ * The approver proves a second factor: the approve route asks for it again when the last check
+ * is older than STEP_UP_MINUTES. Advisory: a staff login without one exists only under
+ * STAFF_SECOND_FACTOR=optional (under `required` it reaches nothing but enrolment), and that
+ * operator's choice is named here and in the approval's record rather than refused.
+ */
+function approverFactorCondition(approver: Approver): Condition {
+  return {
+    key: "approver_second_factor",
+    label: "The approver confirmed a second factor",
+    met: approver.hasFactor,
+    advisory: true,
+    detail: approver.hasFactor
+      ? "Approving asks for your code again when your last check is more than a few minutes old."
+      : "Your login has no second factor: the approval will be recorded as made without one. Set one up under My profile → Two-step sign-in.",
+  };
 }
 
 /**

@@ -22,10 +22,16 @@ export function noteFactorChecked(req: Request, clock: Clock): void {
   req.session.factorCheckedAt = clock.now().getTime();
 }
 
+/** When this session last proved the login's second factor; null when it never did. */
+export function lastFactorCheck(req: Request): Date | null {
+  const at = sessionOf(req)?.factorCheckedAt;
+  return at === undefined ? null : new Date(at);
+}
+
 /** Whether the session proved its second factor within STEP_UP_MINUTES. */
 export function factorCheckedRecently(req: Request, deps: StepUpDeps): boolean {
-  const at = sessionOf(req)?.factorCheckedAt;
-  return at !== undefined && deps.clock.now().getTime() - at <= deps.stepUpMs;
+  const at = lastFactorCheck(req);
+  return at !== null && deps.clock.now().getTime() - at.getTime() <= deps.stepUpMs;
 }
 
 /** A path on this desk to come back to after the check; anything else (another origin, a scheme) is home. */

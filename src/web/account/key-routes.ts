@@ -5,13 +5,16 @@ import type { MailingDeps } from "../../platform/mail/mailer.js";
 import { flash } from "../flash.js";
 import { requirePrimary } from "../guards.js";
 import { parseForm } from "../validation.js";
+import { requireStepUp, type StepUpDeps } from "../step-up.js";
 import { currentKey } from "../../identity/index.js";
 import { setLoginKey } from "../../accounts/index.js";
 
 /** `GET/POST /account/key`: the primary holder registers its own OpenPGP public key. */
-export function accountKeyRoutes(deps: MailingDeps): Router {
+export function accountKeyRoutes(deps: MailingDeps & StepUpDeps): Router {
   const router = Router();
   router.use("/account/key", ...requirePrimary);
+  // The key decides where a temporary password goes: a holder with a factor proves it again (step-up).
+  router.post("/account/key", requireStepUp(deps, () => "/account/key"));
 
   // The pasted text is never echoed back: it may be private key material, however it is labelled.
   const render = async (res: Response, userId: number, status: number, problems: string[] = []) =>

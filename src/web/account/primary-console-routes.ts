@@ -9,11 +9,12 @@ import { requirePrimary } from "../guards.js";
 import { pathId } from "../path-ids.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
+import { requireStepUp, type StepUpDeps } from "../step-up.js";
 import { newCustomerLoginForm } from "../login-form.js";
 import { createLogin, findAccount, resetLoginPassword, setCanOpenCases, setLoginDisabled } from "../../accounts/index.js";
 import { findLoginById, listLoginsOfAccount, scopedUsername, type Login } from "../../identity/index.js";
 
-type Deps = { db: Db; clock: Clock; mailer: Mailer };
+type Deps = { db: Db; clock: Clock; mailer: Mailer } & StepUpDeps;
 
 /**
  * `/account/users`: the primary holder creates, disables, enables, authorises and resets the
@@ -22,6 +23,9 @@ type Deps = { db: Db; clock: Clock; mailer: Mailer };
 export function primaryConsoleRoutes(deps: Deps): Router {
   const router = Router();
   router.use("/account/users", ...requirePrimary);
+  // A holder with a factor proves it again (step-up) before changing the account's logins: a new one, or another's state, password or right to open cases.
+  const consoleSteps = ["/account/users", ...["reset", "disable", "enable", "authorise", "unauthorise"].map((step) => `/account/users/:id/${step}`)];
+  router.post(consoleSteps, requireStepUp(deps, () => "/account/users"));
 
   const render = async (req: Request, res: Response, status: number, problems: Problems = {}, values: Record<string, unknown> = {}) => {
     const logins = await listLoginsOfAccount(deps.db, req.user!.accountId!);

@@ -8,7 +8,8 @@ import { actorOf } from "../request-meta.js";
 import { localPath, noteFactorChecked, renderStepUp, STEP_UP_PATH, type StepUpDeps } from "../step-up.js";
 import { parseForm } from "../validation.js";
 
-const stepUpForm = z.object({ code: factorCode, back: z.string().optional() });
+// `back` is read apart, through localPath: a bad or repeated one means home, never a 400.
+const stepUpForm = z.object({ code: factorCode });
 
 /** `GET/POST /account/step-up`: the second factor asked again, then back to the page the step is repeated from. */
 export function stepUpRoutes(deps: FactorDeps & StepUpDeps): Router {

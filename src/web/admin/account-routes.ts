@@ -8,12 +8,13 @@ import { requireAdmin } from "../guards.js";
 import { rowAtPath } from "../path-ids.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
+import { requireStepUp, type StepUpDeps } from "../step-up.js";
 import { isCustomer } from "../../shared/roles.js";
 import { addContact, changesOfAccount, contactsOfAccount, createAccount, createLogin, findAccount, findContact, removeContact, renameAccount, searchAccounts, setAccountStatus, updateContact, type Account } from "../../accounts/index.js";
 import { accountForm, contactForm, newLoginForm, renameForm } from "./account-forms.js";
 import { currentKeysOf, listLoginsOfAccount } from "../../identity/index.js";
 
-type Deps = { db: Db; clock: Clock; mailer: Mailer };
+type Deps = { db: Db; clock: Clock; mailer: Mailer } & StepUpDeps;
 
 const bodyOf = (req: Request) => req.body as Record<string, unknown>;
 
@@ -21,6 +22,11 @@ const bodyOf = (req: Request) => req.body as Record<string, unknown>;
 export function adminRoutes(deps: Deps): Router {
   const router = Router();
   router.use("/admin", ...requireAdmin);
+  // Suspending or reactivating an account, a new login on it, and any change to its contacts
+  // (their phone numbers are what callbacks dial) ask for the second factor again (step-up).
+  const accountSteps = ["/suspend", "/reactivate", "/logins", "/contacts"].map((step) => `/admin/accounts/:id${step}`);
+  router.post(accountSteps, requireStepUp(deps, (req) => `/admin/accounts/${String(req.params.id)}`));
+  router.post(["/admin/contacts/:id", "/admin/contacts/:id/delete"], requireStepUp(deps, (req) => `/admin/contacts/${String(req.params.id)}`));
 
   router.get("/admin", (_req, res) => res.render("admin/index", { title: "Administration" }));
 

@@ -9,12 +9,13 @@ import { requireAdmin } from "../guards.js";
 import { rowAtPath } from "../path-ids.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
+import { requireStepUp, type StepUpDeps } from "../step-up.js";
 import { changesOfLogin, createLogin, findAccount, removeLoginKey, resetLoginPassword, setLoginDisabled, setLoginKey, setPasswordLinkRefusal, unlockLogin, updateLogin } from "../../accounts/index.js";
 import { editLoginForm, newLoginForm } from "./account-forms.js";
 import { keyForm } from "../key-form.js";
 import { confirmationRefusal, confirmStaffLogin, currentKey, findLoginById, listStaff, type Login } from "../../identity/index.js";
 
-type Deps = { db: Db; clock: Clock; mailer: Mailer };
+type Deps = { db: Db; clock: Clock; mailer: Mailer } & StepUpDeps;
 
 const bodyOf = (req: Request) => req.body as Record<string, unknown>;
 
@@ -22,6 +23,13 @@ const bodyOf = (req: Request) => req.body as Record<string, unknown>;
 export function adminLoginRoutes(deps: Deps): Router {
   const router = Router();
   router.use(["/admin/logins", "/admin/staff"], ...requireAdmin);
+  // Every change to a login's details, state, password, confirmation or key, and a new staff
+  // login, asks for the second factor again (step-up). Unlock does not: it changes none of
+  // them, the login still needs its password and factor, and it is what the desk does for a
+  // locked-out caller on the phone.
+  const loginSteps = ["", "/disable", "/enable", "/send-link", "/confirm", "/key", "/key/remove"].map((step) => `/admin/logins/:id${step}`);
+  router.post(loginSteps, requireStepUp(deps, (req) => `/admin/logins/${String(req.params.id)}`));
+  router.post("/admin/staff", requireStepUp(deps, () => "/admin/staff"));
 
   const loginOf = (req: Request): Promise<Login> => rowAtPath(req.params.id as string | undefined, (id) => findLoginById(deps.db, id), "There is no such login.");
 

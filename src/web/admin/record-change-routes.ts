@@ -7,6 +7,7 @@ import { requireAdmin } from "../guards.js";
 import { rowAtPath } from "../path-ids.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
+import { requireStepUp, type StepUpDeps } from "../step-up.js";
 import { clearancesOfChange, clearChangeObjection, describeChange, findRecordChange, type RecordChange } from "../../accounts/index.js";
 
 const clearForm = z.object({ note: z.string({ error: "Write what you reviewed." }).trim().min(1, "Write what you reviewed and why the objection is cleared.").max(2000, "Keep the note under 2,000 characters.") });
@@ -15,9 +16,10 @@ const clearForm = z.object({ note: z.string({ error: "Write what you reviewed." 
 const pageOf = (c: RecordChange) => (c.accountId !== null ? `/admin/accounts/${c.accountId}#record-changes` : `/admin/logins/${c.userId}#record-changes`);
 
 /** `GET /admin/record-changes/:id` and `POST …/clear`: an admin reviews a change and clears the objection to it. */
-export function recordChangeRoutes(deps: MailingDeps): Router {
+export function recordChangeRoutes(deps: MailingDeps & StepUpDeps): Router {
   const router = Router();
   router.use("/admin/record-changes", ...requireAdmin);
+  router.post("/admin/record-changes/:id/clear", requireStepUp(deps, (req) => `/admin/record-changes/${String(req.params.id)}`));
 
   const changeOf = (req: Request): Promise<RecordChange> => rowAtPath(req.params.id as string | undefined, (id) => findRecordChange(deps.db, id), "There is no such change.");
 

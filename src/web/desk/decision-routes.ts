@@ -1,4 +1,4 @@
-import { Router } from "express";
+import { Router, type Request } from "express";
 import { z } from "zod";
 import { renderDeskTicket } from "./ticket-page.js";
 import { deskTicket } from "../ticket-access.js";
@@ -9,6 +9,7 @@ import type { Actor } from "../../shared/actor.js";
 import type { Result } from "../../shared/problems.js";
 import { actorOf } from "../request-meta.js";
 import { parseForm } from "../validation.js";
+import { lastFactorCheck, requireStepUp, type StepUpDeps } from "../step-up.js";
 import { findTicket } from "../../tickets/index.js";
 import { approveRequest, CALLBACK_OUTCOMES, clearObjection, recordCallback, rejectRequest, withdrawApproval, type ApprovalRefused, type DecisionDeps } from "../../resets/index.js";
 
@@ -21,9 +22,12 @@ const reasonForm = (missing: string) => z.object({ reason: z.string({ error: mis
 const clearForm = z.object({ note: z.string({ error: "Write what you reviewed." }).trim().min(1, "Write what you reviewed and why the objection is cleared.").max(2000, "Keep the note under 2,000 characters.") });
 
 /** The agent's steps on a primary reset ticket: callback, approve, reject, withdraw, clear an objection. */
-export function resetDecisionRoutes(deps: DecisionDeps): Router {
+export function resetDecisionRoutes(deps: DecisionDeps & StepUpDeps): Router {
   const router = Router();
   router.use("/desk/tickets/:id", ...requireAgent);
+  // The decisions ask for the second factor again (step-up), then are repeated from the ticket; a callback does not.
+  const decisions = ["approve", "reject", "withdraw", "objection/clear"].map((step) => `/desk/tickets/:id/${step}`);
+  router.post(decisions, requireStepUp(deps, (req) => `/desk/tickets/${String(req.params.id)}`));
 
   const pageDeps = { db: deps.db, clock: deps.clock, resetTwoPerson: deps.twoPerson };
 
@@ -34,11 +38,11 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
    * and what was typed kept (400, nothing changed), or back to the ticket with a message.
    * Two forms have a `reason`: on the page it is the reject's or the withdraw's.
    */
-  const step = <S extends z.ZodType>(path: string, schema: S, run: (ticketId: number, agent: Actor, data: z.infer<S>) => Promise<Result | ApprovalRefused>, doneText: string) =>
+  const step = <S extends z.ZodType>(path: string, schema: S, run: (ticketId: number, agent: Actor, data: z.infer<S>, req: Request) => Promise<Result | ApprovalRefused>, doneText: string) =>
     router.post(`/desk/tickets/:id/${path}`, async (req, res) => {
       const ticket = await deskTicket(deps.db, req.params.id);
       const form = parseForm(schema, req.body);
-      const result: Result | ApprovalRefused = form.ok ? await run(ticket.id, actorOf(req), form.data) : { ok: false, problems: form.problems };
+      const result: Result | ApprovalRefused = form.ok ? await run(ticket.id, actorOf(req), form.data, req) : { ok: false, problems: form.problems };
       if (!result.ok) {
         const keyOf = (field: string) => (field === "reason" ? `${path}-reason` : field);
         const onPage = (record: Record<string, unknown>) =>
@@ -58,7 +62,7 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
     (id, agent, data) => recordCallback(deps, id, agent, { contactId: data.contact_id, outcome: data.outcome, notes: data.notes }),
     "Callback recorded.",
   );
-  step("approve", z.object({}), (id, agent) => approveRequest(deps, id, agent), "Approved. The temporary password was sent, encrypted, to the primary login's registered address. Nobody at the desk can see it.");
+  step("approve", z.object({}), (id, agent, _data, req) => approveRequest(deps, id, agent, lastFactorCheck(req)), "Approved. The temporary password was sent, encrypted, to the primary login's registered address. Nobody at the desk can see it.");
   step("reject", reasonForm("Give the reason for rejecting."), (id, agent, data) => rejectRequest(deps, id, agent, data.reason), "Rejected. The requester and the primary login's address were told.");
   step(
     "withdraw",
