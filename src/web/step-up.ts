@@ -9,7 +9,7 @@ declare module "express-session" {
   }
 }
 
-export const STEP_UP_PATH = "/account/step-up";
+export const STEP_UP_PATH = "/confirm-identity";
 
 export interface StepUpDeps {
   clock: Clock;

@@ -37,7 +37,7 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
   /** Types `code()` on the step-up page with the page to come back to; the clock moves a step on first, so the app's code is a new one. */
   function stepUp(agent: Agent, code: () => string, back: string) {
     t.clock.advance(30_000);
-    return postForm(agent, "/account/step-up", { code: code(), back }, "/account/step-up");
+    return postForm(agent, "/confirm-identity", { code: code(), return_to: back }, "/confirm-identity");
   }
 
   /** carol's request with alice's confirmed callback: bob (or an admin) may approve it. */
@@ -59,7 +59,7 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
     expect(checklistLine(panel.text)?.[1]).to.equal("met");
     await expectRefusedIn(t, () => approve(bob.agent, ticketId), 403, ASKED);
     const refused = await answered(approve(bob.agent, ticketId), 403);
-    expect(refused.text).to.include(NOTHING).and.include(`name="back" value="${deskPage(ticketId)}"`).and.include('name="code"');
+    expect(refused.text).to.include(NOTHING).and.include(`name="return_to" value="${deskPage(ticketId)}"`).and.include('name="code"');
     expect(await auditRows(t, "reset.approved")).to.deep.equal([]);
     expect((await t.db("reset_requests").where({ ticket_id: ticketId }).first("state")) as Row).to.deep.equal({ state: "pending" });
 
@@ -83,7 +83,7 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
 
     for (const n of [1, 2]) {
       const wrong = await answered(stepUp(bob.agent, () => wrongFor(bob.secret), deskPage(ticketId)), 400);
-      expect(wrong.text).to.include(WRONG).and.include('id="field-code-problem"').and.include(`name="back" value="${deskPage(ticketId)}"`);
+      expect(wrong.text).to.include(WRONG).and.include('id="field-code-problem"').and.include(`name="return_to" value="${deskPage(ticketId)}"`);
       expect(Number((await userRow(t, "bob")).failed_sign_ins)).to.equal(n);
     }
     expect((await answered(stepUp(bob.agent, () => wrongFor(bob.secret), deskPage(ticketId)), 400)).text).to.include(LOCKED);
@@ -97,19 +97,19 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
     expect(await auditRows(t, "reset.approved")).to.deep.equal([]);
   });
 
-  it("never sends the user off the desk: another origin, a scheme, a backslash or a tab in `back` means home", async () => {
+  it("never sends the user off the desk: another origin, a scheme, a backslash or a tab in `return_to` means home", async () => {
     const admin = await withFactor("admin");
     for (const back of ["//evil.example", "https://evil.example/x", "/\\evil.example", "/\t/evil.example", "/\\/evil.example"]) {
-      const page = await admin.agent.get(`/account/step-up?back=${encodeURIComponent(back)}`).expect(200);
-      expect(page.text).to.include('name="back" value="/"').and.not.include("evil.example");
+      const page = await admin.agent.get(`/confirm-identity?return_to=${encodeURIComponent(back)}`).expect(200);
+      expect(page.text).to.include('name="return_to" value="/"').and.not.include("evil.example");
       await answered(stepUp(admin.agent, () => codeAt(t, admin.secret), back), 303, "/");
     }
     // A path on the desk, with its query, is kept.
     await answered(stepUp(admin.agent, () => codeAt(t, admin.secret), "/desk?view=resets"), 303, "/desk?view=resets");
-    // A repeated `back` field is no problem of the form: it means home too.
+    // A repeated `return_to` field is no problem of the form: it means home too.
     t.clock.advance(30_000);
-    const csrf = /name="_csrf" value="([^"]+)"/.exec((await admin.agent.get("/account/step-up").expect(200)).text)![1]!;
-    await answered(admin.agent.post("/account/step-up").type("form").send(`_csrf=${encodeURIComponent(csrf)}&code=${codeAt(t, admin.secret)}&back=/admin&back=//evil.example`), 303, "/");
+    const csrf = /name="_csrf" value="([^"]+)"/.exec((await admin.agent.get("/confirm-identity").expect(200)).text)![1]!;
+    await answered(admin.agent.post("/confirm-identity").type("form").send(`_csrf=${encodeURIComponent(csrf)}&code=${codeAt(t, admin.secret)}&return_to=/admin&return_to=//evil.example`), 303, "/");
   });
 
   it("does not ask a staff login without a factor (STAFF_SECOND_FACTOR=optional), names it on the checklist and records the approval as made without one", async () => {
@@ -138,7 +138,7 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
     const before = await databaseRows(t.db, ["sessions"]);
 
     const refused = await answered(changeLoginEmail(t, admin.agent, "carol", "carol.new@acme.example"), 403);
-    expect(refused.text).to.include(ASKED).and.include(NOTHING).and.include(`name="back" value="${page}"`);
+    expect(refused.text).to.include(ASKED).and.include(NOTHING).and.include(`name="return_to" value="${page}"`);
     expect(await databaseRows(t.db, ["sessions"]), "nothing changed").to.deep.equal(before);
 
     await answered(stepUp(admin.agent, () => codeAt(t, admin.secret), page), 303, page);
@@ -155,7 +155,7 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
     const before = await databaseRows(t.db, ["sessions"]);
 
     const refused = await answered(paste(), 403);
-    expect(refused.text).to.include(ASKED).and.include('name="back" value="/account/key"');
+    expect(refused.text).to.include(ASKED).and.include('name="return_to" value="/account/key"');
     expect(await databaseRows(t.db, ["sessions"]), "nothing changed").to.deep.equal(before);
 
     await answered(stepUp(primary.agent, () => codeAt(t, primary.secret), "/account/key"), 303, "/account/key");
@@ -172,7 +172,7 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
     t.clock.advance(4 * 60_000);
     await answered(newAgent("dora"), 303, "/admin/staff");
     t.clock.advance(2 * 60_000);
-    expect((await answered(newAgent("ed"), 403)).text).to.include(ASKED).and.include('name="back" value="/admin/staff"');
+    expect((await answered(newAgent("ed"), 403)).text).to.include(ASKED).and.include('name="return_to" value="/admin/staff"');
     expect(await t.db("users").where({ username: "ed" }).first()).to.equal(undefined);
   });
 
@@ -213,7 +213,7 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
     const before = await databaseRows(t.db, ["sessions"]);
     for (const [path, form, back] of adminSteps) {
       const res = await answered(postForm(admin.agent, path, form, "/admin"), 403);
-      expect(res.text, path).to.include(ASKED).and.include(`name="back" value="${back}"`);
+      expect(res.text, path).to.include(ASKED).and.include(`name="return_to" value="${back}"`);
     }
     for (const [path, form] of consoleSteps) {
       const res = await answered(postForm(primary.agent, path, form, "/account/users"), 403);

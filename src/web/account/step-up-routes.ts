@@ -8,21 +8,21 @@ import { actorOf } from "../request-meta.js";
 import { localPath, noteFactorChecked, renderStepUp, STEP_UP_PATH, type StepUpDeps } from "../step-up.js";
 import { parseForm } from "../validation.js";
 
-// `back` is read apart, through localPath: a bad or repeated one means home, never a 400.
+// `return_to` is read apart, through localPath: a bad or repeated one means home, never a 400.
 const stepUpForm = z.object({ code: factorCode });
 
-/** `GET/POST /account/step-up`: the second factor asked again, then back to the page the step is repeated from. */
+/** `GET/POST /confirm-identity`: the second factor asked again, then back to the page the step is repeated from. */
 export function stepUpRoutes(deps: FactorDeps & StepUpDeps): Router {
   const router = Router();
   router.use(STEP_UP_PATH, requireSignedIn);
 
   router.get(STEP_UP_PATH, (req, res) => {
-    if (!req.user!.hasActiveFactor) return res.redirect(303, localPath(req.query.back));
-    renderStepUp(res, 200, localPath(req.query.back));
+    if (!req.user!.hasActiveFactor) return res.redirect(303, localPath(req.query.return_to));
+    renderStepUp(res, 200, localPath(req.query.return_to));
   });
 
   router.post(STEP_UP_PATH, async (req, res) => {
-    const back = localPath((req.body as Record<string, unknown>).back);
+    const back = localPath((req.body as Record<string, unknown>).return_to);
     if (!req.user!.hasActiveFactor) return res.redirect(303, back);
     const form = parseForm(stepUpForm, req.body);
     if (!form.ok) return renderStepUp(res, 400, back, form.problems);
