@@ -119,7 +119,7 @@ const WRONG_FACTOR_CODE = "That code is not right, or it was already used. Type 
  * before a change to the factors. Each code is a guess like a sign-in's: counted first toward
  * the same lockout, and wrong ones lock the login as sign-in does. The problem shows at `field`.
  */
-async function proveWithFactor(deps: FactorDeps, actor: Actor, code: string, field: string, refusedAction: string): Promise<Result<"totp" | "recovery_code">> {
+export async function proveWithFactor(deps: FactorDeps, actor: Actor, code: string, field: string, refusedAction: string): Promise<Result<"totp" | "recovery_code">> {
   const refusal = (reason: string) => ({ ...auditedBy(actor), action: refusedAction, subject: `user:${actor.id}`, details: { reason } });
   if (!(await reserveAttempt(deps, actor.id))) {
     await recordFailure(deps, actor.id, refusal("locked"));
@@ -192,7 +192,7 @@ async function takeTotpCode(deps: FactorDeps, userId: number, code: string, now:
 }
 
 /** Queues the notice of a factor event to the login's registered address, in the event's transaction. */
-async function notify(deps: FactorDeps, trx: Knex.Transaction, userId: number, event: FactorEvent, ip: string | null, remaining?: number): Promise<void> {
+export async function notify(deps: Pick<FactorDeps, "mailer" | "clock">, trx: Knex.Transaction, userId: number, event: FactorEvent, ip: string | null, remaining?: number): Promise<void> {
   const login = await findLoginById(trx, userId);
   if (!login?.email) return;
   await enqueue(trx, await factorNoticeMail(deps.mailer, deps.clock, { ...login, email: login.email }, event, { ip, remaining }), deps.clock.now());
