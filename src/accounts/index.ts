@@ -10,6 +10,6 @@ export { clearChangeObjection, distinctRecipients, liveChangeObjection, objectTo
 export type { OnChangeObjected } from "./record-change-service.js";
 export { accountRecordChanges, changesOfAccount, changesOfLogin, clearancesOfAccountSince, clearancesOfChange, findRecordChange, hasOpenChangeObjection } from "./record-changes-store.js";
 export type { RecordChange } from "./record-changes-store.js";
-export { checkAnswers, completeReset, resetQuestions, sendResetLink } from "./self-service-reset.js";
-export type { SelfServiceDeps } from "./self-service-reset.js";
+export { checkAnswers, completeReset, linkProof, proveLinkWithFactor, resetQuestions, sendResetLink } from "./self-service-reset.js";
+export type { LinkProof, SelfServiceDeps } from "./self-service-reset.js";
 export { CONTACT_KINDS, describeChange, normalisePhone, RECENT_CHANGE_MS } from "./vocabulary.js";

@@ -121,6 +121,7 @@ const schema = z.object({
   DATA_KEY: dataKey.optional(),
   STAFF_SECOND_FACTOR: secondFactorPolicy.optional(),
   CUSTOMER_SECOND_FACTOR: secondFactorPolicy.default("optional"),
+  SECURITY_QUESTIONS: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
   MAIL_TRANSPORT: z.enum(["file", "smtp"], { error: "must be file or smtp" }).default("file"),
   SMTP_HOST: z.string().min(1).optional(),
   SMTP_PORT: integer(1, 65535).default(587),
@@ -203,6 +204,8 @@ function buildConfig(e: z.infer<typeof schema>) {
     dataKey: e.DATA_KEY,
     /** Whether a login must have a second factor before it reaches anything but enrolment. */
     secondFactor: { staff: e.STAFF_SECOND_FACTOR ?? (production ? "required" : "optional"), customer: e.CUSTOMER_SECOND_FACTOR },
+    /** SECURITY_QUESTIONS: whether a self-service link of a login without a factor may ask its security questions (NIST and ASVS v5 advise against them). */
+    securityQuestions: e.SECURITY_QUESTIONS === "on",
     mail: {
       transport: e.MAIL_TRANSPORT,
       from: e.MAIL_FROM,
