@@ -5,6 +5,7 @@ export { addContact, createAccount, removeContact, renameAccount, setAccountStat
 export { contactsOfAccount, findAccount, findAccountByCode, findContact, searchAccounts } from "./accounts-store.js";
 export type { Account, Contact } from "./accounts-store.js";
 export { removeLoginKey, setLoginKey } from "./login-key-service.js";
+export { removeSecondaryFactors, removeStaffFactors } from "./factor-removal-service.js";
 export { createLogin, resetLoginPassword, setCanOpenCases, setLoginDisabled, setPasswordLinkRefusal, unlockLogin } from "./login-service.js";
 export { clearChangeObjection, distinctRecipients, liveChangeObjection, objectToChange } from "./record-change-service.js";
 export type { OnChangeObjected } from "./record-change-service.js";

@@ -9,10 +9,10 @@ import { requireAdmin } from "../guards.js";
 import { rowAtPath } from "../path-ids.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
-import { changesOfLogin, createLogin, findAccount, removeLoginKey, resetLoginPassword, setLoginDisabled, setLoginKey, setPasswordLinkRefusal, unlockLogin, updateLogin } from "../../accounts/index.js";
+import { changesOfLogin, createLogin, findAccount, removeLoginKey, removeStaffFactors, resetLoginPassword, setLoginDisabled, setLoginKey, setPasswordLinkRefusal, unlockLogin, updateLogin } from "../../accounts/index.js";
 import { editLoginForm, newLoginForm } from "./account-forms.js";
 import { keyForm } from "../key-form.js";
-import { confirmationRefusal, confirmStaffLogin, currentKey, findLoginById, listStaff, type Login } from "../../identity/index.js";
+import { confirmationRefusal, confirmStaffLogin, currentKey, findLoginById, hasActiveFactor, listStaff, type Login } from "../../identity/index.js";
 
 type Deps = { db: Db; clock: Clock; mailer: Mailer };
 
@@ -40,6 +40,7 @@ export function adminLoginRoutes(deps: Deps): Router {
       login,
       account: login.accountId ? await findAccount(deps.db, login.accountId) : null,
       key: await currentKey(deps.db, login.id),
+      hasFactor: await hasActiveFactor(deps.db, login.id),
       linkRefusal: await setPasswordLinkRefusal(deps.db, login, actorOf(req), "desk", deps.clock.now()),
       confirmation: isStaff(login.role) ? await confirmationView(login, req.user!.id) : null,
       changes: await changesOfLogin(deps.db, login.id, 20),
@@ -96,6 +97,15 @@ export function adminLoginRoutes(deps: Deps): Router {
     const refusal = await confirmStaffLogin(deps, login.id, actorOf(req));
     if (refusal) return renderLogin(req, res, login, 400, { form: "confirm", problems: { confirm: refusal } });
     flash(req, "success", `${login.username} is confirmed: it may now take part in reset decisions.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  /** An admin removes a staff member's second factors (a lost phone); a customer's or the admin's own is refused on the page, nothing changed. */
+  router.post("/admin/logins/:id/two-factor/remove", async (req, res) => {
+    const login = await loginOf(req);
+    const result = await removeStaffFactors(deps, login, actorOf(req));
+    if (!result.ok) return renderLogin(req, res, login, 400, { form: "factors", problems: result.problems });
+    flash(req, "success", `${login.username}'s two-step sign-in is removed and every session of it signed out; ${login.email ?? "its address"} was told.`);
     res.redirect(303, `/admin/logins/${login.id}`);
   });
 
