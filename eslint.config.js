@@ -17,7 +17,8 @@ const throughFace = (up, domains, who) =>
 // identity's face also serves the domains above it steps they take inside their own transactions
 // (each with that domain's audit and notices); a web route never takes them itself.
 const IDENTITY_STEPS = ["registerLogin", "liftLockout", "lockLoginRow", "storeCanOpenCases", "storeLoginDisabled", "updateLoginDetails", "storeNewTicketMail",
-  "putKeyInUse", "takeKeyOutOfUse", "giveTemporaryPassword", "endTemporaryPassword", "issueLinkToken", "spendLinksOf", "countWrongAnswers"];
+  "putKeyInUse", "takeKeyOutOfUse", "giveTemporaryPassword", "endTemporaryPassword", "issueLinkToken", "spendLinksOf", "countWrongAnswers",
+  "removeAllFactors"];
 const identityStepsFrom = (up) => ({
   name: `${up}identity/index.js`,
   importNames: IDENTITY_STEPS,

@@ -5,11 +5,12 @@ export { addContact, createAccount, removeContact, renameAccount, setAccountStat
 export { contactsOfAccount, findAccount, findAccountByCode, findContact, searchAccounts } from "./accounts-store.js";
 export type { Account, Contact } from "./accounts-store.js";
 export { removeLoginKey, setLoginKey } from "./login-key-service.js";
+export { removeSecondaryFactors, removeStaffFactors } from "./factor-removal-service.js";
 export { createLogin, resetLoginPassword, setCanOpenCases, setLoginDisabled, setPasswordLinkRefusal, unlockLogin } from "./login-service.js";
 export { clearChangeObjection, distinctRecipients, liveChangeObjection, objectToChange } from "./record-change-service.js";
 export type { OnChangeObjected } from "./record-change-service.js";
 export { accountRecordChanges, changesOfAccount, changesOfLogin, clearancesOfAccountSince, clearancesOfChange, findRecordChange, hasOpenChangeObjection } from "./record-changes-store.js";
 export type { RecordChange } from "./record-changes-store.js";
-export { checkAnswers, completeReset, resetQuestions, sendResetLink } from "./self-service-reset.js";
-export type { SelfServiceDeps } from "./self-service-reset.js";
+export { checkAnswers, completeReset, linkProof, proveLinkWithFactor, resetQuestions, sendResetLink } from "./self-service-reset.js";
+export type { LinkProof, SelfServiceDeps } from "./self-service-reset.js";
 export { CONTACT_KINDS, describeChange, normalisePhone, RECENT_CHANGE_MS } from "./vocabulary.js";

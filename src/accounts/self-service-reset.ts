@@ -3,7 +3,26 @@ import { appendAudit } from "../platform/audit/audit-log.js";
 import { RECENT_CHANGE_MS } from "./vocabulary.js";
 import { emailChangesBearingOn, hasOpenChangeObjection } from "./record-changes-store.js";
 import { newToken } from "../shared/tokens.js";
-import { answerMatches, applyPasswordByLink, countTokensSince, countWrongAnswers, findLoginByUsername, issueLinkToken, lockLoginRow, questionsOf, selfServiceLinkMail, spendLinksOf, type LiveLink, type Login, type PasswordChangeDeps, type StoredQuestion } from "../identity/index.js";
+import {
+  answerMatches,
+  applyPasswordByLink,
+  countTokensSince,
+  countWrongAnswers,
+  findLoginByUsername,
+  hasActiveFactor,
+  issueLinkToken,
+  lockLoginRow,
+  proveWithFactor,
+  questionsOf,
+  selfServiceLinkMail,
+  spendLinksOf,
+  type FactorDeps,
+  type LiveLink,
+  type Login,
+  type PasswordChangeDeps,
+  type StoredQuestion,
+} from "../identity/index.js";
+import type { Result } from "../shared/problems.js";
 import { hours, minutes } from "../shared/clock.js";
 import type { Db } from "../shared/db.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
@@ -13,9 +32,25 @@ export const LINKS_PER_LOGIN_PER_HOUR = 3;
 /** Wrong answers that burn a link. */
 export const MAX_WRONG_ANSWERS = 3;
 
-export interface SelfServiceDeps extends PasswordChangeDeps {
+/** With the factor settings: a code typed on the link's page counts toward the sign-in lockout. */
+export interface SelfServiceDeps extends PasswordChangeDeps, FactorDeps {
   /** RESET_LINK_TTL_MINUTES */
   linkTtlMinutes: number;
+  /** SECURITY_QUESTIONS=on: a login without a factor may prove itself with its questions. */
+  securityQuestions: boolean;
+}
+
+/**
+ * What the link asks beside itself (two channels, NIST SP 800-63B-4 §4.2): a code of the login's
+ * second factor when it has one; else its two security questions, when they are set and the desk
+ * uses them; else nothing, and the page says who can reset the password.
+ */
+export type LinkProof = { asks: "factor" } | { asks: "questions"; questions: StoredQuestion[] } | { asks: "none" };
+
+export async function linkProof(deps: SelfServiceDeps, userId: number): Promise<LinkProof> {
+  if (await hasActiveFactor(deps.db, userId)) return { asks: "factor" };
+  const questions = deps.securityQuestions ? await resetQuestions(deps.db, userId) : [];
+  return questions.length ? { asks: "questions", questions } : { asks: "none" };
 }
 
 type NotSent = "unknown_login" | "disabled" | "no_email" | "email_change_objected" | "recent_email_change" | "per_login_limit";
@@ -56,8 +91,8 @@ export async function sendResetLink(deps: SelfServiceDeps, username: string, ip:
 
   const token = newToken();
   const expiresAt = new Date(now.getTime() + minutes(deps.linkTtlMinutes));
-  const withQuestions = (await resetQuestions(deps.db, login.id)).length > 0;
-  const mail = await selfServiceLinkMail(deps, { ...login, email: login.email }, { url: `${deps.mailer.baseUrl}/reset-password/${token}`, expiresAt, withQuestions });
+  const { asks } = await linkProof(deps, login.id);
+  const mail = await selfServiceLinkMail(deps, { ...login, email: login.email }, { url: `${deps.mailer.baseUrl}/reset-password/${token}`, expiresAt, asks });
   await deps.db.transaction(async (trx) => {
     // Parallel requests for one login queue here, so the limit and "one live link" hold.
     await lockLoginRow(trx, login.id);
@@ -105,12 +140,23 @@ export async function checkAnswers(deps: SelfServiceDeps, link: LiveLink, questi
 }
 
 /**
+ * A code of the login's factor typed on the link's page: checked and spent as at sign-in, and
+ * counted toward the same lockout (a locked login is refused, with nothing changed). The link
+ * itself is not spent: a wrong code costs a sign-in attempt, not the link.
+ */
+export function proveLinkWithFactor(deps: SelfServiceDeps, link: LiveLink, code: string, ip: string | null): Promise<Result<"totp" | "recovery_code">> {
+  const { login } = link;
+  const holder = { id: login.id, username: login.username, displayName: login.displayName, role: login.role, accountId: login.accountId, ip };
+  return proveWithFactor(deps, holder, code, "code", "password.reset_code_refused");
+}
+
+/**
  * Sets the new password: the link and every other live link of the login spent, must-change
  * and any lock cleared (a temporary password it replaces is redeemed), every session ended,
  * the notice mailed, audited. False when the link was spent by another request first.
  */
-export function completeReset(deps: SelfServiceDeps, link: LiveLink, newPassword: string, ip: string | null): Promise<boolean> {
-  return applyPasswordByLink(deps, link, newPassword, { action: "password.reset_by_link", ip }, async (trx) => {
+export function completeReset(deps: SelfServiceDeps, link: LiveLink, newPassword: string, ip: string | null, provedWith: "questions" | "totp" | "recovery_code"): Promise<boolean> {
+  return applyPasswordByLink(deps, link, newPassword, { action: "password.reset_by_link", ip, details: { provedWith } }, async (trx) => {
     const now = deps.clock.now();
     await spendLinksOf(trx, link.login.id, now);
     if (link.login.mustChangePassword) await deps.onTemporaryPasswordReplaced?.(trx, link.login.id, now);

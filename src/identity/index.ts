@@ -49,7 +49,9 @@ export type { LoginSummary } from "./account-logins-store.js";
 export { staffWantingNewTicketMail, storeNewTicketMail, wantsNewTicketMail } from "./new-ticket-notice-store.js";
 
 // Second factors: the authenticator app, recovery codes, the second step of sign-in.
-export { confirmTotp, factorStatus, hasActiveFactor, pendingEnrolment, regenerateRecoveryCodes, removeTotp, startTotpEnrolment } from "./second-factors/second-factors.js";
+export { confirmTotp, factorStatus, hasActiveFactor, pendingEnrolment, proveWithFactor, regenerateRecoveryCodes, removeTotp, startTotpEnrolment } from "./second-factors/second-factors.js";
+export { removeAllFactors, removedAny } from "./second-factors/factor-removal.js";
+export type { FactorRemoval, RemovedFactors } from "./second-factors/factor-removal.js";
 export type { FactorDeps, FactorStatus, PendingEnrolment } from "./second-factors/second-factors.js";
 export { confirmStepUp } from "./second-factors/step-up.js";
 export { dataKeyOpensSecrets } from "./second-factors/data-key-check.js";

@@ -36,7 +36,7 @@ export async function applyPasswordByLink(
   deps: PasswordChangeDeps,
   link: LiveLink,
   newPassword: string,
-  audit: { action: string; ip: string | null },
+  audit: { action: string; ip: string | null; details?: Record<string, unknown> },
   alongside?: Alongside,
 ): Promise<boolean> {
   const now = deps.clock.now();

@@ -16,11 +16,12 @@ import { renderMailTemplate } from "../platform/mail/templates.js";
 export async function selfServiceLinkMail(
   deps: { db: Db; clock: Clock; mailer: Mailer },
   login: Login & { email: string },
-  link: { url: string; expiresAt: Date; withQuestions: boolean },
+  /** `asks`: what the link's page asks beside the link (accounts/self-service-reset.ts, linkProof). */
+  link: { url: string; expiresAt: Date; asks: "factor" | "questions" | "none" },
 ): Promise<ComposedMail> {
   const { mailer } = deps;
   const now = deps.clock.now();
-  const data = { username: login.username, displayName: login.displayName, link: link.url, expiresAt: formatUtc(link.expiresAt), withQuestions: link.withQuestions, baseUrl: mailer.baseUrl };
+  const data = { username: login.username, displayName: login.displayName, link: link.url, expiresAt: formatUtc(link.expiresAt), asks: link.asks, baseUrl: mailer.baseUrl };
   const { text } = await renderMailTemplate("reset-password", data, false);
   const content = { to: login.email, subject: "Reset your Vouchdesk password", template: "reset-password", text };
   const key = await usableKeyOf(deps.db, login, now);

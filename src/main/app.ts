@@ -125,9 +125,10 @@ export function createApp(deps: AppDeps): Express {
   const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword };
   app.use(accountRoutes(passwordDeps));
   app.use(setPasswordRoutes(passwordDeps));
-  app.use(forgotPasswordRoutes({ ...passwordDeps, logger, linkTtlMinutes: config.resetLinkTtlMinutes }));
-  app.use(resetPasswordRoutes({ ...passwordDeps, linkTtlMinutes: config.resetLinkTtlMinutes }));
-  app.use(securityQuestionRoutes({ db, clock }));
+  const selfServiceDeps = { ...passwordDeps, dataKey: deps.dataKey, login: config.login, linkTtlMinutes: config.resetLinkTtlMinutes, securityQuestions: config.securityQuestions };
+  app.use(forgotPasswordRoutes({ ...selfServiceDeps, logger }));
+  app.use(resetPasswordRoutes(selfServiceDeps));
+  app.use(securityQuestionRoutes({ db, clock, enabled: config.securityQuestions }));
   const stepUpMs = config.stepUpMs;
   app.use(accountKeyRoutes({ db, clock, mailer, stepUpMs }));
   app.use(primaryConsoleRoutes({ db, clock, mailer, stepUpMs }));

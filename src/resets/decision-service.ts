@@ -1,7 +1,7 @@
 import { formatUtc, groupFingerprint } from "../shared/formatting.js";
 import type { Actor } from "../shared/actor.js";
 import { findContact } from "../accounts/index.js";
-import { generateRandomPassword, giveTemporaryPassword, hashPassword, isConfirmedStaff, UNCONFIRMED_STAFF } from "../identity/index.js";
+import { generateRandomPassword, giveTemporaryPassword, hashPassword, isConfirmedStaff, removeAllFactors, UNCONFIRMED_STAFF } from "../identity/index.js";
 import { hours } from "../shared/clock.js";
 import { usableRecipientKey } from "../platform/mail/pgp.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
@@ -82,15 +82,18 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
       fields: { approved_by: agent.id, approved_at: now, key_fingerprint: key.fingerprint, temp_expires_at: expiresAt },
       step: async () => {
         await giveTemporaryPassword(trx, primary.id, hash, expiresAt, now);
+        // The request said the factor is lost too (an admin approved, verification.ts): it goes with the old password.
+        const factorsRemoved = locked.request.factorLost ? await removeAllFactors(trx, deps, primary.id, agent, "lost_with_reset", { ticketId }) : null;
         const outboxId = await enqueue(trx, mail, now);
         await updateRequestFields(trx, locked.request.id, { outbox_id: outboxId }, now);
+        const factorText = factorsRemoved ? " The primary login's second factors were removed, as the request said they were lost: the holder sets up two-step sign-in again after choosing a new password." : "";
         return {
           kind: "approval",
           by: agent,
           action: "reset.approved",
-          publicText: `Approved. A temporary password was sent, OpenPGP-encrypted, to the primary login's registered address. It is valid until ${formatUtc(expiresAt)} and must be changed at first sign-in.`,
+          publicText: `Approved. A temporary password was sent, OpenPGP-encrypted, to the primary login's registered address. It is valid until ${formatUtc(expiresAt)} and must be changed at first sign-in.${factorText}`,
           internalText: `Approved by ${agent.username}${factor.proved ? "" : " without a second factor"}; temporary password encrypted to key ${groupFingerprint(key.fingerprint)}, mail #${outboxId}. Every session of ${primary.username} was ended.`,
-          details: { target: primary.username, keyFingerprint: key.fingerprint, outboxId, expiresAt: expiresAt.toISOString(), approverFactor: factor },
+          details: { target: primary.username, keyFingerprint: key.fingerprint, outboxId, expiresAt: expiresAt.toISOString(), approverFactor: factor, ...(factorsRemoved && { factorsRemoved }) },
         };
       },
     }, now);

@@ -14,6 +14,15 @@ import { RESET_SUBJECT } from "./vocabulary.js";
 
 export type ResetDeps = MailingDeps;
 
+/** What the requester asks: why, and whether the holder lost the second factor too. */
+export interface ResetAsked {
+  reason: string;
+  factorLost: boolean;
+}
+
+/** Added to the ticket's opening text when the request says the second factor is lost. */
+export const FACTOR_LOST_NOTE = "The requester says the primary holder has also lost their second factor (authenticator app and recovery codes): if approved, by an admin, the reset removes them and the holder sets up two-step sign-in again.";
+
 /** Why this login may not open a request (field `form`), and the open request's ticket when that is why. */
 export type NotEligible = Refused & { openTicketId?: number };
 /** Who asks, for which account, to reset which primary login. */
@@ -49,12 +58,12 @@ export async function resetEligibility(db: Db, actor: Actor): Promise<Eligibilit
  * and every contact on file, a confirmation to the requester, the timeline and the audit — all
  * in one transaction.
  */
-export async function openResetRequest(deps: ResetDeps, actor: Actor, eligible: Eligible, reason: string): Promise<Result<{ ticketId: number }> | NotEligible> {
+export async function openResetRequest(deps: ResetDeps, actor: Actor, eligible: Eligible, asked: ResetAsked): Promise<Result<{ ticketId: number }> | NotEligible> {
   const { account, primary } = eligible;
   const recipients = distinctRecipients([{ email: primary.email, name: primary.displayName }, ...(await contactsOfAccount(deps.db, account.id))]);
   const now = deps.clock.now();
   try {
-    return await insertRequest(deps, actor, eligible, recipients, reason, now);
+    return await insertRequest(deps, actor, eligible, recipients, asked, now);
   } catch (err) {
     // Two requests at once: the database's one-open-request index lets one through.
     const open = await findOpenRequestOfAccount(deps.db, account.id);
@@ -63,11 +72,13 @@ export async function openResetRequest(deps: ResetDeps, actor: Actor, eligible: 
   }
 }
 
-async function insertRequest(deps: ResetDeps, actor: Actor, { requester, account, primary }: Eligible, recipients: { email: string; name: string }[], reason: string, now: Date): Promise<Result<{ ticketId: number }>> {
+async function insertRequest(deps: ResetDeps, actor: Actor, { requester, account, primary }: Eligible, recipients: { email: string; name: string }[], { reason, factorLost }: ResetAsked, now: Date): Promise<Result<{ ticketId: number }>> {
+  // The ticket's opening text says it too, so whoever reads the ticket (or its mail) sees it.
+  const body = factorLost ? `${reason}\n\n${FACTOR_LOST_NOTE}` : reason;
   return deps.db.transaction(async (trx) => {
-    const ticketId = await openTicketWith(trx, { accountId: account.id, requesterId: requester.id, type: "primary_reset", subject: RESET_SUBJECT, priority: "high" }, { authorId: requester.id, body: reason }, now);
-    const requestId = await insertResetRequest(trx, { ticketId, accountId: account.id, requesterId: requester.id, targetUserId: primary.id, reason }, now);
-    const ctx = { ticketId, accountName: account.name, primaryUsername: primary.username };
+    const ticketId = await openTicketWith(trx, { accountId: account.id, requesterId: requester.id, type: "primary_reset", subject: RESET_SUBJECT, priority: "high" }, { authorId: requester.id, body }, now);
+    const requestId = await insertResetRequest(trx, { ticketId, accountId: account.id, requesterId: requester.id, targetUserId: primary.id, reason, factorLost }, now);
+    const ctx = { ticketId, accountName: account.name, primaryUsername: primary.username, factorLost };
     const mails: ComposedMail[] = [];
     for (const r of recipients) {
       const objectionToken = await insertObjectionToken(trx, requestId, r.email, now);
@@ -75,9 +86,9 @@ async function insertRequest(deps: ResetDeps, actor: Actor, { requester, account
     }
     if (requester.email) mails.push(await resetReceivedMail(deps.mailer, deps.clock, ctx, { email: requester.email, displayName: requester.displayName }));
     for (const mail of mails) await enqueue(trx, mail, now);
-    await noticeNewTicket(trx, deps, ticketId, reason, now);
+    await noticeNewTicket(trx, deps, ticketId, body, now);
     await recordOnTimeline(trx, ticketId, { authorId: null, kind: "system", publicText: `The primary login's registered address and every contact on file were alerted (${recipients.length}).` }, now);
-    const details = { account: account.code, target: primary.username, alerted: recipients.map((r) => r.email) };
+    const details = { account: account.code, target: primary.username, factorLost, alerted: recipients.map((r) => r.email) };
     await appendAudit(trx, { action: "reset.requested", ...auditedBy(actor), subject: `ticket:${ticketId}`, details }, now);
     return done({ ticketId });
   });

@@ -14,6 +14,8 @@ export interface ResetRequest {
   targetUserId: number;
   state: ResetState;
   reason: string;
+  /** The requester said the holder lost the second factor too: an admin approves, delivery removes the factors. */
+  factorLost: boolean;
   objectedAt: Date | null;
   objectedBy: string | null;
   objectionClearedAt: Date | null;
@@ -41,6 +43,8 @@ const toRequest = (r: Row): ResetRequest => ({
   targetUserId: Number(r.target_user_id),
   state: r.state as ResetState,
   reason: r.reason as string,
+  // SQLite gives 0/1, PostgreSQL true/false.
+  factorLost: Boolean(r.factor_lost),
   objectedAt: asDate(r.objected_at),
   objectedBy: (r.objected_by as string | null) ?? null,
   objectionClearedAt: asDate(r.objection_cleared_at),
@@ -59,7 +63,7 @@ const toRequest = (r: Row): ResetRequest => ({
 
 export async function insertResetRequest(
   trx: Knex.Transaction,
-  r: { ticketId: number; accountId: number; requesterId: number; targetUserId: number; reason: string },
+  r: { ticketId: number; accountId: number; requesterId: number; targetUserId: number; reason: string; factorLost: boolean },
   now: Date,
 ): Promise<number> {
   return insertReturningId(trx, "reset_requests", {
@@ -68,6 +72,7 @@ export async function insertResetRequest(
     requester_id: r.requesterId,
     target_user_id: r.targetUserId,
     reason: r.reason,
+    factor_lost: r.factorLost,
     state: "pending",
     created_at: now,
     updated_at: now,

@@ -203,6 +203,14 @@ function approvalConditions(facts: VerificationFacts, approver: Approver, twoPer
       detail: facts.recentChanges.map(changeLine).join(" ") + (approver.role === "admin" ? "" : " Only an admin may approve."),
     });
   }
+  if (request.factorLost) {
+    conditions.push({
+      key: "admin_for_lost_factor",
+      label: "An admin approves, because the holder's second factor is lost",
+      met: approver.role === "admin",
+      detail: `The request says ${facts.primary.username}'s second factor is lost too: approval removes its authenticator app and recovery codes.` + (approver.role === "admin" ? "" : " Only an admin may approve."),
+    });
+  }
   conditions.push(...recordChangeConditions(facts, approver));
   return conditions;
 }

@@ -122,6 +122,7 @@ const schema = z.object({
   STAFF_SECOND_FACTOR: secondFactorPolicy.optional(),
   CUSTOMER_SECOND_FACTOR: secondFactorPolicy.default("optional"),
   STEP_UP_MINUTES: integer(1, 60).default(5),
+  SECURITY_QUESTIONS: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
   MAIL_TRANSPORT: z.enum(["file", "smtp"], { error: "must be file or smtp" }).default("file"),
   SMTP_HOST: z.string().min(1).optional(),
   SMTP_PORT: integer(1, 65535).default(587),
@@ -206,6 +207,8 @@ function buildConfig(e: z.infer<typeof schema>) {
     secondFactor: { staff: e.STAFF_SECOND_FACTOR ?? (production ? "required" : "optional"), customer: e.CUSTOMER_SECOND_FACTOR },
     /** How long a second-factor check holds for the dangerous steps before they ask for it again (step-up). */
     stepUpMs: e.STEP_UP_MINUTES * 60_000,
+    /** SECURITY_QUESTIONS: whether a self-service link of a login without a factor may ask its security questions (NIST and ASVS v5 advise against them). */
+    securityQuestions: e.SECURITY_QUESTIONS === "on",
     mail: {
       transport: e.MAIL_TRANSPORT,
       from: e.MAIL_FROM,

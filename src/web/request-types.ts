@@ -22,6 +22,8 @@ declare module "express-session" {
     startedAt: number;
     lastSeenAt: number;
     flash: FlashMessage[];
+    /** Set, signed out, after a forced password change by a login without a second factor: the next sign-in here offers enrolment. */
+    enrolmentOffer: boolean;
     /** The answer of the last Verify / Send test message, shown once after the redirect. */
     mailSettingsResult: { verify?: { ok: boolean; text: string }; test?: { ok: boolean; outboxId: number; status: string; text: string } };
   }

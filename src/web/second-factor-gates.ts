@@ -22,6 +22,8 @@ export const factorRequired = (policies: FactorPolicies, role: Role): boolean =>
 
 export const SECOND_STEP_PATH = "/login/second-factor";
 export const ENROLMENT_PATH = "/account/two-factor";
+/** Where a login without a factor lands after a reset's forced change, when the policy does not require one. */
+export const ENROLMENT_OFFER_PATH = "/account/two-factor-offer";
 
 export const SECOND_STEP_EXPIRED = "The second step of your sign-in took longer than 5 minutes. Sign in again.";
 

@@ -2,41 +2,23 @@ import { createHash } from "node:crypto";
 import { expect } from "chai";
 import { simpleParser } from "mailparser";
 import * as openpgp from "openpgp";
-import { createAccount, createLogin } from "../../src/accounts/index.js";
 import { SECURITY_QUESTIONS } from "../../src/identity/security-questions.js";
 import { hours } from "../../src/shared/clock.js";
 import { browser, type Agent } from "../support/http.js";
-import { DEMO_PASSWORD, keyDateFor, type TestApp } from "../support/test-app.js";
+import { DEMO_PASSWORD, keyDateFor } from "../support/test-app.js";
 import { csrfToken, postForm } from "../support/forms.js";
 import { signedIn, signIn, signInOk } from "../support/sign-in.js";
 import { auditRows } from "../support/audit.js";
 import { count, type Row } from "../support/rows.js";
-import { userId, userRow, actorFor } from "../support/users.js";
+import { userId, userRow } from "../support/users.js";
 import { latestLinkTo, setPasswordByLink, tokenIn } from "../support/links.js";
 import { mailText, outboxTo } from "../support/mail.js";
 import { useTestApp } from "../support/use-test-app.js";
+import { addBetaAccount } from "./helpers.js";
 
 const FRANK_PASSWORD = "Tz4%nB8^xM1*cW6@";
 const CAROL_NEW_PASSWORD = "Rk3&vQ9!hL5#dF2$";
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
-
-/** A second account, BET, with its primary BET0001 and a secondary erin (both with a password set directly). */
-async function addBetaAccount(t: TestApp): Promise<{ accountId: number; erinId: number; bet0001Id: number }> {
-  const admin = await actorFor(t, "admin");
-  const deps = { db: t.db, clock: t.clock, mailer: t.mailer };
-  const account = await createAccount(deps, { code: "BET", name: "Beta Ltd" }, admin);
-  if (!account.ok) throw new Error(JSON.stringify(account.problems));
-  const ids: number[] = [];
-  for (const [username, role, email] of [["BET0001", "primary", "primary@beta.example"], ["erin", "secondary", "erin@beta.example"]] as const) {
-    const made = await createLogin(deps, { accountId: account.value, role, username, displayName: `Beta ${username}`, email, canOpenCases: role === "secondary" }, admin);
-    if (!made.ok) throw new Error(JSON.stringify(made.problems));
-    ids.push(made.value);
-  }
-  // Give them a password as if they had used their links, so a reset would have something to clear.
-  const hash = (await userRow(t, "carol")).password_hash;
-  await t.db("users").whereIn("id", ids).update({ password_hash: hash });
-  return { accountId: account.value, bet0001Id: ids[0]!, erinId: ids[1]! };
-}
 
 describe("primary holder's console (/account/users)", () => {
   const t = useTestApp({ smtp: true });

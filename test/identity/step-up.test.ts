@@ -191,7 +191,7 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
     const desk = deskPage(ticketId);
     const adminSteps: [string, Record<string, string>, string][] = [
       [`/admin/logins/${carol}`, { display_name: "Carol", email: "x@acme.example" }, `/admin/logins/${carol}`],
-      ...["disable", "enable", "send-link", "confirm", "key/remove"].map((s): [string, Record<string, string>, string] => [`/admin/logins/${carol}/${s}`, {}, `/admin/logins/${carol}`]),
+      ...["disable", "enable", "send-link", "confirm", "key/remove", "remove-factors"].map((s): [string, Record<string, string>, string] => [`/admin/logins/${carol}/${s}`, {}, `/admin/logins/${carol}`]),
       [`/admin/logins/${carol}/key`, { armored_key: "not a key" }, `/admin/logins/${carol}`],
       ["/admin/staff", { role: "agent", username: "fay", display_name: "Fay", email: "fay@vouchdesk.example" }, "/admin/staff"],
       ...["suspend", "reactivate"].map((s): [string, Record<string, string>, string] => [`/admin/accounts/${account}/${s}`, {}, `/admin/accounts/${account}`]),
@@ -207,7 +207,7 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
     ];
     const consoleSteps: [string, Record<string, string>][] = [
       ["/account/users", { username: "ivy", display_name: "Ivy", email: "ivy@acme.example" }],
-      ...["reset", "disable", "enable", "authorise", "unauthorise"].map((s): [string, Record<string, string>] => [`/account/users/${carol}/${s}`, {}]),
+      ...["reset", "disable", "enable", "authorise", "unauthorise", "remove-factors"].map((s): [string, Record<string, string>] => [`/account/users/${carol}/${s}`, {}]),
       ["/account/key", { armored_key: "not a key" }],
     ];
     const before = await databaseRows(t.db, ["sessions"]);

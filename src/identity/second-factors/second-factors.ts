@@ -192,7 +192,7 @@ async function takeTotpCode(deps: FactorDeps, userId: number, code: string, now:
 }
 
 /** Queues the notice of a factor event to the login's registered address, in the event's transaction. */
-async function notify(deps: FactorDeps, trx: Knex.Transaction, userId: number, event: FactorEvent, ip: string | null, remaining?: number): Promise<void> {
+export async function notify(deps: Pick<FactorDeps, "mailer" | "clock">, trx: Knex.Transaction, userId: number, event: FactorEvent, ip: string | null, remaining?: number): Promise<void> {
   const login = await findLoginById(trx, userId);
   if (!login?.email) return;
   await enqueue(trx, await factorNoticeMail(deps.mailer, deps.clock, { ...login, email: login.email }, event, { ip, remaining }), deps.clock.now());

@@ -11,8 +11,8 @@ import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { requireStepUp, type StepUpDeps } from "../step-up.js";
 import { newCustomerLoginForm } from "../login-form.js";
-import { createLogin, findAccount, resetLoginPassword, setCanOpenCases, setLoginDisabled } from "../../accounts/index.js";
-import { findLoginById, listLoginsOfAccount, scopedUsername, type Login } from "../../identity/index.js";
+import { createLogin, findAccount, removeSecondaryFactors, resetLoginPassword, setCanOpenCases, setLoginDisabled } from "../../accounts/index.js";
+import { findLoginById, hasActiveFactor, listLoginsOfAccount, scopedUsername, type Login } from "../../identity/index.js";
 
 type Deps = { db: Db; clock: Clock; mailer: Mailer } & StepUpDeps;
 
@@ -23,14 +23,17 @@ type Deps = { db: Db; clock: Clock; mailer: Mailer } & StepUpDeps;
 export function primaryConsoleRoutes(deps: Deps): Router {
   const router = Router();
   router.use("/account/users", ...requirePrimary);
-  // A holder with a factor proves it again (step-up) before changing the account's logins: a new one, or another's state, password or right to open cases.
-  const consoleSteps = ["/account/users", ...["reset", "disable", "enable", "authorise", "unauthorise"].map((step) => `/account/users/:id/${step}`)];
+  // A holder with a factor proves it again (step-up) before changing the account's logins: a new one, or another's state, password, factors or right to open cases.
+  const consoleSteps = ["/account/users", ...["reset", "disable", "enable", "authorise", "unauthorise", "remove-factors"].map((step) => `/account/users/:id/${step}`)];
   router.post(consoleSteps, requireStepUp(deps, () => "/account/users"));
 
   const render = async (req: Request, res: Response, status: number, problems: Problems = {}, values: Record<string, unknown> = {}) => {
     const logins = await listLoginsOfAccount(deps.db, req.user!.accountId!);
     const account = (await findAccount(deps.db, req.user!.accountId!))!;
-    res.status(status).render("account/users", { title: "Logins of my account", logins, suffix: `.${account.code.toLowerCase()}`, problems, values: { username: "", display_name: "", email: "", can_open_cases: false, ...values } });
+    // Which secondaries have two-step sign-in, for their "Remove two-step sign-in" button (a handful of logins per account).
+    const withFactor = new Set<number>();
+    for (const l of logins) if (l.role === "secondary" && (await hasActiveFactor(deps.db, l.id))) withFactor.add(l.id);
+    res.status(status).render("account/users", { title: "Logins of my account", logins, withFactor, suffix: `.${account.code.toLowerCase()}`, problems, values: { username: "", display_name: "", email: "", can_open_cases: false, ...values } });
   };
 
   /** A secondary login of the holder's own account, or 404 (others' logins, and itself, are not here). */
@@ -62,6 +65,15 @@ export function primaryConsoleRoutes(deps: Deps): Router {
     const result = await resetLoginPassword(deps, login, actorOf(req), "holder");
     if (!result.ok) flash(req, "error", `No link was sent. ${result.problems.link}`);
     else flash(req, "success", `${login.username}'s password no longer works. A link to choose a new one was sent to ${login.email ?? ""}.`);
+    res.redirect(303, "/account/users");
+  });
+
+  /** The holder administers its secondaries: it removes one's lost authenticator (and recovery codes); that login's sessions end. */
+  router.post("/account/users/:id/remove-factors", async (req, res) => {
+    const login = await ownSecondary(req);
+    const result = await removeSecondaryFactors(deps, login, actorOf(req));
+    if (!result.ok) flash(req, "error", `Nothing was removed. ${result.problems.factors}`);
+    else flash(req, "success", `${login.username}'s two-step sign-in is removed and every session of it signed out; ${login.email ?? "its address"} was told. It signs in with its password alone until it sets up a new one.`);
     res.redirect(303, "/account/users");
   });
 

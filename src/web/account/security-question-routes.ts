@@ -2,6 +2,7 @@ import { Router, type Response } from "express";
 import { z } from "zod";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
+import { notFound } from "../errors.js";
 import { flash } from "../flash.js";
 import { requireCustomer } from "../guards.js";
 import { actorOf } from "../request-meta.js";
@@ -23,8 +24,13 @@ const questionsForm = z
   .refine((f) => f.question1 !== f.question2, { path: ["question2"], message: "Question 2: choose a different question from question 1." })
   .refine((f) => normaliseAnswer(f.answer1) !== normaliseAnswer(f.answer2), { path: ["answer2"], message: "Answer 2: give a different answer from answer 1." });
 
-/** `GET/POST /account/security-questions`: a customer chooses two questions and answers. */
-export function securityQuestionRoutes({ db, clock }: { db: Db; clock: Clock }): Router {
+const TURNED_OFF = "Security questions are turned off on this desk: a “Forgot password” link asks a code of your two-step sign-in instead.";
+
+/**
+ * `GET/POST /account/security-questions`: a customer chooses two questions and answers. With
+ * SECURITY_QUESTIONS=off (`enabled` false) the page says they are off and a post is 404: the form is not there.
+ */
+export function securityQuestionRoutes({ db, clock, enabled }: { db: Db; clock: Clock; enabled: boolean }): Router {
   const router = Router();
   router.use("/account/security-questions", ...requireCustomer);
 
@@ -39,9 +45,10 @@ export function securityQuestionRoutes({ db, clock }: { db: Db; clock: Clock }):
     });
   };
 
-  router.get("/account/security-questions", (req, res) => render(res, req.user!.id, 200));
+  router.get("/account/security-questions", (req, res) => (enabled ? render(res, req.user!.id, 200) : res.render("account/security-questions", { title: "Security questions", turnedOff: TURNED_OFF })));
 
   router.post("/account/security-questions", async (req, res) => {
+    if (!enabled) throw notFound(TURNED_OFF);
     const form = parseForm(questionsForm, req.body);
     const body = req.body as Record<string, unknown>;
     const chosen = { question1: typeof body.question1 === "string" ? body.question1 : "", question2: typeof body.question2 === "string" ? body.question2 : "" };

@@ -10,10 +10,10 @@ import { rowAtPath } from "../path-ids.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { requireStepUp, type StepUpDeps } from "../step-up.js";
-import { changesOfLogin, createLogin, findAccount, removeLoginKey, resetLoginPassword, setLoginDisabled, setLoginKey, setPasswordLinkRefusal, unlockLogin, updateLogin } from "../../accounts/index.js";
+import { changesOfLogin, createLogin, findAccount, removeLoginKey, removeStaffFactors, resetLoginPassword, setLoginDisabled, setLoginKey, setPasswordLinkRefusal, unlockLogin, updateLogin } from "../../accounts/index.js";
 import { editLoginForm, newLoginForm } from "./account-forms.js";
 import { keyForm } from "../key-form.js";
-import { confirmationRefusal, confirmStaffLogin, currentKey, findLoginById, listStaff, type Login } from "../../identity/index.js";
+import { confirmationRefusal, confirmStaffLogin, currentKey, findLoginById, hasActiveFactor, listStaff, type Login } from "../../identity/index.js";
 
 type Deps = { db: Db; clock: Clock; mailer: Mailer } & StepUpDeps;
 
@@ -23,11 +23,11 @@ const bodyOf = (req: Request) => req.body as Record<string, unknown>;
 export function adminLoginRoutes(deps: Deps): Router {
   const router = Router();
   router.use(["/admin/logins", "/admin/staff"], ...requireAdmin);
-  // Every change to a login's details, state, password, confirmation or key, and a new staff
+  // Every change to a login's details, state, password, confirmation, key or factors, and a new staff
   // login, asks for the second factor again (step-up). Unlock does not: it changes none of
   // them, the login still needs its password and factor, and it is what the desk does for a
   // locked-out caller on the phone.
-  const loginSteps = ["", "/disable", "/enable", "/send-link", "/confirm", "/key", "/key/remove"].map((step) => `/admin/logins/:id${step}`);
+  const loginSteps = ["", "/disable", "/enable", "/send-link", "/confirm", "/key", "/key/remove", "/remove-factors"].map((step) => `/admin/logins/:id${step}`);
   router.post(loginSteps, requireStepUp(deps, (req) => `/admin/logins/${String(req.params.id)}`));
   router.post("/admin/staff", requireStepUp(deps, () => "/admin/staff"));
 
@@ -48,6 +48,7 @@ export function adminLoginRoutes(deps: Deps): Router {
       login,
       account: login.accountId ? await findAccount(deps.db, login.accountId) : null,
       key: await currentKey(deps.db, login.id),
+      hasFactor: await hasActiveFactor(deps.db, login.id),
       linkRefusal: await setPasswordLinkRefusal(deps.db, login, actorOf(req), "desk", deps.clock.now()),
       confirmation: isStaff(login.role) ? await confirmationView(login, req.user!.id) : null,
       changes: await changesOfLogin(deps.db, login.id, 20),
@@ -104,6 +105,15 @@ export function adminLoginRoutes(deps: Deps): Router {
     const refusal = await confirmStaffLogin(deps, login.id, actorOf(req));
     if (refusal) return renderLogin(req, res, login, 400, { form: "confirm", problems: { confirm: refusal } });
     flash(req, "success", `${login.username} is confirmed: it may now take part in reset decisions.`);
+    res.redirect(303, `/admin/logins/${login.id}`);
+  });
+
+  /** An admin removes a staff member's second factors (a lost phone); a customer's or the admin's own is refused on the page, nothing changed. */
+  router.post("/admin/logins/:id/remove-factors", async (req, res) => {
+    const login = await loginOf(req);
+    const result = await removeStaffFactors(deps, login, actorOf(req));
+    if (!result.ok) return renderLogin(req, res, login, 400, { form: "factors", problems: result.problems });
+    flash(req, "success", `${login.username}'s two-step sign-in is removed and every session of it signed out; ${login.email ?? "its address"} was told.`);
     res.redirect(303, `/admin/logins/${login.id}`);
   });
 

@@ -1,6 +1,6 @@
 import { Router, type RequestHandler, type Response } from "express";
 import { SECOND_STEP, type createPassport } from "../passport.js";
-import { beginSecondStep } from "../second-factor-gates.js";
+import { beginSecondStep, ENROLMENT_OFFER_PATH } from "../second-factor-gates.js";
 import { z } from "zod";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
@@ -62,12 +62,13 @@ export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: Au
       if (err) return next(err);
       if (!user) return renderSignIn(res, 401, { username: typed, error: FAILURE_MESSAGES[(info?.message as SignInFailure | undefined) ?? "bad_credentials"] });
       if (info?.message === SECOND_STEP) return beginSecondStep(req, res, next, user, clock);
-      // req.login regenerates the session: a new id, nothing carried over from before sign-in.
+      // Read before req.login regenerates the session: a new id, nothing carried over from before sign-in.
+      const offer = req.session.enrolmentOffer === true && !user.hasActiveFactor;
       req.login(user, (loginErr) => {
         if (loginErr) return next(loginErr);
         startSessionClock(req, clock);
         // Past the password without a factor the policy requires: the enrolment gate keeps it to enrolment (second-factor-gates.ts).
-        res.redirect(303, user.mustChangePassword ? "/account/password" : "/");
+        res.redirect(303, user.mustChangePassword ? "/account/password" : offer ? ENROLMENT_OFFER_PATH : "/");
       });
     }) as RequestHandler;
     authenticate(req, res, next);

@@ -2,6 +2,7 @@ import { Router, type Response } from "express";
 import { z } from "zod";
 import { currentKey } from "../../identity/index.js";
 import { flash } from "../flash.js";
+import { checkboxField } from "../login-form.js";
 import { requireSignedIn } from "../guards.js";
 import type { Problems } from "../../shared/problems.js";
 import { actorOf } from "../request-meta.js";
@@ -14,6 +15,7 @@ const requestForm = z.object({
     .trim()
     .min(10, "Say why the primary login needs a reset, in a sentence or two (at least 10 characters).")
     .max(2000, "Keep the reason under 2,000 characters."),
+  factor_lost: checkboxField,
 });
 
 /**
@@ -24,9 +26,9 @@ export function resetRequestRoutes(deps: ResetDeps): Router {
   const router = Router();
   router.use("/reset-requests", requireSignedIn);
 
-  const renderForm = async (res: Response, status: number, { account, primary }: Eligible, problems: Problems = {}, reason = "") => {
+  const renderForm = async (res: Response, status: number, { account, primary }: Eligible, problems: Problems = {}, values = { reason: "", factor_lost: false }) => {
     const hasKey = (await currentKey(deps.db, primary.id)) !== null;
-    res.status(status).render("resets/new", { title: "Primary account password reset request", primary, account, hasKey, problems, values: { reason } });
+    res.status(status).render("resets/new", { title: "Primary account password reset request", primary, account, hasKey, problems, values });
   };
 
   router.get("/reset-requests/new", async (req, res) => {
@@ -41,9 +43,9 @@ export function resetRequestRoutes(deps: ResetDeps): Router {
     const form = parseForm(requestForm, req.body);
     if (!form.ok) {
       const body = (req.body ?? {}) as Record<string, unknown>;
-      return renderForm(res, 400, eligible.value, form.problems, typeof body.reason === "string" ? body.reason : "");
+      return renderForm(res, 400, eligible.value, form.problems, { reason: typeof body.reason === "string" ? body.reason : "", factor_lost: body.factor_lost !== undefined });
     }
-    const result = await openResetRequest(deps, actorOf(req), eligible.value, form.data.reason);
+    const result = await openResetRequest(deps, actorOf(req), eligible.value, { reason: form.data.reason, factorLost: form.data.factor_lost });
     if (!result.ok) return res.status(403).render("resets/not-allowed", { title: "Primary reset request", eligibility: result });
     flash(req, "success", `Your request is ticket #${result.value.ticketId}. Support will call back a number on file before anything happens.`);
     res.redirect(303, `/tickets/${result.value.ticketId}`);
