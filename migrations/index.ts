@@ -16,6 +16,7 @@ import * as staffConfirmation from "./20261201_15_staff_confirmation.js";
 import * as recordChangeClearances from "./20261201_16_record_change_clearances.js";
 import * as secondFactors from "./20261202_05_second_factors.js";
 import * as resetFactorLost from "./20261203_02_reset_factor_lost.js";
+import * as outboxSentDigest from "./20261203_03_outbox_sent_digest.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -39,6 +40,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261201_16_record_change_clearances": recordChangeClearances,
   "20261202_05_second_factors": secondFactors,
   "20261203_02_reset_factor_lost": resetFactorLost,
+  "20261203_03_outbox_sent_digest": outboxSentDigest,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

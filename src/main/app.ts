@@ -28,6 +28,7 @@ import { auditAdminRoutes } from "../web/admin/audit-routes.js";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import type { Mailer } from "../platform/mail/mailer.js";
 import { deskKeyRoute } from "../web/portal/desk-key-routes.js";
+import { openMessageRoutes, openpgpBrowserRoute } from "../web/auth/open-message-routes.js";
 import type { Scheduler } from "../platform/tasks/scheduler.js";
 import { taskAdminRoutes } from "../web/admin/task-routes.js";
 import { publicDir } from "../shared/paths.js";
@@ -86,6 +87,7 @@ export function createApp(deps: AppDeps): Express {
   app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? assets(req, res, next) : next()));
 
   app.use(deskKeyRoute(mailer.deskKey));
+  app.use(openpgpBrowserRoute(config.production));
   app.get("/healthz", async (_req, res) => {
     try {
       // A read connection: on SQLite the one writer may be queued behind sign-ins' writes.
@@ -119,6 +121,7 @@ export function createApp(deps: AppDeps): Express {
 
   const factorDeps = { db, clock, mailer, dataKey: deps.dataKey, login: config.login, factorPolicies: config.secondFactor, stepUpMs: config.stepUpMs };
   app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
+  app.use(openMessageRoutes(mailer.deskKey));
   app.use(secondStepRoutes(factorDeps));
   app.use(twoFactorRoutes(factorDeps));
   app.use(stepUpRoutes(factorDeps));

@@ -7,7 +7,10 @@ import type { Db } from "../../src/shared/db.js";
 import type { Row } from "./rows.js";
 import type { TestApp } from "./test-app.js";
 
-/** A queued mail, its `message` as the worker hands it to the transport (a sealed one opened with the desk key). */
+/**
+ * A queued mail, its `message` as the worker hands it to the transport (a sealed one opened with
+ * the desk key); for mail carrying a secret that has been sent, only its headers (the desk keeps no more).
+ */
 export type QueuedMail = Pick<OutboxMail, "id" | "recipient" | "subject" | "template" | "message" | "encrypted" | "sealed">;
 
 /** The queued mails to one address (or all), oldest first. */
@@ -21,7 +24,7 @@ export async function outboxTo(t: TestApp, recipient?: string): Promise<QueuedMa
       recipient: r.recipient as string,
       subject: r.subject as string,
       template: r.template as string,
-      message: r.sealed ? await unsealWithDesk(r.message as string, t.mailer.deskKey) : (r.message as string),
+      message: r.sealed && !r.sent_sha256 ? await unsealWithDesk(r.message as string, t.mailer.deskKey) : (r.message as string),
       encrypted: Boolean(r.encrypted),
       sealed: Boolean(r.sealed),
     })),

@@ -42,22 +42,55 @@ export async function decryptForPrimary(t: TestApp, raw: string): Promise<string
   return (await simpleParser(inner)).text ?? "";
 }
 
-/** Decrypts the same mail with GnuPG in a throwaway home; returns stdout and stderr. */
-export function decryptWithGnupg(t: TestApp, raw: string): { stdout: string; stderr: string; status: number | null } {
+type GnupgRun = { stdout: string; stderr: string; status: number | null };
+
+/** Runs `steps` with GnuPG in a throwaway home that holds the desk's public key; the home is removed after. */
+function inGnupgHome<T>(t: TestApp, steps: (gpg: (args: string[], input?: string) => GnupgRun, home: string) => T): T {
   const home = mkdtempSync(path.join(tmpdir(), "vd-gpg-"));
-  const gpg = (args: string[]) =>
-    spawnSync("gpg", ["--batch", "--no-tty", ...args], { env: { ...process.env, GNUPGHOME: home, LC_ALL: "C", LANG: "C", LANGUAGE: "C" }, encoding: "utf8" });
+  const gpg = (args: string[], input?: string): GnupgRun => {
+    const out = spawnSync("gpg", ["--batch", "--no-tty", ...args], { env: { ...process.env, GNUPGHOME: home, LC_ALL: "C", LANG: "C", LANGUAGE: "C" }, encoding: "utf8", input });
+    return { stdout: out.stdout, stderr: out.stderr, status: out.status };
+  };
   try {
     chmodSync(home, 0o700);
     writeFileSync(path.join(home, "desk.asc"), t.mailer.deskKey.publicArmored);
-    writeFileSync(path.join(home, "primary.asc"), PRIMARY_PRIVATE_KEY, { mode: 0o600 });
-    writeFileSync(path.join(home, "message.asc"), pgpMessageOf(raw));
     expect(gpg(["--import", path.join(home, "desk.asc")]).status).to.equal(0);
-    expect(gpg(["--import", path.join(home, "primary.asc")]).status).to.equal(0);
-    const out = gpg(["--decrypt", path.join(home, "message.asc")]);
-    return { stdout: out.stdout, stderr: out.stderr, status: out.status };
+    return steps(gpg, home);
   } finally {
     spawnSync("gpgconf", ["--kill", "all"], { env: { ...process.env, GNUPGHOME: home } });
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** Decrypts the same mail with GnuPG in a throwaway home; returns stdout and stderr. */
+export function decryptWithGnupg(t: TestApp, raw: string): GnupgRun {
+  return inGnupgHome(t, (gpg, home) => {
+    writeFileSync(path.join(home, "primary.asc"), PRIMARY_PRIVATE_KEY, { mode: 0o600 });
+    writeFileSync(path.join(home, "message.asc"), pgpMessageOf(raw));
+    expect(gpg(["--import", path.join(home, "primary.asc")]).status).to.equal(0);
+    return gpg(["--decrypt", path.join(home, "message.asc")]);
+  });
+}
+
+/**
+ * Opens a passphrase-locked message as a holder with GnuPG would (the passphrase on stdin, no
+ * agent prompt); `packets` is `gpg --list-packets` of it, to see what it is made of.
+ */
+export function decryptLockedWithGnupg(t: TestApp, armored: string, passphrase: string): GnupgRun & { packets: string } {
+  return inGnupgHome(t, (gpg, home) => {
+    const file = path.join(home, "message.asc");
+    writeFileSync(file, armored);
+    // No symmetric-key cache: each run is told the passphrase afresh, as a holder would type it.
+    const withPassphrase = ["--pinentry-mode", "loopback", "--passphrase-fd", "0", "--no-symkey-cache"];
+    const packets = gpg([...withPassphrase, "--list-packets", file], `${passphrase}\n`).stdout;
+    return { ...gpg([...withPassphrase, "--decrypt", file], `${passphrase}\n`), packets };
+  });
+}
+
+/** Opens a passphrase-locked message with openpgp.js, requiring the desk's signature; returns the text inside. */
+export async function openLocked(t: TestApp, armored: string, passphrase: string): Promise<string> {
+  const verificationKeys = await openpgp.readKey({ armoredKey: t.mailer.deskKey.publicArmored });
+  const message = await openpgp.readMessage({ armoredMessage: armored });
+  const result = await openpgp.decrypt({ message, passwords: [passphrase], verificationKeys, expectSigned: true });
+  return result.data as string;
 }

@@ -3,7 +3,7 @@ import MailComposer from "nodemailer/lib/mail-composer";
 import MimeNode from "nodemailer/lib/mime-node";
 import type * as openpgp from "openpgp";
 import type { DeskKey } from "./desk-key.js";
-import { encryptAndSign, sealForDesk } from "./pgp.js";
+import { encryptAndSign, encryptWithPassphrase, sealForDesk } from "./pgp.js";
 
 /** What every mail needs, whatever its kind. */
 export interface MailContent {
@@ -98,6 +98,38 @@ export async function composeEncrypted(
   return { ...common(mail, messageId), raw: raw.toString("utf8"), encrypted: true, sealed: false };
 }
 
-function common(mail: MailContent, messageId: string) {
+/** The file name of the locked message attached to a passphrase-locked mail. */
+export const LOCKED_MESSAGE_FILE = "vouchdesk-message.asc";
+
+/**
+ * A mail for a holder without a key: `secret` travels as an OpenPGP message locked with a
+ * passphrase given out of band (read on the phone) and signed by the desk. `mail.text` is the
+ * instructions in clear, into which `withLocked` writes the armoured message, so it can be
+ * copied from any mail program; the same message is attached as a file, 7bit so that a saved
+ * .eml holds it verbatim (the quoted-printable text part escapes its "="). The outbox keeps the
+ * whole mail sealed to the desk: whoever knows the passphrase must not find the message there.
+ */
+export async function composePassphraseLocked(
+  sender: Sender,
+  mail: Omit<MailContent, "text">,
+  withLocked: (armored: string) => Promise<string>,
+  locked: { secret: string; passphrase: string },
+  deskKey: DeskKey,
+  now: Date,
+): Promise<ComposedMail> {
+  const messageId = newMessageId(sender.hostname);
+  const armored = await encryptWithPassphrase(locked.secret, locked.passphrase, deskKey, now);
+  const root = new MimeNode("multipart/mixed", { hostname: sender.hostname, newline: "win" });
+  root.setHeader({ From: sender.from, To: mail.to, Subject: mail.subject, Date: now, "Message-ID": messageId, ...AUTOMATED });
+  root.createChild("text/plain; charset=utf-8").setHeader("Content-Transfer-Encoding", "quoted-printable").setContent(await withLocked(armored));
+  root
+    .createChild("text/plain; charset=us-ascii", { filename: LOCKED_MESSAGE_FILE })
+    .setHeader({ "Content-Description": "OpenPGP message locked with a passphrase", "Content-Disposition": `attachment; filename="${LOCKED_MESSAGE_FILE}"`, "Content-Transfer-Encoding": "7bit" })
+    .setContent(armored);
+  const raw = (await root.build()).toString("utf8");
+  return { ...common(mail, messageId), raw: await sealForDesk(raw, deskKey), encrypted: true, sealed: true };
+}
+
+function common(mail: Omit<MailContent, "text">, messageId: string) {
   return { to: mail.to, subject: mail.subject, template: mail.template, messageId, ticketId: mail.ticketId ?? null };
 }

@@ -1,9 +1,23 @@
+import { createHash } from "node:crypto";
 import type { Clock } from "../../shared/clock.js";
 import { hours, minutes } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
 import { beatEvery, newWorkerId, startHeartbeat } from "../../shared/leases.js";
 import type { Logger } from "../../shared/logger.js";
-import { claimDue, extendLeases, findInterrupted, recordAttempt, recordLostAttempt, releaseClaims, renewLease, type DeliveryAttempt, type OutboxMail } from "./outbox-store.js";
+import {
+  carriesSecret,
+  claimDue,
+  extendLeases,
+  findInterrupted,
+  headerBlockOf,
+  recordAttempt,
+  recordLostAttempt,
+  releaseClaims,
+  renewLease,
+  type DeliveryAttempt,
+  type OutboxMail,
+  type SentRecord,
+} from "./outbox-store.js";
 import type { DeskKey } from "./desk-key.js";
 import { unsealWithDesk } from "./pgp.js";
 import { isPermanentRefusal } from "./send-failures.js";
@@ -152,7 +166,7 @@ async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail):
     const response = await sendWithin(deps.transport, { id: mail.id, from: deps.from, to: mail.recipient, raw }, sendTimeoutMsOf(deps));
     const finishedAt = deps.clock.now();
     const sent: DeliveryAttempt = { attempt, worker, startedAt, finishedAt, outcome: "sent", detail: response };
-    if (await recordAttempt(deps.db, mail, sent, { status: "sent", nextAttemptAt: null, lastError: null })) {
+    if (await recordAttempt(deps.db, mail, sent, { status: "sent", nextAttemptAt: null, lastError: null, ...keptOf(mail, raw) })) {
       deps.logger.info({ outboxId: mail.id, attempt }, "mail sent");
       return "sent";
     }
@@ -172,6 +186,18 @@ async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail):
     if (recorded && (permanent || dead)) await tellFailedForGood(deps, { outboxId: mail.id, recipient: mail.recipient, error, attempts: attempt, dead });
     return dead ? "dead" : "failed";
   }
+}
+
+/**
+ * Once a mail carrying a secret is sent, the outbox keeps its headers and digest only: nobody at
+ * the desk (not the agent who read a passphrase on the phone) can open it later, and the digest
+ * still tells which message went out. Other mail is kept whole.
+ */
+function keptOf(mail: OutboxMail, raw: string): { kept?: SentRecord } {
+  if (!carriesSecret(mail)) return {};
+  // The message as SMTP carries it, with CRLF line ends (sealing at rest gives them back as LF).
+  const wire = raw.replace(/\r?\n/g, "\r\n");
+  return { kept: { headers: headerBlockOf(wire), sha256: createHash("sha256").update(wire, "utf8").digest("hex") } };
 }
 
 /**

@@ -25,7 +25,18 @@ export interface OutboxMail {
   ticketId: number | null;
   createdAt: Date;
   sentAt: Date | null;
+  /**
+   * Set once a mail carrying a secret has been sent: the SHA-256 (hex) of the message (CRLF line ends) as handed
+   * to the server. `message` then holds only its headers; the message itself was not kept.
+   */
+  sentSha256: string | null;
 }
+
+/** Mail that carries a secret: encrypted to its recipient, or sealed to the desk while it waits. */
+export const carriesSecret = (mail: Pick<OutboxMail, "encrypted" | "sealed">): boolean => mail.encrypted || mail.sealed;
+
+/** The header block of an RFC 5322 message: everything before the first empty line. */
+export const headerBlockOf = (raw: string): string => raw.split(/\r?\n\r?\n/, 1)[0] ?? "";
 
 export interface DeliveryAttempt {
   attempt: number;
@@ -61,6 +72,7 @@ const toMail = (r: Row): OutboxMail => ({
   ticketId: r.ticket_id === null || r.ticket_id === undefined ? null : Number(r.ticket_id),
   createdAt: asDate(r.created_at)!,
   sentAt: asDate(r.sent_at),
+  sentSha256: (r.sent_sha256 as string | null | undefined) ?? null,
 });
 
 /**
@@ -141,16 +153,23 @@ export async function findInterrupted(db: Db, now: Date, limit: number): Promise
   return (rows as Row[]).map(toMail);
 }
 
+/** What the outbox keeps of a sent mail that carried a secret, in place of the message. */
+export interface SentRecord {
+  headers: string;
+  sha256: string;
+}
+
 /**
  * Records one attempt's result, only if `attempt.worker` still holds the mail; with
  * `leaseExpiredBefore`, only if that worker's lease ran out before then (another worker
- * recording the interrupted attempt of one that died).
+ * recording the interrupted attempt of one that died). With `next.kept`, a sent mail's message
+ * is replaced, in the same update, by its headers and digest.
  */
 export async function recordAttempt(
   db: Db,
   mail: OutboxMail,
   attempt: DeliveryAttempt,
-  next: { status: "sent" | "failed" | "dead" | "queued"; nextAttemptAt: Date | null; lastError: string | null },
+  next: { status: "sent" | "failed" | "dead" | "queued"; nextAttemptAt: Date | null; lastError: string | null; kept?: SentRecord },
   leaseExpiredBefore?: Date,
 ): Promise<boolean> {
   return db.transaction(async (trx) => {
@@ -166,6 +185,7 @@ export async function recordAttempt(
       attempt_started_at: null,
       sent_at: next.status === "sent" ? attempt.finishedAt : null,
       updated_at: attempt.finishedAt,
+      ...(next.kept ? { message: next.kept.headers, sent_sha256: next.kept.sha256 } : {}),
     });
     if (updated === 0) return false;
     await insertAttempt(trx, mail.id, attempt);
@@ -259,7 +279,7 @@ export interface MailLogFilter {
 /** The mail log: newest first, one page and whether there is another. */
 export async function listMail(db: Db, filter: MailLogFilter, pageSize: number): Promise<{ mails: OutboxMail[]; nextBefore: number | null }> {
   const query = db("outbox")
-    .select("id", "recipient", "subject", "template", "encrypted", "sealed", "message_id", "status", "attempts", "next_attempt_at", "locked_until", "last_error", "ticket_id", "created_at", "sent_at")
+    .select("id", "recipient", "subject", "template", "encrypted", "sealed", "message_id", "status", "attempts", "next_attempt_at", "locked_until", "last_error", "ticket_id", "created_at", "sent_at", "sent_sha256")
     .orderBy("id", "desc")
     .limit(pageSize + 1);
   if (filter.status) query.where("status", filter.status);

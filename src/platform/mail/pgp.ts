@@ -53,3 +53,23 @@ export async function unsealWithDesk(armored: string, deskKey: DeskKey): Promise
   const result: { data: unknown } = await openpgp.decrypt({ message, decryptionKeys: [deskKey.privateKey, ...deskKey.retired] });
   return result.data as string;
 }
+
+/**
+ * What a holder with no key can open with a passphrase alone, in GnuPG 2.2 (Debian's) as well as
+ * openpgp.js: AES-256, the iterated and salted S2K at its highest count (no Argon2, which GnuPG
+ * 2.2 lacks; the count slows guessing the passphrase from a copy of the mail), and SEIPD v1 with
+ * its MDC rather than AEAD, which GnuPG 2.2 cannot read.
+ */
+const PASSPHRASE_CONFIG = {
+  preferredSymmetricAlgorithm: openpgp.enums.symmetric.aes256,
+  s2kType: openpgp.enums.s2k.iterated,
+  s2kIterationCountByte: 255,
+  aeadProtect: false,
+} as const;
+
+/** Encrypts a text with a passphrase and signs it with the desk key: one armoured OpenPGP message. */
+export async function encryptWithPassphrase(text: string, passphrase: string, deskKey: DeskKey, now: Date): Promise<string> {
+  const message = await openpgp.createMessage({ text, date: now });
+  const armored: unknown = await openpgp.encrypt({ message, passwords: [passphrase], signingKeys: deskKey.privateKey, date: now, format: "armored", config: PASSPHRASE_CONFIG });
+  return armored as string;
+}

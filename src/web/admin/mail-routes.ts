@@ -8,7 +8,7 @@ import { rowAtPath } from "../path-ids.js";
 import { actorOf } from "../request-meta.js";
 import { parseForm } from "../validation.js";
 import { retryMail, sendTestMessage, verifyMailServer, type MailAdminDeps } from "../../platform/mail/mail-admin.js";
-import { countByStatus, findMail, listAttempts, listMail, OUTBOX_STATUSES } from "../../platform/mail/outbox-store.js";
+import { countByStatus, findMail, headerBlockOf, listAttempts, listMail, OUTBOX_STATUSES } from "../../platform/mail/outbox-store.js";
 
 const PAGE_SIZE = 50;
 
@@ -38,8 +38,7 @@ export function mailAdminRoutes(deps: MailAdminDeps & { config: Config }): Route
 
   router.get("/admin/mail/:id", async (req, res) => {
     const mail = await mailOf(req.params.id);
-    const [headerBlock = ""] = mail.message.split(/\r?\n\r?\n/, 1);
-    res.render("admin/mail-detail", { title: `Mail #${mail.id}`, mail, headers: headerBlock.replace(/\r?\n[ \t]+/g, " ").split(/\r?\n/), attempts: await listAttempts(db, mail.id) });
+    res.render("admin/mail-detail", { title: `Mail #${mail.id}`, mail, headers: headerBlockOf(mail.message).replace(/\r?\n[ \t]+/g, " ").split(/\r?\n/), attempts: await listAttempts(db, mail.id) });
   });
 
   router.post("/admin/mail/:id/retry", async (req, res) => {

@@ -1,5 +1,5 @@
 import { spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -169,11 +169,13 @@ describe("PGP/MIME mail", () => {
     expect(header(splitEntity(mail.raw), "Message-ID")).to.equal(composed.messageId);
 
     expect(mail.raw).to.not.include(secret);
-    const row = (await t.db("outbox").where({ id: outboxId }).first()) as { message: string; encrypted: unknown; status: string };
+    const row = (await t.db("outbox").where({ id: outboxId }).first()) as { message: string; encrypted: unknown; status: string; sent_sha256: string };
     expect(row.status).to.equal("sent");
     expect(row.encrypted).to.be.ok;
-    expect(row.message).to.include("-----BEGIN PGP MESSAGE-----");
-    expect(row.message).to.not.include(secret);
+    // Sent: the outbox keeps the headers and the digest of what the server received, not the message.
+    expect(row.message).to.equal(mail.raw.split("\r\n\r\n")[0]);
+    expect(row.message).to.not.include("-----BEGIN PGP MESSAGE-----");
+    expect(row.sent_sha256).to.equal(createHash("sha256").update(mail.raw, "utf8").digest("hex"));
     expect(t.logs()).to.not.include(secret);
     expect(await t.leaks(secret), "the secret is nowhere in the database or the logs").to.equal(false);
   });
