@@ -144,7 +144,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson }));
   app.use(resetRequestRoutes({ db, clock, mailer }));
   app.use(objectionRoutes({ db, clock, mailer }));
-  app.use(resetDecisionRoutes({ db, clock, mailer, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
+  app.use(resetDecisionRoutes({ db, clock, mailer, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours, stepUpMs: config.stepUpMs }));
   app.use(adminRoutes({ db, clock, mailer }));
   app.use(adminLoginRoutes({ db, clock, mailer }));
   app.use(changeObjectionRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));

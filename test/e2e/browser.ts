@@ -63,7 +63,7 @@ export async function signInWithForm(page: Page, baseUrl: string, username: stri
   await page.goto(`${baseUrl}/login`);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password", { exact: true }).fill(password);
-  await Promise.all([page.waitForURL((url) => url.pathname !== "/login"), page.getByRole("button", { name: "Sign in" }).click()]);
+  await Promise.all([page.waitForURL((url) => url.pathname !== "/login"), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
 }
 
 /**

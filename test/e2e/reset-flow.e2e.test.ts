@@ -160,7 +160,7 @@ describe("primary reset in the browser (Chromium)", () => {
     await stranger.goto("/login");
     await stranger.getByLabel("Username").fill("ACM0001");
     await stranger.getByLabel("Password", { exact: true }).fill(password);
-    await stranger.getByRole("button", { name: "Sign in" }).click();
+    await stranger.getByRole("button", { name: "Sign in", exact: true }).click();
     await stranger.getByRole("alert").first().waitFor();
     expect(new URL(stranger.url()).pathname).to.equal("/login");
     expect(await t.leaks(password), "the temporary password leaked into the database or the logs").to.equal(false);

@@ -8,6 +8,7 @@ import { isRowId } from "../../shared/row-ids.js";
 import type { Actor } from "../../shared/actor.js";
 import type { Result } from "../../shared/problems.js";
 import { actorOf } from "../request-meta.js";
+import { requireStepUp } from "../step-up.js";
 import { parseForm } from "../validation.js";
 import { findTicket } from "../../tickets/index.js";
 import { approveRequest, CALLBACK_OUTCOMES, clearObjection, recordCallback, rejectRequest, withdrawApproval, type ApprovalRefused, type DecisionDeps } from "../../resets/index.js";
@@ -21,7 +22,7 @@ const reasonForm = (missing: string) => z.object({ reason: z.string({ error: mis
 const clearForm = z.object({ note: z.string({ error: "Write what you reviewed." }).trim().min(1, "Write what you reviewed and why the objection is cleared.").max(2000, "Keep the note under 2,000 characters.") });
 
 /** The agent's steps on a primary reset ticket: callback, approve, reject, withdraw, clear an objection. */
-export function resetDecisionRoutes(deps: DecisionDeps): Router {
+export function resetDecisionRoutes(deps: DecisionDeps & { stepUpMs: number }): Router {
   const router = Router();
   router.use("/desk/tickets/:id", ...requireAgent);
 
@@ -58,6 +59,7 @@ export function resetDecisionRoutes(deps: DecisionDeps): Router {
     (id, agent, data) => recordCallback(deps, id, agent, { contactId: data.contact_id, outcome: data.outcome, notes: data.notes }),
     "Callback recorded.",
   );
+  router.post("/desk/tickets/:id/approve", requireStepUp(deps, (req) => `/desk/tickets/${String(req.params.id)}`));
   step("approve", z.object({}), (id, agent) => approveRequest(deps, id, agent), "Approved. The temporary password was sent, encrypted, to the primary login's registered address. Nobody at the desk can see it.");
   step("reject", reasonForm("Give the reason for rejecting."), (id, agent, data) => rejectRequest(deps, id, agent, data.reason), "Rejected. The requester and the primary login's address were told.");
   step(
