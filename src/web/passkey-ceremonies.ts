@@ -45,31 +45,33 @@ export function takeChallenge(req: Request, clock: Clock, ceremony: Ceremony, us
 export const NO_ANSWER = "The passkey's answer did not arrive. Press the passkey button and follow your browser's prompt; passkeys need JavaScript.";
 export const NO_CHALLENGE = "This passkey request is over (it was used, or took longer than 5 minutes). Nothing was changed. Press the passkey button again.";
 
-/** The browser half's answer, posted as the form field `credential`: JSON of a PublicKeyCredential, checked in shape here and in full by the server library. */
+const UNREADABLE = "The passkey's answer could not be read. Nothing was changed. Try again.";
+
+/** What a PublicKeyCredential's JSON has at least; the rest is the server library's to check. */
+const credentialShape = z.looseObject({
+  id: z.string().min(1).max(1400),
+  rawId: z.string().min(1).max(1400),
+  type: z.literal("public-key"),
+  response: z.looseObject({ clientDataJSON: z.string() }),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+});
+
+/** The browser half's answer, posted as the form field `credential`: JSON of a PublicKeyCredential, its shape checked here (one message for any fault). */
 const credentialJson = z
   .string({ error: NO_ANSWER })
   .min(1, NO_ANSWER)
   .max(20_000, "The passkey's answer is too long.")
   .transform((text, ctx) => {
+    let parsed: ReturnType<typeof credentialShape.safeParse> | undefined;
     try {
-      return JSON.parse(text) as unknown;
+      parsed = credentialShape.safeParse(JSON.parse(text));
     } catch {
-      ctx.addIssue({ code: "custom", message: "The passkey's answer could not be read. Nothing was changed. Try again." });
-      return z.NEVER;
+      parsed = undefined;
     }
-  })
-  .pipe(
-    z.looseObject(
-      {
-        id: z.string().min(1).max(1400),
-        rawId: z.string().min(1).max(1400),
-        type: z.literal("public-key"),
-        response: z.looseObject({ clientDataJSON: z.string() }),
-        clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
-      },
-      { error: "The passkey's answer could not be read. Nothing was changed. Try again." },
-    ),
-  );
+    if (parsed?.success) return parsed.data;
+    ctx.addIssue({ code: "custom", message: UNREADABLE });
+    return z.NEVER;
+  });
 
 // The shape is checked here; what it says (signature, challenge, origin, keys) by the identity domain.
 export const registrationForm = z.object({

@@ -7,72 +7,39 @@
  * http://localhost:<port>: WebAuthn needs a secure context and a domain as RP ID (never an IP
  * address), and Chromium counts localhost as secure.
  */
-import { mkdirSync, rmSync } from "node:fs";
 import { expect } from "chai";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { SmtpSink } from "../support/smtp-sink.js";
-import { DEMO_PASSWORD, startTestApp, type TestApp } from "../support/test-app.js";
+import type { Page } from "playwright-core";
+import { DEMO_PASSWORD } from "../support/test-app.js";
 import { signedIn } from "../support/sign-in.js";
 import { auditRows } from "../support/audit.js";
 import type { Row } from "../support/rows.js";
 import { userId } from "../support/users.js";
 import { callBack, openRequest } from "../resets/helpers.js";
-import { launchChromium, loopbackServer, mainHeading, screenshot, screenshotDir, signInWithForm, submitForm } from "./browser.js";
+import { mainHeading, screenshot, signInWithForm, submitForm, useBrowserApp } from "./browser.js";
 
 const PASSKEY_NAME = "Bob's work laptop";
 
 describe("passkeys in the browser (Chromium, virtual authenticator)", () => {
-  let browser: Browser;
-  let sink: SmtpSink;
-  let t: TestApp;
-  let web: Awaited<ReturnType<typeof loopbackServer>>;
-  let base: string;
-  let shots: { dir: string; keep: boolean };
-  const contexts: BrowserContext[] = [];
-
-  before(async () => {
-    browser = await launchChromium();
-    shots = screenshotDir();
-    mkdirSync(shots.dir, { recursive: true });
-  });
-  after(async () => {
-    await browser?.close();
-    if (shots && !shots.keep) rmSync(shots.dir, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    sink = await new SmtpSink().start();
-    web = await loopbackServer();
-    base = web.baseUrl.replace("127.0.0.1", "localhost");
-    t = await startTestApp({ BASE_URL: base }, sink);
-    web.serve(t.app);
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-    await web.close();
-    await t.close();
-    await sink.stop();
-  });
+  const world = useBrowserApp("localhost");
 
   /** A browser profile with a virtual authenticator: a platform one holding discoverable credentials, its user verified. */
-  async function personWithAuthenticator(): Promise<Page> {
-    const context = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    const cdp = await context.newCDPSession(page);
-    await cdp.send("WebAuthn.enable");
-    await cdp.send("WebAuthn.addVirtualAuthenticator", {
-      options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+  const personWithAuthenticator = () =>
+    world.person(async (context, page) => {
+      const cdp = await context.newCDPSession(page);
+      await cdp.send("WebAuthn.enable");
+      await cdp.send("WebAuthn.addVirtualAuthenticator", {
+        options: { protocol: "ctap2", transport: "internal", hasResidentKey: true, hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true },
+      });
     });
-    return page;
-  }
 
-  const passkeysOf = async (username: string) => (await t.db("passkeys").where({ user_id: await userId(t, username) }).orderBy("id")) as Row[];
+  const passkeysOf = async (username: string) => (await world.t.db("passkeys").where({ user_id: await userId(world.t, username) }).orderBy("id")) as Row[];
 
   async function signOut(page: Page): Promise<void> {
     await Promise.all([page.waitForURL(/\/login\?signed_out=1$/), page.getByRole("button", { name: "Sign out" }).click()]);
   }
 
   it("registers a named passkey, signs in with password + passkey and with the passkey alone, and approves a reset after a passkey step-up", async () => {
+    const { t, shots, baseUrl: base } = world;
     const bob = await personWithAuthenticator();
 
     // 1. bob registers a passkey under Two-step sign-in: his first factor, so the recovery codes are shown once.
