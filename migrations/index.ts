@@ -15,6 +15,7 @@ import * as resetOutboxIndex from "./20261201_14_reset_outbox_index.js";
 import * as staffConfirmation from "./20261201_15_staff_confirmation.js";
 import * as recordChangeClearances from "./20261201_16_record_change_clearances.js";
 import * as secondFactors from "./20261202_05_second_factors.js";
+import * as passkeys from "./20261203_01_passkeys.js";
 import * as resetFactorLost from "./20261203_02_reset_factor_lost.js";
 import * as outboxSentDigest from "./20261203_03_outbox_sent_digest.js";
 
@@ -39,6 +40,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261201_15_staff_confirmation": staffConfirmation,
   "20261201_16_record_change_clearances": recordChangeClearances,
   "20261202_05_second_factors": secondFactors,
+  "20261203_01_passkeys": passkeys,
   "20261203_02_reset_factor_lost": resetFactorLost,
   "20261203_03_outbox_sent_digest": outboxSentDigest,
 };

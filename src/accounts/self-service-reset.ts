@@ -13,10 +13,12 @@ import {
   issueLinkToken,
   lockLoginRow,
   proveWithFactor,
+  codeProof,
   questionsOf,
   selfServiceLinkMail,
   spendLinksOf,
   type FactorDeps,
+  type FactorMethod,
   type LiveLink,
   type Login,
   type PasswordChangeDeps,
@@ -144,10 +146,10 @@ export async function checkAnswers(deps: SelfServiceDeps, link: LiveLink, questi
  * counted toward the same lockout (a locked login is refused, with nothing changed). The link
  * itself is not spent: a wrong code costs a sign-in attempt, not the link.
  */
-export function proveLinkWithFactor(deps: SelfServiceDeps, link: LiveLink, code: string, ip: string | null): Promise<Result<"totp" | "recovery_code">> {
+export function proveLinkWithFactor(deps: SelfServiceDeps, link: LiveLink, code: string, ip: string | null): Promise<Result<FactorMethod>> {
   const { login } = link;
   const holder = { id: login.id, username: login.username, displayName: login.displayName, role: login.role, accountId: login.accountId, ip };
-  return proveWithFactor(deps, holder, code, "code", "password.reset_code_refused");
+  return proveWithFactor(deps, holder, codeProof(deps, code, ip), "code", "password.reset_code_refused");
 }
 
 /**
@@ -155,7 +157,7 @@ export function proveLinkWithFactor(deps: SelfServiceDeps, link: LiveLink, code:
  * and any lock cleared (a temporary password it replaces is redeemed), every session ended,
  * the notice mailed, audited. False when the link was spent by another request first.
  */
-export function completeReset(deps: SelfServiceDeps, link: LiveLink, newPassword: string, ip: string | null, provedWith: "questions" | "totp" | "recovery_code"): Promise<boolean> {
+export function completeReset(deps: SelfServiceDeps, link: LiveLink, newPassword: string, ip: string | null, provedWith: "questions" | FactorMethod): Promise<boolean> {
   return applyPasswordByLink(deps, link, newPassword, { action: "password.reset_by_link", ip, details: { provedWith } }, async (trx) => {
     const now = deps.clock.now();
     await spendLinksOf(trx, link.login.id, now);

@@ -49,10 +49,16 @@ export type { LoginSummary } from "./account-logins-store.js";
 export { staffWantingNewTicketMail, storeNewTicketMail, wantsNewTicketMail } from "./new-ticket-notice-store.js";
 
 // Second factors: the authenticator app, recovery codes, the second step of sign-in.
-export { confirmTotp, factorStatus, hasActiveFactor, pendingEnrolment, proveWithFactor, regenerateRecoveryCodes, removeTotp, startTotpEnrolment } from "./second-factors/second-factors.js";
+export { codeProof, confirmTotp, factorStatus, hasActiveFactor, pendingEnrolment, proveWithFactor, regenerateRecoveryCodes, removeTotp, startTotpEnrolment } from "./second-factors/second-factors.js";
 export { removeAllFactors, removedAny } from "./second-factors/factor-removal.js";
 export type { FactorRemoval, RemovedFactors } from "./second-factors/factor-removal.js";
-export type { FactorDeps, FactorStatus, PendingEnrolment } from "./second-factors/second-factors.js";
+export type { FactorDeps, FactorMethod, FactorProof, FactorStatus, PendingEnrolment } from "./second-factors/second-factors.js";
+// Passkeys (WebAuthn): registered under Two-step sign-in, a second factor, or a sign-in alone.
+export { addPasskey, assertionOptions, PASSKEY_CEREMONY_MS, passkeyProof, registrationOptions, relyingPartyOf, removePasskey } from "./second-factors/passkeys.js";
+export type { PasskeyAssertion, PasskeyDeps, RelyingParty } from "./second-factors/passkeys.js";
+export { hasPasskey } from "./second-factors/passkeys-store.js";
+export type { PasskeySummary } from "./second-factors/passkeys-store.js";
+export { signInWithPasskey } from "./second-factors/passkey-sign-in.js";
 export { confirmStepUp } from "./second-factors/step-up.js";
 export { dataKeyOpensSecrets } from "./second-factors/data-key-check.js";
 export { completeSecondStep, pendingExpired, SECOND_STEP_LIFETIME_MS } from "./second-factors/second-step.js";

@@ -15,8 +15,7 @@ export type SignInFailure = "bad_credentials" | "locked" | "disabled" | "tempora
 export type SignInResult = { ok: true; login: Login; secondStep: boolean } | { ok: false; reason: SignInFailure };
 
 export async function signIn(deps: SignInDeps, username: string, password: string, ip: string | undefined): Promise<SignInResult> {
-  const { db, clock } = deps;
-  const now = clock.now();
+  const { db } = deps;
   const login = await findLoginByUsername(db, username);
   // An unknown username is not written down: people type their password into the wrong field.
   const entry = (action: string, details: Record<string, unknown> = {}): AuditEntry => ({
@@ -48,7 +47,22 @@ export async function signIn(deps: SignInDeps, username: string, password: strin
     const locked = await recordFailure(deps, known.id, entry("sign_in.failed", { reason: "wrong_password" }));
     return { ok: false, reason: locked ? "locked" : "bad_credentials" };
   }
-  // The password is right; whatever stops the sign-in now is not a guess to count.
+  // With a factor only the attempt is given back: a known password must not reset the count of guessed codes.
+  return admitLogin(deps, known, entry, await hasActiveFactor(db, known.id));
+}
+
+/** Builds a sign-in's audit entry about its login. */
+export type SignInEntry = (action: string, details?: Record<string, unknown>) => AuditEntry;
+
+/**
+ * The credential was right (a password; a passkey, which is both factors): whatever stops the
+ * sign-in now is not a guess to count. A disabled login, a suspended account or an expired
+ * temporary password refuse it; with `secondStep` the login still owes its factor, so only the
+ * attempt is given back, else the count is cleared. `details` go on the success's audit entry.
+ */
+export async function admitLogin(deps: SignInDeps, known: Login, entry: SignInEntry, secondStep: boolean, details: Record<string, unknown> = {}): Promise<SignInResult> {
+  const { db, clock } = deps;
+  const now = clock.now();
   if (known.disabledAt || (known.accountId !== null && known.accountStatus !== "active")) {
     await settleAttempt(deps, known.id, "give_back");
     await appendAudit(db, entry("sign_in.refused", { reason: known.disabledAt ? "login_disabled" : "account_suspended" }), now);
@@ -59,13 +73,11 @@ export async function signIn(deps: SignInDeps, username: string, password: strin
     await appendAudit(db, entry("sign_in.refused", { reason: "temporary_password_expired" }), now);
     return { ok: false, reason: "temporary_password_expired" };
   }
-  // With a factor only the attempt is given back: a known password must not reset the count of guessed codes.
-  const secondStep = await hasActiveFactor(db, known.id);
   if (!(await settleAttempt(deps, known.id, secondStep ? "give_back" : "clear"))) {
     // Guesses in flight locked the login meanwhile: a right password does not lift it.
     await appendAudit(db, entry("sign_in.refused", { reason: "locked_meanwhile" }), now);
     return { ok: false, reason: "locked" };
   }
-  await appendAudit(db, secondStep ? entry("sign_in.password_accepted", { next: "second_factor" }) : entry("sign_in.succeeded"), now);
+  await appendAudit(db, secondStep ? entry("sign_in.password_accepted", { next: "second_factor" }) : entry("sign_in.succeeded", details), now);
   return { ok: true, login: known, secondStep };
 }

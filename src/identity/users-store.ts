@@ -80,7 +80,7 @@ export type SessionLogin = Pick<
   Login,
   "id" | "accountId" | "accountStatus" | "username" | "role" | "displayName" | "email" | "mustChangePassword" | "sessionEpoch" | "canOpenCases" | "disabledAt"
 > & {
-  /** An active second factor, read with the login on each request: a policy that requires one is decided from the database, not the session. */
+  /** An active second factor (an authenticator app or a passkey), read with the login on each request: a policy that requires one is decided from the database, not the session. */
   hasActiveFactor: boolean;
 };
 
@@ -91,7 +91,9 @@ export async function findSessionLogin(db: Db, id: number): Promise<SessionLogin
   const found: unknown = await db("users")
     .leftJoin("accounts", "accounts.id", "users.account_id")
     .where("users.id", id)
-    .first([...SESSION_COLUMNS, db.raw("exists (select 1 from totp_factors where totp_factors.user_id = users.id and totp_factors.activated_at is not null) as has_active_factor")]);
+    .first([...SESSION_COLUMNS, db.raw(
+        "(exists (select 1 from totp_factors where totp_factors.user_id = users.id and totp_factors.activated_at is not null) or exists (select 1 from passkeys where passkeys.user_id = users.id)) as has_active_factor",
+      )]);
   const row = found as Row | undefined;
   return row ? { ...toLogin(row), hasActiveFactor: Boolean(row.has_active_factor) } : null;
 }

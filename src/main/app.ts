@@ -12,6 +12,10 @@ import { factorEnrolmentGate, secondStepGate } from "../web/second-factor-gates.
 import { secondStepRoutes } from "../web/auth/second-step-routes.js";
 import { twoFactorRoutes } from "../web/account/two-factor-routes.js";
 import { stepUpRoutes } from "../web/account/step-up-routes.js";
+import { passkeyRoutes } from "../web/account/passkey-routes.js";
+import { passkeySignInRoutes } from "../web/auth/passkey-sign-in-routes.js";
+import { passkeyBrowserScript } from "../web/passkey-script.js";
+import { relyingPartyOf } from "../identity/index.js";
 import type { DataKey } from "../shared/sealing.js";
 import { forgotPasswordRoutes } from "../web/auth/forgot-password-routes.js";
 import { resetPasswordRoutes } from "../web/auth/reset-password-routes.js";
@@ -88,6 +92,7 @@ export function createApp(deps: AppDeps): Express {
 
   app.use(deskKeyRoute(mailer.deskKey));
   app.use(openpgpBrowserRoute(config.production));
+  app.use(passkeyBrowserScript(config.production));
   app.get("/healthz", async (_req, res) => {
     try {
       // A read connection: on SQLite the one writer may be queued behind sign-ins' writes.
@@ -119,11 +124,13 @@ export function createApp(deps: AppDeps): Express {
     next();
   });
 
-  const factorDeps = { db, clock, mailer, dataKey: deps.dataKey, login: config.login, factorPolicies: config.secondFactor, stepUpMs: config.stepUpMs };
+  const factorDeps = { db, clock, mailer, dataKey: deps.dataKey, login: config.login, factorPolicies: config.secondFactor, stepUpMs: config.stepUpMs, relyingParty: relyingPartyOf(config.baseUrl) };
   app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
   app.use(openMessageRoutes(mailer.deskKey));
   app.use(secondStepRoutes(factorDeps));
+  app.use(passkeySignInRoutes(factorDeps));
   app.use(twoFactorRoutes(factorDeps));
+  app.use(passkeyRoutes(factorDeps));
   app.use(stepUpRoutes(factorDeps));
   const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword };
   app.use(accountRoutes(passwordDeps));

@@ -21,6 +21,7 @@ export interface FactorPolicies {
 export const factorRequired = (policies: FactorPolicies, role: Role): boolean => (isStaff(role) ? policies.staff : policies.customer) === "required";
 
 export const SECOND_STEP_PATH = "/login/second-factor";
+export const SECOND_STEP_PASSKEY_PATH = `${SECOND_STEP_PATH}/passkey`;
 export const ENROLMENT_PATH = "/account/two-factor";
 /** Where a login without a factor lands after a reset's forced change, when the policy does not require one. */
 export const ENROLMENT_OFFER_PATH = "/account/two-factor-offer";
@@ -39,8 +40,8 @@ export function beginSecondStep(req: Request, res: Response, next: NextFunction,
   });
 }
 
-/** What a pending sign-in may reach: the second step, and the sign-in page to start over. */
-const PENDING_ALLOWED = new Set([SECOND_STEP_PATH, `${SECOND_STEP_PATH}/cancel`, "/login"]);
+/** What a pending sign-in may reach: the second step (a code or a passkey), and the sign-in page to start over. */
+const PENDING_ALLOWED = new Set([SECOND_STEP_PATH, `${SECOND_STEP_PATH}/cancel`, SECOND_STEP_PASSKEY_PATH, `${SECOND_STEP_PASSKEY_PATH}/options`, "/login"]);
 
 /**
  * While a sign-in waits for its second step, every other page leads back to it (the session is

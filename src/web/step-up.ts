@@ -1,5 +1,7 @@
 import type { Request, RequestHandler, Response } from "express";
+import { hasPasskey } from "../identity/index.js";
 import type { Clock } from "../shared/clock.js";
+import type { Db } from "../shared/db.js";
 import { sessionOf } from "./request-meta.js";
 
 declare module "express-session" {
@@ -12,6 +14,8 @@ declare module "express-session" {
 export const STEP_UP_PATH = "/confirm-identity";
 
 export interface StepUpDeps {
+  /** Read to offer "Use a passkey" on the step-up page to a login with one. */
+  db: Db;
   clock: Clock;
   /** STEP_UP_MINUTES in milliseconds. */
   stepUpMs: number;
@@ -39,10 +43,10 @@ export function localPath(path: unknown): string {
   return typeof path === "string" && path.length <= 300 && /^\/(?![/\\])[^\s\\]*$/.test(path) ? path : "/";
 }
 
-/** The page that asks for the code: the step it guards changed nothing and is repeated from `back` afterwards. */
-export function renderStepUp(res: Response, status: number, back: string, problems: Record<string, string> = {}, refusedStep = false): void {
+/** The page that asks for the code (or a passkey, with `passkeys`): the step it guards changed nothing and is repeated from `back` afterwards. */
+export function renderStepUp(res: Response, status: number, back: string, problems: Record<string, string> = {}, refusedStep = false, passkeys = false): void {
   res.set("Cache-Control", "no-store");
-  res.status(status).render("account/step-up", { title: "Confirm it is you", back: localPath(back), problems, refusedStep });
+  res.status(status).render("account/step-up", { title: "Confirm it is you", back: localPath(back), problems, refusedStep, passkeys });
 }
 
 /**
@@ -53,8 +57,8 @@ export function renderStepUp(res: Response, status: number, back: string, proble
  * policy) has nothing to ask; the approval checklist names it.
  */
 export function requireStepUp(deps: StepUpDeps, back: (req: Request) => string): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     if (!req.user?.hasActiveFactor || factorCheckedRecently(req, deps)) return next();
-    renderStepUp(res, 403, back(req), {}, true);
+    renderStepUp(res, 403, back(req), {}, true, await hasPasskey(deps.db, req.user.id));
   };
 }

@@ -49,7 +49,7 @@ describe("removing another login's two-step sign-in", () => {
       expect(flashed.text).to.include("carol&#39;s two-step sign-in is removed");
       const [entry] = await auditRows(t, "second_factor.all_removed");
       expect(entry).to.include({ actor: "ACM0001", subject: `user:${carolId}` });
-      expect(entry!.details).to.deep.equal({ why: "by_primary", username: "carol", authenticatorApp: true, recoveryCodes: 10 });
+      expect(entry!.details).to.deep.equal({ why: "by_primary", username: "carol", authenticatorApp: true, passkeys: 0, recoveryCodes: 10 });
       const notices = await removalNotices(t, "carol@acme.example");
       expect(notices.map((m) => m.subject)).to.deep.equal(["Your Vouchdesk login's two-step sign-in was removed by your account's primary login"]);
       expect(await mailText(notices[0]!.message)).to.include("Every session of your login was signed out");
@@ -93,7 +93,7 @@ describe("removing another login's two-step sign-in", () => {
       await alice.get("/").expect(303).expect("location", "/login");
       const [entry] = await auditRows(t, "second_factor.all_removed");
       expect(entry).to.include({ actor: "admin", subject: `user:${await userId(t, "alice")}` });
-      expect(entry!.details).to.include({ why: "by_admin", authenticatorApp: true, recoveryCodes: 10 });
+      expect(entry!.details).to.include({ why: "by_admin", authenticatorApp: true, passkeys: 0, recoveryCodes: 10 });
       expect((await removalNotices(t, "alice@vouchdesk.example")).map((m) => m.subject)).to.deep.equal(["Your Vouchdesk login's two-step sign-in was removed by an admin"]);
     });
 

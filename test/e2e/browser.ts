@@ -3,13 +3,15 @@
  * Never a downloaded browser: the executable is /usr/bin/chromium (apt-get install chromium),
  * or CHROMIUM_PATH when set.
  */
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Express } from "express";
-import { chromium, type Browser, type Locator, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { SmtpSink } from "../support/smtp-sink.js";
+import { startTestApp, type TestApp } from "../support/test-app.js";
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
@@ -63,7 +65,7 @@ export async function signInWithForm(page: Page, baseUrl: string, username: stri
   await page.goto(`${baseUrl}/login`);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password", { exact: true }).fill(password);
-  await Promise.all([page.waitForURL((url) => url.pathname !== "/login"), page.getByRole("button", { name: "Sign in" }).click()]);
+  await Promise.all([page.waitForURL((url) => url.pathname !== "/login"), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
 }
 
 /**
@@ -80,4 +82,57 @@ export async function submitForm(page: Page, button: Locator, action: string): P
 /** The text of the page's main heading. */
 export async function mainHeading(page: Page): Promise<string> {
   return ((await page.getByRole("heading", { level: 1 }).textContent()) ?? "").trim();
+}
+
+/** An e2e suite's world, its fields set by the hooks of {@link useBrowserApp}. */
+export interface BrowserApp {
+  browser: Browser;
+  t: TestApp;
+  sink: SmtpSink;
+  /** The app's BASE_URL: the address the browser talks to. */
+  baseUrl: string;
+  shots: { dir: string; keep: boolean };
+  /** A fresh browser profile (one person, their own cookies), closed after the test; `prepare` sets it up before its first page. */
+  person(prepare?: (context: BrowserContext, page: Page) => Promise<void>): Promise<Page>;
+}
+
+/**
+ * The mocha hooks of an e2e suite: Chromium and a screenshot folder once; per test a fresh app
+ * with a real SMTP sink, served on a loopback port as `host` (localhost for WebAuthn, whose RP ID
+ * is never an IP address), and the browser profiles it opened closed afterwards.
+ */
+export function useBrowserApp(host: "127.0.0.1" | "localhost" = "127.0.0.1"): BrowserApp {
+  const world = {} as BrowserApp;
+  let web: Awaited<ReturnType<typeof loopbackServer>>;
+  const contexts: BrowserContext[] = [];
+  before(async () => {
+    world.browser = await launchChromium();
+    world.shots = screenshotDir();
+    mkdirSync(world.shots.dir, { recursive: true });
+  });
+  after(async () => {
+    await world.browser?.close();
+    if (world.shots && !world.shots.keep) rmSync(world.shots.dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    world.sink = await new SmtpSink().start();
+    web = await loopbackServer();
+    world.baseUrl = web.baseUrl.replace("127.0.0.1", host);
+    world.t = await startTestApp({ BASE_URL: world.baseUrl }, world.sink);
+    web.serve(world.t.app);
+  });
+  afterEach(async () => {
+    for (const c of contexts.splice(0)) await c.close();
+    await web.close();
+    await world.t.close();
+    await world.sink.stop();
+  });
+  world.person = async (prepare) => {
+    const context = await world.browser.newContext({ baseURL: world.baseUrl, viewport: { width: 1280, height: 900 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await prepare?.(context, page);
+    return page;
+  };
+  return world;
 }

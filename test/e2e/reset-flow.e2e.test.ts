@@ -5,14 +5,10 @@
  * choose a new password, and finds the ticket closed. Each person has their own browser context.
  * Locators go by label and role, so the pages must be labelled properly for this to pass.
  */
-import { mkdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { SmtpSink } from "../support/smtp-sink.js";
-import { startTestApp, type TestApp } from "../support/test-app.js";
 import { REASON, temporaryPasswordFrom } from "../resets/helpers.js";
-import { launchChromium, loopbackServer, mainHeading, screenshot, screenshotDir, signInWithForm, submitForm } from "./browser.js";
+import { mainHeading, screenshot, signInWithForm, submitForm, useBrowserApp } from "./browser.js";
 import type { Row } from "../support/rows.js";
 import { decryptForPrimary } from "../support/pgp.js";
 
@@ -20,46 +16,14 @@ const NEW_PRIMARY_PASSWORD = "Saffron-Lantern-42!";
 const SUBJECT = "Primary account password reset request";
 
 describe("primary reset in the browser (Chromium)", () => {
-  let browser: Browser;
-  let sink: SmtpSink;
-  let t: TestApp;
-  let web: Awaited<ReturnType<typeof loopbackServer>>;
-  let shots: { dir: string; keep: boolean };
-  const contexts: BrowserContext[] = [];
+  const world = useBrowserApp();
+  const person = () => world.person();
 
-  before(async () => {
-    browser = await launchChromium();
-    shots = screenshotDir();
-    mkdirSync(shots.dir, { recursive: true });
-  });
-  after(async () => {
-    await browser?.close();
-    if (shots && !shots.keep) rmSync(shots.dir, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    sink = await new SmtpSink().start();
-    web = await loopbackServer();
-    t = await startTestApp({ BASE_URL: web.baseUrl }, sink);
-    web.serve(t.app);
-  });
-  afterEach(async () => {
-    for (const c of contexts.splice(0)) await c.close();
-    await web.close();
-    await t.close();
-    await sink.stop();
-  });
-
-  /** A fresh browser profile: one person, their own cookies. */
-  async function person(): Promise<Page> {
-    const context = await browser.newContext({ baseURL: web.baseUrl, viewport: { width: 1280, height: 900 } });
-    contexts.push(context);
-    return context.newPage();
-  }
-  const request = async (ticketId: number) => (await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row;
-  const ticket = async (ticketId: number) => (await t.db("tickets").where({ id: ticketId }).first()) as Row;
+  const request = async (ticketId: number) => (await world.t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row;
+  const ticket = async (ticketId: number) => (await world.t.db("tickets").where({ id: ticketId }).first()) as Row;
 
   it("carol asks, alice calls back, bob approves, ACM0001 signs in with the mailed password, changes it and sees the ticket closed", async () => {
-    const base = web.baseUrl;
+    const { t, sink, shots, baseUrl: base } = world;
 
     // 1. carol, a secondary login authorised to open cases, asks for the reset.
     const carol = await person();
@@ -160,7 +124,7 @@ describe("primary reset in the browser (Chromium)", () => {
     await stranger.goto("/login");
     await stranger.getByLabel("Username").fill("ACM0001");
     await stranger.getByLabel("Password", { exact: true }).fill(password);
-    await stranger.getByRole("button", { name: "Sign in" }).click();
+    await stranger.getByRole("button", { name: "Sign in", exact: true }).click();
     await stranger.getByRole("alert").first().waitFor();
     expect(new URL(stranger.url()).pathname).to.equal("/login");
     expect(await t.leaks(password), "the temporary password leaked into the database or the logs").to.equal(false);

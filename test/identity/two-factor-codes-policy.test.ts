@@ -98,7 +98,7 @@ describe("two-step sign-in: recovery codes", () => {
     await signInOk(agent, "dave", DEMO_PASSWORD);
     const before = await databaseRows(t.db, ["sessions"]);
     const refused = await answered(postForm(agent, "/account/two-factor/recovery-codes", { recovery: "123456" }, "/account/two-factor"), 400);
-    expect(refused.text).to.include("Recovery codes come with a second factor: set up an authenticator app first.");
+    expect(refused.text).to.include("Recovery codes come with a second factor: set up an authenticator app or a passkey first.");
     expect(await databaseRows(t.db, ["sessions"])).to.deep.equal(before);
   });
 });

@@ -95,10 +95,10 @@ describe("primary reset and the holder's second factor", () => {
     expect(await primaryFactors(t)).to.deep.equal({ totp: 0, recoveryCodes: 0 });
     const [removal] = await auditRows(t, "second_factor.all_removed");
     expect(removal).to.include({ actor: "admin", subject: `user:${await userId(t, "ACM0001")}` });
-    expect(removal!.details).to.deep.include({ why: "lost_with_reset", ticketId, authenticatorApp: true, recoveryCodes: 10 });
+    expect(removal!.details).to.deep.include({ why: "lost_with_reset", ticketId, authenticatorApp: true, passkeys: 0, recoveryCodes: 10 });
     // In the approval's transaction: its audit entry and the approval's sit together, with the request delivered.
     const [approved] = await auditRows(t, "reset.approved");
-    expect(approved!.details).to.deep.include({ factorsRemoved: { authenticatorApp: true, recoveryCodes: 10 } });
+    expect(approved!.details).to.deep.include({ factorsRemoved: { authenticatorApp: true, passkeys: 0, recoveryCodes: 10 } });
     expect(((await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row).state).to.equal("delivered");
     const notice = (await outboxTo(t, "primary@acme.example")).filter((m) => m.template === "second-factor" && m.subject.includes("removed"));
     expect(notice.map((m) => m.subject)).to.deep.equal(["Your Vouchdesk login's two-step sign-in was removed with a password reset"]);

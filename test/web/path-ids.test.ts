@@ -34,6 +34,7 @@ const NOT_ROW_IDS = ["get /set-password/:token", "post /set-password/:token", "g
 /** Who may use the routes under each prefix (admins are agents too, but the desk is the agents'). */
 const USER_FOR: [prefix: string, username: string][] = [
   ["/account/users/", "ACM0001"],
+  ["/account/two-factor/", "carol"],
   ["/tickets/", "carol"],
   ["/desk/", "alice"],
   ["/admin/", "admin"],

@@ -8,6 +8,8 @@ import { renderMailTemplate } from "../../platform/mail/templates.js";
 export type FactorEvent =
   | "totp_added"
   | "totp_removed"
+  | "passkey_added"
+  | "passkey_removed"
   | "recovery_codes_regenerated"
   | "recovery_code_used"
   | "removed_with_reset"
@@ -18,7 +20,9 @@ const REMOVED_ADVICE = "Sign-in now asks only your password. Set up two-step sig
 
 const NOTICES: Record<FactorEvent, { subject: string; happened: string; advice?: string }> = {
   totp_added: { subject: "An authenticator app was added to your Vouchdesk login", happened: "An authenticator app was added to the two-step sign-in of your Vouchdesk login" },
-  totp_removed: { subject: "The authenticator app was removed from your Vouchdesk login", happened: "The authenticator app and the recovery codes were removed from the two-step sign-in of your Vouchdesk login" },
+  totp_removed: { subject: "The authenticator app was removed from your Vouchdesk login", happened: "The authenticator app was removed from the two-step sign-in of your Vouchdesk login" },
+  passkey_added: { subject: "A passkey was added to your Vouchdesk login", happened: "A passkey was added to the two-step sign-in of your Vouchdesk login; it signs in alone" },
+  passkey_removed: { subject: "A passkey was removed from your Vouchdesk login", happened: "A passkey was removed from the two-step sign-in of your Vouchdesk login" },
   recovery_codes_regenerated: { subject: "New recovery codes for your Vouchdesk login", happened: "New recovery codes were made for your Vouchdesk login; the earlier ones no longer work" },
   recovery_code_used: { subject: "A recovery code of your Vouchdesk login was used", happened: "A recovery code was used to sign in to your Vouchdesk login" },
   // Removed by someone else: what to do now replaces the "if this was not you" line.

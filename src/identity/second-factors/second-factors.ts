@@ -5,6 +5,7 @@ import { enqueue } from "../../platform/mail/outbox-store.js";
 import { auditedBy, type Actor } from "../../shared/actor.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
+import { hasPasskey, passkeysOf, type PasskeySummary } from "./passkeys-store.js";
 import { done, refusedAt, type Result } from "../../shared/problems.js";
 import { seal, unseal, type DataKey } from "../../shared/sealing.js";
 import { recordFailure, reserveAttempt, settleAttempt, type SignInDeps } from "../sign-in-attempts.js";
@@ -40,20 +41,64 @@ const ISSUER = "Vouchdesk";
 export interface FactorStatus {
   totp: "none" | "pending" | "active";
   totpSince: Date | null;
+  passkeys: PasskeySummary[];
+  /** An active authenticator app or a passkey: sign-in asks for it. */
+  hasFactor: boolean;
   recoveryCodesLeft: number;
 }
 
 export async function factorStatus(db: Db, userId: number): Promise<FactorStatus> {
   const totp = await findTotp(db, userId);
+  const passkeys = await passkeysOf(db, userId);
   return {
     totp: !totp ? "none" : totp.activatedAt ? "active" : "pending",
     totpSince: totp?.activatedAt ?? null,
+    passkeys,
+    hasFactor: Boolean(totp?.activatedAt) || passkeys.length > 0,
     recoveryCodesLeft: await countUnusedRecoveryCodes(db, userId),
   };
 }
 
-/** Whether the login has a second factor sign-in must ask for. */
-export const hasActiveFactor = (db: Db, userId: number): Promise<boolean> => hasActiveTotp(db, userId);
+/** Whether the login has a second factor sign-in must ask for: an active authenticator app or a passkey. */
+export const hasActiveFactor = async (db: Db | Knex.Transaction, userId: number): Promise<boolean> => (await hasActiveTotp(db, userId)) || (await hasPasskey(db, userId));
+
+/** How a login proved its second factor. */
+export type FactorMethod = "totp" | "recovery_code" | "passkey";
+
+/**
+ * A proof of the login's second factor, as a step asks it: `check` verifies and spends it (a
+ * code's step taken, a recovery code used, a passkey's counter moved) and says how the login
+ * proved itself, or null; `wrong` is what the page says when it did not.
+ */
+export interface FactorProof {
+  kind: "code" | "passkey";
+  check(login: { id: number; username: string }): Promise<FactorMethod | null>;
+  wrong: string;
+}
+
+/** A typed code as the proof: an authenticator code or an unused recovery code. */
+export const codeProof = (deps: FactorDeps, code: string, ip: string | null): FactorProof => ({
+  kind: "code",
+  check: (login) => spendFactorCode(deps, login, code, ip),
+  wrong: WRONG_FACTOR_CODE,
+});
+
+/**
+ * The ten recovery codes come with the login's first factor (an authenticator app or a
+ * passkey): the caller asks whether the login `hadFactor` before storing the new one, and gets
+ * the codes made in the same transaction, to be shown once; null when it had one (its codes stay).
+ */
+export async function codesForNewFactor(trx: Knex.Transaction, userId: number, now: Date, hadFactor: boolean): Promise<string[] | null> {
+  if (hadFactor) return null;
+  const codes = newRecoveryCodes();
+  await replaceRecoveryCodes(trx, userId, codes.map(hashRecoveryCode), now);
+  return codes;
+}
+
+/** The recovery codes go with the login's last factor, in the removal's transaction (after it); how many were removed. */
+export async function codesAfterRemovedFactor(trx: Knex.Transaction, userId: number): Promise<number> {
+  return (await hasActiveFactor(trx, userId)) ? 0 : deleteRecoveryCodes(trx, userId);
+}
 
 /** What the enrolment page shows while it waits for the first code: the secret is the holder's own. */
 export interface PendingEnrolment {
@@ -85,11 +130,12 @@ export async function startTotpEnrolment(deps: FactorDeps, actor: Actor): Promis
 const WRONG_CODE = "That code is not right. Type the six digits your app shows now (the code changes every 30 seconds).";
 
 /**
- * Activates the pending enrolment with its first correct code; the ten recovery codes are made
- * in the same transaction and returned to be shown once. The code's step is spent, and every
- * session of the login ends (the caller renews its own).
+ * Activates the pending enrolment with its first correct code; when it is the login's first
+ * factor, the ten recovery codes are made in the same transaction and returned to be shown
+ * once (null otherwise: a passkey came first and its codes stay). The code's step is spent,
+ * and every session of the login ends (the caller renews its own).
  */
-export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string): Promise<Result<string[]>> {
+export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string): Promise<Result<string[] | null>> {
   const now = deps.clock.now();
   const row = await findTotp(deps.db, actor.id);
   if (!row || row.activatedAt) return refusedAt("code", row ? "Your authenticator app is already set up." : "Start the set-up first: no enrolment is waiting for a code.");
@@ -98,17 +144,17 @@ export async function confirmTotp(deps: FactorDeps, actor: Actor, code: string):
     await appendAudit(deps.db, { ...auditedBy(actor), action: "second_factor.totp_confirm_refused", subject: `user:${actor.id}`, details: { reason: "wrong_code" } }, now);
     return refusedAt("code", WRONG_CODE);
   }
-  const codes = newRecoveryCodes();
   const activated = await deps.db.transaction(async (trx) => {
+    const hadFactor = await hasActiveFactor(trx, actor.id);
     if (!(await takeTotpStep(trx, actor.id, step, now, row.secretSealed))) return false;
-    await replaceRecoveryCodes(trx, actor.id, codes.map(hashRecoveryCode), now);
+    const codes = await codesForNewFactor(trx, actor.id, now, hadFactor);
     // Every other session ends (one opened with a stolen password among them); the route renews this one.
     await bumpSessionEpoch(trx, actor.id, now);
-    await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_added", subject: `user:${actor.id}`, details: { recoveryCodes: codes.length } }, now);
+    await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_added", subject: `user:${actor.id}`, details: { recoveryCodes: codes?.length ?? 0 } }, now);
     await notify(deps, trx, actor.id, "totp_added", actor.ip);
-    return true;
+    return { codes };
   });
-  return activated ? done(codes) : refusedAt("code", "The set-up changed meanwhile (started again in another window?). Reload the page and try again.");
+  return activated ? done(activated.codes) : refusedAt("code", "The set-up changed meanwhile (started again in another window?). Reload the page and try again.");
 }
 
 const LOCKED = "Too many wrong passwords or codes: your login is locked for a while, and nothing was changed. Try again later, or ask support to unlock it.";
@@ -119,31 +165,31 @@ const WRONG_FACTOR_CODE = "That code is not right, or it was already used. Type 
  * before a change to the factors. Each code is a guess like a sign-in's: counted first toward
  * the same lockout, and wrong ones lock the login as sign-in does. The problem shows at `field`.
  */
-export async function proveWithFactor(deps: FactorDeps, actor: Actor, code: string, field: string, refusedAction: string): Promise<Result<"totp" | "recovery_code">> {
+export async function proveWithFactor(deps: FactorDeps, actor: Actor, proof: FactorProof, field: string, refusedAction: string): Promise<Result<FactorMethod>> {
   const refusal = (reason: string) => ({ ...auditedBy(actor), action: refusedAction, subject: `user:${actor.id}`, details: { reason } });
   if (!(await reserveAttempt(deps, actor.id))) {
     await recordFailure(deps, actor.id, refusal("locked"));
     return refusedAt(field, LOCKED);
   }
-  const method = await spendFactorCode(deps, actor, code, actor.ip);
+  const method = await proof.check(actor);
   if (!method) {
-    const locked = await recordFailure(deps, actor.id, refusal("wrong_code"));
-    return refusedAt(field, locked ? LOCKED : WRONG_FACTOR_CODE);
+    const locked = await recordFailure(deps, actor.id, refusal(proof.kind === "code" ? "wrong_code" : "wrong_passkey"));
+    return refusedAt(field, locked ? LOCKED : proof.wrong);
   }
   // A right code never lifts a lock that wrong ones set meanwhile.
   if (!(await settleAttempt(deps, actor.id, "clear"))) return refusedAt(field, LOCKED);
   return done(method);
 }
 
-/** Removes the authenticator and the recovery codes, after a current code of the app or a recovery code (a session alone is not enough); every session of the login ends. */
+/** Removes the authenticator (and the recovery codes when it was the last factor), after a current code of the app or a recovery code (a session alone is not enough); every session of the login ends. */
 export async function removeTotp(deps: FactorDeps, actor: Actor, code: string): Promise<Result> {
   const now = deps.clock.now();
   if (!(await hasActiveTotp(deps.db, actor.id))) return refusedAt("code", "No authenticator app is set up.");
-  const proof = await proveWithFactor(deps, actor, code, "code", "second_factor.totp_remove_refused");
+  const proof = await proveWithFactor(deps, actor, codeProof(deps, code, actor.ip), "code", "second_factor.totp_remove_refused");
   if (!proof.ok) return proof;
   await deps.db.transaction(async (trx) => {
     await deleteTotp(trx, actor.id);
-    const codes = await deleteRecoveryCodes(trx, actor.id);
+    const codes = await codesAfterRemovedFactor(trx, actor.id);
     await bumpSessionEpoch(trx, actor.id, now);
     await appendAudit(trx, { ...auditedBy(actor), action: "second_factor.totp_removed", subject: `user:${actor.id}`, details: { provedWith: proof.value, recoveryCodesRemoved: codes } }, now);
     await notify(deps, trx, actor.id, "totp_removed", actor.ip);
@@ -154,8 +200,8 @@ export async function removeTotp(deps: FactorDeps, actor: Actor, code: string): 
 /** Ten new recovery codes in place of the old ones, after a current code; only for a login with a factor. Shown once. */
 export async function regenerateRecoveryCodes(deps: FactorDeps, actor: Actor, code: string): Promise<Result<string[]>> {
   const now = deps.clock.now();
-  if (!(await hasActiveFactor(deps.db, actor.id))) return refusedAt("recovery", "Recovery codes come with a second factor: set up an authenticator app first.");
-  const proof = await proveWithFactor(deps, actor, code, "recovery", "second_factor.recovery_codes_refused");
+  if (!(await hasActiveFactor(deps.db, actor.id))) return refusedAt("recovery", "Recovery codes come with a second factor: set up an authenticator app or a passkey first.");
+  const proof = await proveWithFactor(deps, actor, codeProof(deps, code, actor.ip), "recovery", "second_factor.recovery_codes_refused");
   if (!proof.ok) return proof;
   const codes = newRecoveryCodes();
   await deps.db.transaction(async (trx) => {

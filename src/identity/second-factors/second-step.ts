@@ -2,7 +2,7 @@ import { appendAudit, type AuditEntry } from "../../platform/audit/audit-log.js"
 import { minutes } from "../../shared/clock.js";
 import { recordFailure, reserveAttempt, settleAttempt, type SignInDeps } from "../sign-in-attempts.js";
 import { findLoginById, type Login } from "../users-store.js";
-import { spendFactorCode, type FactorDeps } from "./second-factors.js";
+import type { FactorDeps, FactorMethod, FactorProof } from "./second-factors.js";
 
 /** How long the second step waits after the password: a code is at hand or the sign-in starts over. */
 export const SECOND_STEP_LIFETIME_MS = minutes(5);
@@ -18,14 +18,14 @@ export interface PendingSignIn {
 export const pendingExpired = (pending: PendingSignIn, now: Date): boolean => now.getTime() - pending.startedAt > SECOND_STEP_LIFETIME_MS;
 
 export type SecondStepFailure = "wrong_code" | "locked" | "expired" | "void";
-export type SecondStepResult = { ok: true; login: Login; method: "totp" | "recovery_code" } | { ok: false; reason: SecondStepFailure };
+export type SecondStepResult = { ok: true; login: Login; method: FactorMethod } | { ok: false; reason: SecondStepFailure };
 
 /**
- * The second step of a sign-in: a code of the login's factor. A wrong code counts toward the
- * same lockout as a wrong password, counted before it is checked; the count is cleared only here,
- * once the code is right, and never over a lock.
+ * The second step of a sign-in: a proof of the login's factor (a code, a passkey). A wrong one
+ * counts toward the same lockout as a wrong password, counted before it is checked; the count is
+ * cleared only here, once the proof is right, and never over a lock.
  */
-export async function completeSecondStep(deps: SignInDeps & FactorDeps, pending: PendingSignIn, code: string, ip: string | undefined): Promise<SecondStepResult> {
+export async function completeSecondStep(deps: SignInDeps & FactorDeps, pending: PendingSignIn, proof: FactorProof, ip: string | undefined): Promise<SecondStepResult> {
   const { db, clock } = deps;
   const now = clock.now();
   const login = await findLoginById(db, pending.userId);
@@ -45,9 +45,9 @@ export async function completeSecondStep(deps: SignInDeps & FactorDeps, pending:
     await recordFailure(deps, login.id, entry("sign_in.refused", { reason: "locked", lockedUntil: login.lockedUntil?.toISOString() ?? null }));
     return { ok: false, reason: "locked" };
   }
-  const method = await spendFactorCode(deps, login, code, ip ?? null);
+  const method = await proof.check(login);
   if (!method) {
-    const locked = await recordFailure(deps, login.id, entry("sign_in.failed", { reason: "wrong_second_factor_code" }));
+    const locked = await recordFailure(deps, login.id, entry("sign_in.failed", { reason: `wrong_second_factor_${proof.kind}` }));
     return { ok: false, reason: locked ? "locked" : "wrong_code" };
   }
   if (!(await settleAttempt(deps, login.id, "clear"))) {

@@ -9,7 +9,7 @@ import { requireSignedIn } from "../guards.js";
 import { actorOf } from "../request-meta.js";
 import { ENROLMENT_PATH, factorRequired, type FactorPolicies } from "../second-factor-gates.js";
 import type { Problems } from "../../shared/problems.js";
-import { noteFactorChecked } from "../step-up.js";
+import { noteFactorChecked, requireStepUp, type StepUpDeps } from "../step-up.js";
 import { parseForm } from "../validation.js";
 
 const spacesOut = (c: string) => c.replace(/\s+/g, "");
@@ -25,36 +25,42 @@ const confirmForm = z.object({
 const removeForm = z.object({ code: factorCode });
 const regenerateForm = z.object({ recovery: factorCode });
 
-/** `/account/two-factor`: My profile → Two-step sign-in (authenticator app and recovery codes). */
-export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolicies }): Router {
+type TwoFactorDeps = FactorDeps & { factorPolicies: FactorPolicies };
+
+/** The Two-step sign-in page (its forms' problems by field; what was typed in `values`). */
+export async function renderTwoFactorPage(deps: TwoFactorDeps, req: Request, res: Response, status: number, problems: Problems = {}, values: Record<string, string> = {}): Promise<void> {
+  const user = req.user!;
+  const pending = await pendingEnrolment(deps, actorOf(req));
+  // The QR code is drawn here as SVG: the page needs no script, and the secret leaves only to its holder.
+  const qrSvg = pending ? await QRCode.toString(pending.uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 }) : null;
+  res.set("Cache-Control", "no-store");
+  res.status(status).render("account/two-factor", {
+    title: "Two-step sign-in",
+    status: await factorStatus(deps.db, user.id),
+    pending,
+    qrSvg,
+    required: factorRequired(deps.factorPolicies, user.role),
+    problems,
+    values,
+  });
+}
+
+/** The recovery codes, shown this once: never stored in clear, never in the session, never cached. */
+export function showRecoveryCodes(res: Response, codes: string[], fresh: boolean, factor: "totp" | "passkey" = "totp"): void {
+  res.set("Cache-Control", "no-store");
+  res.render("account/two-factor-codes", { title: "Your recovery codes", codes, fresh, factor });
+}
+
+/** `/account/two-factor`: My profile → Two-step sign-in (authenticator app and recovery codes; passkeys in passkey-routes.ts). */
+export function twoFactorRoutes(deps: TwoFactorDeps & StepUpDeps): Router {
   const router = Router();
   router.use(ENROLMENT_PATH, requireSignedIn);
-
-  const render = async (req: Request, res: Response, status: number, problems: Problems = {}) => {
-    const user = req.user!;
-    const pending = await pendingEnrolment(deps, actorOf(req));
-    // The QR code is drawn here as SVG: the page needs no script, and the secret leaves only to its holder.
-    const qrSvg = pending ? await QRCode.toString(pending.uri, { type: "svg", errorCorrectionLevel: "M", margin: 2 }) : null;
-    res.set("Cache-Control", "no-store");
-    res.status(status).render("account/two-factor", {
-      title: "Two-step sign-in",
-      status: await factorStatus(deps.db, user.id),
-      pending,
-      qrSvg,
-      required: factorRequired(deps.factorPolicies, user.role),
-      problems,
-    });
-  };
-
-  /** The recovery codes, shown this once: never stored in clear, never in the session, never cached. */
-  const showCodes = (res: Response, codes: string[], fresh: boolean) => {
-    res.set("Cache-Control", "no-store");
-    res.render("account/two-factor-codes", { title: "Your recovery codes", codes, fresh });
-  };
+  const render = (req: Request, res: Response, status: number, problems: Problems = {}) => renderTwoFactorPage(deps, req, res, status, problems);
 
   router.get(ENROLMENT_PATH, (req, res) => render(req, res, 200));
 
-  router.post(`${ENROLMENT_PATH}/totp`, async (req, res) => {
+  // With a passkey already, another factor is a change to the factors: a fresh check first (the first factor needs only the session).
+  router.post(`${ENROLMENT_PATH}/totp`, requireStepUp(deps, () => ENROLMENT_PATH), async (req, res) => {
     if (!(await startTotpEnrolment(deps, actorOf(req)))) {
       flash(req, "error", "Your authenticator app is already set up. Remove it first to set up another one.");
     }
@@ -68,7 +74,9 @@ export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolic
     if (!result.ok) return render(req, res, 400, result.problems);
     await renewSession(req, deps.db);
     noteFactorChecked(req, deps.clock);
-    showCodes(res, result.value, true);
+    if (result.value) return showRecoveryCodes(res, result.value, true);
+    flash(req, "success", "The authenticator app is set up. Your recovery codes stay as they were.");
+    res.redirect(303, ENROLMENT_PATH);
   });
 
   router.post(`${ENROLMENT_PATH}/totp/remove`, async (req, res) => {
@@ -87,7 +95,7 @@ export function twoFactorRoutes(deps: FactorDeps & { factorPolicies: FactorPolic
     if (!form.ok) return render(req, res, 400, form.problems);
     const result = await regenerateRecoveryCodes(deps, actorOf(req), form.data.recovery);
     if (!result.ok) return render(req, res, 400, result.problems);
-    showCodes(res, result.value, false);
+    showRecoveryCodes(res, result.value, false);
   });
 
   return router;

@@ -1,6 +1,6 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
-import { newPasswordProblems, passwordRequirements, type LiveLink, type Login } from "../../identity/index.js";
+import { newPasswordProblems, passwordRequirements, type FactorMethod, type LiveLink, type Login } from "../../identity/index.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { findLiveLink, newPasswordFields, noReferrer, renderLinkInvalid, sendToSignIn } from "../link-pages.js";
@@ -65,7 +65,7 @@ export function resetPasswordRoutes(deps: SelfServiceDeps): Router {
     const proof = await linkProof(deps, link.login.id);
     if (proof.asks === "none") return renderNextStep(res, 400, link.login, noProof);
     const ip = req.ip ?? null;
-    const done = async (newPassword: string, provedWith: "questions" | "totp" | "recovery_code") => {
+    const done = async (newPassword: string, provedWith: "questions" | FactorMethod) => {
       if (!(await completeReset(deps, link, newPassword, ip, provedWith))) return renderLinkInvalid(res);
       sendToSignIn(req, res, next, "Your password was changed and every session of your login signed out. Sign in with your new password.");
     };

@@ -18,7 +18,7 @@ const signInForm = z.object({
 });
 
 const GENERIC_FAILURE = "Sign-in failed: the username or password is wrong, or the login cannot sign in right now. Try again, or use “Forgot password”.";
-const FAILURE_MESSAGES: Record<SignInFailure, string> = {
+export const FAILURE_MESSAGES: Record<SignInFailure, string> = {
   bad_credentials: GENERIC_FAILURE,
   locked: GENERIC_FAILURE,
   disabled: GENERIC_FAILURE,
@@ -34,16 +34,17 @@ interface AuthRouteDeps {
   cookieName: string;
 }
 
+/** The sign-in page: the password form, and "Sign in with a passkey" (passkey-sign-in-routes.ts). */
+export const renderSignIn = (res: Response, status: number, opts: { username?: string; problems?: Problems; error?: string } = {}) =>
+  res.status(status).render("auth/login", {
+    title: "Sign in",
+    values: { username: opts.username ?? "" },
+    problems: opts.problems ?? {},
+    error: opts.error,
+  });
+
 export function authRoutes({ db, clock, passport, loginIpLimit, cookieName }: AuthRouteDeps): Router {
   const router = Router();
-
-  const renderSignIn = (res: Response, status: number, opts: { username?: string; problems?: Problems; error?: string } = {}) =>
-    res.status(status).render("auth/login", {
-      title: "Sign in",
-      values: { username: opts.username ?? "" },
-      problems: opts.problems ?? {},
-      error: opts.error,
-    });
 
   const signInLimit = ipLimit({ db, clock }, "login", loginIpLimit);
 
