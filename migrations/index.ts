@@ -15,6 +15,7 @@ import * as resetOutboxIndex from "./20261201_14_reset_outbox_index.js";
 import * as staffConfirmation from "./20261201_15_staff_confirmation.js";
 import * as recordChangeClearances from "./20261201_16_record_change_clearances.js";
 import * as secondFactors from "./20261202_05_second_factors.js";
+import * as ticketSearch from "./20261203_05_ticket_search.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -37,6 +38,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261201_15_staff_confirmation": staffConfirmation,
   "20261201_16_record_change_clearances": recordChangeClearances,
   "20261202_05_second_factors": secondFactors,
+  "20261203_05_ticket_search": ticketSearch,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
