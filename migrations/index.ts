@@ -18,6 +18,7 @@ import * as secondFactors from "./20261202_05_second_factors.js";
 import * as passkeys from "./20261203_01_passkeys.js";
 import * as resetFactorLost from "./20261203_02_reset_factor_lost.js";
 import * as outboxSentDigest from "./20261203_03_outbox_sent_digest.js";
+import * as ticketSearch from "./20261203_05_ticket_search.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -43,6 +44,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261203_01_passkeys": passkeys,
   "20261203_02_reset_factor_lost": resetFactorLost,
   "20261203_03_outbox_sent_digest": outboxSentDigest,
+  "20261203_05_ticket_search": ticketSearch,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -18,8 +18,8 @@ function cacheKey(): string {
   const hash = createHash("sha256");
   const sources = [
     ...readdirSync(path.join(projectRoot, "migrations")).sort().map((f) => path.join("migrations", f)),
-    "src/accounts/demo-data.ts",
-    ...readdirSync(path.join(projectRoot, "src/tickets")).filter((f) => f.startsWith("seed-")).sort().map((f) => path.join("src/tickets", f)),
+    "src/dev/demo-data.ts",
+    ...readdirSync(path.join(projectRoot, "src/dev")).filter((f) => f.startsWith("seed-")).sort().map((f) => path.join("src/dev", f)),
   ];
   for (const file of sources) hash.update(file).update(readFileSync(path.join(projectRoot, file)));
   return hash.digest("hex").slice(0, 10);
@@ -31,7 +31,8 @@ const removeDb = (file: string) => {
 
 /**
  * A SQLite database with the demo data and `tickets` seeded tickets: from var/bench/ when an
- * up-to-date one is there, otherwise built (and kept for next time).
+ * up-to-date one is there, otherwise built (and kept for next time). The seeding goes through
+ * the same triggers as every write, so the search indexes are filled as the rows go in.
  */
 export async function seededDatabase(tickets: number, fresh: boolean, log: (line: string) => void): Promise<string> {
   mkdirSync(BENCH_DIR, { recursive: true });

@@ -1,9 +1,13 @@
 import type { Measurement } from "./load.js";
 
+export type SearchKind = "search hit (email)" | "search hit (broad word)" | "search miss";
+
 export interface SizeResult {
   tickets: number;
   bare: Measurement & { bytes: number };
   queue: Measurement & { bytes: number };
+  /** `/desk?q=…`, one of each kind. */
+  searches: (Measurement & { bytes: number; kind: SearchKind })[];
 }
 
 /** One kind of mail through the outbox: composed and queued, then delivered to the SMTP server. */
@@ -39,6 +43,8 @@ export interface MemoryResult {
 /** Targets from DESIGN §9. */
 export const MIN_THROUGHPUT_RATIO = 0.35;
 export const MAX_P95_GROWTH = 1.3;
+/** Search p95 at the largest size ÷ at the smallest (issue 16). */
+export const MAX_SEARCH_P95_GROWTH = 1.5;
 export const MAIL_TARGET = { mails: 1_000, seconds: 10 };
 export const MAX_HEALTHZ_P95_MS = 20;
 export const MAX_RSS_MB = 200;
@@ -72,6 +78,7 @@ export function formatReport(results: SizeResult[]): string {
     for (const [page, m] of [["bare", r.bare], ["/desk", r.queue]] as const) {
       rows.push([num(r.tickets), page, ...latencies(m), num(m.bytes), page === "/desk" ? num(ratio, 2) : ""]);
     }
+    for (const s of r.searches) rows.push([num(r.tickets), s.kind, ...latencies(s), num(s.bytes), num(s.rps / r.bare.rps, 2)]);
   }
   const out = table(header, rows, [1]);
   for (const r of results) {
@@ -82,8 +89,14 @@ export function formatReport(results: SizeResult[]): string {
     const [small, large] = [results[0]!, results[results.length - 1]!];
     const growth = large.queue.p95 / small.queue.p95;
     out.push(`p95 /desk at ${num(large.tickets)} ÷ at ${num(small.tickets)} tickets: ${num(growth, 2)} (target ≤ ${MAX_P95_GROWTH}) ${atMost(growth, MAX_P95_GROWTH)}`);
+    for (const s of large.searches) {
+      const before = small.searches.find((b) => b.kind === s.kind);
+      if (!before) continue;
+      const g = s.p95 / before.p95;
+      out.push(`p95 ${s.kind} at ${num(large.tickets)} ÷ at ${num(small.tickets)} tickets: ${num(g, 2)} (target ≤ ${MAX_SEARCH_P95_GROWTH}) ${atMost(g, MAX_SEARCH_P95_GROWTH)}`);
+    }
   }
-  if (results.some((r) => r.queue.failures + r.bare.failures > 0)) out.push("Some requests failed: the figures above count only 200 answers.");
+  if (results.some((r) => r.queue.failures + r.bare.failures + r.searches.reduce((n, s) => n + s.failures, 0) > 0)) out.push("Some requests failed: the figures above count only 200 answers.");
   return out.join("\n");
 }
 

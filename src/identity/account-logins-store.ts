@@ -46,12 +46,6 @@ export async function isLoginOfAccount(db: Conn, userId: number, accountId: numb
   return Boolean(await db("users").where({ id: userId, account_id: accountId }).first("id"));
 }
 
-/** Logins whose username is exactly the text (any case). */
-export async function loginIdsByUsername(db: Conn, username: string): Promise<number[]> {
-  const rows: Row[] = await db("users").select("id").whereRaw("lower(username) = ?", [username.toLowerCase()]);
-  return rows.map((r) => Number(r.id));
-}
-
 /** Whether any username ends with `.code` (any case), the ending an account of that code owns. */
 export async function usernameEndingTaken(db: Conn, code: string): Promise<boolean> {
   return Boolean(await db("users").whereRaw("lower(username) like ?", [`%.${code.toLowerCase()}`]).first("id"));

@@ -2,9 +2,10 @@ import type { Actor } from "../shared/actor.js";
 import type { Db } from "../shared/db.js";
 import { done, refused, type Problems, type Result } from "../shared/problems.js";
 import { findAccountByCode } from "../accounts/index.js";
-import { loginIdsByUsername } from "../identity/index.js";
 import { ticketNumberIn, type TicketStatus, type TicketType } from "./vocabulary.js";
-import { queuePage, type Cursor, type QueueFilter, type QueuePage } from "./queue-store.js";
+import { searchWords } from "./search-terms.js";
+import { queuePage, type Cursor, type QueueFilter, type QueuePage, type TextQuery } from "./queue-store.js";
+import type { SearchAudience } from "./search-store.js";
 
 /** What the desk asked the queue for, each value already checked by its form (web/ticket-forms.ts). */
 export interface QueueQuery {
@@ -20,7 +21,8 @@ export interface QueueQuery {
 
 /**
  * Turns the desk's checked query into a store filter: resolves `me`, an agent id and an account
- * code, and splits `q` into a ticket number or text. Unknown names are problems, not empty pages.
+ * code, and splits `q` into a ticket number or words. Unknown names are problems, not empty pages;
+ * nothing typed in `q` is (see search-terms.ts).
  */
 export async function deskQueue(db: Db, viewer: Actor, staff: readonly { id: number }[], query: QueueQuery): Promise<Result<QueuePage>> {
   const filter: QueueFilter = { status: query.status, type: query.type, after: query.after };
@@ -37,16 +39,22 @@ export async function deskQueue(db: Db, viewer: Actor, staff: readonly { id: num
     if (account) filter.accountId = account.id;
     else problems.account = `There is no account with code ${query.account}.`;
   }
-  if (query.q) {
-    const number = ticketNumberIn(query.q);
-    filter.text = number !== null ? { number } : { text: query.q, requesterIds: await loginIdsByUsername(db, query.q) };
-  }
+  if (query.q) filter.text = textFilter(query.q, "staff");
   if (Object.keys(problems).length > 0) return refused(problems);
   return done(await queuePage(db, filter));
 }
 
-/** A customer's list: a secondary login's own tickets, or (primary) all of its account's. */
-export function customerTickets(db: Db, viewer: Actor, after: QueueFilter["after"]): Promise<QueuePage> {
+/** `#123` is that ticket; anything else is words to search for, as the audience may see them. */
+function textFilter(q: string, audience: SearchAudience): TextQuery {
+  const number = ticketNumberIn(q);
+  return number !== null ? { number } : { words: searchWords(q), audience };
+}
+
+/**
+ * A customer's list: a secondary login's own tickets, or (primary) all of its account's; a
+ * search there reads public messages only, never internal notes.
+ */
+export function customerTickets(db: Db, viewer: Actor, query: Pick<QueueQuery, "q" | "after">): Promise<QueuePage> {
   const scope: QueueFilter = viewer.role === "primary" ? { accountId: viewer.accountId! } : { requesterId: viewer.id };
-  return queuePage(db, { ...scope, after });
+  return queuePage(db, { ...scope, after: query.after, ...(query.q ? { text: textFilter(query.q, "customer") } : {}) });
 }

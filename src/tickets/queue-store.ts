@@ -1,11 +1,11 @@
 import type { Knex } from "knex";
 import { asDate, type Db } from "../shared/db.js";
 import { MAX_ROW_ID } from "../shared/row-ids.js";
+import { ticketsMatching, type SearchAudience } from "./search-store.js";
+import type { SearchWord } from "./search-terms.js";
 import { TICKET_STATUSES, type TicketPriority, type TicketStatus, type TicketType } from "./vocabulary.js";
 
 export const PAGE_SIZE = 50;
-/** A text search reads at most this many tickets per page, newest first, then offers the older ones. */
-const TEXT_SCAN_WINDOW = 5000;
 
 /** A position in the queue: the last row shown, as (updated_at, id). */
 export interface Cursor {
@@ -24,8 +24,8 @@ export function decodeCursor(value: string): Cursor | null {
   return { updatedAt: new Date(Number(match[1])), id };
 }
 
-/** The text filter, already split into what it can use: a ticket number, or words to look for. */
-export type TextQuery = { number: number } | { text: string; requesterIds: number[] };
+/** The text filter: a ticket number (`#123`), or words each of which a ticket must match somewhere. */
+export type TextQuery = { number: number } | { words: SearchWord[]; audience: SearchAudience };
 
 /** Every filter is optional; the store applies the ones given, each in front of (updated_at, id). */
 export interface QueueFilter {
@@ -56,8 +56,6 @@ export interface QueuePage {
   rows: QueueRow[];
   /** The `after` cursor of the next page, or null on the last one. */
   next: string | null;
-  /** For a text search: true when this page stopped at the scan window rather than at 50 matches. */
-  windowEnded: boolean;
 }
 
 type Row = Record<string, unknown>;
@@ -75,14 +73,15 @@ const toRow = (r: Row): QueueRow => ({
   updatedAt: asDate(r.updated_at)!,
 });
 
-const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
-
 /** What a queue row shows, and what its joins need: no more is read (51 rows on every desk page). */
 const QUEUE_COLUMNS = ["id", "subject", "type", "status", "priority", "account_id", "requester_id", "assignee_id", "created_at", "updated_at"];
 
-/** The equality filters and the cursor: each index (x, updated_at, id) serves one of them plus the order. */
-function filtered(db: Db, filter: QueueFilter, columns: string[] = QUEUE_COLUMNS): Knex.QueryBuilder {
-  const q = db("tickets").select(columns);
+/**
+ * The equality filters and the cursor: each index (x, updated_at, id) serves one of them plus the
+ * order. A text search adds, per word, `id IN (the tickets the indexes find for it)`.
+ */
+function filtered(db: Db, filter: QueueFilter): Knex.QueryBuilder {
+  const q = db("tickets").select(QUEUE_COLUMNS);
   if (filter.status) q.where("status", filter.status);
   if (filter.type) q.where("type", filter.type);
   if (filter.assigneeId === null) q.whereNull("assignee_id");
@@ -90,6 +89,11 @@ function filtered(db: Db, filter: QueueFilter, columns: string[] = QUEUE_COLUMNS
   if (filter.accountId !== undefined) q.where("account_id", filter.accountId);
   if (filter.requesterId !== undefined) q.where("requester_id", filter.requesterId);
   if (filter.text && "number" in filter.text) q.where("id", filter.text.number);
+  if (filter.text && "words" in filter.text) {
+    // A search of only punctuation has no word: it finds nothing, not everything.
+    if (filter.text.words.length === 0) q.whereRaw("1 = 0");
+    for (const word of filter.text.words) q.whereIn("id", ticketsMatching(db, word, filter.text.audience));
+  }
   if (filter.after) q.whereRaw("(updated_at, id) < (?, ?)", [filter.after.updatedAt, filter.after.id]);
   return q.orderBy([{ column: "updated_at", order: "desc" }, { column: "id", order: "desc" }]);
 }
@@ -108,43 +112,12 @@ function withNames(db: Db, tickets: Knex.QueryBuilder): Knex.QueryBuilder {
     .orderBy([{ column: "t.updated_at", order: "desc" }, { column: "t.id", order: "desc" }]);
 }
 
-/**
- * One page of the queue, newest activity first, 50 rows after the cursor (keyset: no OFFSET).
- * A text search filters a bounded window of the newest tickets after the cursor, so one page
- * never reads more than TEXT_SCAN_WINDOW rows; walking the pages still covers every ticket once.
- */
-export async function queuePage(db: Db, filter: QueueFilter, textWindow = TEXT_SCAN_WINDOW): Promise<QueuePage> {
-  const text = filter.text && "text" in filter.text ? filter.text : null;
-  if (!text) {
-    const rows = ((await withNames(db, filtered(db, filter).limit(PAGE_SIZE + 1))) as Row[]).map(toRow);
-    const more = rows.length > PAGE_SIZE;
-    const shown = rows.slice(0, PAGE_SIZE);
-    return { rows: shown, next: more ? encodeCursor(shown[shown.length - 1]!) : null, windowEnded: false };
-  }
-
-  const scanned = filtered(db, filter).limit(textWindow);
-  const matches = db
-    .from(scanned.as("w"))
-    .select("w.*")
-    .where((w) => {
-      w.whereRaw("lower(w.subject) like ? escape '\\'", [`%${escapeLike(text.text.toLowerCase())}%`]);
-      if (text.requesterIds.length > 0) w.orWhereIn("w.requester_id", text.requesterIds);
-    })
-    .orderBy([{ column: "w.updated_at", order: "desc" }, { column: "w.id", order: "desc" }])
-    .limit(PAGE_SIZE + 1);
-  const rows = ((await withNames(db, matches)) as Row[]).map(toRow);
-  if (rows.length > PAGE_SIZE) {
-    const shown = rows.slice(0, PAGE_SIZE);
-    return { rows: shown, next: encodeCursor(shown[shown.length - 1]!), windowEnded: false };
-  }
-  // Fewer than a page matched in the window: if the window was full, carry on after its last row.
-  const edge = (await db
-    .from(filtered(db, filter, ["updated_at", "id"]).limit(textWindow).as("e"))
-    .select("e.updated_at", "e.id", db.raw("count(*) over () as n"))
-    .orderBy([{ column: "e.updated_at", order: "asc" }, { column: "e.id", order: "asc" }])
-    .first()) as Row | undefined;
-  if (!edge || Number(edge.n) < textWindow) return { rows, next: null, windowEnded: false };
-  return { rows, next: encodeCursor({ updatedAt: asDate(edge.updated_at)!, id: Number(edge.id) }), windowEnded: true };
+/** One page of the queue, newest activity first, 50 rows after the cursor (keyset: no OFFSET). */
+export async function queuePage(db: Db, filter: QueueFilter): Promise<QueuePage> {
+  const rows = ((await withNames(db, filtered(db, filter).limit(PAGE_SIZE + 1))) as Row[]).map(toRow);
+  const more = rows.length > PAGE_SIZE;
+  const shown = rows.slice(0, PAGE_SIZE);
+  return { rows: shown, next: more ? encodeCursor(shown[shown.length - 1]!) : null };
 }
 
 /** Tickets per status, kept in step by the writes (O(1) at any size). */

@@ -52,9 +52,9 @@ export type Visibility = "public" | "internal";
 export const SUBJECT_MAX = 200;
 export const BODY_MAX = 10_000;
 
-/** "#12" or "12": a ticket number; anything else is text. */
+/** "#12": that ticket and no other; anything else (a bare "12" too) is searched as text. */
 export function ticketNumberIn(q: string): number | null {
-  const match = /^#?\s*(\d{1,10})$/.exec(q);
+  const match = /^#\s*(\d{1,10})$/.exec(q);
   if (!match) return null;
   const n = Number(match[1]);
   return n <= MAX_ROW_ID ? n : null;

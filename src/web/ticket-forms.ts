@@ -58,5 +58,5 @@ export const queueQuery = z.object({
   ),
 });
 
-/** The customer list takes only the page cursor. */
-export const listQuery = queueQuery.pick({ after: true });
+/** The customer list takes a search and the page cursor. */
+export const listQuery = queueQuery.pick({ q: true, after: true });

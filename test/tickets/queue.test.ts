@@ -113,7 +113,7 @@ describe("agent queue (/desk): filters, keyset pages, counts", () => {
     ["assignee anyone", "assignee=any", () => true],
     ["account (any case)", "account=bet", (s) => s.account === "BET"],
     ["ticket number", "q=%2317", (s) => s.id === 17],
-    ["bare ticket number", "q=42", (s) => s.id === 42],
+    ["bare number: that ticket and every ticket with a word starting so", "q=42", (s) => s.id === 42 || /\b42/.test(s.subject)],
     ["subject text, any case", "q=printer", (s) => s.subject.includes("Printer")],
     ["requester username", "q=ERIN", (s) => s.requester === "erin"],
     ["status and account and unassigned", "status=new&account=ACM&assignee=unassigned", (s) => s.status === "new" && s.account === "ACM" && s.assignee === null],
@@ -174,21 +174,6 @@ describe("agent queue (/desk): filters, keyset pages, counts", () => {
     expect(fresh.slice(0, 2).sort()).to.deep.equal([seenEarly, unseen].sort());
     // Put the two back where they were for the other tests.
     for (const id of [seenEarly, unseen]) await t.db("tickets").where({ id }).update({ updated_at: new Date(seeded.find((s) => s.id === id)!.updatedAt) });
-  });
-
-  it("a text search reads a bounded window per page and still finds every match once across pages", async () => {
-    const filter: QueueFilter = { text: { text: "printer", requesterIds: [] } };
-    const found: number[] = [];
-    let sawWindowEnd = false;
-    for (let guard = 0; guard < 50; guard++) {
-      const page = await queuePage(t.db, filter, 20);
-      found.push(...page.rows.map((r) => r.id));
-      sawWindowEnd ||= page.windowEnded;
-      if (!page.next) break;
-      filter.after = decodeCursor(page.next)!;
-    }
-    expect(sawWindowEnd).to.equal(true);
-    expect(found).to.deep.equal(expected((s) => s.subject.includes("Printer")));
   });
 
   it("round-trips the opaque cursor", () => {

@@ -28,7 +28,7 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
     const failed = !result.ok;
     // The filter form shows what was asked for, even when part of it was refused.
     const filter = Object.fromEntries(["status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
-    const page = result.ok ? result.value : { rows: [], next: null, windowEnded: false };
+    const page = result.ok ? result.value : { rows: [], next: null };
     res.status(failed ? 400 : 200).render("desk/queue", {
       title: "Queue",
       filter,

@@ -25,9 +25,11 @@ export const STAFF_NEW_TICKET = "Tickets are opened by customers. Staff work the
 export function customerListHandler(deps: TicketDeps): RequestHandler {
   return async (req, res) => {
     const query = parseForm(listQuery, req.query);
+    const page = query.ok ? await customerTickets(deps.db, actorOf(req), query.data) : { rows: [], next: null };
+    // The search box shows what was typed, even when it was refused.
+    const q = typeof req.query.q === "string" ? req.query.q : "";
     const after = query.ok ? query.data.after : undefined;
-    const page = query.ok ? await customerTickets(deps.db, actorOf(req), after) : { rows: [], next: null, windowEnded: false };
-    res.status(query.ok ? 200 : 400).render("tickets/list", { title: "My tickets", page, after, problems: query.ok ? {} : query.problems, tv: ticketView(deps.clock.now()) });
+    res.status(query.ok ? 200 : 400).render("tickets/list", { title: "My tickets", page, after, q, problems: query.ok ? {} : query.problems, tv: ticketView(deps.clock.now()) });
   };
 }
 

@@ -1,0 +1,55 @@
+import { MAX_ROW_ID } from "../shared/row-ids.js";
+
+/**
+ * One word of a search as typed: its tokens (runs of letters and digits, the way the indexes
+ * split text), matched as a phrase; the last word of a search also matches as a prefix, since
+ * people search as they type. Only letters and digits reach the query, so nothing typed can be
+ * read as FTS syntax (quotes, `*`, `NEAR`, `-`, `:`, parentheses) by either database.
+ */
+export interface SearchWord {
+  tokens: string[];
+  prefix: boolean;
+  /** A word of digits only is also a ticket number. */
+  number: number | null;
+  /** A number of six digits or more is also looked for among phone numbers, as these digits. */
+  phone: string | null;
+}
+
+/** Words past this many are not searched: each is a lookup in every index. */
+export const MAX_SEARCH_WORDS = 8;
+
+const PHONE = /^\+?[\d\s().\-/]+$/;
+const MIN_PHONE_DIGITS = 6;
+
+/**
+ * The digits of a number, without an international "00" or a trunk "0": the phone index holds
+ * every number also without its first one to three digits, so these are a prefix of it
+ * whatever its country code. Null for fewer than six digits (a ticket number, a year).
+ */
+function phoneDigits(text: string): string | null {
+  const digits = text.replace(/\D/g, "");
+  return digits.length >= MIN_PHONE_DIGITS ? digits.replace(/^00?/, "") : null;
+}
+
+/** A whole search written the way people write phone numbers ("020 7946 0018", "+44 (20) 7946-0018") is one number. */
+function phoneWord(q: string): SearchWord | null {
+  const phone = PHONE.test(q) && /\D/.test(q) ? phoneDigits(q) : null;
+  return phone ? { tokens: [q.replace(/\D/g, "")], prefix: true, number: null, phone } : null;
+}
+
+/** The words of a search, in order; none when it holds no letter or digit. */
+export function searchWords(q: string): SearchWord[] {
+  const text = q.normalize("NFC").trim();
+  const phone = phoneWord(text);
+  if (phone) return [phone];
+  const words = text
+    .split(/\s+/)
+    .map((chunk) => ({ chunk, tokens: chunk.split(/[^\p{L}\p{N}\p{M}]+/u).filter(Boolean) }))
+    .filter((w) => w.tokens.length > 0)
+    .slice(0, MAX_SEARCH_WORDS);
+  return words.map(({ chunk, tokens }, i) => {
+    const number = /^\d{1,10}$/.test(chunk) ? Number(chunk) : null;
+    const phone = /^\d+$/.test(chunk) ? phoneDigits(chunk) : null;
+    return { tokens, prefix: i === words.length - 1, number: number !== null && number <= MAX_ROW_ID ? number : null, phone };
+  });
+}
