@@ -1,4 +1,4 @@
-import { hasActiveFactor, removeAllFactors, type FactorRemoval, type Login } from "../identity/index.js";
+import { hasActiveFactor, removeAllFactors, unconfirmStaff, type FactorRemoval, type Login } from "../identity/index.js";
 import type { Actor } from "../shared/actor.js";
 import type { Clock } from "../shared/clock.js";
 import type { Db } from "../shared/db.js";
@@ -34,6 +34,11 @@ export function removeStaffFactors(deps: Deps, login: Login, admin: Actor): Prom
 /** Every factor of the login, removed in one transaction with its sessions ended, audited and mailed (identity's removeAllFactors). */
 async function removeFactorsOf(deps: Deps, login: Login, actor: Actor, why: FactorRemoval): Promise<Result> {
   if (!(await hasActiveFactor(deps.db, login.id))) return refusedAt("factors", `${login.username} has no two-step sign-in to remove.`);
-  await deps.db.transaction((trx) => removeAllFactors(trx, deps, login.id, actor, why));
+  await deps.db.transaction(async (trx) => {
+    await removeAllFactors(trx, deps, login.id, actor, why);
+    // Whoever signs in next with the password alone enrols a factor of their own: a second admin
+    // confirms the staff login again before it may approve (as after a changed address or a link).
+    await unconfirmStaff(trx, login, actor, "factors_removed", deps.clock.now());
+  });
   return done();
 }

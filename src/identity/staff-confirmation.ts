@@ -60,7 +60,7 @@ export async function confirmStaffLogin(deps: MailingDeps, loginId: number, acto
  * A confirmed staff login whose email someone else changed, or to which an admin sent a
  * set-password link, needs confirming again: who holds it now is no longer known. Audited.
  */
-export async function unconfirmStaff(trx: Knex.Transaction, login: Login, actor: Actor, why: "email_changed" | "link_sent", now: Date): Promise<void> {
+export async function unconfirmStaff(trx: Knex.Transaction, login: Login, actor: Actor, why: "email_changed" | "link_sent" | "factors_removed", now: Date): Promise<void> {
   if (!isStaff(login.role) || !login.confirmedAt || actor.id === login.id) return;
   await setStaffConfirmation(trx, login.id, { unconfirmedBy: actor.id }, now);
   await appendAudit(trx, { action: "login.unconfirmed", actorId: actor.id, actor: actor.username, ip: actor.ip, subject: `user:${login.id}`, details: { username: login.username, why } }, now);

@@ -186,7 +186,8 @@ function approvalConditions(facts: VerificationFacts, approver: Approver, twoPer
     detail: approver.confirmed ? "Confirmed." : "Your staff login was created, or its address or password link handled, by another admin and no second admin has confirmed it yet.",
   });
   conditions.push(approverFactorCondition(approver));
-  if (twoPerson) {
+  // A reset that also removes the holder's factors is never one person's work, whatever RESET_TWO_PERSON says.
+  if (twoPerson || request.factorLost) {
     const ownCallback = confirmed.length > 0 && confirmed.every((c) => c.agentId === approver.id);
     conditions.push({
       key: "two_person",
@@ -208,7 +209,7 @@ function approvalConditions(facts: VerificationFacts, approver: Approver, twoPer
       key: "admin_for_lost_factor",
       label: "An admin approves, because the holder's second factor is lost",
       met: approver.role === "admin",
-      detail: `The request says ${facts.primary.username}'s second factor is lost too: approval removes its authenticator app and recovery codes.` + (approver.role === "admin" ? "" : " Only an admin may approve."),
+      detail: `The request says ${facts.primary.username}'s second factor is lost too: approval removes its authenticator app, passkeys and recovery codes.` + (approver.role === "admin" ? "" : " Only an admin may approve."),
     });
   }
   conditions.push(...recordChangeConditions(facts, approver));

@@ -38,7 +38,9 @@ export function openDatabase(databaseUrl: string): Db {
           // synchronous = FULL: every commit is on disk before it returns. NORMAL in WAL mode may lose
           // the last commits on a power cut, and a reset's commit (new password hash, queued mail) or
           // the mark that its mail was sent must not vanish after the mail has gone out.
-          conn.exec("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL;", (err) =>
+          // secure_delete = ON: what is deleted or overwritten (a sent secret mail's sealed copy, a
+          // spent passphrase) is zeroed in the file, not left in free pages for a copy of it to give up.
+          conn.exec("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;", (err) =>
             done(err, conn),
           );
         },
@@ -79,6 +81,15 @@ export function openReader(databaseUrl: string, db: Db): Db {
 }
 
 export const isPostgres = (db: Db | Knex.Transaction) => (db.client as { config: { client: string } }).config.client === "pg";
+
+/**
+ * After a row that held a secret was overwritten: on SQLite, the WAL's older copies of its pages
+ * go into the file (zeroed there by secure_delete) and the WAL is emptied, so neither file still
+ * holds it. PostgreSQL keeps old row versions until (auto)vacuum reclaims them (README, "Running on PostgreSQL").
+ */
+export async function scrubOverwrittenRows(db: Db): Promise<void> {
+  if (!isPostgres(db)) await db.raw("PRAGMA wal_checkpoint(TRUNCATE)");
+}
 
 /** Inserts one row and returns its generated id, on both databases. */
 export async function insertReturningId(db: Db | Knex.Transaction, table: string, row: Record<string, unknown>): Promise<number> {

@@ -5,7 +5,7 @@ import { signedIn } from "../support/sign-in.js";
 import { auditRows } from "../support/audit.js";
 import { count } from "../support/rows.js";
 import { mailText, outboxTo } from "../support/mail.js";
-import { userId } from "../support/users.js";
+import { userId, userRow } from "../support/users.js";
 import { useTestApp, type TestAppHolder } from "../support/use-test-app.js";
 import { enrolTotp } from "../identity/two-factor-helpers.js";
 import { addBetaAccount } from "./helpers.js";
@@ -90,6 +90,9 @@ describe("removing another login's two-step sign-in", () => {
       const res = await postForm(admin, `${page}/remove-factors`, {}, page);
       expect(res.status).to.equal(303);
       expect(await factorsOf(t, "alice")).to.deep.equal(NONE);
+      // Whoever signs in next with the password alone enrols their own factor: a second admin must confirm the login again.
+      expect((await userRow(t, "alice")).unconfirmed_by).to.equal(await userId(t, "admin"));
+      expect((await auditRows(t, "login.unconfirmed"))[0]!.details).to.include({ username: "alice", why: "factors_removed" });
       await alice.get("/").expect(303).expect("location", "/login");
       const [entry] = await auditRows(t, "second_factor.all_removed");
       expect(entry).to.include({ actor: "admin", subject: `user:${await userId(t, "alice")}` });

@@ -194,6 +194,8 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
       ...["disable", "enable", "send-link", "confirm", "key/remove", "remove-factors"].map((s): [string, Record<string, string>, string] => [`/admin/logins/${carol}/${s}`, {}, `/admin/logins/${carol}`]),
       [`/admin/logins/${carol}/key`, { armored_key: "not a key" }, `/admin/logins/${carol}`],
       ["/admin/staff", { role: "agent", username: "fay", display_name: "Fay", email: "fay@vouchdesk.example" }, "/admin/staff"],
+      ["/admin/accounts", { code: "ZED", name: "Zed Ltd", primary_display_name: "Zed", primary_email: "zed@zed.example" }, "/admin/accounts/new"],
+      [`/admin/accounts/${account}`, { name: "Acme Renamed" }, `/admin/accounts/${account}`],
       ...["suspend", "reactivate"].map((s): [string, Record<string, string>, string] => [`/admin/accounts/${account}/${s}`, {}, `/admin/accounts/${account}`]),
       [`/admin/accounts/${account}/logins`, { role: "secondary", username: "gil.acm", display_name: "Gil", email: "gil@acme.example" }, `/admin/accounts/${account}`],
       [`/admin/accounts/${account}/contacts`, { name: "Hal", kind: "technical", phone: "+442079460123", email: "" }, `/admin/accounts/${account}`],

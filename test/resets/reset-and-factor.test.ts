@@ -154,3 +154,20 @@ describe("primary reset after a lost factor, when customers must have one", () =
     expect(enrolment.text).to.include("Your login must have two-step sign-in.");
   });
 });
+
+describe("primary reset after a lost factor, when one agent may verify and approve (RESET_TWO_PERSON=false)", () => {
+  const t = useTestApp({ smtp: true, env: { RESET_TWO_PERSON: "false" } });
+
+  it("still needs a second person: the admin who did the callback is refused with the condition named, and nothing changes", async function () {
+    this.timeout(60_000);
+    await primaryEnrols(t);
+    const ticketId = await openRequestSaying(t, true);
+    const admin = await signedIn(t, "admin");
+    await callBack(t, admin, ticketId, "confirmed");
+    const factorsBefore = await primaryFactors(t);
+    await expectRefusedIn(t, () => approve(admin, ticketId), 400, "The approver is not the agent who did the callback: You recorded the confirming callback");
+    expect(await primaryFactors(t)).to.deep.equal(factorsBefore);
+    expect(((await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row).state).to.equal("pending");
+    expect(await auditRows(t, "reset.approved")).to.have.length(0);
+  });
+});

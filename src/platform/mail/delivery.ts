@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Clock } from "../../shared/clock.js";
 import { hours, minutes } from "../../shared/clock.js";
-import type { Db } from "../../shared/db.js";
+import { scrubOverwrittenRows, type Db } from "../../shared/db.js";
 import { beatEvery, newWorkerId, startHeartbeat } from "../../shared/leases.js";
 import type { Logger } from "../../shared/logger.js";
 import {
@@ -167,6 +167,7 @@ async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail):
     const finishedAt = deps.clock.now();
     const sent: DeliveryAttempt = { attempt, worker, startedAt, finishedAt, outcome: "sent", detail: response };
     if (await recordAttempt(deps.db, mail, sent, { status: "sent", nextAttemptAt: null, lastError: null, ...keptOf(mail, raw) })) {
+      if (carriesSecret(mail)) await scrubOverwrittenRows(deps.db);
       deps.logger.info({ outboxId: mail.id, attempt }, "mail sent");
       return "sent";
     }

@@ -22,9 +22,11 @@ const bodyOf = (req: Request) => req.body as Record<string, unknown>;
 export function adminRoutes(deps: Deps): Router {
   const router = Router();
   router.use("/admin", ...requireAdmin);
-  // Suspending or reactivating an account, a new login on it, and any change to its contacts
-  // (their phone numbers are what callbacks dial) ask for the second factor again (step-up).
-  const accountSteps = ["/suspend", "/reactivate", "/logins", "/contacts"].map((step) => `/admin/accounts/:id${step}`);
+  // A new account (with its primary login), a renamed one, suspending or reactivating it, a new
+  // login on it, and any change to its contacts (their phone numbers are what callbacks dial)
+  // ask for the second factor again (step-up).
+  router.post("/admin/accounts", requireStepUp(deps, () => "/admin/accounts/new"));
+  const accountSteps = ["", "/suspend", "/reactivate", "/logins", "/contacts"].map((step) => `/admin/accounts/:id${step}`);
   router.post(accountSteps, requireStepUp(deps, (req) => `/admin/accounts/${String(req.params.id)}`));
   router.post(["/admin/contacts/:id", "/admin/contacts/:id/delete"], requireStepUp(deps, (req) => `/admin/contacts/${String(req.params.id)}`));
 

@@ -25,6 +25,8 @@ export function openpgpBrowserRoute(production: boolean): Router {
 export function openMessageRoutes(deskKey: DeskKey): Router {
   const router = Router();
   router.get("/open-message", (_req, res) => {
+    // The page shows a temporary password once opened: Back after "Sign in" must not bring it out of a cache.
+    res.set("Cache-Control", "no-store");
     res.render("auth/open-message", { title: "Open a locked message", deskFingerprint: groupFingerprint(deskKey.fingerprint) });
   });
   return router;

@@ -24,6 +24,18 @@ async function queueKeyless(t: TestApp, password: string, passphrase: string): P
 describe("mail carrying a secret, after it is sent", () => {
   const t = useTestApp({ smtp: true });
 
+  it("leaves no copy of the sealed message in the database files (SQLite: secure_delete and a WAL checkpoint after the send)", async () => {
+    const id = await queueKeyless(t, generateRandomPassword(), newDeliveryPassphrase());
+    const sealed = (await outboxRow(t.db, id)).message;
+    // A line from the middle of the sealed armour: what a copy of the files would give up.
+    const line = sealed.split("\n").find((l, i) => i > 5 && l.length >= 60)!;
+    expect(await t.leaks(line), "before sending, the sealed copy is there").to.equal(true);
+    await t.deliverMail();
+    expect((await outboxRow(t.db, id)).status).to.equal("sent");
+    // On SQLite the files themselves; on PostgreSQL every row (old row versions wait for VACUUM: README).
+    expect(await t.leaks(line), "after sending").to.equal(false);
+  });
+
   it("keeps the headers and the SHA-256 of what the server received, not the message; a plain mail is kept whole", async () => {
     const password = generateRandomPassword();
     const passphrase = newDeliveryPassphrase();
