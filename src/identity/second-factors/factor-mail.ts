@@ -24,7 +24,7 @@ const NOTICES: Record<FactorEvent, { subject: string; happened: string; advice?:
   passkey_added: { subject: "A passkey was added to your Vouchdesk login", happened: "A passkey was added to the two-step sign-in of your Vouchdesk login; it signs in alone" },
   passkey_removed: { subject: "A passkey was removed from your Vouchdesk login", happened: "A passkey was removed from the two-step sign-in of your Vouchdesk login" },
   recovery_codes_regenerated: { subject: "New recovery codes for your Vouchdesk login", happened: "New recovery codes were made for your Vouchdesk login; the earlier ones no longer work" },
-  recovery_code_used: { subject: "A recovery code of your Vouchdesk login was used", happened: "A recovery code of your Vouchdesk login was used (to sign in, to confirm a step, or on a password reset link)" },
+  recovery_code_used: { subject: "A recovery code of your Vouchdesk login was used", happened: "A recovery code was used to sign in, to confirm a step or on a password reset link, for your Vouchdesk login" },
   // Removed by someone else: what to do now replaces the "if this was not you" line.
   removed_with_reset: {
     subject: "Your Vouchdesk login's two-step sign-in was removed with a password reset",
