@@ -40,19 +40,21 @@ function matching(db: Db, source: Source, column: string, word: SearchWord): Kne
 }
 
 /**
- * The ids of the tickets one word finds, as a subquery: its number, subject, messages,
- * requester (name, username, email), account (code, name) and the account's contacts (name,
- * email, phone). Accounts and contacts lead to tickets by account_id, so a renamed account is
+ * The ids of the tickets one word finds, as a subquery: its number, subject, messages, and for
+ * staff the requester (name, username, email), account (code, name) and the account's contacts
+ * (name, email, phone). Accounts and contacts lead to tickets by account_id, so a renamed account is
  * found at once without touching its tickets.
  */
 export function ticketsMatching(db: Db, word: SearchWord, audience: SearchAudience): Knex.QueryBuilder {
   const messages = matching(db, "ticket_events", "ticket_id", word);
   if (audience === "customer") messages.where("visibility", "public");
-  const accounts = matching(db, "accounts", "id", word).unionAll(matching(db, "contacts", "account_id", word));
-  const ids = matching(db, "tickets", "id", word)
-    .unionAll(messages)
-    .unionAll(db("tickets").select("id").whereIn("requester_id", matching(db, "users", "id", word)))
-    .unionAll(db("tickets").select("id").whereIn("account_id", accounts));
+  const ids = matching(db, "tickets", "id", word).unionAll(messages);
+  // A customer searches what its tickets say, never the account's records: its contacts' numbers
+  // and addresses are what callbacks check callers against, and a hit would give them away.
+  if (audience === "staff") {
+    const accounts = matching(db, "accounts", "id", word).unionAll(matching(db, "contacts", "account_id", word));
+    ids.unionAll(db("tickets").select("id").whereIn("requester_id", matching(db, "users", "id", word))).unionAll(db("tickets").select("id").whereIn("account_id", accounts));
+  }
   if (word.number !== null) ids.unionAll(db("tickets").select("id").where("id", word.number));
   return ids;
 }

@@ -143,6 +143,15 @@ describe("search (/desk?q= and /tickets?q=): every field, through the full-text 
       expect(await mine("ACM0001", "refund"), "the primary sees its account's").to.deep.equal([ticket.refund]);
     });
 
+    it("never reaches the account's records: its contacts' numbers and addresses, its logins, its name find nothing", async () => {
+      // Paula Quince is a contact of BET: staff find BET's tickets by her number and address, erin (of BET) nothing.
+      expect(await desk("+44 20 7946 0123")).to.deep.equal([ticket.invoice]);
+      for (const q of ["+44 20 7946 0123", "2079460123", "paula.quince@beta.example", "Quince", "BET", "erin"]) {
+        expect(await mine("erin", q), q).to.deep.equal([]);
+        expect(await mine("BET0001", q), q).to.deep.equal([]);
+      }
+    });
+
     it("a customer cannot search the desk", async () => {
       const res = await (await as("erin")).get("/desk?q=zanzibar");
       expect(res.status).to.equal(403);
