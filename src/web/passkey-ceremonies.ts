@@ -52,7 +52,8 @@ const credentialShape = z.looseObject({
   id: z.string().min(1).max(1400),
   rawId: z.string().min(1).max(1400),
   type: z.literal("public-key"),
-  response: z.looseObject({ clientDataJSON: z.string() }),
+  // Transports are stored as the browser says them: a short list of short names (usb, nfc, hybrid, internal, …).
+  response: z.looseObject({ clientDataJSON: z.string(), transports: z.array(z.string().max(16)).max(8).optional() }),
   clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
 });
 
@@ -83,7 +84,7 @@ export const registrationForm = z.object({
     .max(64, "Keep the name to 64 characters."),
 });
 
-export const assertionForm = z.object({ credential: credentialJson.transform((c) => c as unknown as AuthenticationResponseJSON), back: z.string().optional() });
+export const assertionForm = z.object({ credential: credentialJson.transform((c) => c as unknown as AuthenticationResponseJSON) });
 
 /** A parsed answer with the challenge taken for it, as the identity domain checks it. */
 export const assertionOf = (req: Request, response: AuthenticationResponseJSON, challenge: string): PasskeyAssertion => ({ response, challenge, ip: req.ip ?? null });

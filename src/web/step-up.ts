@@ -62,3 +62,20 @@ export function requireStepUp(deps: StepUpDeps, back: (req: Request) => string):
     renderStepUp(res, 403, back(req), {}, true, await hasPasskey(deps.db, req.user.id));
   };
 }
+
+/**
+ * The first factor of a login is added only soon after a sign-in (within STEP_UP_MINUTES of its
+ * password or passkey): whoever sits at an unattended browser, or holds a stolen session cookie,
+ * must not set up a factor of their own and shut the holder out. `late` answers otherwise.
+ */
+export function requireRecentSignInForFirstFactor(deps: StepUpDeps, late: (req: Request, res: Response) => void): RequestHandler {
+  return (req, res, next) => {
+    if (!req.user || req.user.hasActiveFactor) return next();
+    const signedInAt = sessionOf(req)?.startedAt;
+    if (signedInAt !== undefined && deps.clock.now().getTime() - signedInAt <= deps.stepUpMs) return next();
+    late(req, res);
+  };
+}
+
+export const firstFactorLate = (deps: StepUpDeps) =>
+  `For your safety, two-step sign-in is first set up within ${Math.round(deps.stepUpMs / 60_000)} minutes of signing in, and your sign-in was longer ago than that. Sign out, sign in again, and set it up straight away. Nothing was changed.`;

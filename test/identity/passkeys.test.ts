@@ -25,8 +25,16 @@ const REFUSED = "That passkey was not accepted.";
 const SIGN_IN_FAILED = "Sign-in with the passkey failed";
 const SECOND_STEP = "/login/second-factor";
 
+/** The answer with its response's transports replaced (what a crafted browser could post). */
+function withTransports(answer: string, transports: unknown): string {
+  const parsed = JSON.parse(answer) as { response: Record<string, unknown> };
+  parsed.response.transports = transports;
+  return JSON.stringify(parsed);
+}
+
 describe("passkeys (WebAuthn)", () => {
-  const t = useTestApp({ env: { LOGIN_MAX_FAILURES: "3" } });
+  // A step-up window longer than the 5 minutes of a challenge, so a challenge can go stale within it.
+  const t = useTestApp({ env: { LOGIN_MAX_FAILURES: "3", STEP_UP_MINUTES: "10" } });
 
   async function signedInAs(username: string): Promise<Agent> {
     const agent = browser(t.app);
@@ -77,6 +85,8 @@ describe("passkeys (WebAuthn)", () => {
         ["another origin", (o) => authenticator.register(o, { origin: "https://phish.example" }), NOT_VERIFIED],
         ["another RP ID", (o) => authenticator.register({ ...o, rp: { id: "phish.example" } }), NOT_VERIFIED],
         ["no user verification", (o) => authenticator.register(o, { withoutUserVerification: true }), NOT_VERIFIED],
+        ["transports that are not a list", (o) => withTransports(authenticator.register(o), "internal"), NOT_READ],
+        ["a transport name of 250 characters", (o) => withTransports(authenticator.register(o), ["x".repeat(250)]), NOT_READ],
       ];
       for (const [what, answer, problem] of cases) {
         const options = await ceremonyOptions<{ challenge: string; rp: { id: string } }>(agent, `${TWO_FACTOR}/passkeys`, TWO_FACTOR);
@@ -110,6 +120,24 @@ describe("passkeys (WebAuthn)", () => {
       const cross = authenticatorFor(t).register({ challenge: stepUp.challenge, rp: { id: stepUp.rpId } });
       expect((await answered(postAnswer(agent, `${TWO_FACTOR}/passkeys`, TWO_FACTOR, cross, { name: "Other" }), 400)).text).to.include(NO_CHALLENGE);
       expect(await passkeyRows("carol")).to.have.length(1);
+    });
+
+    it("adds the first factor only within STEP_UP_MINUTES of the sign-in: a session left open longer (or a stolen cookie) adds nothing", async () => {
+      const agent = await signedInAs("carol");
+      const options = await ceremonyOptions<{ challenge: string; rp: { id: string } }>(agent, `${TWO_FACTOR}/passkeys`, TWO_FACTOR);
+      t.clock.advance(t.config.stepUpMs + 1000);
+      const answer = authenticatorFor(t).register(options);
+      await answered(postAnswer(agent, `${TWO_FACTOR}/passkeys`, TWO_FACTOR, answer, { name: "Mine now" }), 303, TWO_FACTOR);
+      expect((await agent.get(TWO_FACTOR).expect(200)).text).to.include("two-step sign-in is first set up within 10 minutes of signing in");
+      const _csrf = await csrfToken(agent, TWO_FACTOR);
+      const late = await agent.post(`${TWO_FACTOR}/passkeys/options`).type("form").send({ _csrf }).expect(403);
+      expect((late.body as { error: string }).error).to.include("Sign out, sign in again");
+      await answered(postForm(agent, `${TWO_FACTOR}/totp`, {}, TWO_FACTOR), 303, TWO_FACTOR);
+      expect(await passkeyRows("carol")).to.have.length(0);
+      expect(await count(t, "totp_factors")).to.equal(0);
+      expect(await count(t, "recovery_codes")).to.equal(0);
+      // Signed in again, it goes.
+      await registerFirstPasskey(await signedInAs("carol"), authenticatorFor(t));
     });
 
     it("names a passkey: one is needed, of at most 64 characters; nothing is stored otherwise", async () => {
@@ -291,6 +319,13 @@ describe("passkeys (WebAuthn)", () => {
       await t.db("users").where({ id: carol.id }).update({ locked_until: new Date(t.clock.now().getTime() + 60_000), failed_sign_ins: 3 });
       await answered(signInAlone(browser(t.app), authenticator), 401);
       await t.db("users").where({ id: carol.id }).update({ locked_until: null, failed_sign_ins: 0 });
+
+      // A password the desk cleared (the primary holder reset it): the passkey stops too, until a new password is set by the link.
+      const primary = await signedInAs("ACM0001");
+      await answered(postForm(primary, `/account/users/${String(carol.id)}/reset`, {}, "/account/users"), 303, "/account/users");
+      expect((await answered(signInAlone(browser(t.app), authenticator), 401)).text).to.include(SIGN_IN_FAILED);
+      expect((await auditRows(t, "sign_in.refused")).at(-1)!.details).to.include({ reason: "password_cleared", method: "passkey" });
+      await t.db("users").where({ id: carol.id }).update({ password_hash: String(carol.password_hash), failed_sign_ins: 0 });
 
       await t.db("users").where({ id: carol.id }).update({ must_change_password: true });
       const forced = browser(t.app);

@@ -7,7 +7,7 @@ import { renewSession } from "../passport.js";
 import { pathId } from "../path-ids.js";
 import { actorOf } from "../request-meta.js";
 import { ENROLMENT_PATH, factorRequired, type FactorPolicies } from "../second-factor-gates.js";
-import { factorCheckedRecently, noteFactorChecked, requireStepUp, STEP_UP_PATH, type StepUpDeps } from "../step-up.js";
+import { factorCheckedRecently, firstFactorLate, noteFactorChecked, requireRecentSignInForFirstFactor, requireStepUp, STEP_UP_PATH, type StepUpDeps } from "../step-up.js";
 import { parseForm } from "../validation.js";
 import { renderTwoFactorPage, showRecoveryCodes } from "./two-factor-routes.js";
 
@@ -15,7 +15,7 @@ const PASSKEYS_PATH = `${ENROLMENT_PATH}/passkeys`;
 
 /**
  * Passkeys under My profile → Two-step sign-in: register several (each named by its holder),
- * remove them. The first factor needs only the session, like the authenticator app's
+ * remove them. The first factor needs a recent sign-in, like the authenticator app's
  * enrolment; with a factor already, adding or removing one needs a fresh check (step-up).
  */
 export function passkeyRoutes(deps: PasskeyDeps & StepUpDeps & { factorPolicies: FactorPolicies }): Router {
@@ -23,16 +23,21 @@ export function passkeyRoutes(deps: PasskeyDeps & StepUpDeps & { factorPolicies:
   router.use(PASSKEYS_PATH, requireSignedIn);
   const backHere = () => ENROLMENT_PATH;
   const stepUp = requireStepUp(deps, backHere);
+  const soonAfterSignIn = requireRecentSignInForFirstFactor(deps, (req, res) => {
+    if (req.path.endsWith("/options")) return void res.status(403).json({ error: firstFactorLate(deps) });
+    flash(req, "error", firstFactorLate(deps));
+    res.redirect(303, ENROLMENT_PATH);
+  });
 
   // Asked by the browser half when the holder presses "Add a passkey": before the authenticator makes a credential the desk would refuse to store.
-  router.post(`${PASSKEYS_PATH}/options`, async (req, res) => {
+  router.post(`${PASSKEYS_PATH}/options`, soonAfterSignIn, async (req, res) => {
     if (req.user!.hasActiveFactor && !factorCheckedRecently(req, deps)) {
       return res.status(403).json({ error: "Adding a passkey needs your second factor again.", stepUp: `${STEP_UP_PATH}?return_to=${encodeURIComponent(ENROLMENT_PATH)}` });
     }
     sendCeremonyOptions(req, res, deps.clock, "registration", req.user!.id, await registrationOptions(deps, actorOf(req)));
   });
 
-  router.post(PASSKEYS_PATH, stepUp, async (req, res) => {
+  router.post(PASSKEYS_PATH, stepUp, soonAfterSignIn, async (req, res) => {
     const challenge = takeChallenge(req, deps.clock, "registration", req.user!.id);
     const form = parseForm(registrationForm, req.body);
     const typed = (req.body as Record<string, unknown>).name;

@@ -9,7 +9,7 @@ import { requireSignedIn } from "../guards.js";
 import { actorOf } from "../request-meta.js";
 import { ENROLMENT_PATH, factorRequired, type FactorPolicies } from "../second-factor-gates.js";
 import type { Problems } from "../../shared/problems.js";
-import { noteFactorChecked, requireStepUp, type StepUpDeps } from "../step-up.js";
+import { firstFactorLate, noteFactorChecked, requireRecentSignInForFirstFactor, requireStepUp, type StepUpDeps } from "../step-up.js";
 import { parseForm } from "../validation.js";
 
 const spacesOut = (c: string) => c.replace(/\s+/g, "");
@@ -59,8 +59,12 @@ export function twoFactorRoutes(deps: TwoFactorDeps & StepUpDeps): Router {
 
   router.get(ENROLMENT_PATH, (req, res) => render(req, res, 200));
 
-  // With a passkey already, another factor is a change to the factors: a fresh check first (the first factor needs only the session).
-  router.post(`${ENROLMENT_PATH}/totp`, requireStepUp(deps, () => ENROLMENT_PATH), async (req, res) => {
+  // With a passkey already, another factor is a change to the factors: a fresh check first; the first factor needs a recent sign-in.
+  const soonAfterSignIn = requireRecentSignInForFirstFactor(deps, (req, res) => {
+    flash(req, "error", firstFactorLate(deps));
+    res.redirect(303, ENROLMENT_PATH);
+  });
+  router.post(`${ENROLMENT_PATH}/totp`, requireStepUp(deps, () => ENROLMENT_PATH), soonAfterSignIn, async (req, res) => {
     if (!(await startTotpEnrolment(deps, actorOf(req)))) {
       flash(req, "error", "Your authenticator app is already set up. Remove it first to set up another one.");
     }
