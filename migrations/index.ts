@@ -17,6 +17,7 @@ import * as recordChangeClearances from "./20261201_16_record_change_clearances.
 import * as secondFactors from "./20261202_05_second_factors.js";
 import * as resetFactorLost from "./20261203_02_reset_factor_lost.js";
 import * as outboxSentDigest from "./20261203_03_outbox_sent_digest.js";
+import * as deliveryPassphrase from "./20261203_06_delivery_passphrase.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -41,6 +42,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261202_05_second_factors": secondFactors,
   "20261203_02_reset_factor_lost": resetFactorLost,
   "20261203_03_outbox_sent_digest": outboxSentDigest,
+  "20261203_06_delivery_passphrase": deliveryPassphrase,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
