@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { demoDir } from "../../src/shared/paths.js";
+import { ConfigError, loadConfig } from "../../src/shared/config.js";
 import { spokenPassphrase } from "../../src/resets/delivery-passphrase.js";
+import { changeContactPhone } from "../accounts/helpers.js";
 import { auditRows } from "../support/audit.js";
 import { browser } from "../support/http.js";
 import { postForm } from "../support/forms.js";
@@ -110,6 +112,15 @@ describe("primary reset: key-less delivery", () => {
     expect(page.text).to.include("Call back Paula Primary on a number on file");
   });
 
+  it("issues no passphrase on a callback to a number its caller just changed", async () => {
+    const ticketId = await keyless();
+    const admin = await signedIn(t, "admin");
+    expect((await changeContactPhone(t, admin, "Paula Primary", "+442079460077")).status).to.equal(303);
+    expect((await callBack(t, admin, ticketId, "confirmed")).status).to.equal(303);
+    expect((await request(ticketId)).delivery_passphrase_sealed).to.equal(null);
+    expect((await admin.get(deskPage(ticketId))).text).to.include("does not count: admin changed that number").and.include("Call back Paula Primary");
+  });
+
   it("with KEYLESS_DELIVERY=off, a key-less request waits: no passphrase, approval refused as before", async () => {
     await t.close();
     Object.assign(t, await startTestApp({ KEYLESS_DELIVERY: "off" }));
@@ -119,6 +130,12 @@ describe("primary reset: key-less delivery", () => {
     expect((await request(ticketId)).delivery_passphrase_sealed).to.equal(null);
     expect((await alice.get(deskPage(ticketId))).text).to.include("registers a key").and.not.include(PASSPHRASE_CONDITION);
     await expectRefusedIn(t, async () => approve(await signedIn(t, "bob"), ticketId), 400, "The primary login has a usable OpenPGP key for its registered address: No usable OpenPGP key");
+  });
+
+  it("reads KEYLESS_DELIVERY as on (the default) or off, and names any other value", () => {
+    expect(loadConfig({}).keylessDelivery).to.equal(true);
+    expect(loadConfig({ KEYLESS_DELIVERY: "off" }).keylessDelivery).to.equal(false);
+    expect(() => loadConfig({ KEYLESS_DELIVERY: "no" })).to.throw(ConfigError, 'Invalid configuration: KEYLESS_DELIVERY must be on or off (got "no")');
   });
 
   it("replaces the passphrase with each new confirmed callback to the holder: only the last opens the mail", async () => {
