@@ -19,6 +19,7 @@ import * as passkeys from "./20261203_01_passkeys.js";
 import * as resetFactorLost from "./20261203_02_reset_factor_lost.js";
 import * as outboxSentDigest from "./20261203_03_outbox_sent_digest.js";
 import * as ticketSearch from "./20261203_05_ticket_search.js";
+import * as deliveryPassphrase from "./20261203_06_delivery_passphrase.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -45,6 +46,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261203_02_reset_factor_lost": resetFactorLost,
   "20261203_03_outbox_sent_digest": outboxSentDigest,
   "20261203_05_ticket_search": ticketSearch,
+  "20261203_06_delivery_passphrase": deliveryPassphrase,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

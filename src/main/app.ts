@@ -146,10 +146,11 @@ export function createApp(deps: AppDeps): Express {
   app.use(homeRoutes({ staff: deskQueueHandler({ ...ticketDeps, reader }), customer: customerListHandler(ticketDeps) }));
   app.use(portalRoutes(ticketDeps));
   app.use(noticeRoutes({ db, clock }));
-  app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson }));
+  app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }));
   app.use(resetRequestRoutes({ db, clock, mailer }));
   app.use(objectionRoutes({ db, clock, mailer }));
-  app.use(resetDecisionRoutes({ db, clock, mailer, stepUpMs, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
+  const decisionDeps = { db, clock, mailer, stepUpMs, dataKey: deps.dataKey, keylessDelivery: config.keylessDelivery };
+  app.use(resetDecisionRoutes({ ...decisionDeps, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
   app.use(adminRoutes({ db, clock, mailer, stepUpMs }));
   app.use(adminLoginRoutes({ db, clock, mailer, stepUpMs }));
   app.use(changeObjectionRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));

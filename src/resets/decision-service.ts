@@ -1,32 +1,62 @@
-import { formatUtc, groupFingerprint } from "../shared/formatting.js";
+import type { Knex } from "knex";
+import { formatUtc } from "../shared/formatting.js";
 import type { Actor } from "../shared/actor.js";
 import { findContact } from "../accounts/index.js";
 import { generateRandomPassword, giveTemporaryPassword, hashPassword, isConfirmedStaff, removeAllFactors, UNCONFIRMED_STAFF } from "../identity/index.js";
 import { hours } from "../shared/clock.js";
 import { usableRecipientKey } from "../platform/mail/pgp.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
-import { queueEndNotices, temporaryPasswordMail } from "./reset-mails.js";
+import { seal, unseal, type DataKey } from "../shared/sealing.js";
+import { queueEndNotices, temporaryPasswordMail, type ResetMailContext } from "./reset-mails.js";
+import { keylessTemporaryPasswordMail } from "./keyless-mail.js";
+import { newDeliveryPassphrase, spokenPassphrase } from "./delivery-passphrase.js";
+import { readsPassphrase, type DeliveryPlan } from "./delivery-plan.js";
 import { moveRequest, withLockedRequest } from "./request-moves.js";
-import { insertCallback, updateRequestFields } from "./reset-store.js";
+import { insertCallback, sealedDeliveryPassphrase, storeDeliveryPassphrase, updateRequestFields, type ResetRequest } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";
 import { done, refused, refusedAt, type Refused, type Result } from "../shared/problems.js";
-import { blocksApproval, verifyFor, type Condition, type Verification } from "./verification.js";
+import { blocksApproval, gatherFacts, verifyFor, type Condition, type Verification, type VerificationFacts } from "./verification.js";
 import { CALLBACK_OUTCOME_WORDS, RESET_MOVES, type CallbackOutcome } from "./vocabulary.js";
 
-export interface DecisionDeps extends ResetDeps {
+/** What a callback needs: the data key seals a key-less holder's delivery passphrase; KEYLESS_DELIVERY says whether one is made. */
+export interface CallbackDeps extends ResetDeps {
+  dataKey: DataKey;
+  keylessDelivery: boolean;
+}
+
+export interface DecisionDeps extends CallbackDeps {
   twoPerson: boolean;
   tempPasswordTtlHours: number;
 }
 
+/** The passphrase a callback issued, for the calling agent's own response page only: never stored in clear, never shown again. */
+export interface IssuedPassphrase {
+  passphrase: string;
+  /** Its NATO spelling, one group a line. */
+  spoken: string[];
+  holderName: string;
+}
+
+// The sealed passphrase opens only on its own request's row.
+const passphraseContext = (request: Pick<ResetRequest, "id">) => `passphrase:request:${request.id}`;
+
 /**
  * Records a callback to a contact on file: the number dialled is copied from the record at
- * this moment, never typed in.
+ * this moment, never typed in. A confirmed callback to a key-less primary's holder that counts
+ * issues a new delivery passphrase (DESIGN §3 step 4b), replacing any earlier one: sealed with
+ * the data key on the request until it leaves pending, and returned for the agent to read out.
  */
-export async function recordCallback(deps: ResetDeps, ticketId: number, agent: Actor, input: { contactId: number; outcome: CallbackOutcome; notes: string | null }): Promise<Result> {
+export async function recordCallback(
+  deps: CallbackDeps,
+  ticketId: number,
+  agent: Actor,
+  input: { contactId: number; outcome: CallbackOutcome; notes: string | null },
+): Promise<Result<IssuedPassphrase | null>> {
   const contact = await findContact(deps.db, input.contactId);
   const now = deps.clock.now();
-  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<Result> => {
+  return withLockedRequest(deps, ticketId, async (trx, locked): Promise<Result<IssuedPassphrase | null>> => {
     const { request } = locked;
+    let issued: IssuedPassphrase | null = null;
     if (request.state !== RESET_MOVES.call_back.from) return refusedAt("contact_id", `The request is ${request.state}: no more callbacks are recorded.`);
     if (!(await isConfirmedStaff(trx, agent.id))) return refusedAt("contact_id", UNCONFIRMED_STAFF);
     if (!contact || contact.accountId !== request.accountId) return refusedAt("contact_id", "Choose a contact of this account from the records.");
@@ -34,18 +64,25 @@ export async function recordCallback(deps: ResetDeps, ticketId: number, agent: A
     const phone = contact.phone;
     const moved = await moveRequest(trx, locked, "call_back", {
       step: async () => {
-        await insertCallback(trx, { requestId: request.id, contactId: contact.id, contactName: contact.name, phoneDialled: phone, agentId: agent.id, outcome: input.outcome, notes: input.notes }, now);
+        const callbackId = await insertCallback(trx, { requestId: request.id, contactId: contact.id, contactName: contact.name, phoneDialled: phone, agentId: agent.id, outcome: input.outcome, notes: input.notes }, now);
+        const facts = await gatherFacts(trx, request, now);
+        if (readsPassphrase(facts, { contactId: contact.id, agentId: agent.id, outcome: input.outcome }, deps.keylessDelivery)) {
+          const passphrase = newDeliveryPassphrase();
+          await storeDeliveryPassphrase(trx, request.id, seal(deps.dataKey, passphrase, passphraseContext(request)), callbackId, now);
+          issued = { passphrase, spoken: spokenPassphrase(passphrase), holderName: contact.name };
+        }
+        const issuedText = issued ? ` A delivery passphrase was issued and shown once to ${agent.username} to read out${request.hasDeliveryPassphrase ? "; it replaces the one read before" : ""}.` : "";
         return {
           kind: "callback",
           by: agent,
           action: "reset.callback_recorded",
           publicText: input.outcome === "confirmed" ? "Support called back a contact on file, who confirmed the request." : null,
-          internalText: `Callback to ${contact.name} at ${phone}: ${CALLBACK_OUTCOME_WORDS[input.outcome]}.${input.notes ? ` Notes: ${input.notes}` : ""}`,
-          details: { contactId: contact.id, phoneDialled: phone, outcome: input.outcome },
+          internalText: `Callback to ${contact.name} at ${phone}: ${CALLBACK_OUTCOME_WORDS[input.outcome]}.${input.notes ? ` Notes: ${input.notes}` : ""}${issuedText}`,
+          details: { contactId: contact.id, phoneDialled: phone, outcome: input.outcome, ...(issued && { deliveryPassphraseIssued: true }) },
         };
       },
     }, now);
-    return moved ? done() : refusedAt("contact_id", "The request changed a moment ago: look at it again.");
+    return moved ? done(issued) : refusedAt("contact_id", "The request changed a moment ago: look at it again.");
   });
 }
 
@@ -67,19 +104,21 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
   const temporaryPassword = generateRandomPassword();
   const hash = await hashPassword(temporaryPassword);
   return withLockedRequest(deps, ticketId, async (trx, locked): Promise<Result | ApprovalRefused> => {
-    const verification = await verifyFor(trx, locked.request, agent, deps.twoPerson, now);
+    const verification = await verifyFor(trx, locked.request, agent, deps, now);
     const { facts, conditions } = verification;
     const unmet = conditions.filter(blocksApproval);
     if (unmet.length) return { ...refused(unmetProblem(unmet)), verification };
     const primary = facts.primary;
-    const key = facts.key!;
+    const delivery = verification.delivery;
     const expiresAt = new Date(now.getTime() + hours(deps.tempPasswordTtlHours));
     const factor = approverFactor(conditions, factorCheckedAt, now);
-    const recipientKey = await usableRecipientKey(primary.email!, key.armoredKey, now);
     const ctx = { ticketId, accountName: facts.account.name, primaryUsername: primary.username };
-    const mail = await temporaryPasswordMail(deps.mailer, deps.clock, ctx, { email: primary.email!, displayName: primary.displayName, key: recipientKey }, temporaryPassword, expiresAt);
+    const mail = await deliveryMail(deps, trx, facts, delivery, ctx, temporaryPassword, expiresAt);
+    const keyFingerprint = delivery.kind === "key" ? delivery.key.fingerprint : null;
+    const how = delivery.kind === "key" ? "OpenPGP-encrypted" : "locked with the passphrase support read to the holder on the phone";
+    // moveRequest erases the sealed passphrase with the move: it was read just above, in this transaction.
     const moved = await moveRequest(trx, locked, "approve", {
-      fields: { approved_by: agent.id, approved_at: now, key_fingerprint: key.fingerprint, temp_expires_at: expiresAt },
+      fields: { approved_by: agent.id, approved_at: now, key_fingerprint: keyFingerprint, temp_expires_at: expiresAt },
       step: async () => {
         await giveTemporaryPassword(trx, primary.id, hash, expiresAt, now);
         // The request said the factor is lost too (an admin approved, verification.ts): it goes with the old password.
@@ -91,14 +130,39 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
           kind: "approval",
           by: agent,
           action: "reset.approved",
-          publicText: `Approved. A temporary password was sent, OpenPGP-encrypted, to the primary login's registered address. It is valid until ${formatUtc(expiresAt)} and must be changed at first sign-in.${factorText}`,
-          internalText: `Approved by ${agent.username}${factor.proved ? "" : " without a second factor"}; temporary password encrypted to key ${groupFingerprint(key.fingerprint)}, mail #${outboxId}. Every session of ${primary.username} was ended.`,
-          details: { target: primary.username, keyFingerprint: key.fingerprint, outboxId, expiresAt: expiresAt.toISOString(), approverFactor: factor, ...(factorsRemoved && { factorsRemoved }) },
+          publicText: `Approved. A temporary password was sent, ${how}, to the primary login's registered address. It is valid until ${formatUtc(expiresAt)} and must be changed at first sign-in.${factorText}`,
+          internalText: `Approved by ${agent.username}${factor.proved ? "" : " without a second factor"}; temporary password ${delivery.words}, mail #${outboxId}. Every session of ${primary.username} was ended.`,
+          details: {
+            target: primary.username,
+            keyFingerprint,
+            ...(delivery.kind === "passphrase" && { delivery: "passphrase", passphraseCallbackId: delivery.callback.id }),
+            outboxId,
+            expiresAt: expiresAt.toISOString(),
+            approverFactor: factor,
+            ...(factorsRemoved && { factorsRemoved }),
+          },
         };
       },
     }, now);
     return moved ? done() : refused(unmetProblem([{ key: "pending", label: "The request is waiting for a decision", met: false, detail: "Another agent decided it a moment ago." }]));
   });
+}
+
+/**
+ * The temporary password's mail for the plan approval found: PGP/MIME to the holder's key, or
+ * locked with the sealed passphrase, unsealed here and nowhere else.
+ */
+async function deliveryMail(deps: DecisionDeps, trx: Knex.Transaction, facts: VerificationFacts, delivery: DeliveryPlan, ctx: ResetMailContext, temporaryPassword: string, expiresAt: Date) {
+  const to = { email: facts.primary.email!, displayName: facts.primary.displayName };
+  if (delivery.kind === "key") {
+    const key = await usableRecipientKey(to.email, delivery.key.armoredKey, deps.clock.now());
+    return temporaryPasswordMail(deps.mailer, deps.clock, ctx, { ...to, key }, temporaryPassword, expiresAt);
+  }
+  const sealed = await sealedDeliveryPassphrase(trx, facts.request.id);
+  // Approval's conditions found the passphrase in this same transaction; its absence here is a bug, not a refusal.
+  if (delivery.kind !== "passphrase" || sealed === null) throw new Error("approved with no way to deliver");
+  const passphrase = unseal(deps.dataKey, sealed, passphraseContext(facts.request));
+  return keylessTemporaryPasswordMail(deps.mailer, deps.clock, ctx, to, temporaryPassword, passphrase, expiresAt);
 }
 
 /** Whether the approver proved a second factor, and how many seconds before approving (none: its login has no factor). */

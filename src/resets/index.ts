@@ -2,7 +2,7 @@
 // composition roots src/main/app.ts and jobs.ts). What is not here (its stores above all) is
 // private to the domain (DESIGN §8, held by npm run lint).
 export { approveRequest, recordCallback, rejectRequest } from "./decision-service.js";
-export type { ApprovalRefused, DecisionDeps } from "./decision-service.js";
+export type { ApprovalRefused, DecisionDeps, IssuedPassphrase } from "./decision-service.js";
 export { noticeFailedTemporaryPassword } from "./delivery-failure.js";
 export { clearObjection, liveObjection, raiseObjection, withdrawOnChangeObjection } from "./objection-service.js";
 export { loadResetPanel, ticketsWithFailedDelivery } from "./panel-read-model.js";

@@ -3,7 +3,8 @@ import type { Actor } from "../shared/actor.js";
 import { findMail } from "../platform/mail/outbox-store.js";
 import { failedForGood } from "../platform/mail/send-failures.js";
 import type { Ticket } from "../tickets/index.js";
-import { deliveryMailsOfTickets, findRequestByTicket } from "./reset-store.js";
+import { deliveryMailsOfTickets, findRequestByTicket, type Callback } from "./reset-store.js";
+import type { DeliveryPlan } from "./delivery-plan.js";
 import { blocksApproval, changeLine, verifyFor, type Condition, type Verification, type VerificationFacts } from "./verification.js";
 import { DELIVERY_LABELS, objectionStanding, RESET_STATE_LABELS, type DeliveryStatus, type ObjectionStanding } from "./vocabulary.js";
 import type { Clock } from "../shared/clock.js";
@@ -30,6 +31,11 @@ export interface DeliveryView {
 /** What the desk's ticket page shows of a primary reset request. */
 export interface ResetPanel extends VerificationFacts {
   stateLabel: string;
+  /** Which delivery approval would use now (pending), in words. */
+  plan: DeliveryPlan;
+  /** The callback a delivery passphrase was read on, if one was (said on the page, never the passphrase). */
+  passphraseCallback: Callback | null;
+  keylessDelivery: boolean;
   delivery: DeliveryView | null;
   objection: ObjectionStanding;
   conditions: Condition[];
@@ -43,6 +49,7 @@ export interface PanelDeps {
   db: Db;
   clock: Clock;
   resetTwoPerson: boolean;
+  keylessDelivery: boolean;
 }
 
 /**
@@ -54,7 +61,7 @@ export async function loadResetPanel(deps: PanelDeps, ticket: Ticket, viewer: Pi
   if (ticket.type !== "primary_reset") return null;
   const request = known?.facts.request ?? (await findRequestByTicket(deps.db, ticket.id));
   if (!request) return null;
-  const verification = known ?? (await verifyFor(deps.db, request, viewer, deps.resetTwoPerson, deps.clock.now()));
+  const verification = known ?? (await verifyFor(deps.db, request, viewer, { twoPerson: deps.resetTwoPerson, keylessDelivery: deps.keylessDelivery }, deps.clock.now()));
   const { facts, conditions } = verification;
   const mail = request.state === "delivered" && request.outboxId !== null ? await findMail(deps.db, request.outboxId) : null;
   const delivery: DeliveryView | null = mail && {
@@ -69,6 +76,9 @@ export async function loadResetPanel(deps: PanelDeps, ticket: Ticket, viewer: Pi
   return {
     ...facts,
     stateLabel: delivery ? DELIVERY_LABELS[delivery.status] : RESET_STATE_LABELS[request.state],
+    plan: verification.delivery,
+    passphraseCallback: facts.callbacks.find((c) => c.id === request.passphraseCallbackId) ?? null,
+    keylessDelivery: deps.keylessDelivery,
     delivery,
     objection: objectionStanding(request),
     conditions,

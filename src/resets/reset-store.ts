@@ -30,6 +30,10 @@ export interface ResetRequest {
   outboxId: number | null;
   tempExpiresAt: Date | null;
   redeemedAt: Date | null;
+  /** A key-less primary's delivery passphrase is held, sealed, until the request leaves pending. */
+  hasDeliveryPassphrase: boolean;
+  /** The confirmed callback the passphrase was read on (kept after the passphrase is erased). */
+  passphraseCallbackId: number | null;
   createdAt: Date;
 }
 
@@ -58,6 +62,8 @@ const toRequest = (r: Row): ResetRequest => ({
   outboxId: id(r.outbox_id),
   tempExpiresAt: asDate(r.temp_expires_at),
   redeemedAt: asDate(r.redeemed_at),
+  hasDeliveryPassphrase: r.delivery_passphrase_sealed !== null && r.delivery_passphrase_sealed !== undefined,
+  passphraseCallbackId: id(r.passphrase_callback_id),
   createdAt: asDate(r.created_at)!,
 });
 
@@ -125,11 +131,25 @@ export async function findExpiredDeliveries(db: Conn, now: Date): Promise<ResetR
 /**
  * Writes one move of the state table, only from its `from` state: of two racing approvals
  * exactly one updates the row, the other sees 0 and gives up. Only `moveRequest` calls it.
+ * A move out of pending erases the delivery passphrase, whichever it is (approval read it
+ * before, in the same transaction; rejection, and any end, never need it).
  */
 export async function updateRequestState(trx: Knex.Transaction, requestId: number, move: ResetMove, fields: Row, now: Date): Promise<boolean> {
   const { from, to } = RESET_MOVES[move];
-  const updated = await trx("reset_requests").where({ id: requestId, state: from }).update({ ...fields, state: to, updated_at: now });
+  const erased = to === "pending" ? {} : { delivery_passphrase_sealed: null };
+  const updated = await trx("reset_requests").where({ id: requestId, state: from }).update({ ...fields, ...erased, state: to, updated_at: now });
   return updated === 1;
+}
+
+/** Keeps a new delivery passphrase, sealed, with the callback it was read on: it replaces any earlier one. */
+export async function storeDeliveryPassphrase(trx: Knex.Transaction, requestId: number, sealed: string, callbackId: number, now: Date): Promise<void> {
+  await trx("reset_requests").where({ id: requestId, state: "pending" }).update({ delivery_passphrase_sealed: sealed, passphrase_callback_id: callbackId, updated_at: now });
+}
+
+/** The sealed delivery passphrase, for delivery only; null when none is held. */
+export async function sealedDeliveryPassphrase(trx: Knex.Transaction, requestId: number): Promise<string | null> {
+  const row: unknown = await trx("reset_requests").where({ id: requestId }).first("delivery_passphrase_sealed");
+  return ((row as Row | undefined)?.delivery_passphrase_sealed as string | null | undefined) ?? null;
 }
 
 export async function updateRequestFields(trx: Knex.Transaction, requestId: number, fields: Row, now: Date): Promise<void> {

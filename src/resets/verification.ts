@@ -6,6 +6,7 @@ import type { Db } from "../shared/db.js";
 import { NoUsableKeyError, usableRecipientKey } from "../platform/mail/pgp.js";
 import { listCallbacks, type Callback, type ResetRequest } from "./reset-store.js";
 import { objectionStanding } from "./vocabulary.js";
+import { deliveryPlanOf, ownNumberChange, type DeliveryPlan } from "./delivery-plan.js";
 
 /** Everything the verification panel shows and approval checks, from the account records only. */
 export interface VerificationFacts {
@@ -40,10 +41,17 @@ export interface Condition {
 /** Whether a condition stops approval: unmet and not advisory. */
 export const blocksApproval = (c: Condition): boolean => !c.met && !c.advisory;
 
-/** The facts and the checklist for one approver: what approval checks and the panel shows. */
+/** The facts, the delivery they allow and the checklist for one approver: what approval checks and the panel shows. */
 export interface Verification {
   facts: VerificationFacts;
+  delivery: DeliveryPlan;
   conditions: Condition[];
+}
+
+/** The settings approval follows: RESET_TWO_PERSON and KEYLESS_DELIVERY. */
+export interface ApprovalPolicy {
+  twoPerson: boolean;
+  keylessDelivery: boolean;
 }
 
 type Conn = Db | Knex.Transaction;
@@ -78,11 +86,12 @@ export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): P
 }
 
 /** The facts, and the checklist as this approver would approve now (whether a second admin confirmed their login, and whether it has a second factor, are looked up). */
-export async function verifyFor(db: Conn, request: ResetRequest, approver: Pick<Approver, "id" | "role">, twoPerson: boolean, now: Date): Promise<Verification> {
+export async function verifyFor(db: Conn, request: ResetRequest, approver: Pick<Approver, "id" | "role">, policy: ApprovalPolicy, now: Date): Promise<Verification> {
   const facts = await gatherFacts(db, request, now);
   const confirmed = await isConfirmedStaff(db, approver.id);
   const hasFactor = await hasActiveFactor(db, approver.id);
-  return { facts, conditions: approvalConditions(facts, { ...approver, confirmed, hasFactor }, twoPerson) };
+  const delivery = deliveryPlanOf(facts, policy.keylessDelivery);
+  return { facts, delivery, conditions: approvalConditions(facts, delivery, { ...approver, confirmed, hasFactor }, policy) };
 }
 
 async function keyProblemOf(primary: Login, key: StoredKey | null, now: Date): Promise<string | null> {
@@ -103,10 +112,6 @@ export const changeLine = (c: RecordChange) => `${capitalised(describeChange(c))
 
 const names = (ids: (string | null)[]) => [...new Set(ids.map((n) => n ?? "unrecorded"))].join(", ");
 
-/** The recent change of the called contact's number made by the agent who then called it, if any. */
-const ownNumberChange = (facts: Pick<VerificationFacts, "recentChanges">, callback: Pick<Callback, "contactId" | "agentId">) =>
-  facts.recentChanges.find((c) => c.what === "phone" && c.contactId === callback.contactId && c.changedBy === callback.agentId);
-
 /** Who approves: `confirmed` says a second admin confirmed their staff login (issue 10 review 1a); `hasFactor`, that it has an active second factor. */
 export interface Approver {
   id: number;
@@ -119,7 +124,7 @@ export interface Approver {
  * The approval checklist (DESIGN §3 step 3) for one approver: every condition, met or not,
  * each named. Approval needs all of them but the advisory ones.
  */
-function approvalConditions(facts: VerificationFacts, approver: Approver, twoPerson: boolean): Condition[] {
+function approvalConditions(facts: VerificationFacts, delivery: DeliveryPlan, approver: Approver, { twoPerson, keylessDelivery }: ApprovalPolicy): Condition[] {
   const { request, requester, requesterContact, callbacks } = facts;
   // A callback to a number its own caller just set proves only that the caller can answer a phone.
   const selfSet = callbacks.filter((c) => c.outcome === "confirmed" && ownNumberChange(facts, c));
@@ -172,12 +177,7 @@ function approvalConditions(facts: VerificationFacts, approver: Approver, twoPer
       met: objectionStanding(request) !== "open",
       detail: objectionStanding(request) === "open" ? `An objection was raised from ${request.objectedBy ?? "an alert mail"}; an admin must review and clear it, or reject.` : "None.",
     },
-    {
-      key: "key_usable",
-      label: "The primary login has a usable OpenPGP key for its registered address",
-      met: facts.keyProblem === null,
-      detail: facts.keyProblem ?? `Key ${groupFingerprint(facts.key!.fingerprint)} will encrypt the mail.`,
-    },
+    deliveryCondition(facts, delivery, keylessDelivery),
   ];
   conditions.push({
     key: "approver_confirmed",
@@ -189,11 +189,17 @@ function approvalConditions(facts: VerificationFacts, approver: Approver, twoPer
   // A reset that also removes the holder's factors is never one person's work, whatever RESET_TWO_PERSON says.
   if (twoPerson || request.factorLost) {
     const ownCallback = confirmed.length > 0 && confirmed.every((c) => c.agentId === approver.id);
+    // Who read the passphrase knows it: they must not also be the one who sends the mail it opens.
+    const readIt = delivery.kind === "passphrase" && delivery.callback.agentId === approver.id;
     conditions.push({
       key: "two_person",
       label: "The approver is not the agent who did the callback",
-      met: !ownCallback,
-      detail: ownCallback ? "You recorded the confirming callback: a second agent must approve." : "Two different people verify and approve.",
+      met: !ownCallback && !readIt,
+      detail: ownCallback
+        ? "You recorded the confirming callback: a second agent must approve."
+        : readIt
+          ? "You read the delivery passphrase to the holder: a second agent must approve."
+          : "Two different people verify and approve.",
     });
   }
   if (facts.recentChanges.length) {
@@ -214,6 +220,23 @@ function approvalConditions(facts: VerificationFacts, approver: Approver, twoPer
   }
   conditions.push(...recordChangeConditions(facts, approver));
   return conditions;
+}
+
+/**
+ * How the temporary password reaches the holder (condition `key_usable`): a usable key, or,
+ * for a key-less primary under KEYLESS_DELIVERY=on, a passphrase read on a confirmed callback
+ * to the primary contact that still counts. Off, a key-less request waits for a key, as before.
+ */
+function deliveryCondition(facts: VerificationFacts, delivery: DeliveryPlan, keylessDelivery: boolean): Condition {
+  const keyLabel = "The primary login has a usable OpenPGP key for its registered address";
+  if (delivery.kind === "key") return { key: "key_usable", label: keyLabel, met: true, detail: `Key ${groupFingerprint(delivery.key.fingerprint)} will encrypt the mail.` };
+  if (!keylessDelivery || !facts.primary.email) return { key: "key_usable", label: keyLabel, met: false, detail: delivery.words };
+  return {
+    key: "key_usable",
+    label: "A delivery passphrase was read on a confirmed callback to the primary contact",
+    met: delivery.kind === "passphrase",
+    detail: delivery.kind === "passphrase" ? `The mail will be ${delivery.words}.` : delivery.words,
+  };
 }
 
 /**

@@ -123,6 +123,7 @@ const schema = z.object({
   CUSTOMER_SECOND_FACTOR: secondFactorPolicy.default("optional"),
   STEP_UP_MINUTES: integer(1, 60).default(5),
   SECURITY_QUESTIONS: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
+  KEYLESS_DELIVERY: z.enum(["on", "off"], { error: "must be on or off" }).default("on"),
   MAIL_TRANSPORT: z.enum(["file", "smtp"], { error: "must be file or smtp" }).default("file"),
   SMTP_HOST: z.string().min(1).optional(),
   SMTP_PORT: integer(1, 65535).default(587),
@@ -209,6 +210,8 @@ function buildConfig(e: z.infer<typeof schema>) {
     stepUpMs: e.STEP_UP_MINUTES * 60_000,
     /** SECURITY_QUESTIONS: whether a self-service link of a login without a factor may ask its security questions (NIST and ASVS v5 advise against them). */
     securityQuestions: e.SECURITY_QUESTIONS === "on",
+    /** KEYLESS_DELIVERY: a primary with no usable key gets the temporary password locked with a passphrase read on the callback (DESIGN §3 step 4b); off, the request waits for a key. */
+    keylessDelivery: e.KEYLESS_DELIVERY === "on",
     mail: {
       transport: e.MAIL_TRANSPORT,
       from: e.MAIL_FROM,

@@ -4,6 +4,7 @@
  * PGP/MIME mail the SMTP server received, decrypted with the demo private key.
  */
 import { expect } from "chai";
+import { simpleParser } from "mailparser";
 import { browser, type Agent } from "../support/http.js";
 import { signedIn } from "../support/sign-in.js";
 import type { SmtpSink } from "../support/smtp-sink.js";
@@ -109,4 +110,36 @@ export async function temporaryPasswordFrom(t: TestApp, sink: SmtpSink): Promise
   const password = TEMP_PASSWORD.exec(text)?.[1];
   expect(password, "a temporary password in the decrypted mail").to.be.a("string");
   return { password: password!, raw };
+}
+
+/**
+ * Makes ACM0001 key-less, as the README's key-less walk-through does: an admin removes its
+ * demo key on the login's page. The change is then dated a month back, so the recent-key-change
+ * rule (an admin approves) stays out of the test.
+ */
+export async function removeDemoKey(t: TestApp): Promise<void> {
+  const page = `/admin/logins/${await userId(t, "ACM0001")}`;
+  const removed = await postForm(await signedIn(t, "admin"), `${page}/key/remove`, {}, page);
+  expect(removed.status, removed.text.slice(0, 500)).to.equal(303);
+  await t.db("record_changes").update({ created_at: new Date(t.clock.now().getTime() - 30 * 24 * 3600_000) });
+}
+
+export const PASSPHRASE_SHOWN = /id="delivery-passphrase"><code>([A-Z0-9]{4}(?:-[A-Z0-9]{4}){3})<\/code>/;
+
+/** The delivery passphrase on the callback's own answer page (200, never cached). */
+export function passphraseOn(res: { status: number; text: string; headers: Record<string, string> }): string {
+  expect(res.status, res.text.slice(0, 500)).to.equal(200);
+  expect(res.headers["cache-control"]).to.equal("no-store");
+  const passphrase = PASSPHRASE_SHOWN.exec(res.text)?.[1];
+  expect(passphrase, "a passphrase on the page").to.be.a("string");
+  return passphrase!;
+}
+
+/** The newest key-less temporary password mail the SMTP server received for the primary's address: the raw mail and its locked message (the .asc attachment). */
+export async function lockedMailFrom(sink: SmtpSink): Promise<{ raw: string; locked: string }> {
+  const mails = sink.received.filter((m) => m.to.includes("primary@acme.example") && /multipart\/mixed/.test(m.raw) && /vouchdesk-message\.asc/.test(m.raw));
+  expect(mails, "a passphrase-locked mail to the primary's address").to.not.have.length(0);
+  const raw = mails[mails.length - 1]!.raw;
+  const parsed = await simpleParser(raw);
+  return { raw, locked: parsed.attachments.find((a) => a.filename === "vouchdesk-message.asc")!.content.toString("utf8") };
 }

@@ -121,7 +121,15 @@ describe("primary reset: refusals", () => {
       expect((await approve(alice, id)).status).to.equal(303);
     });
 
-    it("is refused with no key on file, and the page says what the holder must register", async () => {
+    /** The desk as it was before key-less delivery: with KEYLESS_DELIVERY=off a request without a usable key waits (the key-less path: keyless-delivery.test.ts). */
+    const withKeylessDeliveryOff = async () => {
+      await t.close();
+      Object.assign(t, await startTestApp({ KEYLESS_DELIVERY: "off" }));
+      ticketId = await openRequest(t);
+    };
+
+    it("is refused with no key on file under KEYLESS_DELIVERY=off, and the page says what the holder must register", async () => {
+      await withKeylessDeliveryOff();
       await t.db("pgp_keys").update({ revoked_at: t.clock.now() });
       const alice = await signedIn(t, "alice");
       await callBack(t, alice, ticketId, "confirmed");
@@ -130,7 +138,8 @@ describe("primary reset: refusals", () => {
       await expectRefused(async () => approve(await signedIn(t, "bob"), ticketId), 400, "no key on file");
     });
 
-    it("is refused when the key on file has expired", async () => {
+    it("is refused when the key on file has expired, under KEYLESS_DELIVERY=off", async () => {
+      await withKeylessDeliveryOff();
       const { publicKey } = await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ email: "primary@acme.example" }], keyExpirationTime: 3600, date: t.clock.now(), format: "armored" });
       const admin = await signedIn(t, "admin");
       const primaryId = await userId(t, "ACM0001");

@@ -54,7 +54,7 @@ interface DeskAction<S extends z.ZodType> {
 }
 
 /** The agent desk: the queue and the ticket page with its whole timeline and every action. */
-export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean }): Router {
+export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean; keylessDelivery: boolean }): Router {
   const router = Router();
   router.use("/desk", ...requireAgent);
 

@@ -12,6 +12,7 @@ export interface DeskTicketPageDeps {
   db: Db;
   clock: Clock;
   resetTwoPerson: boolean;
+  keylessDelivery: boolean;
 }
 
 /**
