@@ -114,6 +114,7 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
     const factor = approverFactor(conditions, factorCheckedAt, now);
     const ctx = { ticketId, accountName: facts.account.name, primaryUsername: primary.username };
     const mail = await deliveryMail(deps, trx, facts, delivery, ctx, temporaryPassword, expiresAt);
+    if (!mail) return { ...refused({ approve: UNREADABLE_PASSPHRASE }), verification };
     const keyFingerprint = delivery.kind === "key" ? delivery.key.fingerprint : null;
     const how = delivery.kind === "key" ? "OpenPGP-encrypted" : "locked with the passphrase support read to the holder on the phone";
     // moveRequest erases the sealed passphrase with the move: it was read just above, in this transaction.
@@ -152,6 +153,9 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
  * The temporary password's mail for the plan approval found: PGP/MIME to the holder's key, or
  * locked with the sealed passphrase, unsealed here and nowhere else.
  */
+const UNREADABLE_PASSPHRASE =
+  "The delivery passphrase can no longer be opened (the desk's data key changed, or the stored value was altered). Nothing was sent: an agent calls the holder back and records a confirmed callback for a new passphrase.";
+
 async function deliveryMail(deps: DecisionDeps, trx: Knex.Transaction, facts: VerificationFacts, delivery: DeliveryPlan, ctx: ResetMailContext, temporaryPassword: string, expiresAt: Date) {
   const to = { email: facts.primary.email!, displayName: facts.primary.displayName };
   if (delivery.kind === "key") {
@@ -161,7 +165,13 @@ async function deliveryMail(deps: DecisionDeps, trx: Knex.Transaction, facts: Ve
   const sealed = await sealedDeliveryPassphrase(trx, facts.request.id);
   // Approval's conditions found the passphrase in this same transaction; its absence here is a bug, not a refusal.
   if (delivery.kind !== "passphrase" || sealed === null) throw new Error("approved with no way to deliver");
-  const passphrase = unseal(deps.dataKey, sealed, passphraseContext(facts.request));
+  let passphrase: string;
+  try {
+    passphrase = unseal(deps.dataKey, sealed, passphraseContext(facts.request));
+  } catch {
+    // Sealed with another data key, or altered: nothing is sent, and a new callback gives a new passphrase.
+    return null;
+  }
   return keylessTemporaryPasswordMail(deps.mailer, deps.clock, ctx, to, temporaryPassword, passphrase, expiresAt);
 }
 

@@ -1,4 +1,4 @@
-import type { Contact } from "../accounts/index.js";
+import { describeChange, type Contact } from "../accounts/index.js";
 import type { StoredKey } from "../identity/index.js";
 import { formatUtc, groupFingerprint } from "../shared/formatting.js";
 import type { Callback } from "./reset-store.js";
@@ -38,8 +38,22 @@ export function deliveryPlanOf(facts: VerificationFacts, keyless: boolean): Deli
   if (!holder) return { kind: "none", words: `${facts.keyProblem} No contact on file is the holder of ${facts.primary.username}: add the holder as a contact linked to that login, or register a key for it.` };
   const read = facts.callbacks.find((c) => c.id === facts.request.passphraseCallbackId);
   if (facts.request.hasDeliveryPassphrase && read && readsPassphrase(facts, read, keyless)) {
-    return { kind: "passphrase", callback: read, words: `locked with the passphrase ${read.agentUsername} read to ${read.contactName} on ${formatUtc(read.createdAt)}` };
+    const voided = voidingChange(facts, read);
+    if (!voided) return { kind: "passphrase", callback: read, words: `locked with the passphrase ${read.agentUsername} read to ${read.contactName} on ${formatUtc(read.createdAt)}` };
+    return { kind: "none", words: `${facts.keyProblem} The passphrase ${read.agentUsername} read on ${formatUtc(read.createdAt)} no longer counts: ${voided}. Another agent calls back ${holder.name} and records a confirmed callback for a new one.` };
   }
   if (!holder.phone) return { kind: "none", words: `${facts.keyProblem} ${holder.name}, the holder, has no phone number on file to call back and read a passphrase to.` };
   return { kind: "none", words: `${facts.keyProblem} Call back ${holder.name} on a number on file and record a confirmed callback: the desk will show a passphrase to read out.` };
+}
+
+/**
+ * Why a passphrase read on `read` no longer counts, or null: the records it was read against
+ * changed afterwards (the primary's address or key, a contact's number), or its reader made one
+ * of the recent changes. Who knows the passphrase must not also have chosen where the mail goes.
+ */
+function voidingChange(facts: Pick<VerificationFacts, "recentChanges">, read: Pick<Callback, "agentId" | "createdAt">): string | null {
+  const after = facts.recentChanges.find((c) => c.createdAt.getTime() > read.createdAt.getTime());
+  if (after) return `${describeChange(after)} changed after it`;
+  const own = facts.recentChanges.find((c) => c.changedBy === read.agentId);
+  return own ? `its reader changed ${describeChange(own)} within the last 7 days` : null;
 }

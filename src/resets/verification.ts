@@ -201,6 +201,15 @@ function approvalConditions(facts: VerificationFacts, delivery: DeliveryPlan, ap
           ? "You read the delivery passphrase to the holder: a second agent must approve."
           : "Two different people verify and approve.",
     });
+  } else if (delivery.kind === "passphrase") {
+    // Whatever RESET_TWO_PERSON says: the approver never knows the passphrase of the mail it sends (issue 14 item 5).
+    const readIt = delivery.callback.agentId === approver.id;
+    conditions.push({
+      key: "passphrase_reader",
+      label: "The approver is not the agent who read the delivery passphrase",
+      met: !readIt,
+      detail: readIt ? "You read the delivery passphrase to the holder: a second agent must approve." : `${delivery.callback.agentUsername} read it; you never saw it.`,
+    });
   }
   if (facts.recentChanges.length) {
     conditions.push({

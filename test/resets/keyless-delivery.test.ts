@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { demoDir } from "../../src/shared/paths.js";
 import { ConfigError, loadConfig } from "../../src/shared/config.js";
 import { spokenPassphrase } from "../../src/resets/delivery-passphrase.js";
-import { changeContactPhone } from "../accounts/helpers.js";
+import { changeContactPhone, changeLoginEmail } from "../accounts/helpers.js";
 import { auditRows } from "../support/audit.js";
 import { browser } from "../support/http.js";
 import { postForm } from "../support/forms.js";
@@ -184,5 +184,38 @@ describe("primary reset: key-less delivery", () => {
     expect((await request(ticketId)).delivery_passphrase_sealed).to.equal(null);
     await t.deliverMail();
     expect((await temporaryPasswordFrom(t, t.sink)).password).to.be.a("string");
+  });
+
+  it("voids the passphrase when the primary's address changes after it was read: approval refused, nothing sent (the reader must not choose where the mail goes)", async () => {
+    const ticketId = await keyless();
+    passphraseOn(await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed"));
+    t.clock.advance(60_000);
+    await changeLoginEmail(t, await signedIn(t, "admin"), "ACM0001", "paula@elsewhere.example");
+    const ada = await addSecondAdmin(t);
+    const page = (await ada.get(deskPage(ticketId))).text;
+    expect(page, page.slice(page.indexOf("Delivery"), page.indexOf("Delivery") + 600)).to.include("The passphrase alice read on").and.include("no longer counts: the registered email address of the login ACM0001 changed after it");
+    await expectRefusedIn(t, () => approve(ada, ticketId), 400, PASSPHRASE_CONDITION);
+    expect((await request(ticketId)).state).to.equal("pending");
+  });
+
+  it("refuses an unreadable stored passphrase with a clear 400 and sends nothing (a value sealed with another data key, or altered)", async () => {
+    const ticketId = await keyless();
+    passphraseOn(await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed"));
+    await t.db("reset_requests").where({ ticket_id: ticketId }).update({ delivery_passphrase_sealed: "v1:AAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAA==:AAAA" });
+    const bob = await signedIn(t, "bob");
+    await expectRefusedIn(t, () => approve(bob, ticketId), 400, "The delivery passphrase can no longer be opened");
+  });
+});
+
+describe("primary reset: key-less delivery when one agent may verify and approve (RESET_TWO_PERSON=false)", () => {
+  const t = useTestApp({ smtp: true, env: { RESET_TWO_PERSON: "false" } });
+
+  it("still never lets the agent who read the passphrase approve: the condition is named and nothing changes; another agent approves", async () => {
+    await removeDemoKey(t);
+    const ticketId = await openRequest(t);
+    const alice = await signedIn(t, "alice");
+    passphraseOn(await callBack(t, alice, ticketId, "confirmed"));
+    await expectRefusedIn(t, () => approve(alice, ticketId), 400, "The approver is not the agent who read the delivery passphrase");
+    expect((await approve(await signedIn(t, "bob"), ticketId)).status).to.equal(303);
   });
 });
