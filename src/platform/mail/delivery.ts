@@ -167,7 +167,8 @@ async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail):
     const finishedAt = deps.clock.now();
     const sent: DeliveryAttempt = { attempt, worker, startedAt, finishedAt, outcome: "sent", detail: response };
     if (await recordAttempt(deps.db, mail, sent, { status: "sent", nextAttemptAt: null, lastError: null, ...keptOf(mail, raw) })) {
-      if (carriesSecret(mail)) await scrubOverwrittenRows(deps.db);
+      // The mail is sent and recorded: a failed scrub must not read as a failed send (and a retry).
+      if (carriesSecret(mail)) await scrubOverwrittenRows(deps.db).catch((err: unknown) => deps.logger.warn({ err, outboxId: mail.id }, "could not checkpoint the database after a secret mail was sent"));
       deps.logger.info({ outboxId: mail.id, attempt }, "mail sent");
       return "sent";
     }
