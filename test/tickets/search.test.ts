@@ -209,6 +209,11 @@ describe("search at size: the indexes are what the query reads", function () {
     // FTS5 tables are always read through their index; PostgreSQL's planner prefers a GIN index
     // to reading the table once the table is large enough (after ANALYZE): 50,000 tickets here.
     await seedTickets(t.db, { tickets: isPostgres(t.db) ? 50_000 : 6_000, seed: 16 });
+    // A word in a handful of messages: for a word in one message in twenty (a common surname) a
+    // whole-table read can honestly be cheaper, and which way the planner goes then depends on
+    // ANALYZE's random sample. For a rare word the index is the only sensible plan.
+    const few = t.db("ticket_events").select("id").orderBy("id").limit(5);
+    await t.db("ticket_events").whereIn("id", few).update({ body: "A quokka sat on the keyboard." });
     await t.db.raw("ANALYZE");
   });
 
@@ -236,7 +241,7 @@ describe("search at size: the indexes are what the query reads", function () {
   it("reads every source through its full-text index, and the tickets by primary key: no scan of a table", async () => {
     // A phone-shaped search reads every index, the contacts' phone part too.
     const p = await plan("+44 20 7946 0123 ");
-    const word = await plan("lopez");
+    const word = await plan("quokka");
     if (isPostgres(t.db)) {
       // The messages, the largest table, through its GIN index; the tickets themselves by primary key.
       expect(word, word).to.match(/Bitmap Index Scan on ticket_event_search\b/);
@@ -244,7 +249,7 @@ describe("search at size: the indexes are what the query reads", function () {
       expect(word, word).to.not.match(/Seq Scan on ticket_events\b/);
       expect(word, word).to.match(/Index Scan using tickets_pkey on tickets/);
       // The smaller tables are read whole while that is cheaper (the planner's choice, by its statistics); every GIN index serves once it is not.
-      const { sql, bindings } = await searchSql("lopez");
+      const { sql, bindings } = await searchSql("quokka");
       const forced = await t.db.transaction(async (trx) => {
         // Whole-table reads off, plain index scans too (a primary key read whole would stand in for a table scan).
         await trx.raw("SET LOCAL enable_seqscan = off");
