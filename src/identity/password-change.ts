@@ -42,7 +42,8 @@ export async function newPasswordProblems(deps: PasswordChangeDeps, userId: numb
     email: login.email,
     previousHashes: history ? await recentPasswordHashes(deps.db, userId) : [],
   });
-  if (policyProblems.length) problems.new_password = policyProblems.join(" ");
+  // Several unmet rules are a heading line and one line each, which the page shows as a list.
+  if (policyProblems.length) problems.new_password = policyProblems.length === 1 ? policyProblems[0]! : [`The new password misses ${policyProblems.length} of the requirements:`, ...policyProblems].join("\n");
   if (input.newPassword !== input.confirmPassword) problems.confirm_password = "The two new passwords do not match.";
   return problems;
 }

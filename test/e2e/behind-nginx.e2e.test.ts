@@ -12,7 +12,7 @@ import { insertLogin } from "../../src/identity/users-store.js";
 import { hashPassword } from "../../src/identity/password-hashing.js";
 import { systemClock } from "../../src/shared/clock.js";
 import { openDatabase, type Db } from "../../src/shared/db.js";
-import { launchChromium, mainHeading, signInWithForm } from "./browser.js";
+import { launchChromium, mainHeading, signInWithForm, expectAccessible } from "./browser.js";
 import { run, startProductionStack, type ProductionStack } from "./production-stack.js";
 
 const CUSTOMER_PASSWORD = "Harbour-Kettle-73!";
@@ -70,10 +70,13 @@ describe("production behind nginx (TLS proxy, Chromium)", function () {
     expect(cookie).to.include({ name: "__Host-vouchdesk", secure: true, httpOnly: true, sameSite: "Lax", path: "/", domain: "localhost" });
 
     await Promise.all([pat.waitForURL("/tickets/new"), pat.getByRole("link", { name: "New ticket" }).click()]);
+
+    await expectAccessible(pat);
     await pat.getByLabel("What is it about?").selectOption({ label: "Billing or other non-technical matter" });
     await pat.getByLabel("Subject").fill(SUBJECT);
     await pat.getByLabel("Message").fill("Every invoice this month came twice, with the same number.");
     await Promise.all([pat.waitForURL(/\/tickets\/\d+$/), pat.getByRole("button", { name: "Open ticket" }).click()]);
+    await expectAccessible(pat);
     const ticketId = Number(/\/tickets\/(\d+)$/.exec(pat.url())![1]);
     expect(await mainHeading(pat)).to.equal(`#${ticketId} ${SUBJECT}`);
     await pat.getByText(`Ticket #${ticketId} is open.`).waitFor();
@@ -89,6 +92,7 @@ describe("production behind nginx (TLS proxy, Chromium)", function () {
     await signInWithForm(alice, stack.baseUrl, "alice", AGENT_PASSWORD);
     expect(await mainHeading(alice)).to.equal("Queue");
     await Promise.all([alice.waitForURL(`/desk/tickets/${ticketId}`), alice.getByRole("link", { name: `#${ticketId}`, exact: true }).click()]);
+    await expectAccessible(alice);
     expect(await mainHeading(alice)).to.include(SUBJECT);
   });
 

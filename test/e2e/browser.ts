@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Express } from "express";
+import { AxeBuilder } from "@axe-core/playwright";
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
@@ -60,12 +61,33 @@ export async function screenshot(page: Page, dir: string, name: string): Promise
   await page.screenshot({ path: path.join(dir, `${name}.png`), fullPage: true });
 }
 
+/** WCAG 2.0, 2.1 and 2.2 at levels A and AA: what axe-core checks on every page state the e2e visits. */
+const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"];
+
+/**
+ * Runs axe-core on the page as it is now and fails on any WCAG A/AA violation, naming each
+ * rule, its help text and the elements (issue 16 item 11). Called at every state a test visits.
+ */
+export async function expectAccessible(page: Page, state = new URL(page.url()).pathname): Promise<void> {
+  const { violations } = await new AxeBuilder({ page }).withTags(WCAG_TAGS).analyze();
+  if (violations.length === 0) return;
+  const lines = violations.map((v) => `- ${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.map((n) => n.target.join(" ")).join("\n  ")}`);
+  throw new Error(`axe-core found ${violations.length} WCAG violation(s) on ${state}:\n${lines.join("\n")}`);
+}
+
+/** Goes to a page of the desk and checks it with axe-core. */
+export async function visit(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await expectAccessible(page);
+}
+
 /** Signs in through the real form, as a person would. */
 export async function signInWithForm(page: Page, baseUrl: string, username: string, password: string): Promise<void> {
-  await page.goto(`${baseUrl}/login`);
+  await visit(page, `${baseUrl}/login`);
   await page.getByLabel("Username").fill(username);
   await page.getByLabel("Password", { exact: true }).fill(password);
   await Promise.all([page.waitForURL((url) => url.pathname !== "/login"), page.getByRole("button", { name: "Sign in", exact: true }).click()]);
+  await expectAccessible(page);
 }
 
 /**
@@ -77,6 +99,7 @@ export async function submitForm(page: Page, button: Locator, action: string): P
   const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === action), button.click()]);
   if (response.status() !== 303) throw new Error(`POST ${action} answered ${response.status()}: ${(await response.text()).replace(/<[^>]+>/g, " ").replace(/\s+/g, " ").slice(0, 800)}`);
   await page.waitForLoadState("load");
+  await expectAccessible(page);
 }
 
 /** The text of the page's main heading. */

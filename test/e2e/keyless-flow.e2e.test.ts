@@ -12,7 +12,7 @@ import { newDeliveryPassphrase } from "../../src/resets/delivery-passphrase.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
 import { lockedMailFrom, openRequest, removeDemoKey } from "../resets/helpers.js";
-import { launchChromium, loopbackServer, mainHeading, screenshot, screenshotDir, signInWithForm, submitForm } from "./browser.js";
+import { launchChromium, loopbackServer, mainHeading, screenshot, screenshotDir, signInWithForm, submitForm, visit, expectAccessible } from "./browser.js";
 import type { Row } from "../support/rows.js";
 
 const NEW_PRIMARY_PASSWORD = "Saffron-Lantern-42!";
@@ -58,7 +58,7 @@ describe("key-less primary reset in the browser (Chromium)", () => {
     // 1. alice records a confirmed callback to Paula Primary: the answer is the passphrase to read out.
     const alice = await person();
     await signInWithForm(alice, base, "alice", DEMO_PASSWORD);
-    await alice.goto(`/desk/tickets/${ticketId}`);
+    await visit(alice, `/desk/tickets/${ticketId}`);
     const panel = alice.getByRole("region", { name: "Primary reset verification" });
     expect(await panel.textContent()).to.include("the desk will show a passphrase to read out");
     const contact = alice.getByLabel("Contact called");
@@ -69,6 +69,7 @@ describe("key-less primary reset in the browser (Chromium)", () => {
       alice.getByRole("button", { name: "Record callback" }).click(),
     ]);
     expect(answer.status()).to.equal(200);
+    await expectAccessible(alice, "the passphrase page");
     expect(answer.headers()["cache-control"]).to.equal("no-store");
     expect(await mainHeading(alice)).to.equal("Callback recorded: read the delivery passphrase");
     await alice.getByText("Read this to Paula Primary now; it unlocks the mail with the temporary password").waitFor();
@@ -76,12 +77,13 @@ describe("key-less primary reset in the browser (Chromium)", () => {
     expect(passphrase).to.match(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/);
     await screenshot(alice, shots.dir, "keyless-1-alice-passphrase");
     await Promise.all([alice.waitForURL(`/desk/tickets/${ticketId}`), alice.getByRole("link", { name: `Back to ticket #${ticketId}` }).click()]);
+    await expectAccessible(alice);
     expect(await alice.content(), "never shown again").to.not.include(passphrase);
 
     // 2. bob approves; the checklist says which delivery it will use, without the passphrase.
     const bob = await person();
     await signInWithForm(bob, base, "bob", DEMO_PASSWORD);
-    await bob.goto(`/desk/tickets/${ticketId}`);
+    await visit(bob, `/desk/tickets/${ticketId}`);
     expect(await bob.locator("#delivery-plan").textContent()).to.include("locked with the passphrase alice read to Paula Primary");
     expect(await bob.content()).to.not.include(passphrase);
     await submitForm(bob, bob.getByRole("button", { name: "Approve and send the temporary password" }), `/desk/tickets/${ticketId}/approve`);
@@ -93,7 +95,7 @@ describe("key-less primary reset in the browser (Chromium)", () => {
     const holder = await person();
     const requests: { url: string; postData: string | null }[] = [];
     holder.on("request", (r) => requests.push({ url: r.url(), postData: r.postData() }));
-    await holder.goto("/open-message");
+    await visit(holder, "/open-message");
     await holder.getByLabel("The locked message").fill(locked);
     await holder.getByLabel("Passphrase").fill(newDeliveryPassphrase());
     await holder.getByRole("button", { name: "Open the message" }).click();
@@ -112,12 +114,14 @@ describe("key-less primary reset in the browser (Chromium)", () => {
 
     // 4. Signs in with it from the page's link and must choose a new password before anything else.
     await Promise.all([holder.waitForURL("/login"), holder.getByRole("link", { name: "Sign in" }).first().click()]);
+    await expectAccessible(holder);
     await signInWithForm(holder, base, "ACM0001", password);
     expect(new URL(holder.url()).pathname).to.equal("/account/password");
     await holder.getByLabel("Temporary password").fill(password);
     await holder.getByLabel("New password", { exact: true }).fill(NEW_PRIMARY_PASSWORD);
     await holder.getByLabel("New password again").fill(NEW_PRIMARY_PASSWORD);
     await Promise.all([holder.waitForURL("/login"), holder.getByRole("button", { name: "Change password" }).click()]);
+    await expectAccessible(holder);
     await signInWithForm(holder, base, "ACM0001", NEW_PRIMARY_PASSWORD);
     // A login without a second factor is offered one after a reset's forced change.
     expect(await mainHeading(holder)).to.equal("Set up two-step sign-in");

@@ -15,7 +15,7 @@ import { newDeliveryPassphrase } from "../../src/resets/delivery-passphrase.js";
 import { keylessTemporaryPasswordMail } from "../../src/resets/keyless-mail.js";
 import { SmtpSink } from "../support/smtp-sink.js";
 import { startTestApp, type TestApp } from "../support/test-app.js";
-import { launchChromium, loopbackServer, mainHeading, screenshot, screenshotDir } from "./browser.js";
+import { launchChromium, loopbackServer, mainHeading, screenshot, screenshotDir, visit } from "./browser.js";
 
 const CTX = { ticketId: 12, accountName: "Acme Ltd", primaryUsername: "ACM0001" };
 /** Everything the page loads, all by GET: itself, its style and scripts, and the desk's public key. */
@@ -68,7 +68,7 @@ describe("/open-message in the browser (Chromium)", () => {
     const page = await context.newPage();
     if (viewport) await page.setViewportSize(viewport);
     page.on("request", (r) => requests.push({ method: r.method(), url: r.url(), postData: r.postData() }));
-    await page.goto("/open-message");
+    await visit(page, "/open-message");
     expect(await mainHeading(page)).to.equal("Open a locked message");
     await page.getByRole("button", { name: "Open the message" }).waitFor();
     return page;
@@ -146,6 +146,7 @@ describe("/open-message in the browser (Chromium)", () => {
     const noScript = await browser.newContext({ baseURL: web.baseUrl, javaScriptEnabled: false });
     try {
       const page = await noScript.newPage();
+      // axe-core runs as a script in the page, so it cannot check one with scripts off; the same page with scripts on is checked above.
       await page.goto("/open-message");
       await page.getByRole("heading", { name: "Open a locked message" }).waitFor();
       expect(await page.getByRole("button", { name: "Open the message" }).isVisible()).to.equal(false);

@@ -15,7 +15,7 @@ import { auditRows } from "../support/audit.js";
 import type { Row } from "../support/rows.js";
 import { userId } from "../support/users.js";
 import { callBack, openRequest } from "../resets/helpers.js";
-import { mainHeading, screenshot, signInWithForm, submitForm, useBrowserApp } from "./browser.js";
+import { mainHeading, screenshot, signInWithForm, submitForm, useBrowserApp, visit, expectAccessible } from "./browser.js";
 
 const PASSKEY_NAME = "Bob's work laptop";
 
@@ -36,6 +36,7 @@ describe("passkeys in the browser (Chromium, virtual authenticator)", () => {
 
   async function signOut(page: Page): Promise<void> {
     await Promise.all([page.waitForURL(/\/login\?signed_out=1$/), page.getByRole("button", { name: "Sign out" }).click()]);
+    await expectAccessible(page);
   }
 
   it("registers a named passkey, signs in with password + passkey and with the passkey alone, and approves a reset after a passkey step-up", async () => {
@@ -44,18 +45,19 @@ describe("passkeys in the browser (Chromium, virtual authenticator)", () => {
 
     // 1. bob registers a passkey under Two-step sign-in: his first factor, so the recovery codes are shown once.
     await signInWithForm(bob, base, "bob", DEMO_PASSWORD);
-    await bob.goto("/account/two-factor");
+    await visit(bob, "/account/two-factor");
     await bob.getByRole("heading", { name: "Passkeys" }).waitFor();
     await bob.getByLabel("Name of the new passkey").fill(PASSKEY_NAME);
     await screenshot(bob, shots.dir, "1-bob-add-passkey");
     await Promise.all([bob.waitForURL("/account/two-factor/passkeys"), bob.getByRole("button", { name: "Add a passkey" }).click()]);
+    await expectAccessible(bob);
     expect(await mainHeading(bob)).to.equal("Your recovery codes");
     expect(await bob.locator("ol.recovery-codes li").count()).to.equal(10);
     const [stored] = await passkeysOf("bob");
     expect(stored, "the passkey is stored").to.not.equal(undefined);
     expect(stored!.name).to.equal(PASSKEY_NAME);
     expect(Number(stored!.sign_count)).to.be.a("number");
-    await bob.goto("/account/two-factor");
+    await visit(bob, "/account/two-factor");
     await bob.getByRole("cell", { name: PASSKEY_NAME, exact: true }).waitFor();
     await screenshot(bob, shots.dir, "2-bob-passkey-listed");
     expect((await auditRows(t, "second_factor.passkey_added")).length).to.equal(1);
@@ -66,6 +68,7 @@ describe("passkeys in the browser (Chromium, virtual authenticator)", () => {
     expect(new URL(bob.url()).pathname).to.equal("/login/second-factor");
     await screenshot(bob, shots.dir, "3-bob-second-step");
     await Promise.all([bob.waitForURL("/"), bob.getByRole("button", { name: "Use a passkey" }).click()]);
+    await expectAccessible(bob);
     expect(await mainHeading(bob)).to.equal("Queue");
     const afterSecondStep = (await passkeysOf("bob"))[0]!;
     expect(afterSecondStep.last_used_at, "the use is recorded").to.not.equal(null);
@@ -73,6 +76,7 @@ describe("passkeys in the browser (Chromium, virtual authenticator)", () => {
     // 3. The passkey alone: no username, no password.
     await signOut(bob);
     await Promise.all([bob.waitForURL("/"), bob.getByRole("button", { name: "Sign in with a passkey" }).click()]);
+    await expectAccessible(bob);
     expect(await mainHeading(bob)).to.equal("Queue");
     const signIns = await auditRows(t, "sign_in.succeeded");
     expect(signIns.at(-1)!.details).to.include({ method: "passkey" });
@@ -83,7 +87,7 @@ describe("passkeys in the browser (Chromium, virtual authenticator)", () => {
     const ticketId = await openRequest(t);
     expect((await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed")).status).to.equal(303);
     t.clock.advance(t.config.stepUpMs + 1000);
-    await bob.goto(`/desk/tickets/${ticketId}`);
+    await visit(bob, `/desk/tickets/${ticketId}`);
     const approve = bob.getByRole("button", { name: "Approve and send the temporary password" });
     const [refused] = await Promise.all([bob.waitForResponse((r) => r.request().method() === "POST" && new URL(r.url()).pathname === `/desk/tickets/${ticketId}/approve`), approve.click()]);
     expect(refused.status(), "the approval waits for the step-up").to.equal(403);
@@ -91,6 +95,7 @@ describe("passkeys in the browser (Chromium, virtual authenticator)", () => {
     expect(((await t.db("reset_requests").where({ ticket_id: ticketId }).first()) as Row).state, "nothing changed").to.not.equal("delivered");
     await screenshot(bob, shots.dir, "4-bob-step-up");
     await Promise.all([bob.waitForURL(`/desk/tickets/${ticketId}`), bob.getByRole("button", { name: "Use a passkey" }).click()]);
+    await expectAccessible(bob);
     await bob.getByRole("status").filter({ hasText: "Confirmed." }).waitFor();
     expect((await auditRows(t, "step_up.confirmed")).at(-1)!.details).to.include({ method: "passkey" });
 

@@ -8,7 +8,7 @@
 import path from "node:path";
 import { expect } from "chai";
 import { REASON, temporaryPasswordFrom } from "../resets/helpers.js";
-import { mainHeading, screenshot, signInWithForm, submitForm, useBrowserApp } from "./browser.js";
+import { mainHeading, screenshot, signInWithForm, submitForm, useBrowserApp, visit, expectAccessible } from "./browser.js";
 import type { Row } from "../support/rows.js";
 import { decryptForPrimary } from "../support/pgp.js";
 
@@ -32,11 +32,13 @@ describe("primary reset in the browser (Chromium)", () => {
       carol.waitForURL("/reset-requests/new"),
       carol.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Primary reset" }).click(),
     ]);
+    await expectAccessible(carol);
     expect(await mainHeading(carol)).to.equal(SUBJECT);
     await carol.getByRole("heading", { name: "How it works" }).waitFor();
     await carol.getByLabel("Why does the primary login need a reset?").fill(REASON);
     await screenshot(carol, shots.dir, "1-carol-request-form");
     await Promise.all([carol.waitForURL(/\/tickets\/\d+$/), carol.getByRole("button", { name: "Send the request" }).click()]);
+    await expectAccessible(carol);
     const ticketId = Number(/\/tickets\/(\d+)$/.exec(carol.url())![1]);
     expect(await mainHeading(carol)).to.equal(`#${ticketId} ${SUBJECT}`);
     expect(await carol.getByRole("heading", { name: "Conversation" }).isVisible()).to.equal(true);
@@ -51,6 +53,7 @@ describe("primary reset in the browser (Chromium)", () => {
       alice.waitForURL(`/desk/tickets/${ticketId}`),
       alice.getByRole("link", { name: `#${ticketId}`, exact: true }).click(),
     ]);
+    await expectAccessible(alice);
     const panel = alice.getByRole("region", { name: "Primary reset verification" });
     await panel.waitFor();
     const panelText = (await panel.textContent()) ?? "";
@@ -72,7 +75,7 @@ describe("primary reset in the browser (Chromium)", () => {
     // 3. bob, a second agent, approves.
     const bob = await person();
     await signInWithForm(bob, base, "bob", "Demo-Passw0rd!x");
-    await bob.goto(`/desk/tickets/${ticketId}`);
+    await visit(bob, `/desk/tickets/${ticketId}`);
     const approveButton = bob.getByRole("button", { name: "Approve and send the temporary password" });
     expect(await approveButton.getAttribute("aria-describedby"), "every condition holds for bob").to.equal(null);
     await submitForm(bob, approveButton, `/desk/tickets/${ticketId}/approve`);
@@ -94,27 +97,30 @@ describe("primary reset in the browser (Chromium)", () => {
 
     // 5. ACM0001 signs in with the temporary password from the mail's address and must change it first.
     const holder = await person();
-    await holder.goto(signInUrl!);
+    await visit(holder, signInUrl!);
     await signInWithForm(holder, base, "ACM0001", password);
     expect(new URL(holder.url()).pathname).to.equal("/account/password");
     await holder.getByRole("status").filter({ hasText: "You signed in with a temporary password" }).waitFor();
-    await holder.goto("/tickets");
+    await visit(holder, "/tickets");
     expect(new URL(holder.url()).pathname, "nothing else is reachable before the change").to.equal("/account/password");
     await holder.getByLabel("Temporary password").fill(password);
     await holder.getByLabel("New password", { exact: true }).fill(NEW_PRIMARY_PASSWORD);
     await holder.getByLabel("New password again").fill(NEW_PRIMARY_PASSWORD);
     await screenshot(holder, shots.dir, "6-holder-forced-change");
     await Promise.all([holder.waitForURL("/login"), holder.getByRole("button", { name: "Change password" }).click()]);
+    await expectAccessible(holder);
     await holder.getByRole("status").filter({ hasText: "Your password was changed" }).waitFor();
 
     // 6. The new password works; a holder without a second factor is offered one once ("Not now" goes on); the ticket is closed and the request redeemed.
     await signInWithForm(holder, base, "ACM0001", NEW_PRIMARY_PASSWORD);
     expect(await mainHeading(holder)).to.equal("Set up two-step sign-in");
     await Promise.all([holder.waitForURL("/"), holder.getByRole("link", { name: "Not now" }).click()]);
+    await expectAccessible(holder);
     expect(await mainHeading(holder)).to.equal("My tickets");
     const row = holder.getByRole("row").filter({ has: holder.getByRole("link", { name: `#${ticketId}`, exact: true }) });
     expect(((await row.textContent()) ?? "").replace(/\s+/g, " ")).to.include("Closed");
     await Promise.all([holder.waitForURL(`/tickets/${ticketId}`), row.getByRole("link", { name: SUBJECT }).click()]);
+    await expectAccessible(holder);
     expect(await holder.getByText("Closed", { exact: true }).first().isVisible()).to.equal(true);
     expect(await holder.getByText("This ticket is closed.").isVisible()).to.equal(true);
     await screenshot(holder, shots.dir, "7-holder-ticket-closed");
@@ -123,7 +129,7 @@ describe("primary reset in the browser (Chromium)", () => {
 
     // 7. The temporary password no longer signs in.
     const stranger = await person();
-    await stranger.goto("/login");
+    await visit(stranger, "/login");
     await stranger.getByLabel("Username").fill("ACM0001");
     await stranger.getByLabel("Password", { exact: true }).fill(password);
     await stranger.getByRole("button", { name: "Sign in", exact: true }).click();

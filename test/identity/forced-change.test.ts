@@ -28,6 +28,11 @@ describe("forced password change", () => {
 
     const page = await agent.get("/account/password").expect(200);
     expect(page.text).to.include("You signed in with a temporary password").and.include("Temporary password");
+    // No link that would only bounce back here: no main navigation, no profile link; sign-out stays.
+    const links = [...page.text.matchAll(/<a [^>]*href="([^"#]+)"/g)].map((m) => m[1]);
+    expect(links.filter((href) => GATED.includes(href!)), "links to gated pages").to.deep.equal([]);
+    expect(page.text).to.not.include('aria-label="Main"');
+    expect(page.text).to.include('action="/logout"').and.include("you sign in again with your new password");
 
     for (const path of GATED) {
       const gated = await agent.get(path);

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { browser } from "../support/http.js";
 import { postForm } from "../support/forms.js";
 import { signIn, signedIn } from "../support/sign-in.js";
+import { DEMO_PASSWORD } from "../support/test-app.js";
 import { count } from "../support/rows.js";
 import { useTestApp } from "../support/use-test-app.js";
 
@@ -28,6 +29,19 @@ describe("errors are announced", () => {
     expect(problems.length).to.be.greaterThan(0);
     for (const p of problems) expect(res.text.split(`>${p}<`).length - 1, p).to.equal(2); // once in the summary's link, once by its field
     expect(await count(t, "password_history", {}), "nothing changed").to.equal(before);
+  });
+
+  it("several unmet password rules: one line in the summary, the rules once, as a list, by the field", async () => {
+    const carol = await signedIn(t, "carol");
+    const res = await postForm(carol, "/account/password", { current_password: DEMO_PASSWORD, new_password: "short", confirm_password: "short" }, "/account/password");
+    expect(res.status).to.equal(400);
+    const heading = /The new password misses (\d+) of the requirements:/.exec(res.text);
+    expect(heading, "the heading line").to.not.equal(null);
+    const list = /<div class="problem" id="field-new_password-problem"><p>[^<]*<\/p><ul>((?:<li>[^<]*<\/li>)+)<\/ul><\/div>/.exec(res.text);
+    expect(list, "the rules as a list by the field").to.not.equal(null);
+    const rules = [...list![1]!.matchAll(/<li>([^<]*)<\/li>/g)].map((m) => m[1]!);
+    expect(rules).to.have.length(Number(heading![1]));
+    for (const rule of rules) expect(res.text.split(rule).length - 1, rule).to.equal(1);
   });
 
   it("the same page without problems has a plain title and no summary", async () => {
