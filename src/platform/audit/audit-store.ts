@@ -9,6 +9,9 @@ export interface AuditFilter {
   subject?: string;
   /** Only entries older than this one (the page cursor). */
   before?: number;
+  /** Only entries at or after this moment, and before that one: a range of days. */
+  from?: Date;
+  until?: Date;
 }
 
 export interface AuditEntryRow {
@@ -29,6 +32,8 @@ export async function listAudit(db: Db, filter: AuditFilter, pageSize: number): 
   if (filter.actor) query.whereRaw("lower(actor) = ?", [filter.actor.toLowerCase()]);
   if (filter.subject) query.where({ subject: filter.subject });
   if (filter.before) query.where("seq", "<", filter.before);
+  if (filter.from) query.where("at", ">=", filter.from);
+  if (filter.until) query.where("at", "<", filter.until);
   const rows = (await query) as Record<string, unknown>[];
   const entries = rows.slice(0, pageSize).map((r) => ({
     seq: Number(r.seq),

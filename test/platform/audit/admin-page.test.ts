@@ -61,6 +61,39 @@ describe("audit log page (/admin/audit)", () => {
     }
   });
 
+  it("speaks words: each action's label beside its name, plain IPv4 addresses, and a range of days", async () => {
+    const admin = await signedIn(t, "admin");
+    const day = (iso: string) => new Date(`${iso}T12:00:00Z`);
+    await appendAudit(t.db, { action: "reset.approved", actor: "bob", ip: "::ffff:192.0.2.7", subject: "ticket:7", details: {} }, day("2026-11-02"));
+    await appendAudit(t.db, { action: "sla.targets_changed", actor: "admin", ip: "2001:db8::1", subject: null, details: {} }, day("2026-11-03"));
+    await appendAudit(t.db, { action: "reset.rejected", actor: "alice", subject: "ticket:8", details: {} }, day("2026-11-05"));
+    const page = (await admin.get("/admin/audit?actor=bob").expect(200)).text;
+    expect(page).to.include("Primary reset approved; temporary password sent").and.include("<code>reset.approved</code>");
+    expect(page).to.include("192.0.2.7").and.not.include("::ffff:");
+    // An action no label lists still reads as its family and words; an IPv6 address stays as it is.
+    const unknown = (await admin.get("/admin/audit?actor=admin&action=sla.targets_changed").expect(200)).text;
+    expect(unknown).to.include("sla: targets changed").and.include("2001:db8::1");
+
+    const actions = async (query: string) => [...(await admin.get(`/admin/audit?${query}`).expect(200)).text.matchAll(/<code>([a-z_.]+)<\/code><\/a>/g)].map((m) => m[1]);
+    expect(await actions("from=2026-11-02&to=2026-11-03")).to.deep.equal(["sla.targets_changed", "reset.approved"]);
+    expect(await actions("from=2026-11-04&to=2026-11-05")).to.deep.equal(["reset.rejected"]);
+    expect(await actions("to=2026-11-02")).to.include("reset.approved").and.not.include("reset.rejected");
+    // The range is kept by the next page's link and the filter links.
+    const kept = (await admin.get("/admin/audit?from=2026-11-02&to=2026-11-05").expect(200)).text;
+    expect(kept).to.include("from=2026-11-02&amp;to=2026-11-05").and.include('value="2026-11-02"');
+
+    for (const [query, field, problem] of [
+      ["from=yesterday", "from", "Enter a date like 2026-12-01."],
+      ["to=2026-02-30", "to", "There is no such day"],
+      ["from=2026-11-05&to=2026-11-02", "to", "The last day is before the first"],
+    ] as const) {
+      const res = await admin.get(`/admin/audit?${query}`);
+      expect(res.status, query).to.equal(400);
+      expect(res.text, query).to.include(problem).and.include(`id="field-${field}-problem"`);
+      expect(listedSeqs(res.text), query).to.deep.equal([]);
+    }
+  });
+
   it("verifies the chain on request, says where it breaks, and records the check", async () => {
     const admin = await signedIn(t, "admin");
     const ok = await postForm(admin, "/admin/audit/verify", {}, "/admin/audit");
