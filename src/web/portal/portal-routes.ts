@@ -56,7 +56,9 @@ export function portalRoutes(deps: TicketDeps): Router {
   const renderTicket = async (req: Request, res: Response, ticket: Ticket, status = 200, problems: Problems = {}, values: Record<string, string> = {}) => {
     const [events, requester, tracker] = await Promise.all([listTimeline(deps.db, ticket.id, "public"), findLoginSummary(deps.db, ticket.requesterId), customerTracker(deps.db, ticket)]);
     const tv = ticketView(deps.clock.now(), tracker?.ending ? new Map([[ticket.id, tracker.ending]]) : undefined);
-    res.status(status).render("tickets/show", { title: `#${ticket.id} ${ticket.subject}`, ticket, events, requester, tracker, problems, values: { body: "", ...values }, tv });
+    // A reset's steps are the desk's, not one agent's: the customer is not told who called back, approved or rejected (replies keep their author).
+    const shown = tracker ? events.map((e) => (e.kind === "reply" ? e : { ...e, author: null })) : events;
+    res.status(status).render("tickets/show", { title: `#${ticket.id} ${ticket.subject}`, ticket, events: shown, requester, tracker, problems, values: { body: "", ...values }, tv });
   };
 
   router.get("/tickets", customerListHandler(deps));
