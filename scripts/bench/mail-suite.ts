@@ -22,7 +22,7 @@ import type { Mailer } from "../../src/platform/mail/mailer.js";
 import { enqueue } from "../../src/platform/mail/outbox-store.js";
 import { usableRecipientKey } from "../../src/platform/mail/pgp.js";
 import { smtpTransport } from "../../src/platform/mail/transports.js";
-import { resetReceivedMail, temporaryPasswordMail } from "../../src/resets/reset-mails.js";
+import { deliveryFailedMail, temporaryPasswordMail } from "../../src/resets/reset-mails.js";
 import type { BenchOptions } from "./options.js";
 import { formatMailReport, type MailRun } from "./report.js";
 
@@ -60,10 +60,11 @@ async function prepare(db: Db, armoredKey: string): Promise<number> {
 
 /**
  * Encrypted: the temporary-password mail as an approval writes it (the key on file read and
- * checked, a fresh password, PGP/MIME encrypted and signed). Plain: the reset-received notice.
+ * checked, a fresh password, PGP/MIME encrypted and signed). Plain: a reset notice in clear, text and HTML
+ * (the reset-received confirmation is sealed now: it carries an objection link).
  */
 function composer(kind: MailRun["kind"], db: Db, mailer: Mailer, primaryId: number): () => Promise<ComposedMail> {
-  if (kind === "plain") return () => resetReceivedMail(mailer, systemClock, RESET, PRIMARY);
+  if (kind === "plain") return () => deliveryFailedMail(mailer, systemClock, RESET, PRIMARY, { outboxId: 1, recipient: PRIMARY.email, error: "bench", attempts: 1, dead: false });
   return async () => {
     const now = systemClock.now();
     const stored = await currentKey(db, primaryId);

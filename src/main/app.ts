@@ -132,7 +132,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(twoFactorRoutes(factorDeps));
   app.use(passkeyRoutes(factorDeps));
   app.use(stepUpRoutes(factorDeps));
-  const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword };
+  const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword({ db, clock, mailer }) };
   app.use(accountRoutes(passwordDeps));
   app.use(setPasswordRoutes(passwordDeps));
   const selfServiceDeps = { ...passwordDeps, dataKey: deps.dataKey, login: config.login, linkTtlMinutes: config.resetLinkTtlMinutes, securityQuestions: config.securityQuestions };

@@ -38,7 +38,7 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnch
       description: "Expires primary-reset temporary passwords not used in time, and closes their tickets.",
       everyMs: minutes(5),
       async run() {
-        return `${await expireTemporaryPasswords(deps)} temporary passwords expired`;
+        return `${await expireTemporaryPasswords({ db: deps.db, clock: deps.clock, mailer })} temporary passwords expired`;
       },
     },
     {

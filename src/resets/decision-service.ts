@@ -7,7 +7,7 @@ import { hours } from "../shared/clock.js";
 import { usableRecipientKey } from "../platform/mail/pgp.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { seal, unseal, type DataKey } from "../shared/sealing.js";
-import { queueEndNotices, temporaryPasswordMail, type ResetMailContext } from "./reset-mails.js";
+import { queueEndNotices, queueRequesterNotice, temporaryPasswordMail, type ResetMailContext } from "./reset-mails.js";
 import { keylessTemporaryPasswordMail } from "./keyless-mail.js";
 import { newDeliveryPassphrase, spokenPassphrase } from "./delivery-passphrase.js";
 import { readsPassphrase, type DeliveryPlan } from "./delivery-plan.js";
@@ -126,6 +126,7 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
         const factorsRemoved = locked.request.factorLost ? await removeAllFactors(trx, deps, primary.id, agent, "lost_with_reset", { ticketId }) : null;
         const outboxId = await enqueue(trx, mail, now);
         await updateRequestFields(trx, locked.request.id, { outbox_id: outboxId }, now);
+        await queueRequesterNotice(deps, trx, locked.request, "reset-approved", { expiresAt: formatUtc(expiresAt) }, now);
         const factorText = factorsRemoved ? " The primary login's second factors were removed, as the request said they were lost: the holder sets up two-step sign-in again after choosing a new password." : "";
         return {
           kind: "approval",

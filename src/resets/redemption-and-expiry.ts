@@ -1,33 +1,36 @@
 import type { Knex } from "knex";
 import { endTemporaryPassword } from "../identity/index.js";
-import type { Clock } from "../shared/clock.js";
-import type { Db } from "../shared/db.js";
 import { cancelUnsent } from "../platform/mail/outbox-store.js";
 import { lockRequest, moveRequest, type LockedRequest, type ResetStep } from "./request-moves.js";
+import { queueRequesterNotice } from "./reset-mails.js";
+import type { ResetDeps } from "./request-service.js";
 import { findDeliveredRequestFor, findExpiredDeliveries } from "./reset-store.js";
 
 // How a delivery ends: the holder redeems the temporary password, or it ends unused (it
 // expires, or is withdrawn: withdrawal.ts).
 
 /**
- * Called in the password change's own transaction when a login replaces a temporary
- * password: its delivered request is redeemed and the ticket closed.
+ * The hook called in the password change's own transaction when a login replaces a temporary
+ * password: its delivered request is redeemed, the ticket closed, the requester told.
  */
-export async function redeemTemporaryPassword(trx: Knex.Transaction, userId: number, now: Date): Promise<void> {
-  const delivered = await findDeliveredRequestFor(trx, userId);
-  if (!delivered) return;
-  // The ticket is locked first, as every reset step does: a withdrawal at the same moment waits or wins, never deadlocks.
-  const locked = (await lockRequest(trx, delivered.ticketId))!;
-  await moveRequest(trx, locked, "redeem", {
-    fields: { redeemed_at: now },
-    step: {
-      kind: "system",
-      by: null,
-      action: "reset.redeemed",
-      publicText: "The primary login's holder signed in with the temporary password and chose a new password. This request is complete.",
-      details: { userId },
-    },
-  }, now);
+export function redeemTemporaryPassword(deps: ResetDeps): (trx: Knex.Transaction, userId: number, now: Date) => Promise<void> {
+  return async (trx, userId, now) => {
+    const delivered = await findDeliveredRequestFor(trx, userId);
+    if (!delivered) return;
+    // The ticket is locked first, as every reset step does: a withdrawal at the same moment waits or wins, never deadlocks.
+    const locked = (await lockRequest(trx, delivered.ticketId))!;
+    const redeemed = await moveRequest(trx, locked, "redeem", {
+      fields: { redeemed_at: now },
+      step: {
+        kind: "system",
+        by: null,
+        action: "reset.redeemed",
+        publicText: "The primary login's holder signed in with the temporary password and chose a new password. This request is complete.",
+        details: { userId },
+      },
+    }, now);
+    if (redeemed) await queueRequesterNotice(deps, trx, locked.request, "reset-completed", {}, now);
+  };
 }
 
 /**
@@ -49,8 +52,8 @@ export async function endUnusedDelivery(trx: Knex.Transaction, locked: LockedReq
   }, now);
 }
 
-/** The scheduled job: delivered requests whose temporary password ran out are `expired`. */
-export async function expireTemporaryPasswords(deps: { db: Db; clock: Clock }): Promise<number> {
+/** The scheduled job: delivered requests whose temporary password ran out are `expired`, and their requesters told. */
+export async function expireTemporaryPasswords(deps: ResetDeps): Promise<number> {
   const now = deps.clock.now();
   let expired = 0;
   for (const request of await findExpiredDeliveries(deps.db, now)) {
@@ -63,7 +66,9 @@ export async function expireTemporaryPasswords(deps: { db: Db; clock: Clock }): 
     };
     const ended = await deps.db.transaction(async (trx) => {
       const locked = await lockRequest(trx, request.ticketId);
-      return locked !== null && (await endUnusedDelivery(trx, locked, "expire", {}, step, now));
+      if (!locked || !(await endUnusedDelivery(trx, locked, "expire", {}, step, now))) return false;
+      await queueRequesterNotice(deps, trx, locked.request, "reset-expired", {}, now);
+      return true;
     });
     if (ended) expired += 1;
   }

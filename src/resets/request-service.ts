@@ -55,8 +55,8 @@ export async function resetEligibility(db: Db, actor: Actor): Promise<Eligibilit
 /**
  * Opens the request for a login {@link resetEligibility} found eligible: the ticket and its
  * reset request together, an alert with a single-use objection link to the primary's address
- * and every contact on file, a confirmation to the requester, the timeline and the audit — all
- * in one transaction.
+ * and every contact on file, a confirmation (with its own objection link) to the requester in
+ * place of the alert to the same address, the timeline and the audit — all in one transaction.
  */
 export async function openResetRequest(deps: ResetDeps, actor: Actor, eligible: Eligible, asked: ResetAsked): Promise<Result<{ ticketId: number }> | NotEligible> {
   const { account, primary } = eligible;
@@ -80,11 +80,17 @@ async function insertRequest(deps: ResetDeps, actor: Actor, { requester, account
     const requestId = await insertResetRequest(trx, { ticketId, accountId: account.id, requesterId: requester.id, targetUserId: primary.id, reason, factorLost }, now);
     const ctx = { ticketId, accountName: account.name, primaryUsername: primary.username, factorLost };
     const mails: ComposedMail[] = [];
-    for (const r of recipients) {
+    // One mail per mailbox: the requester's own address (on the records too, as an authorised
+    // contact often is) gets the confirmation, with its objection link, instead of the alert.
+    const requesterAddress = requester.email?.toLowerCase() ?? null;
+    for (const r of recipients.filter((r) => r.email.toLowerCase() !== requesterAddress)) {
       const objectionToken = await insertObjectionToken(trx, requestId, r.email, now);
       mails.push(await resetAlertMail(deps.mailer, deps.clock, { ...ctx, requesterUsername: requester.username, requesterName: requester.displayName }, { ...r, objectionToken }));
     }
-    if (requester.email) mails.push(await resetReceivedMail(deps.mailer, deps.clock, ctx, { email: requester.email, displayName: requester.displayName }));
+    if (requester.email) {
+      const objectionToken = await insertObjectionToken(trx, requestId, requester.email, now);
+      mails.push(await resetReceivedMail(deps.mailer, deps.clock, ctx, { email: requester.email, displayName: requester.displayName, objectionToken }));
+    }
     for (const mail of mails) await enqueue(trx, mail, now);
     await noticeNewTicket(trx, deps, ticketId, body, now);
     await recordOnTimeline(trx, ticketId, { authorId: null, kind: "system", publicText: `The primary login's registered address and every contact on file were alerted (${recipients.length}).` }, now);

@@ -31,24 +31,43 @@ export async function resetAlertMail(
   return composeSealed(mailer.sender, mail, mailer.deskKey, now);
 }
 
-/** The requester's confirmation: what happens next. */
-export async function resetReceivedMail(mailer: Mailer, clock: Clock, ctx: ResetMailContext, requester: { email: string; displayName: string }): Promise<ComposedMail> {
-  const data = { ...ctx, displayName: requester.displayName, ticketUrl: `${mailer.baseUrl}/tickets/${ctx.ticketId}`, baseUrl: mailer.baseUrl };
-  const content = await renderMailTemplate("reset-received", data, true);
+/**
+ * The requester's confirmation: what happens next, and (sealed at rest) the single-use objection
+ * link the alert would have carried, since the requester's own address gets this mail instead:
+ * if someone else used their login, they can stop it.
+ */
+export async function resetReceivedMail(mailer: Mailer, clock: Clock, ctx: ResetMailContext, requester: { email: string; displayName: string; objectionToken: string }): Promise<ComposedMail> {
+  const data = { ...ctx, displayName: requester.displayName, ticketUrl: `${mailer.baseUrl}/tickets/${ctx.ticketId}`, objectionUrl: `${mailer.baseUrl}/objections/${requester.objectionToken}`, baseUrl: mailer.baseUrl };
+  const { text } = await renderMailTemplate("reset-received", data, false);
   const subject = `Your primary account password reset request (ticket #${ctx.ticketId})`;
-  return composePlain(mailer.sender, { to: requester.email, subject, template: "reset-received", text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
+  return composeSealed(mailer.sender, { to: requester.email, subject, template: "reset-received", text, ticketId: ctx.ticketId }, mailer.deskKey, clock.now());
 }
 
-/** The notices that end a request, each with the agent's reason: to the requester and the primary's address. */
+/**
+ * The notices of a change the requester can see, each one mail: approved and sent, completed,
+ * expired; rejected and withdrawn (these with the agent's reason, to the primary's address too).
+ * None carries a secret: the temporary password goes only to the primary's address, encrypted.
+ */
 const NOTICES = {
+  "reset-approved": (ticketId: number) => `Password reset request approved (ticket #${ticketId})`,
+  "reset-completed": (ticketId: number) => `Password reset complete (ticket #${ticketId})`,
+  "reset-expired": (ticketId: number) => `Temporary password expired unused (ticket #${ticketId})`,
   "reset-rejected": (ticketId: number) => `Password reset request rejected (ticket #${ticketId})`,
   "reset-withdrawn": (ticketId: number) => `Temporary password withdrawn (ticket #${ticketId})`,
 };
+type Notice = keyof typeof NOTICES;
 
-async function resetNoticeMail(mailer: Mailer, clock: Clock, ctx: ResetMailContext, to: { email: string; displayName: string }, template: keyof typeof NOTICES, reason: string): Promise<ComposedMail> {
-  const content = await renderMailTemplate(template, { ...ctx, displayName: to.displayName, reason, baseUrl: mailer.baseUrl }, true);
+async function resetNoticeMail(mailer: Mailer, clock: Clock, ctx: ResetMailContext, to: { email: string; displayName: string }, template: Notice, extra: Record<string, unknown>): Promise<ComposedMail> {
+  const data = { ...ctx, ...extra, displayName: to.displayName, ticketUrl: `${mailer.baseUrl}/tickets/${ctx.ticketId}`, baseUrl: mailer.baseUrl };
+  const content = await renderMailTemplate(template, data, true);
   return composePlain(mailer.sender, { to: to.email, subject: NOTICES[template](ctx.ticketId), template, text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
 }
+
+/** "p…@acme.example": enough for the requester to tell the holder which mailbox to look in, not the address itself. */
+export const maskedAddress = (email: string): string => {
+  const at = email.lastIndexOf("@");
+  return at < 1 ? "the registered address" : `${email[0]}…${email.slice(at)}`;
+};
 
 /** To the assignee and the admins: the temporary password's mail failed for good, and what they can do. No secret in it. */
 export async function deliveryFailedMail(
@@ -97,16 +116,28 @@ export async function temporaryPasswordMail(
   return composeEncrypted(mailer.sender, mail, primary.key, mailer.deskKey, clock.now());
 }
 
+/** Who a request's notices go to, and what they all say. */
+async function noticeParties(trx: Knex.Transaction, request: ResetRequest) {
+  const account = await findAccount(trx, request.accountId);
+  const requester = await findLoginById(trx, request.requesterId);
+  const primary = await findLoginById(trx, request.targetUserId);
+  const ctx = { ticketId: request.ticketId, accountName: account!.name, primaryUsername: primary!.username, primaryAddress: primary!.email ? maskedAddress(primary!.email) : null };
+  return { ctx, requester: requester!, primary: primary! };
+}
+
+/** Queues one notice of a change the requester can see, to the requester only, in the caller's transaction. */
+export async function queueRequesterNotice(deps: MailingDeps, trx: Knex.Transaction, request: ResetRequest, template: Notice, extra: Record<string, unknown>, now: Date): Promise<void> {
+  const { ctx, requester } = await noticeParties(trx, request);
+  if (requester.email) await enqueue(trx, await resetNoticeMail(deps.mailer, deps.clock, ctx, { email: requester.email, displayName: requester.displayName }, template, extra), now);
+}
+
 /**
  * Queues the notice that ends a request, with its reason, to the requester and the primary's
  * address (each that has one), in the caller's transaction.
  */
-export async function queueEndNotices(deps: MailingDeps, trx: Knex.Transaction, request: ResetRequest, template: keyof typeof NOTICES, reason: string, now: Date): Promise<void> {
-  const account = await findAccount(trx, request.accountId);
-  const requester = await findLoginById(trx, request.requesterId);
-  const primary = await findLoginById(trx, request.targetUserId);
-  const ctx = { ticketId: request.ticketId, accountName: account!.name, primaryUsername: primary!.username };
-  for (const to of [requester!, primary!]) {
-    if (to.email) await enqueue(trx, await resetNoticeMail(deps.mailer, deps.clock, ctx, { email: to.email, displayName: to.displayName }, template, reason), now);
+export async function queueEndNotices(deps: MailingDeps, trx: Knex.Transaction, request: ResetRequest, template: "reset-rejected" | "reset-withdrawn", reason: string, now: Date): Promise<void> {
+  const { ctx, requester, primary } = await noticeParties(trx, request);
+  for (const to of [requester, primary]) {
+    if (to.email) await enqueue(trx, await resetNoticeMail(deps.mailer, deps.clock, ctx, { email: to.email, displayName: to.displayName }, template, { reason }), now);
   }
 }

@@ -25,6 +25,8 @@ export interface ResetRequest {
   rejectedBy: number | null;
   rejectedAt: Date | null;
   rejectionReason: string | null;
+  /** Why a delivered temporary password was withdrawn (the agent's reason, or the objection's), once it was. */
+  withdrawalReason: string | null;
   keyFingerprint: string | null;
   /** The temporary password's mail, once approved. */
   outboxId: number | null;
@@ -58,6 +60,7 @@ const toRequest = (r: Row): ResetRequest => ({
   rejectedBy: id(r.rejected_by),
   rejectedAt: asDate(r.rejected_at),
   rejectionReason: (r.rejection_reason as string | null) ?? null,
+  withdrawalReason: (r.withdrawal_reason as string | null) ?? null,
   keyFingerprint: (r.key_fingerprint as string | null) ?? null,
   outboxId: id(r.outbox_id),
   tempExpiresAt: asDate(r.temp_expires_at),
@@ -120,6 +123,13 @@ export async function deliveryMailsOfTickets(db: Conn, ticketIds: number[]): Pro
     .where("reset_requests.state", "delivered")
     .select("reset_requests.ticket_id", "outbox.status", "outbox.next_attempt_at");
   return (rows as Row[]).map((r) => ({ ticketId: Number(r.ticket_id), status: r.status as string, nextAttemptAt: asDate(r.next_attempt_at) }));
+}
+
+/** For a customer's list: the state of the request of each of these tickets that has one. */
+export async function statesOfTickets(db: Conn, ticketIds: number[]): Promise<{ ticketId: number; state: ResetState }[]> {
+  if (ticketIds.length === 0) return [];
+  const rows: unknown = await db("reset_requests").whereIn("ticket_id", ticketIds).select("ticket_id", "state");
+  return (rows as Row[]).map((r) => ({ ticketId: Number(r.ticket_id), state: r.state as ResetState }));
 }
 
 /** Delivered requests whose temporary password has run out. */

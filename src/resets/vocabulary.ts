@@ -39,6 +39,14 @@ export const RESET_STATE_LABELS: Record<ResetState, string> = {
   withdrawn: "Withdrawn: the temporary password was cancelled before it was used",
 };
 
+/** How a request ended, in the one word its customer reads for its closed ticket's status. */
+export const RESET_ENDINGS: Partial<Record<ResetState, string>> = {
+  redeemed: "Completed",
+  rejected: "Rejected",
+  withdrawn: "Withdrawn",
+  expired: "Expired",
+};
+
 /**
  * Where an objection to the request stands: `none` raised, `open` (raised and not cleared: it
  * blocks approval, and a delivered password is withdrawn the moment it is raised) or

@@ -9,5 +9,5 @@ export type { TicketDeps } from "./ticket-service.js";
 export { moveTicketTo, openTicketWith, recordOnTimeline } from "./ticket-steps.js";
 export { findTicket, findTicketForUpdate, listTimeline } from "./tickets-store.js";
 export type { Ticket } from "./tickets-store.js";
-export { BODY_MAX, CUSTOMER_TICKET_TYPES, STATUS_LABELS, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, transitionProblem, TYPE_LABELS } from "./vocabulary.js";
-export type { EventKind, TicketStatus } from "./vocabulary.js";
+export { BODY_MAX, CUSTOMER_TICKET_TYPES, STATUS_LABELS, statusLabelFor, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, transitionProblem, TYPE_LABELS } from "./vocabulary.js";
+export type { EventKind, TicketStatus, TicketType } from "./vocabulary.js";

@@ -24,6 +24,20 @@ export const STATUS_LABELS: Record<TicketStatus, string> = {
   closed: "Closed",
 };
 
+/**
+ * A ticket's status in the words its customer reads, the one place that knows a reset ticket
+ * reads differently: its status follows its request (resets/ RESET_MOVES), so while the
+ * temporary password is out it waits for the primary holder, not for the customer who asked;
+ * closed, it says how the request ended (`ending`: resets/ words it, as tickets cannot read
+ * the request). Without an ending a closed ticket is "Closed".
+ */
+export function statusLabelFor(ticket: { status: TicketStatus; type: TicketType }, ending?: string | null): string {
+  if (ticket.type !== "primary_reset") return STATUS_LABELS[ticket.status];
+  if (ticket.status === "pending_customer") return "Waiting for the primary holder";
+  if (ticket.status === "closed" && ending) return ending;
+  return STATUS_LABELS[ticket.status];
+}
+
 const MOVES: Record<TicketStatus, readonly TicketStatus[]> = {
   new: ["open", "pending_customer", "resolved", "closed"],
   open: ["pending_customer", "resolved", "closed"],

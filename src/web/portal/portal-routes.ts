@@ -7,6 +7,7 @@ import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { addCustomerReply, createTicket, CUSTOMER_TICKET_TYPES, customerTickets, listTimeline, type Ticket, type TicketDeps } from "../../tickets/index.js";
 import { findLoginSummary } from "../../identity/index.js";
+import { customerTracker, resetEndingsOf } from "../../resets/index.js";
 import { pathId } from "../path-ids.js";
 import { actorOf } from "../request-meta.js";
 import { customerTicket, NO_SUCH_TICKET } from "../ticket-access.js";
@@ -29,7 +30,8 @@ export function customerListHandler(deps: TicketDeps): RequestHandler {
     // The search box shows what was typed, even when it was refused.
     const q = typeof req.query.q === "string" ? req.query.q : "";
     const after = query.ok ? query.data.after : undefined;
-    res.status(query.ok ? 200 : 400).render("tickets/list", { title: "My tickets", page, after, q, problems: query.ok ? {} : query.problems, tv: ticketView(deps.clock.now()) });
+    const tv = ticketView(deps.clock.now(), await resetEndingsOf(deps.db, page.rows));
+    res.status(query.ok ? 200 : 400).render("tickets/list", { title: "My tickets", page, after, q, problems: query.ok ? {} : query.problems, tv });
   };
 }
 
@@ -52,8 +54,11 @@ export function portalRoutes(deps: TicketDeps): Router {
     res.status(status).render("tickets/new", { title: "New ticket", types: CUSTOMER_TICKET_TYPES, problems, values: { type: "", subject: "", body: "", ...values }, tv: ticketView(deps.clock.now()) });
 
   const renderTicket = async (req: Request, res: Response, ticket: Ticket, status = 200, problems: Problems = {}, values: Record<string, string> = {}) => {
-    const [events, requester] = await Promise.all([listTimeline(deps.db, ticket.id, "public"), findLoginSummary(deps.db, ticket.requesterId)]);
-    res.status(status).render("tickets/show", { title: `#${ticket.id} ${ticket.subject}`, ticket, events, requester, problems, values: { body: "", ...values }, tv: ticketView(deps.clock.now()) });
+    const [events, requester, tracker] = await Promise.all([listTimeline(deps.db, ticket.id, "public"), findLoginSummary(deps.db, ticket.requesterId), customerTracker(deps.db, ticket)]);
+    const tv = ticketView(deps.clock.now(), tracker?.ending ? new Map([[ticket.id, tracker.ending]]) : undefined);
+    // A reset's steps are the desk's, not one agent's: the customer is not told who called back, approved or rejected (replies keep their author).
+    const shown = tracker ? events.map((e) => (e.kind === "reply" ? e : { ...e, author: null })) : events;
+    res.status(status).render("tickets/show", { title: `#${ticket.id} ${ticket.subject}`, ticket, events: shown, requester, tracker, problems, values: { body: "", ...values }, tv });
   };
 
   router.get("/tickets", customerListHandler(deps));
