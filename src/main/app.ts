@@ -148,12 +148,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(noticeRoutes({ db, clock }));
   app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }));
   app.use(resetRequestRoutes({ db, clock, mailer }));
-  app.use(objectionRoutes({ db, clock, mailer }));
+  const approvalPolicy = { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery };
+  app.use(objectionRoutes({ db, clock, mailer, ...approvalPolicy }));
   const decisionDeps = { db, clock, mailer, stepUpMs, dataKey: deps.dataKey, keylessDelivery: config.keylessDelivery };
   app.use(resetDecisionRoutes({ ...decisionDeps, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
   app.use(adminRoutes({ db, clock, mailer, stepUpMs }));
   app.use(adminLoginRoutes({ db, clock, mailer, stepUpMs }));
-  app.use(changeObjectionRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));
+  app.use(changeObjectionRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer, ...approvalPolicy }) }));
   app.use(recordChangeRoutes({ db, clock, mailer, stepUpMs }));
   // Mail and tasks may not import audit (DESIGN §8): the appender is handed in here.
   app.use(mailAdminRoutes({ db, clock, config, mailer, audit: appendAudit, deliverNow: () => scheduler.run("deliver-mail") }));

@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { hashToken, newToken } from "../shared/tokens.js";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
+import { clearApprovers } from "./approvers-store.js";
 import { OPEN_RESET_STATES, RESET_MOVES, type CallbackOutcome, type ResetMove, type ResetState } from "./vocabulary.js";
 
 type Conn = Db | Knex.Transaction;
@@ -132,12 +133,14 @@ export async function findExpiredDeliveries(db: Conn, now: Date): Promise<ResetR
  * Writes one move of the state table, only from its `from` state: of two racing approvals
  * exactly one updates the row, the other sees 0 and gives up. Only `moveRequest` calls it.
  * A move out of pending erases the delivery passphrase, whichever it is (approval read it
- * before, in the same transaction; rejection, and any end, never need it).
+ * before, in the same transaction; rejection, and any end, never need it), and its approvers.
  */
 export async function updateRequestState(trx: Knex.Transaction, requestId: number, move: ResetMove, fields: Row, now: Date): Promise<boolean> {
   const { from, to } = RESET_MOVES[move];
   const erased = to === "pending" ? {} : { delivery_passphrase_sealed: null };
   const updated = await trx("reset_requests").where({ id: requestId, state: from }).update({ ...fields, ...erased, state: to, updated_at: now });
+  // Nobody approves a request that left pending: "Awaiting my approval" empties with the move.
+  if (updated === 1 && to !== "pending") await clearApprovers(trx, requestId);
   return updated === 1;
 }
 
