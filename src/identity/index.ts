@@ -46,7 +46,7 @@ export { checkPublicKey, MAX_KEY_BYTES } from "./pgp-key-check.js";
 // new-ticket-notice-store.ts: the users table stays identity's).
 export { countLogins, findLoginSummary, isLoginOfAccount, lockLoginRow, primaryLoginOf, storeCanOpenCases, storeLoginDisabled, updateLoginDetails, usernameEndingTaken } from "./account-logins-store.js";
 export type { LoginSummary } from "./account-logins-store.js";
-export { staffWantingNewTicketMail, staffWantingNotice, storeNewTicketMail, storeNotice, wantsNewTicketMail, wantsNotice } from "./new-ticket-notice-store.js";
+export { staffWantingNewTicketMail, staffWantingNotice, storeNewTicketMail, storeNotice, wantsNotice } from "./new-ticket-notice-store.js";
 export type { StaffNotice } from "./new-ticket-notice-store.js";
 
 // Second factors: the authenticator app, recovery codes, the second step of sign-in.

@@ -27,6 +27,5 @@ export async function staffWantingNotice(trx: Knex.Transaction, notice: StaffNot
   return rows.map((r) => ({ id: Number(r.id), email: r.email as string, displayName: r.display_name as string }));
 }
 
-export const wantsNewTicketMail = (db: Db, userId: number) => wantsNotice(db, userId, "new_tickets");
 export const storeNewTicketMail = (db: Db, userId: number, on: boolean, now: Date) => storeNotice(db, userId, "new_tickets", on, now);
 export const staffWantingNewTicketMail = (trx: Knex.Transaction) => staffWantingNotice(trx, "new_tickets");

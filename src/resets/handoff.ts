@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
-import { listStaff, staffWantingNotice, type Login } from "../identity/index.js";
+import { listStaff, staffWantingNotice, storeNotice, type Login } from "../identity/index.js";
+import type { Db } from "../shared/db.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { deliveryPlanOf } from "./delivery-plan.js";
 import { replaceApprovers } from "./approvers-store.js";
@@ -63,3 +64,6 @@ export async function handOff(deps: HandOffDeps, trx: Knex.Transaction, request:
     : "Every condition of the checklist is met but the approver: a confirmed callback verified it, and you did not take part in it.";
   await queueStaffNotice(deps, trx, request, told, { template: "reset-handoff", subject: `[#${request.ticketId}] A primary reset awaits your approval`, extra: { why } }, now);
 }
+
+/** An agent or admin turns the hand-off mail on or off (My profile → Notifications); the view lists their requests either way. */
+export const setApprovalNotice = (db: Db, userId: number, on: boolean, now: Date): Promise<void> => storeNotice(db, userId, "awaiting_approval", on, now);

@@ -4,6 +4,8 @@
 export { approveRequest, recordCallback, rejectRequest } from "./decision-service.js";
 export type { ApprovalRefused, DecisionDeps, IssuedPassphrase } from "./decision-service.js";
 export { noticeFailedTemporaryPassword } from "./delivery-failure.js";
+export { noticeExpiringTemporaryPasswords } from "./expiry-notice.js";
+export { setApprovalNotice } from "./handoff.js";
 export type { HandOffDeps } from "./handoff.js";
 export { countAwaitingApprovalBy, ticketsAwaitingApprovalBy } from "./approvers-store.js";
 export { clearObjection, liveObjection, raiseObjection, withdrawOnChangeObjection } from "./objection-service.js";

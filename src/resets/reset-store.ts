@@ -129,6 +129,17 @@ export async function findExpiredDeliveries(db: Conn, now: Date): Promise<ResetR
   return (rows as Row[]).map(toRequest);
 }
 
+/** Delivered requests whose temporary password runs out by `until`, not yet, and whose holder was not warned about yet. */
+export async function findDeliveriesExpiringBy(db: Conn, now: Date, until: Date): Promise<ResetRequest[]> {
+  const rows: unknown = await db("reset_requests").where({ state: "delivered" }).whereNull("expiry_notice_at").andWhere("temp_expires_at", ">", now).andWhere("temp_expires_at", "<=", until).orderBy("id");
+  return (rows as Row[]).map(toRequest);
+}
+
+/** Marks the expiry notice sent, only once: false when another run marked it first. */
+export async function markExpiryNoticed(trx: Knex.Transaction, requestId: number, now: Date): Promise<boolean> {
+  return (await trx("reset_requests").where({ id: requestId, state: "delivered" }).whereNull("expiry_notice_at").update({ expiry_notice_at: now })) === 1;
+}
+
 /**
  * Writes one move of the state table, only from its `from` state: of two racing approvals
  * exactly one updates the row, the other sees 0 and gives up. Only `moveRequest` calls it.
