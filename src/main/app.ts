@@ -43,6 +43,7 @@ import { resetRequestRoutes } from "../web/resets/request-routes.js";
 import { deskQueueHandler, deskRoutes } from "../web/desk/desk-routes.js";
 import { homeRoutes } from "../web/home-routes.js";
 import { noticeRoutes } from "../web/account/notification-routes.js";
+import { exposeApprovalCount } from "../web/approval-count.js";
 import { customerListHandler, portalRoutes } from "../web/portal/portal-routes.js";
 import { csrfProtection, exposeCsrfToken } from "../web/csrf.js";
 import { errorHandler, notFoundHandler } from "../web/errors.js";
@@ -123,6 +124,7 @@ export function createApp(deps: AppDeps): Express {
     res.locals.path = req.path;
     next();
   });
+  app.use(exposeApprovalCount(reader));
 
   const factorDeps = { db, clock, mailer, dataKey: deps.dataKey, login: config.login, factorPolicies: config.secondFactor, stepUpMs: config.stepUpMs, relyingParty: relyingPartyOf(config.baseUrl) };
   app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
