@@ -82,6 +82,28 @@ describe("primary reset: the hand-off to whoever may approve", () => {
     expect(await awaiting(admin, ticketId)).to.deep.equal({ n: 0, listed: false });
   });
 
+  it("catches up with a change of the records made after the hand-off when the ticket's page is opened", async () => {
+    const ticketId = await openRequest(t);
+    const bob = await signedIn(t, "bob");
+    await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+    const ada = await addSecondAdmin(t);
+    expect(await awaiting(bob, ticketId)).to.deep.equal({ n: 1, listed: true });
+    expect(await handOffsTo(ADA), "no admin needed yet").to.have.length(0);
+
+    // accounts/ never calls resets: the stored list is behind until a page evaluates the checklist.
+    expect((await changeContactPhone(t, await signedIn(t, "admin"), "Carol Jones", "+442079460078")).status).to.equal(303);
+    const page = await bob.get(deskPage(ticketId)).expect(200);
+    expect(page.text).to.include("An admin approves, because of a recent change to the records");
+    expect(await awaiting(bob, ticketId)).to.deep.equal({ n: 0, listed: false });
+    expect(await awaiting(ada, ticketId)).to.deep.equal({ n: 1, listed: true });
+    expect(await handOffsTo(ADA), "now an admin is needed: ada is told").to.have.length(1);
+
+    // Nothing is written when the page and the stored list agree.
+    const rows = JSON.stringify(await t.db("reset_approvers").orderBy("user_id"));
+    await bob.get(deskPage(ticketId)).expect(200);
+    expect(JSON.stringify(await t.db("reset_approvers").orderBy("user_id"))).to.equal(rows);
+  });
+
   it("lists the request but sends no mail to an agent who turned the hand-off mail off under Notifications", async () => {
     const bob = await signedIn(t, "bob");
     const page = await bob.get("/account/notifications").expect(200);
