@@ -46,7 +46,8 @@ export { checkPublicKey, MAX_KEY_BYTES } from "./pgp-key-check.js";
 // new-ticket-notice-store.ts: the users table stays identity's).
 export { countLogins, findLoginSummary, isLoginOfAccount, lockLoginRow, primaryLoginOf, storeCanOpenCases, storeLoginDisabled, updateLoginDetails, usernameEndingTaken } from "./account-logins-store.js";
 export type { LoginSummary } from "./account-logins-store.js";
-export { staffWantingNewTicketMail, storeNewTicketMail, wantsNewTicketMail } from "./new-ticket-notice-store.js";
+export { staffWantingNewTicketMail, staffWantingNotice, storeNewTicketMail, storeNotice, wantsNotice } from "./new-ticket-notice-store.js";
+export type { StaffNotice } from "./new-ticket-notice-store.js";
 
 // Second factors: the authenticator app, recovery codes, the second step of sign-in.
 export { codeProof, confirmTotp, factorStatus, hasActiveFactor, pendingEnrolment, proveWithFactor, regenerateRecoveryCodes, removeTotp, startTotpEnrolment } from "./second-factors/second-factors.js";

@@ -43,6 +43,7 @@ import { resetRequestRoutes } from "../web/resets/request-routes.js";
 import { deskQueueHandler, deskRoutes } from "../web/desk/desk-routes.js";
 import { homeRoutes } from "../web/home-routes.js";
 import { noticeRoutes } from "../web/account/notification-routes.js";
+import { exposeApprovalCount } from "../web/approval-count.js";
 import { customerListHandler, portalRoutes } from "../web/portal/portal-routes.js";
 import { csrfProtection, exposeCsrfToken } from "../web/csrf.js";
 import { errorHandler, notFoundHandler } from "../web/errors.js";
@@ -121,8 +122,11 @@ export function createApp(deps: AppDeps): Express {
   app.use((req, res, next) => {
     res.locals.user = req.user;
     res.locals.path = req.path;
+    // The queue's view, so the nav marks "Awaiting my approval" rather than "Queue" on that view.
+    res.locals.view = typeof req.query.view === "string" ? req.query.view : "";
     next();
   });
+  app.use(exposeApprovalCount(reader));
 
   const factorDeps = { db, clock, mailer, dataKey: deps.dataKey, login: config.login, factorPolicies: config.secondFactor, stepUpMs: config.stepUpMs, relyingParty: relyingPartyOf(config.baseUrl) };
   app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
@@ -148,12 +152,13 @@ export function createApp(deps: AppDeps): Express {
   app.use(noticeRoutes({ db, clock }));
   app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }));
   app.use(resetRequestRoutes({ db, clock, mailer }));
-  app.use(objectionRoutes({ db, clock, mailer }));
+  const approvalPolicy = { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery };
+  app.use(objectionRoutes({ db, clock, mailer, ...approvalPolicy }));
   const decisionDeps = { db, clock, mailer, stepUpMs, dataKey: deps.dataKey, keylessDelivery: config.keylessDelivery };
   app.use(resetDecisionRoutes({ ...decisionDeps, twoPerson: config.resetTwoPerson, tempPasswordTtlHours: config.tempPasswordTtlHours }));
   app.use(adminRoutes({ db, clock, mailer, stepUpMs }));
   app.use(adminLoginRoutes({ db, clock, mailer, stepUpMs }));
-  app.use(changeObjectionRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer }) }));
+  app.use(changeObjectionRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer, ...approvalPolicy }) }));
   app.use(recordChangeRoutes({ db, clock, mailer, stepUpMs }));
   // Mail and tasks may not import audit (DESIGN §8): the appender is handed in here.
   app.use(mailAdminRoutes({ db, clock, config, mailer, audit: appendAudit, deliverNow: () => scheduler.run("deliver-mail") }));

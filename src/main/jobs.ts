@@ -4,7 +4,7 @@ import { anchorAuditHead } from "../platform/audit/audit-anchor.js";
 import type { Db } from "../shared/db.js";
 import { deliverDue, type DeliveryDeps } from "../platform/mail/delivery.js";
 import type { Mailer } from "../platform/mail/mailer.js";
-import { expireTemporaryPasswords, noticeFailedTemporaryPassword } from "../resets/index.js";
+import { expireTemporaryPasswords, noticeExpiringTemporaryPasswords, noticeFailedTemporaryPassword } from "../resets/index.js";
 import { auditEndedRefusals } from "../web/ip-limits.js";
 import type { TaskDefinition } from "../platform/tasks/scheduler.js";
 
@@ -39,6 +39,14 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnch
       everyMs: minutes(5),
       async run() {
         return `${await expireTemporaryPasswords({ db: deps.db, clock: deps.clock, mailer })} temporary passwords expired`;
+      },
+    },
+    {
+      name: "notice-expiring-temporary-passwords",
+      description: "Tells the assignee and the admins, once, of a primary-reset temporary password that expires unused within two hours.",
+      everyMs: minutes(5),
+      async run() {
+        return `${await noticeExpiringTemporaryPasswords({ db: deps.db, clock: deps.clock, mailer })} expiry notices sent`;
       },
     },
     {

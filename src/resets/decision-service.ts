@@ -14,18 +14,21 @@ import { readsPassphrase, type DeliveryPlan } from "./delivery-plan.js";
 import { moveRequest, withLockedRequest } from "./request-moves.js";
 import { insertCallback, sealedDeliveryPassphrase, storeDeliveryPassphrase, updateRequestFields, type ResetRequest } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";
+import { handOff, type HandOffDeps } from "./handoff.js";
+import { writeAssignment } from "../tickets/index.js";
 import { done, refused, refusedAt, type Refused, type Result } from "../shared/problems.js";
 import { blocksApproval, gatherFacts, verifyFor, type Condition, type Verification, type VerificationFacts } from "./verification.js";
 import { CALLBACK_OUTCOME_WORDS, RESET_MOVES, type CallbackOutcome } from "./vocabulary.js";
 
-/** What a callback needs: the data key seals a key-less holder's delivery passphrase; KEYLESS_DELIVERY says whether one is made. */
-export interface CallbackDeps extends ResetDeps {
+/**
+ * What a callback needs: the data key seals a key-less holder's delivery passphrase;
+ * KEYLESS_DELIVERY says whether one is made; with RESET_TWO_PERSON, who may approve next.
+ */
+export interface CallbackDeps extends HandOffDeps {
   dataKey: DataKey;
-  keylessDelivery: boolean;
 }
 
 export interface DecisionDeps extends CallbackDeps {
-  twoPerson: boolean;
   tempPasswordTtlHours: number;
 }
 
@@ -82,7 +85,11 @@ export async function recordCallback(
         };
       },
     }, now);
-    return moved ? done(issued) : refusedAt("contact_id", "The request changed a moment ago: look at it again.");
+    if (!moved) return refusedAt("contact_id", "The request changed a moment ago: look at it again.");
+    // Whoever calls back takes an unassigned ticket: the work has an owner from its first step.
+    if (locked.ticket.assigneeId === null) await writeAssignment(trx, agent, locked.ticket, agent, null, now);
+    await handOff(deps, trx, request, now);
+    return done(issued);
   });
 }
 

@@ -1,5 +1,5 @@
 import { findAccount } from "../accounts/index.js";
-import { findLoginById, listStaff, type Login } from "../identity/index.js";
+import { findLoginById } from "../identity/index.js";
 import type { FailedForGood } from "../platform/mail/delivery.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { findTicketForUpdate } from "../tickets/index.js";
@@ -7,6 +7,7 @@ import { deliveryFailedMail } from "./reset-mails.js";
 import { findDeliveredRequestByMail } from "./reset-store.js";
 import type { ResetDeps } from "./request-service.js";
 import { recordStep } from "./request-moves.js";
+import { assigneeAndAdminsOf } from "./staff-notices.js";
 
 /**
  * The desk's answer when a temporary password's mail failed for good (refused by the server, or
@@ -28,8 +29,7 @@ export async function noticeFailedTemporaryPassword(deps: ResetDeps, failure: Fa
     if (!request) return false;
     const account = (await findAccount(trx, request.accountId))!;
     const primary = (await findLoginById(trx, request.targetUserId))!;
-    const assignee = ticket.assigneeId === null ? null : await findLoginById(trx, ticket.assigneeId);
-    const told = recipientsOf(assignee, await listStaff(trx));
+    const told = await assigneeAndAdminsOf(trx, ticket);
 
     const what = failure.dead
       ? `The temporary password's mail #${failure.outboxId} to ${failure.recipient} was not delivered after ${failure.attempts} attempts; the last answer was: ${failure.error}`
@@ -47,10 +47,4 @@ export async function noticeFailedTemporaryPassword(deps: ResetDeps, failure: Fa
     for (const login of told) await enqueue(trx, await deliveryFailedMail(deps.mailer, deps.clock, ctx, { email: login.email!, displayName: login.displayName }, failure), now);
     return true;
   });
-}
-
-/** The ticket's assignee and every active admin, each once, who have an address to write to. */
-function recipientsOf(assignee: Login | null, staff: Login[]): Login[] {
-  const people = [...(assignee ? [assignee] : []), ...staff.filter((s) => s.role === "admin")];
-  return people.filter((p, i) => p.email && !p.disabledAt && people.findIndex((q) => q.id === p.id) === i);
 }

@@ -5,7 +5,8 @@ import { isConfirmedStaff, UNCONFIRMED_STAFF } from "../identity/index.js";
 import type { Db } from "../shared/db.js";
 import { lockRequest, recordStep, withLockedRequest } from "./request-moves.js";
 import { findObjectionToken, findOpenRequestOfAccount, findRequestById, spendObjectionToken, updateRequestFields, type ObjectionToken } from "./reset-store.js";
-import type { ResetDeps } from "./request-service.js";
+import { handOff, refreshApprovers, type HandOffDeps } from "./handoff.js";
+import { assigneeAndAdminsOf, queueStaffNotice } from "./staff-notices.js";
 import { done, refusedAt, type Result } from "../shared/problems.js";
 import { gatherFacts } from "./verification.js";
 import { objectionStanding, OPEN_RESET_STATES } from "./vocabulary.js";
@@ -27,7 +28,7 @@ const SPENT_LINK = "This objection link was used already, or the request it belo
  * reviewed it. Once the temporary password is out, the desk fails closed: it is withdrawn at
  * once. The link is spent. Refused (field `token`) when the link is no longer valid.
  */
-export async function raiseObjection(deps: ResetDeps, token: string, ip: string | null): Promise<Result<{ withdrawn: boolean }>> {
+export async function raiseObjection(deps: HandOffDeps, token: string, ip: string | null): Promise<Result<{ withdrawn: boolean }>> {
   const objection = await liveObjection(deps.db, token);
   if (!objection) return refusedAt("token", SPENT_LINK);
   const now = deps.clock.now();
@@ -48,6 +49,11 @@ export async function raiseObjection(deps: ResetDeps, token: string, ip: string 
       details: { recipient: objection.recipient },
     }, now);
     if (delivered) await withdrawTemporaryPassword(deps, trx, locked, { by, reason: "someone on the account's records objected", internalText: null }, now);
+    else await refreshApprovers(trx, locked.request, deps, now);
+    const what = delivered
+      ? "The temporary password was already sent: it was withdrawn at once and no longer works. Review the ticket; the requester and the primary's address were told."
+      : "Approval is blocked until an admin reviews the objection on the ticket and clears it with a note, or the request is rejected.";
+    await queueStaffNotice(deps, trx, locked.request, await assigneeAndAdminsOf(trx, locked.ticket), { template: "reset-objection-notice", subject: `[#${objection.ticketId}] Objection to a primary reset`, extra: { what } }, now);
     return done({ withdrawn: delivered });
   });
 }
@@ -57,7 +63,7 @@ export async function raiseObjection(deps: ResetDeps, token: string, ip: string 
  * prepared this request (recorded a callback on it, or made one of the recent record changes),
  * so that the person who answers an objection is never one whose work it may be about.
  */
-export async function clearObjection(deps: ResetDeps, ticketId: number, agent: Actor, note: string): Promise<Result> {
+export async function clearObjection(deps: HandOffDeps, ticketId: number, agent: Actor, note: string): Promise<Result> {
   const now = deps.clock.now();
   return withLockedRequest(deps, ticketId, async (trx, { request }): Promise<Result> => {
     if (agent.role !== "admin") return refusedAt("note", "Only an admin can clear an objection.");
@@ -70,21 +76,26 @@ export async function clearObjection(deps: ResetDeps, ticketId: number, agent: A
     if (own) return refusedAt("note", `You changed ${describeChange(own)} within the last 7 days: another admin must review the objection.`);
     await updateRequestFields(trx, request.id, { objection_cleared_by: agent.id, objection_cleared_at: now }, now);
     await recordStep(trx, ticketId, { kind: "objection", by: agent, action: "reset.objection_cleared", publicText: null, internalText: `Objection reviewed and cleared by ${agent.username}: ${note}`, details: { note } }, now);
+    await handOff(deps, trx, request, now);
     return done();
   });
 }
 
 /**
  * An objection to a change of an account's records, once the temporary password is out: the
- * desk fails closed as for an objection to the request itself, and withdraws it at once.
+ * desk fails closed as for an objection to the request itself, and withdraws it at once. While
+ * the request is pending, it blocks approval: the stored approvers are refreshed.
  */
-export function withdrawOnChangeObjection(deps: ResetDeps): OnChangeObjected {
+export function withdrawOnChangeObjection(deps: HandOffDeps): OnChangeObjected {
   return async (trx: Knex.Transaction, change, ip, now) => {
     if (change.accountId === null) return;
     const open = await findOpenRequestOfAccount(trx, change.accountId);
     if (!open) return;
     const locked = await lockRequest(trx, open.ticketId);
-    if (locked?.request.state !== "delivered") return;
+    if (!locked) return;
+    // Pending: the objection blocks approval, so nobody awaits it any more.
+    if (locked.request.state === "pending") await refreshApprovers(trx, locked.request, deps, now);
+    if (locked.request.state !== "delivered") return;
     const reason = "someone on the account's records objected to a change of its records";
     const internalText = `Record change #${change.id} was objected to after the temporary password was sent: it is withdrawn at once.`;
     await withdrawTemporaryPassword(deps, trx, locked, { by: { linkFrom: ip }, reason, internalText }, now);

@@ -3,7 +3,11 @@ import type { Actor } from "../shared/actor.js";
 import { findMail } from "../platform/mail/outbox-store.js";
 import { failedForGood } from "../platform/mail/send-failures.js";
 import type { Ticket } from "../tickets/index.js";
-import { deliveryMailsOfTickets, findRequestByTicket, type Callback } from "./reset-store.js";
+import { deliveryMailsOfTickets, findRequestByTicket, type Callback, type ResetRequest } from "./reset-store.js";
+import { isStoredApprover } from "./approvers-store.js";
+import { handOff } from "./handoff.js";
+import { lockRequest } from "./request-moves.js";
+import type { Mailer } from "../platform/mail/mailer.js";
 import type { DeliveryPlan } from "./delivery-plan.js";
 import { blocksApproval, changeLine, verifyFor, type Condition, type Verification, type VerificationFacts } from "./verification.js";
 import { DELIVERY_LABELS, objectionStanding, RESET_STATE_LABELS, type DeliveryStatus, type ObjectionStanding } from "./vocabulary.js";
@@ -48,6 +52,7 @@ export interface ResetPanel extends VerificationFacts {
 export interface PanelDeps {
   db: Db;
   clock: Clock;
+  mailer: Mailer;
   resetTwoPerson: boolean;
   keylessDelivery: boolean;
 }
@@ -63,6 +68,7 @@ export async function loadResetPanel(deps: PanelDeps, ticket: Ticket, viewer: Pi
   if (!request) return null;
   const verification = known ?? (await verifyFor(deps.db, request, viewer, { twoPerson: deps.resetTwoPerson, keylessDelivery: deps.keylessDelivery }, deps.clock.now()));
   const { facts, conditions } = verification;
+  await reconcileApprovers(deps, request, viewer, !conditions.some(blocksApproval));
   const mail = request.state === "delivered" && request.outboxId !== null ? await findMail(deps.db, request.outboxId) : null;
   const delivery: DeliveryView | null = mail && {
     status: deliveryStatusOf(mail),
@@ -86,6 +92,22 @@ export async function loadResetPanel(deps: PanelDeps, ticket: Ticket, viewer: Pi
     canApprove: !conditions.some(blocksApproval),
     viewerIsAdmin: viewer.role === "admin",
   };
+}
+
+/**
+ * A change of the records (accounts/, below resets) or of a staff login, or the recent-change
+ * window passing, can change who may approve without a resets write. The page has just
+ * evaluated the checklist for its viewer: when that disagrees with the stored approvers, they
+ * are refreshed (and whoever is added told) in a transaction of its own. Nothing is written
+ * when they agree, so a page view costs one indexed read.
+ */
+async function reconcileApprovers(deps: PanelDeps, request: ResetRequest, viewer: Pick<Actor, "id">, mayApprove: boolean): Promise<void> {
+  if (request.state !== "pending" || mayApprove === (await isStoredApprover(deps.db, request.id, viewer.id))) return;
+  const now = deps.clock.now();
+  await deps.db.transaction(async (trx) => {
+    const locked = await lockRequest(trx, request.ticketId);
+    if (locked) await handOff({ ...deps, twoPerson: deps.resetTwoPerson }, trx, locked.request, now);
+  });
 }
 
 /** Of these queue rows, the reset tickets whose temporary password's mail failed for good. */

@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { hashToken, newToken } from "../shared/tokens.js";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
+import { clearApprovers } from "./approvers-store.js";
 import { OPEN_RESET_STATES, RESET_MOVES, type CallbackOutcome, type ResetMove, type ResetState } from "./vocabulary.js";
 
 type Conn = Db | Knex.Transaction;
@@ -138,16 +139,29 @@ export async function findExpiredDeliveries(db: Conn, now: Date): Promise<ResetR
   return (rows as Row[]).map(toRequest);
 }
 
+/** Delivered requests whose temporary password runs out by `until`, not yet, and whose holder was not warned about yet. */
+export async function findDeliveriesExpiringBy(db: Conn, now: Date, until: Date): Promise<ResetRequest[]> {
+  const rows: unknown = await db("reset_requests").where({ state: "delivered" }).whereNull("expiry_notice_at").andWhere("temp_expires_at", ">", now).andWhere("temp_expires_at", "<=", until).orderBy("id");
+  return (rows as Row[]).map(toRequest);
+}
+
+/** Marks the expiry notice sent, only once: false when another run marked it first. */
+export async function markExpiryNoticed(trx: Knex.Transaction, requestId: number, now: Date): Promise<boolean> {
+  return (await trx("reset_requests").where({ id: requestId, state: "delivered" }).whereNull("expiry_notice_at").update({ expiry_notice_at: now })) === 1;
+}
+
 /**
  * Writes one move of the state table, only from its `from` state: of two racing approvals
  * exactly one updates the row, the other sees 0 and gives up. Only `moveRequest` calls it.
  * A move out of pending erases the delivery passphrase, whichever it is (approval read it
- * before, in the same transaction; rejection, and any end, never need it).
+ * before, in the same transaction; rejection, and any end, never need it), and its approvers.
  */
 export async function updateRequestState(trx: Knex.Transaction, requestId: number, move: ResetMove, fields: Row, now: Date): Promise<boolean> {
   const { from, to } = RESET_MOVES[move];
   const erased = to === "pending" ? {} : { delivery_passphrase_sealed: null };
   const updated = await trx("reset_requests").where({ id: requestId, state: from }).update({ ...fields, ...erased, state: to, updated_at: now });
+  // Nobody approves a request that left pending: "Awaiting my approval" empties with the move.
+  if (updated === 1 && to !== "pending") await clearApprovers(trx, requestId);
   return updated === 1;
 }
 

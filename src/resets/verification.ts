@@ -88,10 +88,13 @@ export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): P
 /** The facts, and the checklist as this approver would approve now (whether a second admin confirmed their login, and whether it has a second factor, are looked up). */
 export async function verifyFor(db: Conn, request: ResetRequest, approver: Pick<Approver, "id" | "role">, policy: ApprovalPolicy, now: Date): Promise<Verification> {
   const facts = await gatherFacts(db, request, now);
-  const confirmed = await isConfirmedStaff(db, approver.id);
-  const hasFactor = await hasActiveFactor(db, approver.id);
   const delivery = deliveryPlanOf(facts, policy.keylessDelivery);
-  return { facts, delivery, conditions: approvalConditions(facts, delivery, { ...approver, confirmed, hasFactor }, policy) };
+  return { facts, delivery, conditions: approvalConditions(facts, delivery, await approverOf(db, approver), policy) };
+}
+
+/** A staff login as the checklist sees it approve: whether a second admin confirmed it, and whether it has a second factor, looked up. */
+export async function approverOf(db: Conn, login: Pick<Approver, "id" | "role">): Promise<Approver> {
+  return { id: login.id, role: login.role, confirmed: await isConfirmedStaff(db, login.id), hasFactor: await hasActiveFactor(db, login.id) };
 }
 
 async function keyProblemOf(primary: Login, key: StoredKey | null, now: Date): Promise<string | null> {
@@ -124,7 +127,7 @@ export interface Approver {
  * The approval checklist (DESIGN §3 step 3) for one approver: every condition, met or not,
  * each named. Approval needs all of them but the advisory ones.
  */
-function approvalConditions(facts: VerificationFacts, delivery: DeliveryPlan, approver: Approver, { twoPerson, keylessDelivery }: ApprovalPolicy): Condition[] {
+export function approvalConditions(facts: VerificationFacts, delivery: DeliveryPlan, approver: Approver, { twoPerson, keylessDelivery }: ApprovalPolicy): Condition[] {
   const { request, requester, requesterContact, callbacks } = facts;
   // A callback to a number its own caller just set proves only that the caller can answer a phone.
   const selfSet = callbacks.filter((c) => c.outcome === "confirmed" && ownNumberChange(facts, c));

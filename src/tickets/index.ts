@@ -6,7 +6,7 @@ export { decodeCursor, statusCounts } from "./queue-store.js";
 export { customerTickets, deskQueue } from "./queue-service.js";
 export { addAgentReply, addCustomerReply, addNote, assignTicket, changePriority, changeStatus, createTicket } from "./ticket-service.js";
 export type { TicketDeps } from "./ticket-service.js";
-export { moveTicketTo, openTicketWith, recordOnTimeline } from "./ticket-steps.js";
+export { moveTicketTo, openTicketWith, recordOnTimeline, writeAssignment } from "./ticket-steps.js";
 export { findTicket, findTicketForUpdate, listTimeline } from "./tickets-store.js";
 export type { Ticket } from "./tickets-store.js";
 export { BODY_MAX, CUSTOMER_TICKET_TYPES, STATUS_LABELS, statusLabelFor, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, transitionProblem, TYPE_LABELS } from "./vocabulary.js";

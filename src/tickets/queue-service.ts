@@ -1,3 +1,4 @@
+import type { Knex } from "knex";
 import type { Actor } from "../shared/actor.js";
 import type { Db } from "../shared/db.js";
 import { done, refused, type Problems, type Result } from "../shared/problems.js";
@@ -16,6 +17,8 @@ export interface QueueQuery {
   /** An account code, upper case. */
   account?: string;
   q?: string;
+  /** Only these tickets (a view a higher domain selects, built by the web layer). */
+  idsIn?: Knex.QueryBuilder;
   after?: Cursor;
 }
 
@@ -25,7 +28,7 @@ export interface QueueQuery {
  * nothing typed in `q` is (see search-terms.ts).
  */
 export async function deskQueue(db: Db, viewer: Actor, staff: readonly { id: number }[], query: QueueQuery): Promise<Result<QueuePage>> {
-  const filter: QueueFilter = { status: query.status, type: query.type, after: query.after };
+  const filter: QueueFilter = { status: query.status, type: query.type, idsIn: query.idsIn, after: query.after };
   const problems: Problems = {};
   if (query.assignee === "me") filter.assigneeId = viewer.id;
   else if (query.assignee === "unassigned") filter.assigneeId = null;

@@ -36,6 +36,8 @@ export interface QueueFilter {
   accountId?: number;
   requesterId?: number;
   text?: TextQuery;
+  /** Only these tickets: a subquery of ticket ids a higher domain builds (resets' "awaiting my approval"). */
+  idsIn?: Knex.QueryBuilder;
   after?: Cursor;
 }
 
@@ -94,6 +96,7 @@ function filtered(db: Db, filter: QueueFilter): Knex.QueryBuilder {
     if (filter.text.words.length === 0) q.whereRaw("1 = 0");
     for (const word of filter.text.words) q.whereIn("id", ticketsMatching(db, word, filter.text.audience));
   }
+  if (filter.idsIn) q.whereIn("id", filter.idsIn);
   if (filter.after) q.whereRaw("(updated_at, id) < (?, ?)", [filter.after.updatedAt, filter.after.id]);
   return q.orderBy([{ column: "updated_at", order: "desc" }, { column: "id", order: "desc" }]);
 }

@@ -8,6 +8,7 @@ import { done, NOT_THERE, refused, Refusal, type Result } from "../shared/proble
 import { findLoginSummary, type LoginSummary } from "../identity/index.js";
 import { noticeNewTicket } from "./new-ticket-notice.js";
 import { ticketMail } from "./ticket-mail.js";
+import { writeAssignment } from "./ticket-steps.js";
 import { STATUS_LABELS, transitionProblem, type TicketPriority, type TicketStatus, type TicketType } from "./vocabulary.js";
 import { findTicketForUpdate, insertEvent, insertTicket, updateTicketFields, updateTicketStatus, type Ticket } from "./tickets-store.js";
 
@@ -106,10 +107,7 @@ export function assignTicket(deps: TicketDeps, actor: Actor, ticketId: number, a
     if (assigneeId !== null && !isActiveStaff(assignee)) return refused({ assignee_id: "There is no active agent with that id; choose one from the list." });
     if ((assignee?.id ?? null) === ticket.assigneeId) return refused({ assignee_id: assignee ? `The ticket is already assigned to ${assignee.username}.` : "The ticket is already unassigned." });
     const previous = ticket.assigneeId === null ? null : ((await findLoginSummary(trx, ticket.assigneeId))?.username ?? null);
-    await updateTicketFields(trx, ticket.id, { assignee_id: assignee?.id ?? null }, now);
-    const change = { from: previous, to: assignee?.username ?? null };
-    await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "assignment", visibility: "internal", data: change }, now);
-    await audit(trx, actor, "ticket.assigned", ticket.id, { ...change, toId: assignee?.id ?? null }, now);
+    await writeAssignment(trx, actor, ticket, assignee, previous, now);
     return done();
   });
 }

@@ -1,6 +1,8 @@
 import type { Knex } from "knex";
 import { transitionProblem, type EventKind, type TicketStatus } from "./vocabulary.js";
-import { insertEvent, insertTicket, updateTicketStatus, type NewTicket, type Ticket } from "./tickets-store.js";
+import { auditedBy, type Actor } from "../shared/actor.js";
+import { appendAudit } from "../platform/audit/audit-log.js";
+import { insertEvent, insertTicket, updateTicketFields, updateTicketStatus, type NewTicket, type Ticket } from "./tickets-store.js";
 
 // The steps a higher domain takes on a ticket it drives (a reset request's ticket), each in
 // that domain's own transaction: it never writes tickets' tables through their store.
@@ -38,4 +40,15 @@ export async function recordOnTimeline(trx: Knex.Transaction, ticketId: number, 
   const { authorId, kind } = step;
   if (step.publicText) await insertEvent(trx, { ticketId, authorId, kind, visibility: "public", body: step.publicText }, now);
   if (step.internalText) await insertEvent(trx, { ticketId, authorId, kind, visibility: "internal", body: step.internalText, data: step.data ?? null }, now);
+}
+
+/**
+ * Writes an assignment of the (locked) ticket, already checked: the assignee, the internal
+ * timeline entry naming who it was and who it is, and the audit. `assignee` null unassigns.
+ */
+export async function writeAssignment(trx: Knex.Transaction, actor: Actor, ticket: Ticket, assignee: { id: number; username: string } | null, previous: string | null, now: Date): Promise<void> {
+  await updateTicketFields(trx, ticket.id, { assignee_id: assignee?.id ?? null }, now);
+  const change = { from: previous, to: assignee?.username ?? null };
+  await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "assignment", visibility: "internal", data: change }, now);
+  await appendAudit(trx, { ...auditedBy(actor), action: "ticket.assigned", subject: `ticket:${ticket.id}`, details: { ...change, toId: assignee?.id ?? null } }, now);
 }

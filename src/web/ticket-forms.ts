@@ -33,8 +33,12 @@ export const priorityForm = z.object({ priority: choice(TICKET_PRIORITIES, "a pr
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
+/** The queue's named views (DESIGN §5). */
+export const QUEUE_VIEWS = ["awaiting-my-approval"] as const;
+
 /** The queue's query string. Every value is checked: a bad one is a 400 that names it. */
 export const queueQuery = z.object({
+  view: optional(choice(QUEUE_VIEWS, "a view")),
   status: optional(choice(TICKET_STATUSES, "a status")),
   type: optional(choice(TICKET_TYPES, "a type")),
   assignee: optional(

@@ -124,9 +124,9 @@ describe("primary reset: the temporary password's mail fails", () => {
     const failedPanel = (await bob.get(deskPage(ticketId)).expect(200)).text;
     expect(failedPanel).to.include("delivery failed").and.include(`after ${MAX_ATTEMPTS} attempts`);
     expect(await queueRow(bob, ticketId)).to.include("delivery failed");
-    // Unassigned: the admins are told.
+    // The callback assigned the ticket to alice (issue 15 item 3): she and the admin are told.
     const told = await notices();
-    expect(told.map((m) => m.recipient)).to.deep.equal(["admin@vouchdesk.example"]);
+    expect(told.map((m) => m.recipient)).to.deep.equal(["alice@vouchdesk.example", "admin@vouchdesk.example"]);
     expect(await mailText(told[0]!.message)).to.include(`gave up after ${MAX_ATTEMPTS} attempts`).and.include("Greylisted");
 
     // Withdrawn: the mail is cancelled and can no longer be retried by hand.

@@ -41,7 +41,7 @@ export function resetDecisionRoutes(deps: DecisionDeps & StepUpDeps): Router {
   const decisions = ["approve", "reject", "withdraw", "objection/clear"].map((step) => `/desk/tickets/:id/${step}`);
   router.post(decisions, requireStepUp(deps, (req) => `/desk/tickets/${String(req.params.id)}`));
 
-  const pageDeps = { db: deps.db, clock: deps.clock, resetTwoPerson: deps.twoPerson, keylessDelivery: deps.keylessDelivery };
+  const pageDeps = { db: deps.db, clock: deps.clock, mailer: deps.mailer, resetTwoPerson: deps.twoPerson, keylessDelivery: deps.keylessDelivery };
 
   /**
    * One step on the ticket: find it (its id parsed once, by the one path-id rule: 404 as on its

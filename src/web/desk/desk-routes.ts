@@ -2,7 +2,7 @@ import type { Db } from "../../shared/db.js";
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
 import { listActiveStaff } from "../../identity/index.js";
-import { ticketsWithFailedDelivery } from "../../resets/index.js";
+import { ticketsAwaitingApprovalBy, ticketsWithFailedDelivery } from "../../resets/index.js";
 import { flash } from "../flash.js";
 import { requireAgent } from "../guards.js";
 import type { Problems, Result } from "../../shared/problems.js";
@@ -24,10 +24,12 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
     const query = parseForm(queueQuery, req.query);
     const raw = req.query as Record<string, unknown>;
     const [staff, counts] = await Promise.all([listActiveStaff(deps.reader), statusCounts(deps.reader)]);
-    const result = query.ok ? await deskQueue(deps.reader, actorOf(req), staff, query.data) : query;
+    // "Awaiting my approval": the tickets resets/ stores this viewer as a possible approver of.
+    const idsIn = query.ok && query.data.view === "awaiting-my-approval" ? ticketsAwaitingApprovalBy(deps.reader, req.user!.id) : undefined;
+    const result = query.ok ? await deskQueue(deps.reader, actorOf(req), staff, { ...query.data, idsIn }) : query;
     const failed = !result.ok;
     // The filter form shows what was asked for, even when part of it was refused.
-    const filter = Object.fromEntries(["status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
+    const filter = Object.fromEntries(["view", "status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
     const page = result.ok ? result.value : { rows: [], next: null };
     res.status(failed ? 400 : 200).render("desk/queue", {
       title: "Queue",

@@ -1,6 +1,7 @@
 import type { Request, Response } from "express";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
+import type { Mailer } from "../../platform/mail/mailer.js";
 import { findAccount } from "../../accounts/index.js";
 import { findLoginSummary, listActiveStaff } from "../../identity/index.js";
 import { loadResetPanel, type Verification } from "../../resets/index.js";
@@ -11,6 +12,7 @@ import { listTimeline, type Ticket } from "../../tickets/index.js";
 export interface DeskTicketPageDeps {
   db: Db;
   clock: Clock;
+  mailer: Mailer;
   resetTwoPerson: boolean;
   keylessDelivery: boolean;
 }

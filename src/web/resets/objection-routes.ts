@@ -1,9 +1,9 @@
 import { Router, type Response } from "express";
 import { noReferrer } from "../link-pages.js";
-import { liveObjection, raiseObjection, type ResetDeps } from "../../resets/index.js";
+import { liveObjection, raiseObjection, type HandOffDeps } from "../../resets/index.js";
 
 /** `GET/POST /objections/:token`: "I did not ask for this", from the alert mail's single-use link. */
-export function objectionRoutes(deps: ResetDeps): Router {
+export function objectionRoutes(deps: HandOffDeps): Router {
   const router = Router();
   router.use("/objections", noReferrer);
 
