@@ -5,7 +5,9 @@ export { approveRequest, recordCallback, rejectRequest } from "./decision-servic
 export type { ApprovalRefused, DecisionDeps, IssuedPassphrase } from "./decision-service.js";
 export { noticeFailedTemporaryPassword } from "./delivery-failure.js";
 export { clearObjection, liveObjection, raiseObjection, withdrawOnChangeObjection } from "./objection-service.js";
-export { loadResetPanel, ticketsWithFailedDelivery } from "./panel-read-model.js";
+export { loadResetPanel } from "./panel-read-model.js";
+export { resetStagesOfRows, resetTicketsInProgress } from "./queue-reads.js";
+export type { RowStage } from "./queue-reads.js";
 export { expireTemporaryPasswords, redeemTemporaryPassword } from "./redemption-and-expiry.js";
 export { openResetRequest, resetEligibility } from "./request-service.js";
 export type { Eligible, ResetDeps } from "./request-service.js";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BODY_MAX, CUSTOMER_TICKET_TYPES, decodeCursor, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from "../tickets/index.js";
+import { BODY_MAX, CUSTOMER_TICKET_TYPES, decodeCursor, QUEUE_VIEWS, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from "../tickets/index.js";
 import { isRowId } from "../shared/row-ids.js";
 
 const text = (what: string, max: number) =>
@@ -35,6 +35,7 @@ const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === 
 
 /** The queue's query string. Every value is checked: a bad one is a 400 that names it. */
 export const queueQuery = z.object({
+  view: optional(choice(QUEUE_VIEWS, "a view")),
   status: optional(choice(TICKET_STATUSES, "a status")),
   type: optional(choice(TICKET_TYPES, "a type")),
   assignee: optional(
