@@ -250,7 +250,7 @@ describe("agent queue (/desk): filters, keyset pages, counts", () => {
   it("every filter path reads a tickets index in queue order: no full scan, no sort of the table", async () => {
     for (const filter of planFilters()) {
       const { sql, bindings } = await queueSql(filter);
-      const label = JSON.stringify({ ...filter, scope: filter.scope && { ...filter.scope, idsIn: filter.scope.idsIn?.toString() } });
+      const label = JSON.stringify({ ...filter, scope: filter.scope && { ...filter.scope, idsIn: filter.scope.idsIn ? "a subquery" : undefined } });
       if (isPostgres(t.db)) {
         // The table is tiny here, so forbid the plans that would not scale and check an index plan is still found.
         const plan = await t.db.transaction(async (trx) => {
