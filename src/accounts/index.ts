@@ -9,7 +9,7 @@ export { removeSecondaryFactors, removeStaffFactors } from "./factor-removal-ser
 export { createLogin, resetLoginPassword, setCanOpenCases, setLoginDisabled, setPasswordLinkRefusal, unlockLogin } from "./login-service.js";
 export { clearChangeObjection, distinctRecipients, liveChangeObjection, objectToChange } from "./record-change-service.js";
 export type { OnChangeObjected } from "./record-change-service.js";
-export { accountRecordChanges, changesOfAccount, changesOfLogin, clearancesOfAccountSince, clearancesOfChange, findRecordChange, hasOpenChangeObjection } from "./record-changes-store.js";
+export { accountRecordChanges, changesOfAccount, changesOfLogin, clearancesOfAccountSince, clearancesOfChange, findRecordChange, hasOpenChangeObjection, recordChangesOfAccountsSince } from "./record-changes-store.js";
 export type { RecordChange } from "./record-changes-store.js";
 export { checkAnswers, completeReset, linkProof, proveLinkWithFactor, resetQuestions, sendResetLink } from "./self-service-reset.js";
 export type { LinkProof, SelfServiceDeps } from "./self-service-reset.js";

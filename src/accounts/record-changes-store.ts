@@ -106,6 +106,13 @@ export async function accountRecordChanges(db: Conn, accountId: number, primaryI
   return (rows as Row[]).map(toChange);
 }
 
+/** The changes of several accounts' records made after `since`, newest first, in one query (the queue's reset rows). */
+export async function recordChangesOfAccountsSince(db: Conn, accountIds: number[], since: Date): Promise<RecordChange[]> {
+  if (accountIds.length === 0) return [];
+  const rows: unknown = await selectChanges(db).whereIn("record_changes.account_id", accountIds).andWhere("record_changes.created_at", ">", since).orderBy("record_changes.id", "desc");
+  return (rows as Row[]).map(toChange);
+}
+
 /** Every change of an account's records (any login or contact of it), newest first, at most `limit`. */
 export async function changesOfAccount(db: Conn, accountId: number, limit: number): Promise<RecordChange[]> {
   const rows: unknown = await selectChanges(db).where("record_changes.account_id", accountId).orderBy("record_changes.id", "desc").limit(limit);

@@ -1,9 +1,9 @@
 import type { Db } from "../shared/db.js";
 import type { Actor } from "../shared/actor.js";
 import { findMail } from "../platform/mail/outbox-store.js";
-import { failedForGood } from "../platform/mail/send-failures.js";
 import type { Ticket } from "../tickets/index.js";
-import { deliveryMailsOfTickets, findRequestByTicket, type Callback, type ResetRequest } from "./reset-store.js";
+import { findRequestByTicket, type Callback, type ResetRequest } from "./reset-store.js";
+import { deliveryStatusOf, stageInputOf, stageOf, stageWords, type ResetStage } from "./stage.js";
 import { isStoredApprover } from "./approvers-store.js";
 import { handOff } from "./handoff.js";
 import { lockRequest } from "./request-moves.js";
@@ -14,12 +14,6 @@ import { DELIVERY_LABELS, objectionStanding, RESET_STATE_LABELS, type DeliverySt
 import type { Clock } from "../shared/clock.js";
 
 // The reset panel's read model: what the desk's ticket page shows of a primary reset request.
-
-function deliveryStatusOf(mail: { status: string; nextAttemptAt: Date | null }): DeliveryStatus {
-  if (mail.status === "sent") return "sent";
-  if (failedForGood(mail) || mail.status === "cancelled") return "failed";
-  return mail.status === "failed" ? "retrying" : "waiting";
-}
 
 /** The temporary password's mail as the panel shows it, while the request is delivered. */
 export interface DeliveryView {
@@ -35,6 +29,9 @@ export interface DeliveryView {
 /** What the desk's ticket page shows of a primary reset request. */
 export interface ResetPanel extends VerificationFacts {
   stateLabel: string;
+  /** Where the request stands, as the queue shows it too (stage.ts). */
+  stage: ResetStage;
+  stageWords: string;
   /** Which delivery approval would use now (pending), in words. */
   plan: DeliveryPlan;
   /** The callback a delivery passphrase was read on, if one was (said on the page, never the passphrase). */
@@ -46,6 +43,8 @@ export interface ResetPanel extends VerificationFacts {
   /** The recent changes to the records, in words. */
   changeLines: string[];
   canApprove: boolean;
+  /** When this viewer cannot approve: why, in words, one line per blocking condition (the approve area shows these instead of a button). */
+  waitingFor: string[];
   viewerIsAdmin: boolean;
 }
 
@@ -79,8 +78,12 @@ export async function loadResetPanel(deps: PanelDeps, ticket: Ticket, viewer: Pi
     nextAttemptAt: mail.nextAttemptAt,
     sentAt: mail.sentAt,
   };
+  const stageInput = stageInputOf(request, facts.callbacks, facts.recentChanges, delivery?.status ?? null);
+  const stage = stageOf(stageInput);
   return {
     ...facts,
+    stage,
+    stageWords: stageWords(stage, stageInput, deps.clock.now()),
     stateLabel: delivery ? DELIVERY_LABELS[delivery.status] : RESET_STATE_LABELS[request.state],
     plan: verification.delivery,
     passphraseCallback: facts.callbacks.find((c) => c.id === request.passphraseCallbackId) ?? null,
@@ -90,6 +93,7 @@ export async function loadResetPanel(deps: PanelDeps, ticket: Ticket, viewer: Pi
     conditions,
     changeLines: facts.recentChanges.map(changeLine),
     canApprove: !conditions.some(blocksApproval),
+    waitingFor: [...new Set(conditions.filter(blocksApproval).map((c) => c.waitsFor ?? `Not met: ${c.label.charAt(0).toLowerCase()}${c.label.slice(1)}. ${c.detail}`))],
     viewerIsAdmin: viewer.role === "admin",
   };
 }
@@ -108,11 +112,4 @@ async function reconcileApprovers(deps: PanelDeps, request: ResetRequest, viewer
     const locked = await lockRequest(trx, request.ticketId);
     if (locked) await handOff({ ...deps, twoPerson: deps.resetTwoPerson }, trx, locked.request, now);
   });
-}
-
-/** Of these queue rows, the reset tickets whose temporary password's mail failed for good. */
-export async function ticketsWithFailedDelivery(db: Db, rows: readonly { id: number; type: string }[]): Promise<Set<number>> {
-  const ids = rows.filter((r) => r.type === "primary_reset").map((r) => r.id);
-  const mails = await deliveryMailsOfTickets(db, ids);
-  return new Set(mails.filter((m) => deliveryStatusOf(m) === "failed").map((m) => m.ticketId));
 }

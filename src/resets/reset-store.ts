@@ -115,15 +115,23 @@ export async function findDeliveredRequestByMail(db: Conn, outboxId: number): Pr
   return row ? toRequest(row as Row) : null;
 }
 
-/** For the queue's rows: the temporary password mail's status of each delivered request among these tickets. */
-export async function deliveryMailsOfTickets(db: Conn, ticketIds: number[]): Promise<{ ticketId: number; status: string; nextAttemptAt: Date | null }[]> {
+/** A request with its temporary password mail's outbox status (null before approval). */
+export interface RequestWithMail {
+  request: ResetRequest;
+  mail: { status: string; nextAttemptAt: Date | null } | null;
+}
+
+/** For the queue's rows: the request of each of these tickets and its mail, in one query. */
+export async function requestsOfTickets(db: Conn, ticketIds: number[]): Promise<RequestWithMail[]> {
   if (ticketIds.length === 0) return [];
   const rows: unknown = await db("reset_requests")
-    .join("outbox", "outbox.id", "reset_requests.outbox_id")
+    .leftJoin("outbox", "outbox.id", "reset_requests.outbox_id")
     .whereIn("reset_requests.ticket_id", ticketIds)
-    .where("reset_requests.state", "delivered")
-    .select("reset_requests.ticket_id", "outbox.status", "outbox.next_attempt_at");
-  return (rows as Row[]).map((r) => ({ ticketId: Number(r.ticket_id), status: r.status as string, nextAttemptAt: asDate(r.next_attempt_at) }));
+    .select("reset_requests.*", "outbox.status as mail_status", "outbox.next_attempt_at as mail_next_attempt_at");
+  return (rows as Row[]).map((r) => ({
+    request: toRequest(r),
+    mail: r.mail_status ? { status: r.mail_status as string, nextAttemptAt: asDate(r.mail_next_attempt_at) } : null,
+  }));
 }
 
 /** For a customer's list: the state of the request of each of these tickets that has one. */
@@ -209,23 +217,32 @@ export async function insertCallback(
   });
 }
 
+const callbacksWithAgent = (db: Conn) => db("callbacks").join("users", "users.id", "callbacks.agent_id").orderBy("callbacks.id").select("callbacks.*", "users.username as agent_username");
+
+const toCallback = (r: Row): Callback => ({
+  id: Number(r.id),
+  contactId: Number(r.contact_id),
+  contactName: r.contact_name as string,
+  phoneDialled: r.phone_dialled as string,
+  agentId: Number(r.agent_id),
+  agentUsername: r.agent_username as string,
+  outcome: r.outcome as CallbackOutcome,
+  notes: (r.notes as string | null) ?? null,
+  createdAt: asDate(r.created_at)!,
+});
+
 export async function listCallbacks(db: Conn, requestId: number): Promise<Callback[]> {
-  const rows: unknown = await db("callbacks")
-    .join("users", "users.id", "callbacks.agent_id")
-    .where({ reset_request_id: requestId })
-    .orderBy("callbacks.id")
-    .select("callbacks.*", "users.username as agent_username");
-  return (rows as Row[]).map((r) => ({
-    id: Number(r.id),
-    contactId: Number(r.contact_id),
-    contactName: r.contact_name as string,
-    phoneDialled: r.phone_dialled as string,
-    agentId: Number(r.agent_id),
-    agentUsername: r.agent_username as string,
-    outcome: r.outcome as CallbackOutcome,
-    notes: (r.notes as string | null) ?? null,
-    createdAt: asDate(r.created_at)!,
-  }));
+  const rows: unknown = await callbacksWithAgent(db).where({ reset_request_id: requestId });
+  return (rows as Row[]).map(toCallback);
+}
+
+/** The callbacks of several requests in one query, by request id (for the queue's rows). */
+export async function callbacksOfRequests(db: Conn, requestIds: number[]): Promise<Map<number, Callback[]>> {
+  const byRequest = new Map<number, Callback[]>(requestIds.map((id) => [id, []]));
+  if (requestIds.length === 0) return byRequest;
+  const rows: unknown = await callbacksWithAgent(db).whereIn("reset_request_id", requestIds);
+  for (const r of rows as Row[]) byRequest.get(Number(r.reset_request_id))?.push(toCallback(r));
+  return byRequest;
 }
 
 /** A new single-use objection link's token for one recipient; only its hash is stored. */

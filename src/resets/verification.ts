@@ -36,6 +36,8 @@ export interface Condition {
   detail: string;
   /** Shown plainly on the checklist, but approval goes ahead when it is not met. */
   advisory?: true;
+  /** When unmet, what the approve area says instead of a button, as who or what approval waits for. */
+  waitsFor?: string;
 }
 
 /** Whether a condition stops approval: unmet and not advisory. */
@@ -68,7 +70,6 @@ export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): P
   const since = new Date(now.getTime() - RECENT_CHANGE_MS);
   const changes = await accountRecordChanges(db, request.accountId, request.targetUserId, since);
   const recentClearances = await clearancesOfAccountSince(db, request.accountId, since);
-  const isRecent = (c: RecordChange) => c.createdAt.getTime() > now.getTime() - RECENT_CHANGE_MS && (c.userId === null || c.userId === request.targetUserId);
   return {
     request,
     account: account!,
@@ -78,12 +79,19 @@ export async function gatherFacts(db: Conn, request: ResetRequest, now: Date): P
     contacts,
     key,
     keyProblem,
-    recentChanges: changes.filter(isRecent),
+    recentChanges: changes.filter(isRecentFor(request, now)),
     objectedChanges: changes.filter(hasOpenChangeObjection),
     recentClearances,
     callbacks,
   };
 }
+
+/**
+ * Whether a change of the account's records is one that makes an admin approve this request:
+ * made within the recent-change window, to a contact or to the request's own primary login.
+ */
+export const isRecentFor = (request: Pick<ResetRequest, "targetUserId">, now: Date) => (c: RecordChange) =>
+  c.createdAt.getTime() > now.getTime() - RECENT_CHANGE_MS && (c.userId === null || c.userId === request.targetUserId);
 
 /** The facts, and the checklist as this approver would approve now (whether a second admin confirmed their login, and whether it has a second factor, are looked up). */
 export async function verifyFor(db: Conn, request: ResetRequest, approver: Pick<Approver, "id" | "role">, policy: ApprovalPolicy, now: Date): Promise<Verification> {
@@ -167,18 +175,21 @@ export function approvalConditions(facts: VerificationFacts, delivery: DeliveryP
         : selfSet.length
           ? selfSet.map((c) => `The callback to ${c.contactName} does not count: ${c.agentUsername} changed that number within the last 7 days and then called it.`).join(" ") + " Another agent must call back."
           : "No callback has confirmed it yet.",
+      waitsFor: selfSet.length ? "Waiting for a callback by another agent: the one recorded does not count." : "Waiting for a callback: no callback to a number on file has confirmed the request yet.",
     },
     {
       key: "no_denial",
       label: "No callback denied the request",
       met: denied.length === 0,
       detail: denied.length ? `Denied by ${denied.map((c) => c.contactName).join(", ")}: reject the request.` : "No denial.",
+      waitsFor: "A callback denied the request: reject it.",
     },
     {
       key: "no_objection",
       label: "No open objection",
       met: objectionStanding(request) !== "open",
       detail: objectionStanding(request) === "open" ? `An objection was raised from ${request.objectedBy ?? "an alert mail"}; an admin must review and clear it, or reject.` : "None.",
+      waitsFor: "Waiting for an admin to review the objection and clear it, or reject the request.",
     },
     deliveryCondition(facts, delivery, keylessDelivery),
   ];
@@ -203,6 +214,7 @@ export function approvalConditions(facts: VerificationFacts, delivery: DeliveryP
         : readIt
           ? "You read the delivery passphrase to the holder: a second agent must approve."
           : "Two different people verify and approve.",
+      waitsFor: `Waiting for a second agent: ${ownCallback ? "you recorded the confirming callback" : "you read the delivery passphrase to the holder"}.`,
     });
   } else if (delivery.kind === "passphrase") {
     // Whatever RESET_TWO_PERSON says: the approver never knows the passphrase of the mail it sends (issue 14 item 5).
@@ -212,6 +224,7 @@ export function approvalConditions(facts: VerificationFacts, delivery: DeliveryP
       label: "The approver is not the agent who read the delivery passphrase",
       met: !readIt,
       detail: readIt ? "You read the delivery passphrase to the holder: a second agent must approve." : `${delivery.callback.agentUsername} read it; you never saw it.`,
+      waitsFor: "Waiting for a second agent: you read the delivery passphrase to the holder.",
     });
   }
   if (facts.recentChanges.length) {
@@ -220,6 +233,7 @@ export function approvalConditions(facts: VerificationFacts, delivery: DeliveryP
       label: "An admin approves, because of a recent change to the records",
       met: approver.role === "admin",
       detail: facts.recentChanges.map(changeLine).join(" ") + (approver.role === "admin" ? "" : " Only an admin may approve."),
+      waitsFor: `Only an admin may approve: ${[...new Set(facts.recentChanges.map(describeChange))].join(" and ")} changed within the last 7 days.`,
     });
   }
   if (request.factorLost) {
@@ -228,6 +242,7 @@ export function approvalConditions(facts: VerificationFacts, delivery: DeliveryP
       label: "An admin approves, because the holder's second factor is lost",
       met: approver.role === "admin",
       detail: `The request says ${facts.primary.username}'s second factor is lost too: approval removes its authenticator app, passkeys and recovery codes.` + (approver.role === "admin" ? "" : " Only an admin may approve."),
+      waitsFor: `Only an admin may approve: the request says ${facts.primary.username}'s second factor is lost too.`,
     });
   }
   conditions.push(...recordChangeConditions(facts, approver));
@@ -297,6 +312,7 @@ function recordChangeConditions({ request, recentChanges, objectedChanges, recen
         : recentChanges.length
           ? `The recent changes were made by ${names(recentChanges.map((c) => c.changedByName))}.`
           : "No recent change to the records.",
+      waitsFor: `Waiting for another admin: you changed ${own.map(describeChange).join(" and ")} within the last 7 days.`,
     },
     {
       key: "approver_not_objection_clearer",
@@ -307,6 +323,7 @@ function recordChangeConditions({ request, recentChanges, objectedChanges, recen
         : clearedChange.length
           ? `You cleared the objection to the change of ${clearedChange.map(describeChange).join(" and ")}: another admin must approve.`
           : "No objection was cleared by you.",
+      waitsFor: "Waiting for another admin: you cleared an objection here.",
     },
   ];
 }

@@ -4,6 +4,8 @@
 export { noticeNewTicket, setNewTicketNotice } from "./new-ticket-notice.js";
 export { decodeCursor, statusCounts } from "./queue-store.js";
 export { customerTickets, deskQueue } from "./queue-service.js";
+export { DEFAULT_VIEW, QUEUE_VIEWS, VIEW_LABELS } from "./queue-views.js";
+export type { QueueView, ViewSubqueries } from "./queue-views.js";
 export { addAgentReply, addCustomerReply, addNote, assignTicket, changePriority, changeStatus, createTicket } from "./ticket-service.js";
 export type { TicketDeps } from "./ticket-service.js";
 export { moveTicketTo, openTicketWith, recordOnTimeline, writeAssignment } from "./ticket-steps.js";

@@ -1,4 +1,3 @@
-import type { Knex } from "knex";
 import type { Actor } from "../shared/actor.js";
 import type { Db } from "../shared/db.js";
 import { done, refused, type Problems, type Result } from "../shared/problems.js";
@@ -6,10 +5,13 @@ import { findAccountByCode } from "../accounts/index.js";
 import { ticketNumberIn, type TicketStatus, type TicketType } from "./vocabulary.js";
 import { searchWords } from "./search-terms.js";
 import { queuePage, type Cursor, type QueueFilter, type QueuePage, type TextQuery } from "./queue-store.js";
+import { DEFAULT_VIEW, viewScope, type QueueView, type ViewSubqueries } from "./queue-views.js";
 import type { SearchAudience } from "./search-store.js";
 
 /** What the desk asked the queue for, each value already checked by its form (web/ticket-forms.ts). */
 export interface QueueQuery {
+  /** A named view; Open work when not given. */
+  view?: QueueView;
   status?: TicketStatus;
   type?: TicketType;
   /** `me`, `unassigned`, `any` or an agent's id. */
@@ -17,18 +19,17 @@ export interface QueueQuery {
   /** An account code, upper case. */
   account?: string;
   q?: string;
-  /** Only these tickets (a view a higher domain selects, built by the web layer). */
-  idsIn?: Knex.QueryBuilder;
   after?: Cursor;
 }
 
 /**
- * Turns the desk's checked query into a store filter: resolves `me`, an agent id and an account
- * code, and splits `q` into a ticket number or words. Unknown names are problems, not empty pages;
- * nothing typed in `q` is (see search-terms.ts).
+ * Turns the desk's checked query into a store filter: the view's scope, then the form's filters
+ * (resolves `me`, an agent id and an account code, and splits `q` into a ticket number or
+ * words). Unknown names are problems, not empty pages; nothing typed in `q` is (see search-terms.ts).
  */
-export async function deskQueue(db: Db, viewer: Actor, staff: readonly { id: number }[], query: QueueQuery): Promise<Result<QueuePage>> {
-  const filter: QueueFilter = { status: query.status, type: query.type, idsIn: query.idsIn, after: query.after };
+export async function deskQueue(db: Db, viewer: Actor, staff: readonly { id: number }[], query: QueueQuery, ids: ViewSubqueries): Promise<Result<QueuePage>> {
+  const scope = viewScope(query.view ?? DEFAULT_VIEW, viewer, ids);
+  const filter: QueueFilter = { scope, status: query.status, type: query.type, after: query.after };
   const problems: Problems = {};
   if (query.assignee === "me") filter.assigneeId = viewer.id;
   else if (query.assignee === "unassigned") filter.assigneeId = null;

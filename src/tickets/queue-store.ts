@@ -27,17 +27,31 @@ export function decodeCursor(value: string): Cursor | null {
 /** The text filter: a ticket number (`#123`), or words each of which a ticket must match somewhere. */
 export type TextQuery = { number: number } | { words: SearchWord[]; audience: SearchAudience };
 
-/** Every filter is optional; the store applies the ones given, each in front of (updated_at, id). */
-export interface QueueFilter {
-  status?: TicketStatus;
+/** The equality filters on a ticket's type and assignee, which a view's scope and the filter form both may set. */
+interface TypeAndAssignee {
   type?: TicketType;
   /** A login id, or null for unassigned tickets. */
   assigneeId?: number | null;
+}
+
+/**
+ * A named view's part of the filter (queue-views.ts), applied beside the form's: both must hold,
+ * so "Mine" with another agent as assignee lists nothing rather than one of the two.
+ */
+export interface ViewScope extends TypeAndAssignee {
+  /** Only tickets not closed (the partial indexes `tickets_open_*` hold exactly those). */
+  notClosed?: boolean;
+  /** Only the tickets whose id this subquery selects: a view whose tickets another domain knows. */
+  idsIn?: Knex.QueryBuilder;
+}
+
+/** Every filter is optional; the store applies the ones given, each in front of (updated_at, id). */
+export interface QueueFilter extends TypeAndAssignee {
+  scope?: ViewScope;
+  status?: TicketStatus;
   accountId?: number;
   requesterId?: number;
   text?: TextQuery;
-  /** Only these tickets: a subquery of ticket ids a higher domain builds (resets' "awaiting my approval"). */
-  idsIn?: Knex.QueryBuilder;
   after?: Cursor;
 }
 
@@ -84,10 +98,9 @@ const QUEUE_COLUMNS = ["id", "subject", "type", "status", "priority", "account_i
  */
 function filtered(db: Db, filter: QueueFilter): Knex.QueryBuilder {
   const q = db("tickets").select(QUEUE_COLUMNS);
+  if (filter.scope) scoped(q, filter.scope);
   if (filter.status) q.where("status", filter.status);
-  if (filter.type) q.where("type", filter.type);
-  if (filter.assigneeId === null) q.whereNull("assignee_id");
-  else if (filter.assigneeId !== undefined) q.where("assignee_id", filter.assigneeId);
+  typeAndAssignee(q, filter);
   if (filter.accountId !== undefined) q.where("account_id", filter.accountId);
   if (filter.requesterId !== undefined) q.where("requester_id", filter.requesterId);
   if (filter.text && "number" in filter.text) q.where("id", filter.text.number);
@@ -96,9 +109,22 @@ function filtered(db: Db, filter: QueueFilter): Knex.QueryBuilder {
     if (filter.text.words.length === 0) q.whereRaw("1 = 0");
     for (const word of filter.text.words) q.whereIn("id", ticketsMatching(db, word, filter.text.audience));
   }
-  if (filter.idsIn) q.whereIn("id", filter.idsIn);
   if (filter.after) q.whereRaw("(updated_at, id) < (?, ?)", [filter.after.updatedAt, filter.after.id]);
   return q.orderBy([{ column: "updated_at", order: "desc" }, { column: "id", order: "desc" }]);
+}
+
+function typeAndAssignee(q: Knex.QueryBuilder, filter: TypeAndAssignee): void {
+  if (filter.type) q.where("type", filter.type);
+  if (filter.assigneeId === null) q.whereNull("assignee_id");
+  else if (filter.assigneeId !== undefined) q.where("assignee_id", filter.assigneeId);
+}
+
+function scoped(q: Knex.QueryBuilder, scope: ViewScope): void {
+  // A literal, not a bound value: SQLite uses a partial index only for a term it can match to
+  // the index's own WHERE when the statement is prepared.
+  if (scope.notClosed) q.whereRaw("status <> 'closed'");
+  typeAndAssignee(q, scope);
+  if (scope.idsIn) q.whereIn("id", scope.idsIn);
 }
 
 /**

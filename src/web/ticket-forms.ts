@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BODY_MAX, CUSTOMER_TICKET_TYPES, decodeCursor, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from "../tickets/index.js";
+import { BODY_MAX, CUSTOMER_TICKET_TYPES, decodeCursor, QUEUE_VIEWS, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from "../tickets/index.js";
 import { isRowId } from "../shared/row-ids.js";
 
 const text = (what: string, max: number) =>
@@ -32,9 +32,6 @@ export const statusForm = z.object({ status: choice(TICKET_STATUSES, "a status")
 export const priorityForm = z.object({ priority: choice(TICKET_PRIORITIES, "a priority") });
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
-
-/** The queue's named views (DESIGN §5). */
-export const QUEUE_VIEWS = ["awaiting-my-approval"] as const;
 
 /** The queue's query string. Every value is checked: a bad one is a 400 that names it. */
 export const queueQuery = z.object({

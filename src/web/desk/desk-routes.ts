@@ -2,13 +2,13 @@ import type { Db } from "../../shared/db.js";
 import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
 import { listActiveStaff } from "../../identity/index.js";
-import { ticketsAwaitingApprovalBy, ticketsWithFailedDelivery } from "../../resets/index.js";
+import { resetStagesOfRows, resetTicketsInProgress, ticketsAwaitingApprovalBy } from "../../resets/index.js";
 import { flash } from "../flash.js";
 import { requireAgent } from "../guards.js";
 import type { Problems, Result } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { renderDeskTicket } from "./ticket-page.js";
-import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, deskQueue, statusCounts, TICKET_TYPES, type Ticket, type TicketDeps } from "../../tickets/index.js";
+import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, DEFAULT_VIEW, deskQueue, QUEUE_VIEWS, statusCounts, TICKET_TYPES, VIEW_LABELS, type Ticket, type TicketDeps, type ViewSubqueries } from "../../tickets/index.js";
 import { actorOf } from "../request-meta.js";
 import { deskTicket } from "../ticket-access.js";
 import { assignForm, bodyForm, priorityForm, queueQuery, statusForm } from "../ticket-forms.js";
@@ -20,13 +20,16 @@ export type DeskDeps = TicketDeps & { reader: Db };
 
 /** The agent queue, for `GET /desk` and the staff's `GET /`. */
 export function deskQueueHandler(deps: DeskDeps): RequestHandler {
+  // The views whose tickets the resets domain knows, as subqueries of the queue's one query.
+  const subqueries: ViewSubqueries = {
+    resetsInProgress: () => resetTicketsInProgress(deps.reader),
+    awaitingApprovalBy: (viewerId) => ticketsAwaitingApprovalBy(deps.reader, viewerId),
+  };
   return async (req, res) => {
     const query = parseForm(queueQuery, req.query);
     const raw = req.query as Record<string, unknown>;
     const [staff, counts] = await Promise.all([listActiveStaff(deps.reader), statusCounts(deps.reader)]);
-    // "Awaiting my approval": the tickets resets/ stores this viewer as a possible approver of.
-    const idsIn = query.ok && query.data.view === "awaiting-my-approval" ? ticketsAwaitingApprovalBy(deps.reader, req.user!.id) : undefined;
-    const result = query.ok ? await deskQueue(deps.reader, actorOf(req), staff, { ...query.data, idsIn }) : query;
+    const result = query.ok ? await deskQueue(deps.reader, actorOf(req), staff, query.data, subqueries) : query;
     const failed = !result.ok;
     // The filter form shows what was asked for, even when part of it was refused.
     const filter = Object.fromEntries(["view", "status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
@@ -34,8 +37,10 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
     res.status(failed ? 400 : 200).render("desk/queue", {
       title: "Queue",
       filter,
+      view: query.ok ? (query.data.view ?? DEFAULT_VIEW) : null,
+      views: QUEUE_VIEWS.map((name) => ({ name, label: VIEW_LABELS[name] })),
       page,
-      deliveryFailed: await ticketsWithFailedDelivery(deps.reader, page.rows),
+      stages: await resetStagesOfRows(deps.reader, page.rows, deps.clock.now()),
       problems: result.ok ? {} : result.problems,
       counts,
       staff,
