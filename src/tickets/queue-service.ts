@@ -4,11 +4,18 @@ import { done, refused, type Problems, type Result } from "../shared/problems.js
 import { findAccountByCode } from "../accounts/index.js";
 import { ticketNumberIn, type TicketStatus, type TicketType } from "./vocabulary.js";
 import { searchWords } from "./search-terms.js";
-import { queuePage, type Cursor, type QueueFilter, type QueuePage, type TextQuery } from "./queue-store.js";
+import { queuePage, type Cursor, type DueCursor, type QueueFilter, type QueuePage, type TextQuery } from "./queue-store.js";
 import type { SearchAudience } from "./search-store.js";
+
+/** The queue's named views: every ticket by newest activity (the default), or those with a running due time, soonest first. */
+export const QUEUE_VIEWS = ["all", "due"] as const;
+export type QueueView = (typeof QUEUE_VIEWS)[number];
+
+const BROKEN_PAGE_LINK = "This page link is broken; start again from the first page.";
 
 /** What the desk asked the queue for, each value already checked by its form (web/ticket-forms.ts). */
 export interface QueueQuery {
+  view?: QueueView;
   status?: TicketStatus;
   type?: TicketType;
   /** `me`, `unassigned`, `any` or an agent's id. */
@@ -16,7 +23,8 @@ export interface QueueQuery {
   /** An account code, upper case. */
   account?: string;
   q?: string;
-  after?: Cursor;
+  /** The due view pages by its own cursor kind. */
+  after?: Cursor | DueCursor;
 }
 
 /**
@@ -25,8 +33,14 @@ export interface QueueQuery {
  * nothing typed in `q` is (see search-terms.ts).
  */
 export async function deskQueue(db: Db, viewer: Actor, staff: readonly { id: number }[], query: QueueQuery): Promise<Result<QueuePage>> {
-  const filter: QueueFilter = { status: query.status, type: query.type, after: query.after };
+  const filter: QueueFilter = { status: query.status, type: query.type };
   const problems: Problems = {};
+  const dueCursor = query.after && "dueAt" in query.after ? query.after : undefined;
+  const activityCursor = query.after && "updatedAt" in query.after ? query.after : undefined;
+  if (query.view === "due") filter.due = { after: dueCursor };
+  else filter.after = activityCursor;
+  // A page link of one view opened in another points nowhere in it.
+  if (query.after && !(query.view === "due" ? dueCursor : activityCursor)) problems.after = BROKEN_PAGE_LINK;
   if (query.assignee === "me") filter.assigneeId = viewer.id;
   else if (query.assignee === "unassigned") filter.assigneeId = null;
   else if (query.assignee && query.assignee !== "any") {
@@ -54,7 +68,7 @@ function textFilter(q: string, audience: SearchAudience): TextQuery {
  * A customer's list: a secondary login's own tickets, or (primary) all of its account's; a
  * search there reads public messages only, never internal notes.
  */
-export function customerTickets(db: Db, viewer: Actor, query: Pick<QueueQuery, "q" | "after">): Promise<QueuePage> {
+export function customerTickets(db: Db, viewer: Actor, query: { q?: string; after?: Cursor }): Promise<QueuePage> {
   const scope: QueueFilter = viewer.role === "primary" ? { accountId: viewer.accountId! } : { requesterId: viewer.id };
   return queuePage(db, { ...scope, after: query.after, ...(query.q ? { text: textFilter(query.q, "customer") } : {}) });
 }
