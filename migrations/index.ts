@@ -22,6 +22,7 @@ import * as ticketSearch from "./20261203_05_ticket_search.js";
 import * as deliveryPassphrase from "./20261203_06_delivery_passphrase.js";
 import * as queueViewIndexes from "./20261204_01_queue_view_indexes.js";
 import * as resetHandoff from "./20261204_02_reset_handoff.js";
+import * as sla from "./20261204_03_sla.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -51,6 +52,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261203_06_delivery_passphrase": deliveryPassphrase,
   "20261204_01_queue_view_indexes": queueViewIndexes,
   "20261204_02_reset_handoff": resetHandoff,
+  "20261204_03_sla": sla,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

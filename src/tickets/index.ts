@@ -2,12 +2,16 @@
 // above all) is private to the domain (DESIGN §8, held by npm run lint). Writes are services;
 // the store functions here are reads, for pages to render and for services above to lock.
 export { noticeNewTicket, setNewTicketNotice } from "./new-ticket-notice.js";
-export { decodeCursor, statusCounts } from "./queue-store.js";
+export { decodeCursor, decodeDueCursor, statusCounts } from "./queue-store.js";
 export { customerTickets, deskQueue } from "./queue-service.js";
 export { DEFAULT_VIEW, QUEUE_VIEWS, VIEW_LABELS } from "./queue-views.js";
 export type { QueueView, ViewSubqueries } from "./queue-views.js";
 export { addAgentReply, addCustomerReply, addNote, assignTicket, changePriority, changeStatus, createTicket } from "./ticket-service.js";
 export type { TicketDeps } from "./ticket-service.js";
+export { DUE_SOON_SHARE, dueStanding } from "./sla-clock.js";
+export type { DueClock, SlaTarget, SlaTargets } from "./sla-clock.js";
+export { changeSlaTargets, SLA_MAX_MINUTES } from "./sla-service.js";
+export { loadSlaTargets } from "./sla-store.js";
 export { moveTicketTo, openTicketWith, recordOnTimeline, writeAssignment } from "./ticket-steps.js";
 export { findTicket, findTicketForUpdate, listTimeline } from "./tickets-store.js";
 export type { Ticket } from "./tickets-store.js";

@@ -4,9 +4,11 @@ import { done, refused, type Problems, type Result } from "../shared/problems.js
 import { findAccountByCode } from "../accounts/index.js";
 import { ticketNumberIn, type TicketStatus, type TicketType } from "./vocabulary.js";
 import { searchWords } from "./search-terms.js";
-import { queuePage, type Cursor, type QueueFilter, type QueuePage, type TextQuery } from "./queue-store.js";
+import { queuePage, type Cursor, type DueCursor, type QueueFilter, type QueuePage, type TextQuery } from "./queue-store.js";
 import { DEFAULT_VIEW, viewScope, type QueueView, type ViewSubqueries } from "./queue-views.js";
 import type { SearchAudience } from "./search-store.js";
+
+const BROKEN_PAGE_LINK = "This page link is broken; start again from the first page.";
 
 /** What the desk asked the queue for, each value already checked by its form (web/ticket-forms.ts). */
 export interface QueueQuery {
@@ -19,7 +21,8 @@ export interface QueueQuery {
   /** An account code, upper case. */
   account?: string;
   q?: string;
-  after?: Cursor;
+  /** The due view pages by its own cursor kind. */
+  after?: Cursor | DueCursor;
 }
 
 /**
@@ -28,9 +31,15 @@ export interface QueueQuery {
  * words). Unknown names are problems, not empty pages; nothing typed in `q` is (see search-terms.ts).
  */
 export async function deskQueue(db: Db, viewer: Actor, staff: readonly { id: number }[], query: QueueQuery, ids: ViewSubqueries): Promise<Result<QueuePage>> {
-  const scope = viewScope(query.view ?? DEFAULT_VIEW, viewer, ids);
-  const filter: QueueFilter = { scope, status: query.status, type: query.type, after: query.after };
+  const view = query.view ?? DEFAULT_VIEW;
+  const filter: QueueFilter = { scope: viewScope(view, viewer, ids), status: query.status, type: query.type };
   const problems: Problems = {};
+  const dueCursor = query.after && "dueAt" in query.after ? query.after : undefined;
+  const activityCursor = query.after && "updatedAt" in query.after ? query.after : undefined;
+  if (view === "due") filter.due = { after: dueCursor };
+  else filter.after = activityCursor;
+  // A page link of one view opened in another points nowhere in it.
+  if (query.after && !(view === "due" ? dueCursor : activityCursor)) problems.after = BROKEN_PAGE_LINK;
   if (query.assignee === "me") filter.assigneeId = viewer.id;
   else if (query.assignee === "unassigned") filter.assigneeId = null;
   else if (query.assignee && query.assignee !== "any") {
@@ -58,7 +67,7 @@ function textFilter(q: string, audience: SearchAudience): TextQuery {
  * A customer's list: a secondary login's own tickets, or (primary) all of its account's; a
  * search there reads public messages only, never internal notes.
  */
-export function customerTickets(db: Db, viewer: Actor, query: Pick<QueueQuery, "q" | "after">): Promise<QueuePage> {
+export function customerTickets(db: Db, viewer: Actor, query: { q?: string; after?: Cursor }): Promise<QueuePage> {
   const scope: QueueFilter = viewer.role === "primary" ? { accountId: viewer.accountId! } : { requesterId: viewer.id };
   return queuePage(db, { ...scope, after: query.after, ...(query.q ? { text: textFilter(query.q, "customer") } : {}) });
 }

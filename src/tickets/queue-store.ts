@@ -24,6 +24,20 @@ export function decodeCursor(value: string): Cursor | null {
   return { updatedAt: new Date(Number(match[1])), id };
 }
 
+/** The due view's position: the last row shown, as (due_at, id), soonest first. */
+export interface DueCursor {
+  dueAt: Date;
+  id: number;
+}
+
+/** The due view's `after` value: "d" then "dueAtMs.id", so an activity cursor is never taken for one. */
+export const encodeDueCursor = (c: DueCursor) => `d${encodeCursor({ updatedAt: c.dueAt, id: c.id })}`;
+
+export function decodeDueCursor(value: string): DueCursor | null {
+  const position = value.startsWith("d") ? decodeCursor(value.slice(1)) : null;
+  return position && { dueAt: position.updatedAt, id: position.id };
+}
+
 /** The text filter: a ticket number (`#123`), or words each of which a ticket must match somewhere. */
 export type TextQuery = { number: number } | { words: SearchWord[]; audience: SearchAudience };
 
@@ -53,6 +67,8 @@ export interface QueueFilter extends TypeAndAssignee {
   requesterId?: number;
   text?: TextQuery;
   after?: Cursor;
+  /** The due view: only tickets with a running due time, soonest first, after its own cursor. */
+  due?: { after?: DueCursor };
 }
 
 export interface QueueRow {
@@ -66,6 +82,9 @@ export interface QueueRow {
   assignee: string | null;
   createdAt: Date;
   updatedAt: Date;
+  /** The running SLA due time, and whether the first response was given (which clock it is). */
+  dueAt: Date | null;
+  firstRespondedAt: Date | null;
 }
 
 export interface QueuePage {
@@ -87,10 +106,18 @@ const toRow = (r: Row): QueueRow => ({
   assignee: (r.assignee as string | null) ?? null,
   createdAt: asDate(r.created_at)!,
   updatedAt: asDate(r.updated_at)!,
+  dueAt: asDate(r.due_at),
+  firstRespondedAt: asDate(r.first_responded_at),
 });
 
 /** What a queue row shows, and what its joins need: no more is read (51 rows on every desk page). */
-const QUEUE_COLUMNS = ["id", "subject", "type", "status", "priority", "account_id", "requester_id", "assignee_id", "created_at", "updated_at"];
+const QUEUE_COLUMNS = ["id", "subject", "type", "status", "priority", "account_id", "requester_id", "assignee_id", "created_at", "updated_at", "due_at", "first_responded_at"];
+
+/** The order of a page: newest activity first, or (the due view) soonest due first, served by the index (due_at, id). */
+const orderOf = (filter: QueueFilter, prefix = "") =>
+  filter.due
+    ? [{ column: `${prefix}due_at`, order: "asc" }, { column: `${prefix}id`, order: "asc" }]
+    : [{ column: `${prefix}updated_at`, order: "desc" }, { column: `${prefix}id`, order: "desc" }];
 
 /**
  * The equality filters and the cursor: each index (x, updated_at, id) serves one of them plus the
@@ -110,7 +137,9 @@ function filtered(db: Db, filter: QueueFilter): Knex.QueryBuilder {
     for (const word of filter.text.words) q.whereIn("id", ticketsMatching(db, word, filter.text.audience));
   }
   if (filter.after) q.whereRaw("(updated_at, id) < (?, ?)", [filter.after.updatedAt, filter.after.id]);
-  return q.orderBy([{ column: "updated_at", order: "desc" }, { column: "id", order: "desc" }]);
+  if (filter.due) q.whereNotNull("due_at");
+  if (filter.due?.after) q.whereRaw("(due_at, id) > (?, ?)", [filter.due.after.dueAt, filter.due.after.id]);
+  return q.orderBy(orderOf(filter));
 }
 
 function typeAndAssignee(q: Knex.QueryBuilder, filter: TypeAndAssignee): void {
@@ -131,22 +160,23 @@ function scoped(q: Knex.QueryBuilder, scope: ViewScope): void {
  * Names for the page's rows only: the joins run on at most 51 tickets, never on the table. They
  * read users here rather than through identity/, as a query per row would cost more.
  */
-function withNames(db: Db, tickets: Knex.QueryBuilder): Knex.QueryBuilder {
+function withNames(db: Db, filter: QueueFilter, tickets: Knex.QueryBuilder): Knex.QueryBuilder {
   return db
     .from(tickets.as("t"))
     .join("accounts", "accounts.id", "t.account_id")
     .join("users as requester", "requester.id", "t.requester_id")
     .leftJoin("users as assignee", "assignee.id", "t.assignee_id")
     .select(...QUEUE_COLUMNS.map((c) => `t.${c}`), "accounts.code as account_code", "requester.username as requester", "assignee.username as assignee")
-    .orderBy([{ column: "t.updated_at", order: "desc" }, { column: "t.id", order: "desc" }]);
+    .orderBy(orderOf(filter, "t."));
 }
 
-/** One page of the queue, newest activity first, 50 rows after the cursor (keyset: no OFFSET). */
+/** One page of the queue, newest activity first (or soonest due), 50 rows after the cursor (keyset: no OFFSET). */
 export async function queuePage(db: Db, filter: QueueFilter): Promise<QueuePage> {
-  const rows = ((await withNames(db, filtered(db, filter).limit(PAGE_SIZE + 1))) as Row[]).map(toRow);
+  const rows = ((await withNames(db, filter, filtered(db, filter).limit(PAGE_SIZE + 1))) as Row[]).map(toRow);
   const more = rows.length > PAGE_SIZE;
   const shown = rows.slice(0, PAGE_SIZE);
-  return { rows: shown, next: more ? encodeCursor(shown[shown.length - 1]!) : null };
+  const last = shown[shown.length - 1]!;
+  return { rows: shown, next: more ? (filter.due ? encodeDueCursor({ dueAt: last.dueAt!, id: last.id }) : encodeCursor(last)) : null };
 }
 
 /** Tickets per status, kept in step by the writes (O(1) at any size). */

@@ -6,7 +6,7 @@ import type { ViewScope } from "./queue-store.js";
 // the filter form's, so a view combines with every filter and keeps the keyset order. A new
 // view is one name, one label and one scope below.
 
-export const QUEUE_VIEWS = ["open", "awaiting-my-approval", "resets", "mine", "unassigned", "all"] as const;
+export const QUEUE_VIEWS = ["open", "awaiting-my-approval", "resets", "mine", "unassigned", "due", "all"] as const;
 export type QueueView = (typeof QUEUE_VIEWS)[number];
 
 /** The queue opens on Open work, for `GET /desk` and the staff's `GET /`. */
@@ -18,6 +18,7 @@ export const VIEW_LABELS: Record<QueueView, string> = {
   resets: "Resets in progress",
   mine: "Mine",
   unassigned: "Unassigned",
+  due: "By due time",
   all: "All",
 };
 
@@ -38,6 +39,8 @@ const SCOPES: Record<QueueView, (viewer: Pick<Actor, "id">, ids: ViewSubqueries)
   resets: (_, ids) => ({ notClosed: true, type: "primary_reset", idsIn: ids.resetsInProgress() }),
   mine: (viewer) => ({ notClosed: true, assigneeId: viewer.id }),
   unassigned: () => ({ notClosed: true, assigneeId: null }),
+  // Soonest due first: the store orders by (due_at, id) when the service asks for the due order.
+  due: () => ({ notClosed: true }),
   all: () => ({}),
 };
 

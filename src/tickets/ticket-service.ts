@@ -10,7 +10,10 @@ import { noticeNewTicket } from "./new-ticket-notice.js";
 import { ticketMail } from "./ticket-mail.js";
 import { writeAssignment } from "./ticket-steps.js";
 import { STATUS_LABELS, transitionProblem, type TicketPriority, type TicketStatus, type TicketType } from "./vocabulary.js";
-import { findTicketForUpdate, insertEvent, insertTicket, updateTicketFields, updateTicketStatus, type Ticket } from "./tickets-store.js";
+import { clockForPriority, clockOnAgentReply, clockOnStatus } from "./sla-clock.js";
+import { startClock } from "./sla-service.js";
+import { findSlaTarget } from "./sla-store.js";
+import { findTicketForUpdate, insertEvent, insertTicket, updateTicketClock, updateTicketFields, updateTicketStatus, type Ticket } from "./tickets-store.js";
 
 export type TicketDeps = MailingDeps;
 
@@ -38,9 +41,9 @@ async function requesterOf(trx: Knex.Transaction, ticket: Ticket): Promise<{ ema
 
 const isActiveStaff = (p: LoginSummary | null): p is LoginSummary => p !== null && !p.disabled && isStaff(p.role);
 
-/** Moves the status (the move already checked), with its timeline event and audit entry. */
+/** Moves the status (the move already checked) and its clocks, with its timeline event and audit entry. */
 async function moveStatus(trx: Knex.Transaction, deps: TicketDeps, actor: Actor, ticket: Ticket, to: TicketStatus, now: Date, reason: string): Promise<void> {
-  await updateTicketStatus(trx, ticket, to, now);
+  await updateTicketStatus(trx, ticket, to, clockOnStatus(ticket, to, now), now);
   await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "status", visibility: "public", data: { from: ticket.status, to } }, now);
   await audit(trx, actor, "ticket.status_changed", ticket.id, { from: ticket.status, to, reason }, now);
   if (to === "resolved") {
@@ -58,7 +61,8 @@ export async function createTicket(deps: TicketDeps, actor: Actor, input: { type
   const accountId = actor.accountId;
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {
-    const id = await insertTicket(trx, { accountId, requesterId: actor.id, type: input.type, subject: input.subject }, now);
+    const ticket = { accountId, requesterId: actor.id, type: input.type, subject: input.subject };
+    const id = await insertTicket(trx, ticket, await startClock(trx, ticket, now), now);
     await insertEvent(trx, { ticketId: id, authorId: actor.id, kind: "reply", visibility: "public", body: input.body }, now);
     await audit(trx, actor, "ticket.created", id, { type: input.type, accountId, subject: input.subject }, now);
     await noticeNewTicket(trx, deps, id, input.body, now);
@@ -78,11 +82,13 @@ export function addCustomerReply(deps: TicketDeps, actor: Actor, ticketId: numbe
   });
 }
 
-/** An agent's public reply: on the timeline and mailed to the requester (exactly one mail). */
+/** An agent's public reply: on the timeline and mailed to the requester (exactly one mail); the first meets the first-response clock. */
 export function addAgentReply(deps: TicketDeps, actor: Actor, ticketId: number, body: string): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
     if (ticket.status === "closed") return refused({ body: CLOSED_REPLY_PROBLEM });
     await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "reply", visibility: "public", body }, now);
+    const clock = clockOnAgentReply(ticket, now);
+    if (clock) await updateTicketClock(trx, ticket.id, clock);
     const requester = await requesterOf(trx, ticket);
     if (requester) {
       const mail = await ticketMail(deps.mailer, deps.clock, ticket, requester, { template: "ticket-reply", reply: { body, author: `${actor.displayName} (support)` } });
@@ -123,10 +129,12 @@ export function changeStatus(deps: TicketDeps, actor: Actor, ticketId: number, t
   });
 }
 
+/** A new priority, and the due times of its targets (counted from the opening). */
 export function changePriority(deps: TicketDeps, actor: Actor, ticketId: number, to: TicketPriority): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
     if (ticket.priority === to) return refused({ priority: `The priority is already ${to}.` });
     await updateTicketFields(trx, ticket.id, { priority: to }, now);
+    await updateTicketClock(trx, ticket.id, clockForPriority(ticket, await findSlaTarget(trx, to)));
     await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "priority", visibility: "internal", data: { from: ticket.priority, to } }, now);
     return done();
   });

@@ -2,14 +2,16 @@ import type { Knex } from "knex";
 import { transitionProblem, type EventKind, type TicketStatus } from "./vocabulary.js";
 import { auditedBy, type Actor } from "../shared/actor.js";
 import { appendAudit } from "../platform/audit/audit-log.js";
+import { clockOnStatus } from "./sla-clock.js";
+import { startClock } from "./sla-service.js";
 import { insertEvent, insertTicket, updateTicketFields, updateTicketStatus, type NewTicket, type Ticket } from "./tickets-store.js";
 
 // The steps a higher domain takes on a ticket it drives (a reset request's ticket), each in
 // that domain's own transaction: it never writes tickets' tables through their store.
 
-/** Opens a ticket (status `new`) with its first public message. */
+/** Opens a ticket (status `new`, its clocks started) with its first public message. */
 export async function openTicketWith(trx: Knex.Transaction, ticket: NewTicket, first: { authorId: number; body: string }, now: Date): Promise<number> {
-  const ticketId = await insertTicket(trx, ticket, now);
+  const ticketId = await insertTicket(trx, ticket, await startClock(trx, ticket, now), now);
   await insertEvent(trx, { ticketId, authorId: first.authorId, kind: "reply", visibility: "public", body: first.body }, now);
   return ticketId;
 }
@@ -23,7 +25,7 @@ export async function moveTicketTo(trx: Knex.Transaction, ticket: Ticket, to: Ti
   if (ticket.status === to) return;
   const problem = transitionProblem(ticket.status, to);
   if (problem) throw new Error(`Ticket #${ticket.id} cannot follow to ${to}: ${problem}`);
-  await updateTicketStatus(trx, ticket, to, now);
+  await updateTicketStatus(trx, ticket, to, clockOnStatus(ticket, to, now), now);
 }
 
 /** One step on the timeline: public words the customer sees, internal details for staff; either may be absent. */

@@ -1,9 +1,11 @@
 import type { Knex } from "knex";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
 import { isStaff } from "../shared/roles.js";
+import type { TicketClock } from "./sla-clock.js";
 import type { EventKind, TicketPriority, TicketStatus, TicketType, Visibility } from "./vocabulary.js";
 
-export interface Ticket {
+/** A ticket and its SLA clocks (sla-clock.ts). */
+export interface Ticket extends TicketClock {
   id: number;
   accountId: number;
   requesterId: number;
@@ -45,6 +47,22 @@ const toTicket = (r: Row): Ticket => ({
   updatedAt: asDate(r.updated_at)!,
   resolvedAt: asDate(r.resolved_at),
   closedAt: asDate(r.closed_at),
+  firstResponseDueAt: asDate(r.first_response_due_at),
+  firstRespondedAt: asDate(r.first_responded_at),
+  resolutionDueAt: asDate(r.resolution_due_at),
+  slaPausedAt: asDate(r.sla_paused_at),
+  slaPausedMs: Number(r.sla_paused_ms ?? 0),
+  dueAt: asDate(r.due_at),
+});
+
+/** The clock's columns, to write with the ticket's other fields. */
+const clockColumns = (c: TicketClock): Row => ({
+  first_response_due_at: c.firstResponseDueAt,
+  first_responded_at: c.firstRespondedAt,
+  resolution_due_at: c.resolutionDueAt,
+  sla_paused_at: c.slaPausedAt,
+  sla_paused_ms: c.slaPausedMs,
+  due_at: c.dueAt,
 });
 
 const toEvent = (r: Row): TicketEvent => ({
@@ -66,8 +84,8 @@ export interface NewTicket {
   priority?: TicketPriority;
 }
 
-/** Creates a ticket with status `new` and keeps the per-status counts in step. */
-export async function insertTicket(trx: Knex.Transaction, ticket: NewTicket, now: Date): Promise<number> {
+/** Creates a ticket with status `new`, its clocks started, and keeps the per-status counts in step. */
+export async function insertTicket(trx: Knex.Transaction, ticket: NewTicket, clock: TicketClock, now: Date): Promise<number> {
   const id = await insertReturningId(trx, "tickets", {
     account_id: ticket.accountId,
     requester_id: ticket.requesterId,
@@ -77,6 +95,7 @@ export async function insertTicket(trx: Knex.Transaction, ticket: NewTicket, now
     priority: ticket.priority ?? "normal",
     created_at: now,
     updated_at: now,
+    ...clockColumns(clock),
   });
   await trx("ticket_status_counts").where({ status: "new" }).increment("n", 1);
   return id;
@@ -93,19 +112,23 @@ export async function findTicketForUpdate(trx: Knex.Transaction, id: number): Pr
   return row ? toTicket(row as Row) : null;
 }
 
-/** Moves the ticket's status (the caller has checked the move) and keeps the counts in step. */
-export async function updateTicketStatus(trx: Knex.Transaction, ticket: Ticket, to: TicketStatus, now: Date): Promise<void> {
+/** Moves the ticket's status (the caller has checked the move) with its clocks, and keeps the counts in step. */
+export async function updateTicketStatus(trx: Knex.Transaction, ticket: Ticket, to: TicketStatus, clock: TicketClock, now: Date): Promise<void> {
   const times: Row = {};
   if (to === "resolved") times.resolved_at = now;
   if (to === "closed") times.closed_at = now;
   if (to !== "resolved" && to !== "closed") Object.assign(times, { resolved_at: null, closed_at: null });
-  await trx("tickets").where({ id: ticket.id }).update({ status: to, updated_at: now, ...times });
+  await trx("tickets").where({ id: ticket.id }).update({ status: to, updated_at: now, ...times, ...clockColumns(clock) });
   await trx("ticket_status_counts").where({ status: ticket.status }).decrement("n", 1);
   await trx("ticket_status_counts").where({ status: to }).increment("n", 1);
 }
 
 export async function updateTicketFields(trx: Knex.Transaction, id: number, fields: { assignee_id?: number | null; priority?: TicketPriority }, now: Date): Promise<void> {
   await trx("tickets").where({ id }).update({ ...fields, updated_at: now });
+}
+
+export async function updateTicketClock(trx: Knex.Transaction, id: number, clock: TicketClock): Promise<void> {
+  await trx("tickets").where({ id }).update(clockColumns(clock));
 }
 
 export interface NewEvent {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { BODY_MAX, CUSTOMER_TICKET_TYPES, decodeCursor, QUEUE_VIEWS, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from "../tickets/index.js";
+import { BODY_MAX, CUSTOMER_TICKET_TYPES, decodeCursor, decodeDueCursor, QUEUE_VIEWS, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES } from "../tickets/index.js";
 import { isRowId } from "../shared/row-ids.js";
 
 const text = (what: string, max: number) =>
@@ -33,6 +33,18 @@ export const priorityForm = z.object({ priority: choice(TICKET_PRIORITIES, "a pr
 
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
+const BROKEN_PAGE_LINK = "This page link is broken; start again from the first page.";
+
+/** A page cursor: newest activity's, or (the due view) soonest due's; the service checks it fits the view. */
+const pageAfter = <T>(decode: (v: string) => T | null) =>
+  optional(
+    z
+      .string({ error: BROKEN_PAGE_LINK })
+      .refine((v) => decode(v) !== null, BROKEN_PAGE_LINK)
+      .transform((v) => decode(v)!),
+  );
+const anyCursor = (v: string) => decodeCursor(v) ?? decodeDueCursor(v);
+
 /** The queue's query string. Every value is checked: a bad one is a 400 that names it. */
 export const queueQuery = z.object({
   view: optional(choice(QUEUE_VIEWS, "a view")),
@@ -51,13 +63,8 @@ export const queueQuery = z.object({
       .transform((v) => v.toUpperCase()),
   ),
   q: optional(z.string({ error: "Enter the text to search for." }).trim().max(SUBJECT_MAX, `Keep the search to ${SUBJECT_MAX} characters or fewer.`)),
-  after: optional(
-    z
-      .string({ error: "This page link is broken; start again from the first page." })
-      .refine((v) => decodeCursor(v) !== null, "This page link is broken; start again from the first page.")
-      .transform((v) => decodeCursor(v)!),
-  ),
+  after: pageAfter(anyCursor),
 });
 
-/** The customer list takes a search and the page cursor. */
-export const listQuery = queueQuery.pick({ q: true, after: true });
+/** The customer list takes a search and the page cursor (newest activity's). */
+export const listQuery = z.object({ q: queueQuery.shape.q, after: pageAfter(decodeCursor) });

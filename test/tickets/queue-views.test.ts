@@ -59,6 +59,7 @@ describe("agent queue: views", () => {
     resets: async (q) => void q.whereIn("id", inProgress()),
     mine: async (q) => void q.whereNot("status", "closed").where("assignee_id", await userId(t, "alice")),
     unassigned: async (q) => void q.whereNot("status", "closed").whereNull("assignee_id"),
+    due: async (q) => void q.whereNot("status", "closed").whereNotNull("due_at").clearOrder().orderBy([{ column: "due_at", order: "asc" }, { column: "id", order: "asc" }]),
     all: async () => {},
   };
   const expectedOf = async (view: QueueView) => {
@@ -185,8 +186,8 @@ describe("agent queue: the views' plans", () => {
     return sent[0]!;
   }
 
-  /** The partial index each view reads (a pattern); "awaiting my approval" reads the viewer's few rows of reset_approvers (test/resets/handoff.test.ts). */
-  const INDEX: Record<Exclude<QueueView, "all" | "awaiting-my-approval">, string> = {
+  /** The partial index each view reads (a pattern); "awaiting my approval" reads the viewer's few rows of reset_approvers (test/resets/handoff.test.ts), "due" the index (due_at, id). */
+  const INDEX: Record<Exclude<QueueView, "all" | "awaiting-my-approval" | "due">, string> = {
     open: "tickets_open_updated_index",
     resets: "tickets_open_type_index",
     mine: "tickets_open_assignee_index",

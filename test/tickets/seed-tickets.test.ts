@@ -9,6 +9,7 @@ import { asDate, isPostgres, migrate, openDatabase, type Db } from "../../src/sh
 import { projectRoot } from "../../src/shared/paths.js";
 import { insertRows, rowsPerStatement } from "../../src/dev/seed-bulk.js";
 import { seedTickets } from "../../src/dev/seed-tickets.js";
+import { startClock } from "../../src/tickets/sla-service.js";
 import { insertTicket } from "../../src/tickets/tickets-store.js";
 import { freshDatabase, type TestDatabase } from "../support/database.js";
 import { DEMO_PASSWORD } from "../support/test-app.js";
@@ -86,7 +87,8 @@ describe("seed-tickets (bench data)", function () {
   });
 
   it("adds to what is there and keeps the counts in step with tickets made the ordinary way", async () => {
-    const byHand = () => db.transaction((trx) => insertTicket(trx, { accountId: 1, requesterId: 5, type: "general", subject: "Made by hand" }, new Date()));
+    const ticket = { accountId: 1, requesterId: 5, type: "general", subject: "Made by hand" } as const;
+    const byHand = () => db.transaction(async (trx) => insertTicket(trx, ticket, await startClock(trx, ticket, new Date()), new Date()));
     expect(await byHand()).to.equal(1);
     await seedTickets(db, { tickets: 300, seed: 1 });
     await seedTickets(db, { tickets: 250, seed: 2 });

@@ -8,12 +8,13 @@ import { requireAgent } from "../guards.js";
 import type { Problems, Result } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { renderDeskTicket } from "./ticket-page.js";
-import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, DEFAULT_VIEW, deskQueue, QUEUE_VIEWS, statusCounts, TICKET_TYPES, VIEW_LABELS, type Ticket, type TicketDeps, type ViewSubqueries } from "../../tickets/index.js";
+import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, DEFAULT_VIEW, deskQueue, loadSlaTargets, QUEUE_VIEWS, statusCounts, TICKET_TYPES, VIEW_LABELS, type Ticket, type TicketDeps, type ViewSubqueries } from "../../tickets/index.js";
 import { actorOf } from "../request-meta.js";
 import { deskTicket } from "../ticket-access.js";
 import { assignForm, bodyForm, priorityForm, queueQuery, statusForm } from "../ticket-forms.js";
 import type { Actor } from "../../shared/actor.js";
 import { ticketView } from "../ticket-view.js";
+import { slaView } from "../sla-view.js";
 
 /** The desk's deps: the queue reads through the read-only handle. */
 export type DeskDeps = TicketDeps & { reader: Db };
@@ -28,7 +29,7 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
   return async (req, res) => {
     const query = parseForm(queueQuery, req.query);
     const raw = req.query as Record<string, unknown>;
-    const [staff, counts] = await Promise.all([listActiveStaff(deps.reader), statusCounts(deps.reader)]);
+    const [staff, counts, targets] = await Promise.all([listActiveStaff(deps.reader), statusCounts(deps.reader), loadSlaTargets(deps.reader)]);
     const result = query.ok ? await deskQueue(deps.reader, actorOf(req), staff, query.data, subqueries) : query;
     const failed = !result.ok;
     // The filter form shows what was asked for, even when part of it was refused.
@@ -46,6 +47,7 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
       staff,
       types: TICKET_TYPES,
       tv: ticketView(deps.clock.now()),
+      sla: slaView(deps.clock.now(), targets),
     });
   };
 }

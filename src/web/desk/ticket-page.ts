@@ -7,7 +7,8 @@ import { findLoginSummary, listActiveStaff } from "../../identity/index.js";
 import { loadResetPanel, type Verification } from "../../resets/index.js";
 import type { Problems } from "../../shared/problems.js";
 import { ticketView } from "../ticket-view.js";
-import { listTimeline, type Ticket } from "../../tickets/index.js";
+import { listTimeline, loadSlaTargets, type Ticket } from "../../tickets/index.js";
+import { slaView } from "../sla-view.js";
 
 export interface DeskTicketPageDeps {
   db: Db;
@@ -32,13 +33,14 @@ export async function renderDeskTicket(
   values: Record<string, string> = {},
   verification?: Verification,
 ): Promise<void> {
-  const [events, account, requester, assignee, staff, resetPanel] = await Promise.all([
+  const [events, account, requester, assignee, staff, resetPanel, targets] = await Promise.all([
     listTimeline(deps.db, ticket.id, "all"),
     findAccount(deps.db, ticket.accountId),
     findLoginSummary(deps.db, ticket.requesterId),
     ticket.assigneeId === null ? null : findLoginSummary(deps.db, ticket.assigneeId),
     listActiveStaff(deps.db),
     loadResetPanel(deps, ticket, req.user!, verification),
+    loadSlaTargets(deps.db),
   ]);
   res.status(status).render("desk/ticket", {
     title: `#${ticket.id} ${ticket.subject}`,
@@ -52,5 +54,6 @@ export async function renderDeskTicket(
     problems,
     values,
     tv: ticketView(deps.clock.now()),
+    sla: slaView(deps.clock.now(), targets),
   });
 }
