@@ -21,6 +21,7 @@ import * as outboxSentDigest from "./20261203_03_outbox_sent_digest.js";
 import * as ticketSearch from "./20261203_05_ticket_search.js";
 import * as deliveryPassphrase from "./20261203_06_delivery_passphrase.js";
 import * as phoneE164 from "./20261204_05_phone_e164.js";
+import * as cannedReplies from "./20261204_05_canned_replies.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -49,6 +50,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261203_05_ticket_search": ticketSearch,
   "20261203_06_delivery_passphrase": deliveryPassphrase,
   "20261204_05_phone_e164": phoneE164,
+  "20261204_05_canned_replies": cannedReplies,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

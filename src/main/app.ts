@@ -35,6 +35,7 @@ import { deskKeyRoute } from "../web/portal/desk-key-routes.js";
 import { openMessageRoutes, openpgpBrowserRoute } from "../web/auth/open-message-routes.js";
 import type { Scheduler } from "../platform/tasks/scheduler.js";
 import { taskAdminRoutes } from "../web/admin/task-routes.js";
+import { cannedReplyRoutes } from "../web/admin/canned-reply-routes.js";
 import { publicDir } from "../shared/paths.js";
 import { resetDecisionRoutes } from "../web/desk/decision-routes.js";
 import { objectionRoutes } from "../web/resets/objection-routes.js";
@@ -159,6 +160,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(mailAdminRoutes({ db, clock, config, mailer, audit: appendAudit, deliverNow: () => scheduler.run("deliver-mail") }));
   app.use(auditAdminRoutes({ db, clock }));
   app.use(taskAdminRoutes({ db, clock, scheduler, audit: appendAudit }));
+  app.use(cannedReplyRoutes({ db, clock }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

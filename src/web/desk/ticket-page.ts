@@ -6,7 +6,7 @@ import { findLoginSummary, listActiveStaff } from "../../identity/index.js";
 import { loadResetPanel, type Verification } from "../../resets/index.js";
 import type { Problems } from "../../shared/problems.js";
 import { ticketView } from "../ticket-view.js";
-import { listTimeline, type Ticket } from "../../tickets/index.js";
+import { listCannedReplies, listTimeline, type Ticket } from "../../tickets/index.js";
 
 export interface DeskTicketPageDeps {
   db: Db;
@@ -30,13 +30,14 @@ export async function renderDeskTicket(
   values: Record<string, string> = {},
   verification?: Verification,
 ): Promise<void> {
-  const [events, account, requester, assignee, staff, resetPanel] = await Promise.all([
+  const [events, account, requester, assignee, staff, resetPanel, cannedReplies] = await Promise.all([
     listTimeline(deps.db, ticket.id, "all"),
     findAccount(deps.db, ticket.accountId),
     findLoginSummary(deps.db, ticket.requesterId),
     ticket.assigneeId === null ? null : findLoginSummary(deps.db, ticket.assigneeId),
     listActiveStaff(deps.db),
     loadResetPanel(deps, ticket, req.user!, verification),
+    listCannedReplies(deps.db),
   ]);
   res.status(status).render("desk/ticket", {
     title: `#${ticket.id} ${ticket.subject}`,
@@ -47,6 +48,7 @@ export async function renderDeskTicket(
     assignee,
     staff,
     resetPanel,
+    cannedReplies,
     problems,
     values,
     tv: ticketView(deps.clock.now()),
