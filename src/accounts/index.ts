@@ -13,4 +13,5 @@ export { accountRecordChanges, changesOfAccount, changesOfLogin, clearancesOfAcc
 export type { RecordChange } from "./record-changes-store.js";
 export { checkAnswers, completeReset, linkProof, proveLinkWithFactor, resetQuestions, sendResetLink } from "./self-service-reset.js";
 export type { LinkProof, SelfServiceDeps } from "./self-service-reset.js";
-export { CONTACT_KINDS, describeChange, normalisePhone, RECENT_CHANGE_MS } from "./vocabulary.js";
+export { CONTACT_KINDS, describeChange, RECENT_CHANGE_MS } from "./vocabulary.js";
+export { internationalPhone, parsePhone } from "./phone-numbers.js";

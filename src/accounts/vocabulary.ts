@@ -1,6 +1,6 @@
 // The words of accounts, in one place: an account's statuses, a contact's kinds, what a record
 // change is about (and how it reads in a notice), the windows around a change, who starts a
-// set-password link, and the form of a phone number on file (CONTEXT.md says what each means).
+// set-password link (CONTEXT.md says what each means; phone numbers are phone-numbers.ts).
 import { hours } from "../shared/clock.js";
 
 /** A suspended account's logins are signed out and cannot sign in. */
@@ -35,9 +35,3 @@ export const CHANGE_OBJECTION_TTL_MS = hours(24 * 30);
 
 /** Who starts a set-password link: support (an admin, for a login never activated or staff), or the primary holder for a secondary. */
 export type LinkStarter = "desk" | "holder";
-
-/** A phone number in international form, stored as E.164 (+ and 8–15 digits), or null if it is not one. */
-export function normalisePhone(input: string): string | null {
-  const compact = input.trim().replace(/[\s().-]/g, "").replace(/^00/, "+");
-  return /^\+[1-9]\d{7,14}$/.test(compact) ? compact : null;
-}

@@ -53,7 +53,11 @@ function planLogins(code: string, random: Random, usernames: Set<string>): Plann
   return logins;
 }
 
-const phone = (random: Random) => `+4420${String(Math.floor(random() * 1e8)).padStart(8, "0")}`;
+/** A valid London number (libphonenumber's plan: 020 3…, 020 7…, 020 8…), from one draw of `random`. */
+function phone(random: Random): string {
+  const n = Math.floor(random() * 3e7);
+  return `+4420${"378"[Math.floor(n / 1e7)]!}${String(n % 1e7).padStart(7, "0")}`;
+}
 
 /**
  * Creates up to `count` active accounts (fewer when the 3-letter codes run out), each with a

@@ -36,6 +36,7 @@ import { openMessageRoutes, openpgpBrowserRoute } from "../web/auth/open-message
 import type { Scheduler } from "../platform/tasks/scheduler.js";
 import { taskAdminRoutes } from "../web/admin/task-routes.js";
 import { slaAdminRoutes } from "../web/admin/sla-routes.js";
+import { cannedReplyRoutes } from "../web/admin/canned-reply-routes.js";
 import { publicDir } from "../shared/paths.js";
 import { resetDecisionRoutes } from "../web/desk/decision-routes.js";
 import { objectionRoutes } from "../web/resets/objection-routes.js";
@@ -166,6 +167,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(auditAdminRoutes({ db, clock }));
   app.use(taskAdminRoutes({ db, clock, scheduler, audit: appendAudit }));
   app.use(slaAdminRoutes({ db, clock }));
+  app.use(cannedReplyRoutes({ db, clock }));
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

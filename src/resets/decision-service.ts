@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import { formatUtc } from "../shared/formatting.js";
 import type { Actor } from "../shared/actor.js";
-import { findContact } from "../accounts/index.js";
+import { findContact, internationalPhone } from "../accounts/index.js";
 import { generateRandomPassword, giveTemporaryPassword, hashPassword, isConfirmedStaff, removeAllFactors, UNCONFIRMED_STAFF } from "../identity/index.js";
 import { hours } from "../shared/clock.js";
 import { usableRecipientKey } from "../platform/mail/pgp.js";
@@ -80,7 +80,7 @@ export async function recordCallback(
           by: agent,
           action: "reset.callback_recorded",
           publicText: input.outcome === "confirmed" ? "Support called back a contact on file, who confirmed the request." : null,
-          internalText: `Callback to ${contact.name} at ${phone}: ${CALLBACK_OUTCOME_WORDS[input.outcome]}.${input.notes ? ` Notes: ${input.notes}` : ""}${issuedText}`,
+          internalText: `Callback to ${contact.name} at ${internationalPhone(phone) ?? phone}: ${CALLBACK_OUTCOME_WORDS[input.outcome]}.${input.notes ? ` Notes: ${input.notes}` : ""}${issuedText}`,
           details: { contactId: contact.id, phoneDialled: phone, outcome: input.outcome, ...(issued && { deliveryPassphraseIssued: true }) },
         };
       },

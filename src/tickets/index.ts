@@ -17,3 +17,6 @@ export { findTicket, findTicketForUpdate, listTimeline } from "./tickets-store.j
 export type { Ticket } from "./tickets-store.js";
 export { BODY_MAX, CUSTOMER_TICKET_TYPES, STATUS_LABELS, statusLabelFor, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, transitionProblem, TYPE_LABELS } from "./vocabulary.js";
 export type { EventKind, TicketStatus, TicketType } from "./vocabulary.js";
+export { cannedReplyFor, createCannedReply, deleteCannedReply, PLACEHOLDERS, updateCannedReply } from "./canned-replies.js";
+export { findCannedReply, listCannedReplies } from "./canned-replies-store.js";
+export type { CannedReply } from "./canned-replies-store.js";

@@ -1,6 +1,7 @@
 /** Small formatting functions every view can call (registered as app.locals). */
 import { formatUtc, groupFingerprint } from "../shared/formatting.js";
 import { isStaff } from "../shared/roles.js";
+import { internationalPhone } from "../accounts/index.js";
 
 /** "2026-11-23 19:40 UTC", or an em dash for no date. */
 export const formatDateTime = (date: Date | null | undefined): string => (date ? formatUtc(date) : "—");
@@ -22,4 +23,4 @@ function formatInterval(ms: number): string {
   return `${ms} ms`;
 }
 
-export const viewHelpers = { formatDateTime, formatInterval, groupFingerprint, isStaff };
+export const viewHelpers = { formatDateTime, formatInterval, groupFingerprint, internationalPhone, isStaff };

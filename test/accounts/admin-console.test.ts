@@ -131,10 +131,14 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     expect(addedAudit[0]!.details).to.include({ phone: "+442079460003", name: "Bea Beta" });
 
     const contacts = await count(t, "contacts");
-    for (const phone of ["abc", "12345", "+0 20 7946 0003"]) {
+    for (const [phone, problem] of [
+      ["abc", "Start the number with + and its country code"],
+      ["12345", "Start the number with + and its country code"],
+      ["+0 20 7946 0003", "That is not a phone number"],
+    ] as const) {
       const res = await addContact(betId, { name: "Bad Phone", kind: "secondary", phone });
       expect(res.status, phone).to.equal(400);
-      expect(res.text, phone).to.include("Enter the phone number in international form");
+      expect(res.text, phone).to.include(problem);
     }
     const noKind = await addContact(betId, { name: "No Kind", kind: "tertiary" });
     expect(noKind.status).to.equal(400);
@@ -166,7 +170,7 @@ describe("admin console: accounts, logins, contacts, staff", () => {
 
     const badEdit = await edit({ name: "Beatrice Beta", phone: "abc" });
     expect(badEdit.status).to.equal(400);
-    expect(badEdit.text).to.include("Enter the phone number in international form");
+    expect(badEdit.text).to.include("Start the number with + and its country code");
     expect((await contactRow("Beatrice Beta")).phone).to.equal("+442079460004");
   });
 

@@ -57,7 +57,7 @@ describe("primary reset in the browser (Chromium)", () => {
     const panel = alice.getByRole("region", { name: "Primary reset verification" });
     await panel.waitFor();
     const panelText = (await panel.textContent()) ?? "";
-    expect(panelText).to.include("+442079460001").and.include("primary@acme.example").and.include(REASON);
+    expect(panelText).to.include("+44 20 7946 0001").and.include("primary@acme.example").and.include(REASON);
     await panel.getByRole("heading", { name: "Approval checklist" }).waitFor();
     const contact = alice.getByLabel("Contact called");
     const paula = await contact.locator("option", { hasText: "Paula Primary" }).getAttribute("value");

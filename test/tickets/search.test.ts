@@ -77,6 +77,7 @@ describe("search (/desk?q= and /tickets?q=): every field, through the full-text 
     ["phone in another layout", "(020) 7946-0123", () => [ticket.invoice]],
     ["phone with 00", "0044 20 7946 0123", () => [ticket.invoice]],
     ["phone digits run together", "2079460123", () => [ticket.invoice]],
+    ["phone in E.164, as stored and as a tel: link holds it", "+442079460123", () => [ticket.invoice]],
     ["the start of a number common to both accounts", "020 7946", () => [...acme(), ticket.invoice].sort((a, b) => a - b)],
     ["Paula Primary's number (ACM)", "+44 20 7946 0001", acme],
     ["words that are each found, but not on one ticket", "jams erin", () => []],

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ROLES } from "../../shared/roles.js";
 import { isRowId } from "../../shared/row-ids.js";
 import { checkboxField, displayNameField, emailField, usernameField } from "../login-form.js";
-import { CONTACT_KINDS, normalisePhone } from "../../accounts/index.js";
+import { CONTACT_KINDS, parsePhone } from "../../accounts/index.js";
 
 export const accountForm = z.object({
   code: z.string({ error: "Enter a code." }).trim().regex(/^[A-Za-z]{3}$/, "The code is 3 letters, like ACM."),
@@ -41,9 +41,9 @@ export const contactForm = z
     email: optionalText(254, "Email addresses are at most 254 characters.").pipe(z.email({ error: "Enter a valid email address." }).nullable()),
     phone: optionalText(40, "That phone number is too long.").transform((v, ctx) => {
       if (v === null) return null;
-      const phone = normalisePhone(v);
-      if (!phone) ctx.addIssue({ code: "custom", message: "Enter the phone number in international form, like +44 20 7946 0001." });
-      return phone;
+      const phone = parsePhone(v);
+      if (!phone.ok) ctx.addIssue({ code: "custom", message: phone.problem });
+      return phone.ok ? phone.e164 : null;
     }),
     authorised_for_support: checkboxField,
     user_id: z

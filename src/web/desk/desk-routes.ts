@@ -8,6 +8,7 @@ import { requireAgent } from "../guards.js";
 import type { Problems, Result } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { renderDeskTicket } from "./ticket-page.js";
+import { cannedInsertRoute } from "./canned-insert.js";
 import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, DEFAULT_VIEW, deskQueue, loadSlaTargets, QUEUE_VIEWS, statusCounts, TICKET_TYPES, VIEW_LABELS, type Ticket, type TicketDeps, type ViewSubqueries } from "../../tickets/index.js";
 import { actorOf } from "../request-meta.js";
 import { deskTicket } from "../ticket-access.js";
@@ -92,6 +93,7 @@ export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean; keylessDe
   register({ path: "assign", schema: assignForm, field: "assignee_id", key: "assignee_id", run: (d, a, id, f) => assignTicket(d, a, id, f.assignee_id), done: "Assignment saved." });
   register({ path: "status", schema: statusForm, field: "status", key: "status", run: (d, a, id, f) => changeStatus(d, a, id, f.status), done: "Status changed." });
   register({ path: "priority", schema: priorityForm, field: "priority", key: "priority", run: (d, a, id, f) => changePriority(d, a, id, f.priority), done: "Priority changed." });
+  cannedInsertRoute(router, deps.db, renderTicket);
 
   return router;
 }

@@ -7,7 +7,7 @@ import { findLoginSummary, listActiveStaff } from "../../identity/index.js";
 import { loadResetPanel, type Verification } from "../../resets/index.js";
 import type { Problems } from "../../shared/problems.js";
 import { ticketView } from "../ticket-view.js";
-import { listTimeline, loadSlaTargets, type Ticket } from "../../tickets/index.js";
+import { listCannedReplies, listTimeline, loadSlaTargets, type Ticket } from "../../tickets/index.js";
 import { slaView } from "../sla-view.js";
 
 export interface DeskTicketPageDeps {
@@ -33,7 +33,7 @@ export async function renderDeskTicket(
   values: Record<string, string> = {},
   verification?: Verification,
 ): Promise<void> {
-  const [events, account, requester, assignee, staff, resetPanel, targets] = await Promise.all([
+  const [events, account, requester, assignee, staff, resetPanel, targets, cannedReplies] = await Promise.all([
     listTimeline(deps.db, ticket.id, "all"),
     findAccount(deps.db, ticket.accountId),
     findLoginSummary(deps.db, ticket.requesterId),
@@ -41,6 +41,7 @@ export async function renderDeskTicket(
     listActiveStaff(deps.db),
     loadResetPanel(deps, ticket, req.user!, verification),
     loadSlaTargets(deps.db),
+    listCannedReplies(deps.db),
   ]);
   res.status(status).render("desk/ticket", {
     title: `#${ticket.id} ${ticket.subject}`,
@@ -51,6 +52,7 @@ export async function renderDeskTicket(
     assignee,
     staff,
     resetPanel,
+    cannedReplies,
     problems,
     values,
     tv: ticketView(deps.clock.now()),
