@@ -24,7 +24,7 @@ import * as queueViewIndexes from "./20261204_01_queue_view_indexes.js";
 import * as resetHandoff from "./20261204_02_reset_handoff.js";
 import * as sla from "./20261204_03_sla.js";
 import * as phoneE164 from "./20261204_05_phone_e164.js";
-import * as cannedReplies from "./20261204_05_canned_replies.js";
+import * as cannedReplies from "./20261204_06_canned_replies.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -56,7 +56,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261204_02_reset_handoff": resetHandoff,
   "20261204_03_sla": sla,
   "20261204_05_phone_e164": phoneE164,
-  "20261204_05_canned_replies": cannedReplies,
+  "20261204_06_canned_replies": cannedReplies,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

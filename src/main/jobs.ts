@@ -4,7 +4,7 @@ import { anchorAuditHead } from "../platform/audit/audit-anchor.js";
 import type { Db } from "../shared/db.js";
 import { deliverDue, type DeliveryDeps } from "../platform/mail/delivery.js";
 import type { Mailer } from "../platform/mail/mailer.js";
-import { expireTemporaryPasswords, noticeExpiringTemporaryPasswords, noticeFailedTemporaryPassword } from "../resets/index.js";
+import { expireTemporaryPasswords, noticeExpiringTemporaryPasswords, noticeFailedTemporaryPassword, refreshPendingApprovers } from "../resets/index.js";
 import { auditEndedRefusals } from "../web/ip-limits.js";
 import type { TaskDefinition } from "../platform/tasks/scheduler.js";
 
@@ -18,7 +18,7 @@ export const DELIVERY_RUN_BUDGET_MS = seconds(30);
  * Every scheduled task of the desk; later features add theirs here. `mailer` writes the mail
  * the desk sends about delivery itself (a temporary password that could not be delivered).
  */
-export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string }, mailer: Mailer): TaskDefinition[] {
+export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string; approvalPolicy: { twoPerson: boolean; keylessDelivery: boolean } }, mailer: Mailer): TaskDefinition[] {
   // Mail knows nothing of resets: here a mail given up on is told to the reset it belongs to, if any.
   const delivery: DeliveryDeps = { ...deps, onFailedForGood: (failure) => noticeFailedTemporaryPassword({ db: deps.db, clock: deps.clock, mailer }, failure) };
   return [
@@ -47,6 +47,14 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnch
       everyMs: minutes(5),
       async run() {
         return `${await noticeExpiringTemporaryPasswords({ db: deps.db, clock: deps.clock, mailer })} expiry notices sent`;
+      },
+    },
+    {
+      name: "refresh-reset-approvers",
+      description: "Takes in what changes who may approve a pending primary reset without a reset step (a change of the records, a staff login, the 7-day window running out): the 'Awaiting my approval' lists and hand-off mails follow within one run.",
+      everyMs: minutes(5),
+      async run() {
+        return `${await refreshPendingApprovers({ db: deps.db, clock: deps.clock, mailer, ...deps.approvalPolicy })} pending requests refreshed`;
       },
     },
     {

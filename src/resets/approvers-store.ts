@@ -38,3 +38,16 @@ export async function countAwaitingApprovalBy(db: Db, userId: number): Promise<n
   const row = (await db("reset_approvers").where({ user_id: userId }).count({ n: "*" }).first()) as Row | undefined;
   return Number(row?.n ?? 0);
 }
+
+/** How many may approve each of these requests now, in one query (requests nobody may approve are absent). */
+export async function approverCountsOf(db: Conn, requestIds: readonly number[]): Promise<Map<number, number>> {
+  if (requestIds.length === 0) return new Map();
+  const rows: Row[] = await db("reset_approvers").whereIn("request_id", requestIds).groupBy("request_id").select("request_id").count({ n: "*" });
+  return new Map(rows.map((r) => [Number(r.request_id), Number(r.n)]));
+}
+
+/** The pending requests, oldest first: the scheduled refresh goes through each. */
+export async function pendingRequestTickets(db: Db): Promise<number[]> {
+  const rows: Row[] = await db("reset_requests").where({ state: "pending" }).orderBy("id").select("ticket_id");
+  return rows.map((r) => Number(r.ticket_id));
+}

@@ -3,7 +3,8 @@ import { listStaff, staffWantingNotice, storeNotice, type Login } from "../ident
 import type { Db } from "../shared/db.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { deliveryPlanOf } from "./delivery-plan.js";
-import { replaceApprovers } from "./approvers-store.js";
+import { pendingRequestTickets, replaceApprovers } from "./approvers-store.js";
+import { lockRequest } from "./request-moves.js";
 import { findRequestById, type ResetRequest } from "./reset-store.js";
 import { queueStaffNotice } from "./staff-notices.js";
 import { approvalConditions, approverOf, blocksApproval, gatherFacts, type ApprovalPolicy } from "./verification.js";
@@ -67,3 +68,20 @@ export async function handOff(deps: HandOffDeps, trx: Knex.Transaction, request:
 
 /** An agent or admin turns the hand-off mail on or off (My profile → Notifications); the view lists their requests either way. */
 export const setApprovalNotice = (db: Db, userId: number, on: boolean, now: Date): Promise<void> => storeNotice(db, userId, "awaiting_approval", on, now);
+
+/**
+ * The scheduled catch-up: what changes who may approve without a resets write — a change of
+ * the records (accounts/, below resets), a staff login confirmed, disabled or given a factor, the
+ * recent-change window running out — is taken in within one run, each pending request
+ * refreshed (and whoever it newly names told) under its lock. Returns how many were looked at.
+ */
+export async function refreshPendingApprovers(deps: HandOffDeps & { db: Db }): Promise<number> {
+  const tickets = await pendingRequestTickets(deps.db);
+  for (const ticketId of tickets) {
+    await deps.db.transaction(async (trx) => {
+      const locked = await lockRequest(trx, ticketId);
+      if (locked) await handOff(deps, trx, locked.request, deps.clock.now());
+    });
+  }
+  return tickets.length;
+}

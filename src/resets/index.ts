@@ -7,7 +7,7 @@ export { approveRequest, recordCallback, rejectRequest } from "./decision-servic
 export type { ApprovalRefused, DecisionDeps, IssuedPassphrase } from "./decision-service.js";
 export { noticeFailedTemporaryPassword } from "./delivery-failure.js";
 export { noticeExpiringTemporaryPasswords } from "./expiry-notice.js";
-export { setApprovalNotice } from "./handoff.js";
+export { refreshPendingApprovers, setApprovalNotice } from "./handoff.js";
 export type { HandOffDeps } from "./handoff.js";
 export { countAwaitingApprovalBy, ticketsAwaitingApprovalBy } from "./approvers-store.js";
 export { clearObjection, liveObjection, raiseObjection, withdrawOnChangeObjection } from "./objection-service.js";

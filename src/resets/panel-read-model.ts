@@ -4,7 +4,7 @@ import { findMail } from "../platform/mail/outbox-store.js";
 import type { Ticket } from "../tickets/index.js";
 import { findRequestByTicket, type Callback, type ResetRequest } from "./reset-store.js";
 import { deliveryStatusOf, stageInputOf, stageOf, stageWords, type ResetStage } from "./stage.js";
-import { isStoredApprover } from "./approvers-store.js";
+import { approverCountsOf, isStoredApprover } from "./approvers-store.js";
 import { handOff } from "./handoff.js";
 import { lockRequest } from "./request-moves.js";
 import type { Mailer } from "../platform/mail/mailer.js";
@@ -78,7 +78,8 @@ export async function loadResetPanel(deps: PanelDeps, ticket: Ticket, viewer: Pi
     nextAttemptAt: mail.nextAttemptAt,
     sentAt: mail.sentAt,
   };
-  const stageInput = stageInputOf(request, facts.callbacks, facts.recentChanges, delivery?.status ?? null);
+  const anyApprover = (await approverCountsOf(deps.db, [request.id])).has(request.id);
+  const stageInput = stageInputOf(request, facts.callbacks, facts.recentChanges, delivery?.status ?? null, anyApprover);
   const stage = stageOf(stageInput);
   return {
     ...facts,

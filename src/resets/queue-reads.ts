@@ -2,6 +2,7 @@ import { RECENT_CHANGE_MS, recordChangesOfAccountsSince } from "../accounts/inde
 import type { Knex } from "knex";
 import type { Db } from "../shared/db.js";
 import { callbacksOfRequests, requestsOfTickets } from "./reset-store.js";
+import { approverCountsOf } from "./approvers-store.js";
 import { deliveryStatusOf, stageInputOf, stageOf, stageWords, type ResetStage } from "./stage.js";
 import { isRecentFor } from "./verification.js";
 import { OPEN_RESET_STATES } from "./vocabulary.js";
@@ -18,9 +19,9 @@ export interface RowStage {
 }
 
 /**
- * The stage of each reset ticket among a page of queue rows, in three queries whatever the
+ * The stage of each reset ticket among a page of queue rows, in four queries whatever the
  * page holds (the requests with their mail, their callbacks, their accounts' recent record
- * changes), never one per row; none when the page has no reset ticket.
+ * changes, how many may approve each), never one per row; none when the page has no reset ticket.
  */
 export async function resetStagesOfRows(db: Db, rows: readonly { id: number; type: string }[], now: Date): Promise<Map<number, RowStage>> {
   const stages = new Map<number, RowStage>();
@@ -28,9 +29,10 @@ export async function resetStagesOfRows(db: Db, rows: readonly { id: number; typ
   if (requests.length === 0) return stages;
   const callbacks = await callbacksOfRequests(db, requests.map((r) => r.request.id));
   const changes = await recordChangesOfAccountsSince(db, [...new Set(requests.map((r) => r.request.accountId))], new Date(now.getTime() - RECENT_CHANGE_MS));
+  const approvers = await approverCountsOf(db, requests.map((r) => r.request.id));
   for (const { request, mail } of requests) {
     const recent = changes.filter((c) => c.accountId === request.accountId).filter(isRecentFor(request, now));
-    const input = stageInputOf(request, callbacks.get(request.id) ?? [], recent, mail && deliveryStatusOf(mail));
+    const input = stageInputOf(request, callbacks.get(request.id) ?? [], recent, mail && deliveryStatusOf(mail), approvers.has(request.id));
     const stage = stageOf(input);
     stages.set(request.ticketId, { stage, words: stageWords(stage, input, now) });
   }

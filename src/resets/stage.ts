@@ -15,6 +15,7 @@ export type ResetStage =
   | "objection_open"
   | "awaiting_admin"
   | "awaiting_approval"
+  | "blocked"
   | "password_being_sent"
   | "password_sent"
   | "delivery_failed"
@@ -33,6 +34,8 @@ export interface StageInput {
   denied: boolean;
   /** The second factor is lost too, or the records changed recently: only an admin approves. */
   adminNeeded: boolean;
+  /** Someone may approve it now: the stored approvers (handoff.ts), derived from the full checklist. */
+  anyApprover: boolean;
   tempExpiresAt: Date | null;
   /** The temporary password's mail, while delivered; null before. */
   delivery: DeliveryStatus | null;
@@ -49,13 +52,14 @@ export function deliveryStatusOf(mail: { status: string; nextAttemptAt: Date | n
  * The input from a request, its callbacks and its recent record changes (those that make an
  * admin approve: see verification.ts isRecentFor) and its mail's status, if it has one.
  */
-export function stageInputOf(request: ResetRequest, callbacks: readonly Callback[], recentChanges: RecordChange[], delivery: DeliveryStatus | null): StageInput {
+export function stageInputOf(request: ResetRequest, callbacks: readonly Callback[], recentChanges: RecordChange[], delivery: DeliveryStatus | null, anyApprover: boolean): StageInput {
   return {
     state: request.state,
     objection: objectionStanding(request),
     callbackCounts: callbacks.some((c) => c.outcome === "confirmed" && !ownNumberChange({ recentChanges }, c)),
     denied: callbacks.some((c) => c.outcome === "denied"),
     adminNeeded: request.factorLost || recentChanges.length > 0,
+    anyApprover,
     tempExpiresAt: request.tempExpiresAt,
     delivery: request.state === "delivered" ? delivery : null,
   };
@@ -68,7 +72,11 @@ export function stageOf(input: StageInput): ResetStage {
       if (input.objection === "open") return "objection_open";
       if (input.denied) return "callback_denied";
       if (!input.callbackCounts) return "awaiting_callback";
-      return input.adminNeeded ? "awaiting_admin" : "awaiting_approval";
+      // An admin is needed: awaited even while no admin may yet (the only one made the change).
+      if (input.adminNeeded) return "awaiting_admin";
+      // Verified, yet nobody may approve: another condition of the checklist (a key, the
+      // requester's authorisation, the account) holds it, which the ticket's page names.
+      return input.anyApprover ? "awaiting_approval" : "blocked";
     case "delivered":
       if (input.delivery === "failed") return "delivery_failed";
       return input.delivery === "sent" ? "password_sent" : "password_being_sent";
@@ -83,6 +91,7 @@ const WORDS: Record<ResetStage, string> = {
   objection_open: "objection open",
   awaiting_admin: "awaiting an admin",
   awaiting_approval: "awaiting approval",
+  blocked: "verified, but held: see the checklist",
   password_being_sent: "password being sent",
   password_sent: "password sent",
   delivery_failed: "delivery failed",

@@ -104,6 +104,29 @@ describe("primary reset: the hand-off to whoever may approve", () => {
     expect(JSON.stringify(await t.db("reset_approvers").orderBy("user_id"))).to.equal(rows);
   });
 
+  it("catches up within one run of the scheduled refresh, with no page opened: a change of the records, then the 7-day window running out", async () => {
+    const ticketId = await openRequest(t);
+    const bob = await signedIn(t, "bob");
+    await callBack(t, await signedIn(t, "alice"), ticketId, "confirmed");
+    const ada = await addSecondAdmin(t);
+    expect(await awaiting(bob, ticketId)).to.deep.equal({ n: 1, listed: true });
+
+    expect((await changeContactPhone(t, await signedIn(t, "admin"), "Carol Jones", "+442079460078")).status).to.equal(303);
+    await t.scheduler.run("refresh-reset-approvers");
+    expect(await awaiting(await signedIn(t, "bob"), ticketId)).to.deep.equal({ n: 0, listed: false });
+    expect(await awaiting(ada, ticketId)).to.deep.equal({ n: 1, listed: true });
+    expect(await handOffsTo(ADA), "an admin is needed now: ada is told, once").to.have.length(1);
+    await t.scheduler.run("refresh-reset-approvers");
+    expect(await handOffsTo(ADA), "a second run tells nobody again").to.have.length(1);
+
+    // Eight days on the change no longer needs an admin: bob may approve again and is told.
+    const before = (await handOffsTo(BOB)).length;
+    t.clock.advance(hours(24 * 8));
+    await t.scheduler.run("refresh-reset-approvers");
+    expect(await awaiting(await signedIn(t, "bob"), ticketId)).to.deep.equal({ n: 1, listed: true });
+    expect(await handOffsTo(BOB)).to.have.length(before + 1);
+  });
+
   it("lists the request but sends no mail to an agent who turned the hand-off mail off under Notifications", async () => {
     const bob = await signedIn(t, "bob");
     const page = await bob.get("/account/notifications").expect(200);

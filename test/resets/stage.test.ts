@@ -39,7 +39,16 @@ describe("primary reset: the stage, on the queue and the panel", () => {
     expect(panel, `panel of #${ticketId}`).to.match(new RegExp(`id="reset-stage" class="badge reset-stage stage-${stage}[^"]*">${words}</span>`));
   }
 
-  it("pending: awaiting callback, awaiting approval, objection open, callback denied; then rejected; three queries for a page's resets, however many", async () => {
+  it("verified, but held: a confirmed callback and nobody who may approve (the requester no longer authorised) is not 'awaiting approval'", async () => {
+    const ticketId = await openRequest(t);
+    await t.db("users").where({ username: "carol" }).update({ can_open_cases: false });
+    expect((await callBack(t, alice, ticketId, "confirmed")).status).to.equal(303);
+    expect(await t.db("reset_approvers").where({ ticket_id: ticketId })).to.deep.equal([]);
+    await expectStage(ticketId, "blocked", "verified, but held: see the checklist");
+    expect((await deskPage(ticketId) && (await bob.get(deskPage(ticketId)).expect(200)).text)).to.include("no longer authorised to open support cases");
+  });
+
+  it("pending: awaiting callback, awaiting approval, objection open, callback denied; then rejected; four queries for a page's resets, however many", async () => {
     const first = await openRequest(t);
     await expectStage(first, "awaiting_callback", "awaiting callback");
     expect((await callBack(t, alice, first, "no_answer")).status).to.equal(303);
@@ -67,9 +76,9 @@ describe("primary reset: the stage, on the queue and the panel", () => {
       t.db.off("query", listen);
       return { n, stages: [...stages.values()].map((s) => s.stage) };
     };
-    expect(await countQueries([first])).to.deep.equal({ n: 3, stages: ["rejected"] });
+    expect(await countQueries([first])).to.deep.equal({ n: 4, stages: ["rejected"] });
     const both = await countQueries([first, second]);
-    expect(both.n).to.equal(3);
+    expect(both.n).to.equal(4);
     expect(both.stages).to.have.members(["rejected", "callback_denied"]);
     expect(await countQueries([])).to.deep.equal({ n: 0, stages: [] });
   });
