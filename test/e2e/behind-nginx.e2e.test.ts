@@ -90,7 +90,7 @@ describe("production behind nginx (TLS proxy, Chromium)", function () {
 
     const alice = await person();
     await signInWithForm(alice, stack.baseUrl, "alice", AGENT_PASSWORD);
-    expect(await mainHeading(alice)).to.equal("Queue");
+    expect(await mainHeading(alice)).to.equal("Queue: Open work");
     await Promise.all([alice.waitForURL(`/desk/tickets/${ticketId}`), alice.getByRole("link", { name: `#${ticketId}`, exact: true }).click()]);
     await expectAccessible(alice);
     expect(await mainHeading(alice)).to.include(SUBJECT);

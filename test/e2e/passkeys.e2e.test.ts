@@ -69,7 +69,7 @@ describe("passkeys in the browser (Chromium, virtual authenticator)", () => {
     await screenshot(bob, shots.dir, "3-bob-second-step");
     await Promise.all([bob.waitForURL("/"), bob.getByRole("button", { name: "Use a passkey" }).click()]);
     await expectAccessible(bob);
-    expect(await mainHeading(bob)).to.equal("Queue");
+    expect(await mainHeading(bob)).to.equal("Queue: Open work");
     const afterSecondStep = (await passkeysOf("bob"))[0]!;
     expect(afterSecondStep.last_used_at, "the use is recorded").to.not.equal(null);
 
@@ -77,7 +77,7 @@ describe("passkeys in the browser (Chromium, virtual authenticator)", () => {
     await signOut(bob);
     await Promise.all([bob.waitForURL("/"), bob.getByRole("button", { name: "Sign in with a passkey" }).click()]);
     await expectAccessible(bob);
-    expect(await mainHeading(bob)).to.equal("Queue");
+    expect(await mainHeading(bob)).to.equal("Queue: Open work");
     const signIns = await auditRows(t, "sign_in.succeeded");
     expect(signIns.at(-1)!.details).to.include({ method: "passkey" });
     const afterAlone = (await passkeysOf("bob"))[0]!;

@@ -48,7 +48,7 @@ describe("primary reset in the browser (Chromium)", () => {
     // 2. alice opens the ticket from the desk's queue, reads the panel and records a confirmed callback.
     const alice = await person();
     await signInWithForm(alice, base, "alice", "Demo-Passw0rd!x");
-    expect(await mainHeading(alice)).to.equal("Queue");
+    expect(await mainHeading(alice)).to.equal("Queue: Open work");
     await Promise.all([
       alice.waitForURL(`/desk/tickets/${ticketId}`),
       alice.getByRole("link", { name: `#${ticketId}`, exact: true }).click(),
