@@ -244,7 +244,7 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     const alice = browser(t.app);
     await signInOk(alice, "alice", DEMO_PASSWORD);
 
-    const suspended = await post("/admin/accounts/1/suspend");
+    const suspended = await post("/admin/accounts/1/suspend", { confirm: "yes" });
     expect(suspended.status).to.equal(303);
     expect((await accountRow("ACM"))!.status).to.equal("suspended");
     await carol.get("/").expect(303).expect("location", "/login");
@@ -377,14 +377,14 @@ describe("admin console: accounts, logins, contacts, staff", () => {
     const dave = browser(t.app);
     await signInOk(dave, "dave", DEMO_PASSWORD);
     const daveId = await userId(t, "dave");
-    expect((await post(`/admin/logins/${daveId}/disable`)).status).to.equal(303);
+    expect((await post(`/admin/logins/${daveId}/disable`, { confirm: "yes" })).status).to.equal(303);
     await dave.get("/").expect(303).expect("location", "/login");
     expect((await signIn(browser(t.app), "dave", DEMO_PASSWORD)).status).to.equal(401);
     expect((await post(`/admin/logins/${daveId}/enable`)).status).to.equal(303);
     await signInOk(browser(t.app), "dave", DEMO_PASSWORD);
 
     const adminId = await userId(t, "admin");
-    expect((await post(`/admin/logins/${adminId}/disable`)).status).to.equal(303);
+    expect((await post(`/admin/logins/${adminId}/disable`, { confirm: "yes" })).status).to.equal(303);
     expect((await userRow(t, "admin")).disabled_at).to.equal(null);
     await admin.get("/admin/accounts").expect(200);
   });

@@ -41,7 +41,7 @@ describe("removing another login's two-step sign-in", () => {
       expect(page.text).to.include(`/account/users/${carolId}/remove-factors`);
       expect(page.text).to.not.include(`/account/users/${await userId(t, "dave")}/remove-factors`);
 
-      const res = await postForm(primary, `/account/users/${carolId}/remove-factors`, {}, "/account/users");
+      const res = await postForm(primary, `/account/users/${carolId}/remove-factors`, { confirm: "yes" }, "/account/users");
       expect(res.status).to.equal(303);
       expect(await factorsOf(t, "carol")).to.deep.equal(NONE);
       await carol.get("/").expect(303).expect("location", "/login");
@@ -61,7 +61,7 @@ describe("removing another login's two-step sign-in", () => {
       const primary = await enrolled(t, "ACM0001");
       const before = (await auditRows(t)).length;
       for (const id of [beta.erinId, await userId(t, "ACM0001")]) {
-        const res = await postForm(primary, `/account/users/${id}/remove-factors`, {}, "/account/users");
+        const res = await postForm(primary, `/account/users/${id}/remove-factors`, { confirm: "yes" }, "/account/users");
         expect(res.status).to.equal(404);
         expect(res.text).to.include("There is no such login in your account.");
       }
@@ -74,7 +74,7 @@ describe("removing another login's two-step sign-in", () => {
     it("says so when the secondary has no factor, and changes nothing", async () => {
       const primary = await signedIn(t, "ACM0001");
       const daveId = await userId(t, "dave");
-      const res = await postForm(primary, `/account/users/${daveId}/remove-factors`, {}, "/account/users");
+      const res = await postForm(primary, `/account/users/${daveId}/remove-factors`, { confirm: "yes" }, "/account/users");
       expect(res.status).to.equal(303);
       expect((await primary.get("/account/users").expect(200)).text).to.include("Nothing was removed. dave has no two-step sign-in to remove.");
       expect(await auditRows(t, "second_factor.all_removed")).to.have.length(0);
@@ -87,7 +87,7 @@ describe("removing another login's two-step sign-in", () => {
       const admin = await signedIn(t, "admin");
       const page = `/admin/logins/${await userId(t, "alice")}`;
       expect((await admin.get(page).expect(200)).text).to.include(`${page}/remove-factors`);
-      const res = await postForm(admin, `${page}/remove-factors`, {}, page);
+      const res = await postForm(admin, `${page}/remove-factors`, { confirm: "yes" }, page);
       expect(res.status).to.equal(303);
       expect(await factorsOf(t, "alice")).to.deep.equal(NONE);
       // Whoever signs in next with the password alone enrols their own factor: a second admin must confirm the login again.
@@ -109,7 +109,7 @@ describe("removing another login's two-step sign-in", () => {
         ["admin", "This is your own login: change your two-step sign-in under My profile"],
       ] as const) {
         const page = `/admin/logins/${await userId(t, username)}`;
-        const res = await postForm(admin, `${page}/remove-factors`, {}, page);
+        const res = await postForm(admin, `${page}/remove-factors`, { confirm: "yes" }, page);
         expect(res.status, username).to.equal(400);
         expect(res.text).to.include(reason);
         expect(await factorsOf(t, username)).to.deep.equal(ENROLLED);
@@ -123,7 +123,7 @@ describe("removing another login's two-step sign-in", () => {
       await enrolled(t, "alice");
       const bob = await signedIn(t, "bob");
       const page = `/admin/logins/${await userId(t, "alice")}`;
-      expect((await postForm(bob, `${page}/remove-factors`, {}, "/")).status).to.equal(403);
+      expect((await postForm(bob, `${page}/remove-factors`, { confirm: "yes" }, "/")).status).to.equal(403);
       expect(await factorsOf(t, "alice")).to.deep.equal(ENROLLED);
     });
   });

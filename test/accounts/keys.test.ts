@@ -241,7 +241,7 @@ describe("OpenPGP keys", () => {
       expect(page.text).to.include(grouped(fingerprint));
 
       t.clock.advance(60_000);
-      const removed = await postForm(admin, `/admin/logins/${carolId}/key/remove`);
+      const removed = await postForm(admin, `/admin/logins/${carolId}/key/remove`, { confirm: "yes" });
       expect(removed.status).to.equal(303);
       expect(removed.headers.location).to.equal(`/admin/logins/${carolId}`);
       expect(await currentKeys("carol")).to.have.length(0);
@@ -254,7 +254,7 @@ describe("OpenPGP keys", () => {
       expect(audit[0]!.details).to.include({ fingerprint });
 
       // Removing again changes nothing and audits nothing.
-      expect((await postForm(admin, `/admin/logins/${carolId}/key/remove`)).status).to.equal(303);
+      expect((await postForm(admin, `/admin/logins/${carolId}/key/remove`, { confirm: "yes" })).status).to.equal(303);
       expect(await auditRows(t, "key.removed")).to.have.length(1);
     });
 

@@ -180,7 +180,7 @@ describe("primary holder's console (/account/users)", () => {
     await carol.get("/").expect(200);
     const carolId = await userId(t, "carol");
 
-    const res = await act(`/account/users/${carolId}/reset`);
+    const res = await act(`/account/users/${carolId}/reset`, { confirm: "yes" });
     expect(res.status).to.equal(303);
     expect(res.headers.location).to.equal("/account/users");
     const page = await primary.get("/account/users").expect(200);
@@ -210,7 +210,7 @@ describe("primary holder's console (/account/users)", () => {
 
   it("lets a reset link live 24 hours and no longer", async () => {
     const carolId = await userId(t, "carol");
-    expect((await act(`/account/users/${carolId}/reset`)).status).to.equal(303);
+    expect((await act(`/account/users/${carolId}/reset`, { confirm: "yes" })).status).to.equal(303);
     const token = await latestLinkTo(t, "carol@acme.example");
     t.clock.advance(hours(24) - 1000);
     await browser(t.app).get(`/set-password/${token}`).expect(200);
@@ -226,9 +226,9 @@ describe("primary holder's console (/account/users)", () => {
 
   it("makes the first link invalid when a second reset is started", async () => {
     const carolId = await userId(t, "carol");
-    expect((await act(`/account/users/${carolId}/reset`)).status).to.equal(303);
+    expect((await act(`/account/users/${carolId}/reset`, { confirm: "yes" })).status).to.equal(303);
     const first = await latestLinkTo(t, "carol@acme.example");
-    expect((await act(`/account/users/${carolId}/reset`)).status).to.equal(303);
+    expect((await act(`/account/users/${carolId}/reset`, { confirm: "yes" })).status).to.equal(303);
     const second = await latestLinkTo(t, "carol@acme.example");
     expect(second).to.not.equal(first);
     expect((await browser(t.app).get(`/set-password/${first}`)).status).to.equal(404);
@@ -250,7 +250,7 @@ describe("primary holder's console (/account/users)", () => {
     const carolId = await userId(t, "carol");
     expect((await postForm(admin, `/admin/logins/${carolId}/key`, { armored_key: publicKey })).status).to.equal(303);
 
-    expect((await act(`/account/users/${carolId}/reset`)).status).to.equal(303);
+    expect((await act(`/account/users/${carolId}/reset`, { confirm: "yes" })).status).to.equal(303);
     const mails = (await outboxTo(t, "carol@acme.example")).filter((m) => m.template === "set-password");
     expect(mails).to.have.length(1);
     expect(mails[0]!.encrypted).to.equal(true);
@@ -262,7 +262,7 @@ describe("primary holder's console (/account/users)", () => {
     await signInOk(dave, "dave", DEMO_PASSWORD);
     const daveId = await userId(t, "dave");
 
-    expect((await act(`/account/users/${daveId}/disable`)).status).to.equal(303);
+    expect((await act(`/account/users/${daveId}/disable`, { confirm: "yes" })).status).to.equal(303);
     expect((await userRow(t, "dave")).disabled_at).to.not.equal(null);
     await dave.get("/").expect(303).expect("location", "/login");
     expect((await signIn(browser(t.app), "dave", DEMO_PASSWORD)).status).to.equal(401);
@@ -280,7 +280,7 @@ describe("primary holder's console (/account/users)", () => {
     expect((await createSecondary({ username: "frank", display_name: "Frank Field", email: "frank@acme.example" })).status).to.equal(303);
     const frankId = await userId(t, "frank.acm");
     const token = await latestLinkTo(t, "frank@acme.example");
-    expect((await act(`/account/users/${frankId}/disable`)).status).to.equal(303);
+    expect((await act(`/account/users/${frankId}/disable`, { confirm: "yes" })).status).to.equal(303);
     expect((await browser(t.app).get(`/set-password/${token}`)).status).to.equal(404);
     expect((await act(`/account/users/${frankId}/enable`)).status).to.equal(303);
     await browser(t.app).get(`/set-password/${token}`).expect(200);
@@ -291,7 +291,7 @@ describe("primary holder's console (/account/users)", () => {
     expect(Boolean((await userRow(t, "dave")).can_open_cases)).to.equal(false);
     expect((await act(`/account/users/${daveId}/authorise`)).status).to.equal(303);
     expect(Boolean((await userRow(t, "dave")).can_open_cases)).to.equal(true);
-    expect((await act(`/account/users/${daveId}/unauthorise`)).status).to.equal(303);
+    expect((await act(`/account/users/${daveId}/unauthorise`, { confirm: "yes" })).status).to.equal(303);
     expect(Boolean((await userRow(t, "dave")).can_open_cases)).to.equal(false);
     const audit = await auditRows(t, "login.cases_authorisation");
     expect(audit.map((r) => [r.subject, r.actor, r.details.before, r.details.after])).to.deep.equal([
@@ -421,7 +421,7 @@ describe("secrets at rest, and security questions", () => {
     expect((await postForm(primary, "/account/users", { username: "frank", display_name: "Frank Field", email: "frank@acme.example" })).status).to.equal(303);
     const frankToken = await latestLinkTo(t, "frank@acme.example");
     expect((await setPasswordByLink(browser(t.app), frankToken, FRANK_PASSWORD)).status).to.equal(303);
-    expect((await postForm(primary, `/account/users/${await userId(t, "dave")}/reset`)).status).to.equal(303);
+    expect((await postForm(primary, `/account/users/${await userId(t, "dave")}/reset`, { confirm: "yes" })).status).to.equal(303);
     const daveToken = await latestLinkTo(t, "dave@acme.example");
     // A weak try, then a good one: neither is kept.
     expect((await setPasswordByLink(browser(t.app), daveToken, "Weak-but-secret")).status).to.equal(400);

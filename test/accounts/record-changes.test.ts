@@ -47,7 +47,7 @@ describe("record changes: notices, objections and set-password links", () => {
     const acm = await page("ACM0001");
 
     expect((await changeLoginEmail(t, admin, "ACM0001", MALLORY)).status).to.equal(303);
-    expect((await postForm(admin, `${acm}/key/remove`, {}, acm)).status).to.equal(303);
+    expect((await postForm(admin, `${acm}/key/remove`, { confirm: "yes" }, acm)).status).to.equal(303);
     const before = await linkState("ACM0001");
     const refused = await sendLink(admin, "ACM0001");
     expect(refused.status).to.equal(400);
@@ -163,7 +163,7 @@ describe("record changes: notices, objections and set-password links", () => {
     const { publicKey } = await openpgp.generateKey({ type: "ecc", curve: "curve25519Legacy", userIDs: [{ email: MALLORY }], format: "armored", date: keyDateFor(t.clock) });
     for (let i = 0; i < 25; i++) {
       expect((await postForm(admin, `${alice}/key`, { armored_key: publicKey }, alice)).status).to.equal(303);
-      expect((await postForm(admin, `${alice}/key/remove`, {}, alice)).status).to.equal(303);
+      expect((await postForm(admin, `${alice}/key/remove`, { confirm: "yes" }, alice)).status).to.equal(303);
     }
     expect(await count(t, "record_changes")).to.equal(51);
 

@@ -322,7 +322,7 @@ describe("passkeys (WebAuthn)", () => {
 
       // A password the desk cleared (the primary holder reset it): the passkey stops too, until a new password is set by the link.
       const primary = await signedInAs("ACM0001");
-      await answered(postForm(primary, `/account/users/${String(carol.id)}/reset`, {}, "/account/users"), 303, "/account/users");
+      await answered(postForm(primary, `/account/users/${String(carol.id)}/reset`, { confirm: "yes" }, "/account/users"), 303, "/account/users");
       expect((await answered(signInAlone(browser(t.app), authenticator), 401)).text).to.include(SIGN_IN_FAILED);
       expect((await auditRows(t, "sign_in.refused")).at(-1)!.details).to.include({ reason: "password_cleared", method: "passkey" });
       await t.db("users").where({ id: carol.id }).update({ password_hash: String(carol.password_hash), failed_sign_ins: 0 });

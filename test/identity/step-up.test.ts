@@ -191,16 +191,19 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
     const desk = deskPage(ticketId);
     const adminSteps: [string, Record<string, string>, string][] = [
       [`/admin/logins/${carol}`, { display_name: "Carol", email: "x@acme.example" }, `/admin/logins/${carol}`],
-      ...["disable", "enable", "send-link", "confirm", "key/remove", "remove-factors"].map((s): [string, Record<string, string>, string] => [`/admin/logins/${carol}/${s}`, {}, `/admin/logins/${carol}`]),
+      ...["enable", "send-link", "confirm"].map((s): [string, Record<string, string>, string] => [`/admin/logins/${carol}/${s}`, {}, `/admin/logins/${carol}`]),
+      // Destructive steps come back to their confirmation page, one press from done.
+      ...["disable", "key/remove", "remove-factors"].map((s): [string, Record<string, string>, string] => [`/admin/logins/${carol}/${s}`, { confirm: "yes" }, `/admin/logins/${carol}/${s}`]),
       [`/admin/logins/${carol}/key`, { armored_key: "not a key" }, `/admin/logins/${carol}`],
       ["/admin/staff", { role: "agent", username: "fay", display_name: "Fay", email: "fay@vouchdesk.example" }, "/admin/staff"],
       ["/admin/accounts", { code: "ZED", name: "Zed Ltd", primary_display_name: "Zed", primary_email: "zed@zed.example" }, "/admin/accounts/new"],
       [`/admin/accounts/${account}`, { name: "Acme Renamed" }, `/admin/accounts/${account}`],
-      ...["suspend", "reactivate"].map((s): [string, Record<string, string>, string] => [`/admin/accounts/${account}/${s}`, {}, `/admin/accounts/${account}`]),
+      [`/admin/accounts/${account}/suspend`, { confirm: "yes" }, `/admin/accounts/${account}/suspend`],
+      [`/admin/accounts/${account}/reactivate`, {}, `/admin/accounts/${account}`],
       [`/admin/accounts/${account}/logins`, { role: "secondary", username: "gil.acm", display_name: "Gil", email: "gil@acme.example" }, `/admin/accounts/${account}`],
       [`/admin/accounts/${account}/contacts`, { name: "Hal", kind: "technical", phone: "+442079460123", email: "" }, `/admin/accounts/${account}`],
       [`/admin/contacts/${contact}`, { name: "Paula Primary", kind: "primary", phone: "+442079460111", email: "" }, `/admin/contacts/${contact}`],
-      [`/admin/contacts/${contact}/delete`, {}, `/admin/contacts/${contact}`],
+      [`/admin/contacts/${contact}/delete`, { confirm: "yes" }, `/admin/contacts/${contact}/delete`],
       [`/admin/record-changes/${changeId}/clear`, { note: "Reviewed." }, `/admin/record-changes/${changeId}`],
       [`${desk}/approve`, {}, desk],
       [`${desk}/reject`, { reason: "No." }, desk],
@@ -209,7 +212,7 @@ describe("step-up before the dangerous steps (STEP_UP_MINUTES=5, LOGIN_MAX_FAILU
     ];
     const consoleSteps: [string, Record<string, string>][] = [
       ["/account/users", { username: "ivy", display_name: "Ivy", email: "ivy@acme.example" }],
-      ...["reset", "disable", "enable", "authorise", "unauthorise", "remove-factors"].map((s): [string, Record<string, string>] => [`/account/users/${carol}/${s}`, {}]),
+      ...["reset", "disable", "enable", "authorise", "unauthorise", "remove-factors"].map((s): [string, Record<string, string>] => [`/account/users/${carol}/${s}`, { confirm: "yes" }]),
       ["/account/key", { armored_key: "not a key" }],
     ];
     const before = await databaseRows(t.db, ["sessions"]);

@@ -119,7 +119,7 @@ export async function temporaryPasswordFrom(t: TestApp, sink: SmtpSink): Promise
  */
 export async function removeDemoKey(t: TestApp): Promise<void> {
   const page = `/admin/logins/${await userId(t, "ACM0001")}`;
-  const removed = await postForm(await signedIn(t, "admin"), `${page}/key/remove`, {}, page);
+  const removed = await postForm(await signedIn(t, "admin"), `${page}/key/remove`, { confirm: "yes" }, page);
   expect(removed.status, removed.text.slice(0, 500)).to.equal(303);
   await t.db("record_changes").update({ created_at: new Date(t.clock.now().getTime() - 30 * 24 * 3600_000) });
 }

@@ -103,7 +103,7 @@ describe("primary reset: the approver differs from who changed the records", () 
     const accountId = Number(extra.account_id);
     expect((await postForm(admin, `/admin/accounts/${accountId}/contacts`, { name: "Temp Contact", kind: "secondary", email: "temp@acme.example", phone: "" }, `/admin/accounts/${accountId}`)).status).to.equal(303);
     const temp = (await t.db("contacts").where({ name: "Temp Contact" }).first()) as Row;
-    expect((await postForm(admin, `/admin/contacts/${Number(temp.id)}/delete`, {}, `/admin/accounts/${accountId}`)).status).to.equal(303);
+    expect((await postForm(admin, `/admin/contacts/${Number(temp.id)}/delete`, { confirm: "yes" }, `/admin/accounts/${accountId}`)).status).to.equal(303);
 
     const changes = await recordChanges(t);
     expect(changes.map((c) => [c.what, c.subject_name, c.after_value])).to.deep.equal([

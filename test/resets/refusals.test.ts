@@ -160,7 +160,7 @@ describe("primary reset: refusals", () => {
       ["contact phone", async (t: TestApp, admin: Agent) => expect((await changeContactPhone(t, admin, "Paula Primary", "+442079460077")).status).to.equal(303)],
       ["OpenPGP key", async (t: TestApp, admin: Agent) => {
         const page = `/admin/logins/${await userId(t, "ACM0001")}`;
-        expect((await postForm(admin, `${page}/key/remove`, {}, page)).status).to.equal(303);
+        expect((await postForm(admin, `${page}/key/remove`, { confirm: "yes" }, page)).status).to.equal(303);
         expect((await postForm(admin, `${page}/key`, { armored_key: primaryKeyArmored() }, page)).status).to.equal(303);
       }],
     ] as const) {

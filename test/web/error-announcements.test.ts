@@ -58,7 +58,7 @@ describe("errors are announced", () => {
 
     const admin = await signedIn(t, "admin");
     const own = (await t.db("users").where({ username: "admin" }).first("id")) as { id: number };
-    const refused = await postForm(admin, `/admin/logins/${own.id}/disable`, {}, `/admin/logins/${own.id}`);
+    const refused = await postForm(admin, `/admin/logins/${own.id}/disable`, { confirm: "yes" }, `/admin/logins/${own.id}`);
     expect(refused.status).to.equal(303);
     const page = await admin.get(refused.headers.location as string).expect(200);
     expect(page.text).to.include("You cannot disable your own login.");

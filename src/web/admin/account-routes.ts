@@ -9,6 +9,7 @@ import { rowAtPath } from "../path-ids.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { requireStepUp, type StepUpDeps } from "../step-up.js";
+import { destructiveStep } from "../confirmation.js";
 import { isCustomer } from "../../shared/roles.js";
 import { addContact, changesOfAccount, contactsOfAccount, createAccount, createLogin, findAccount, findContact, removeContact, renameAccount, searchAccounts, setAccountStatus, updateContact, type Account } from "../../accounts/index.js";
 import { accountForm, contactForm, newLoginForm, renameForm } from "./account-forms.js";
@@ -26,9 +27,11 @@ export function adminRoutes(deps: Deps): Router {
   // login on it, and any change to its contacts (their phone numbers are what callbacks dial)
   // ask for the second factor again (step-up).
   router.post("/admin/accounts", requireStepUp(deps, () => "/admin/accounts/new"));
-  const accountSteps = ["", "/suspend", "/reactivate", "/logins", "/contacts"].map((step) => `/admin/accounts/:id${step}`);
+  // Suspending and removing a contact are destructive: after the check they go back to their confirmation page.
+  router.post(["/admin/accounts/:id/suspend", "/admin/contacts/:id/delete"], requireStepUp(deps, (req) => req.path));
+  const accountSteps = ["", "/reactivate", "/logins", "/contacts"].map((step) => `/admin/accounts/:id${step}`);
   router.post(accountSteps, requireStepUp(deps, (req) => `/admin/accounts/${String(req.params.id)}`));
-  router.post(["/admin/contacts/:id", "/admin/contacts/:id/delete"], requireStepUp(deps, (req) => `/admin/contacts/${String(req.params.id)}`));
+  router.post("/admin/contacts/:id", requireStepUp(deps, (req) => `/admin/contacts/${String(req.params.id)}`));
 
   router.get("/admin", (_req, res) => res.render("admin/index", { title: "Administration" }));
 
@@ -82,14 +85,28 @@ export function adminRoutes(deps: Deps): Router {
     res.redirect(303, `/admin/accounts/${account.id}`);
   });
 
-  for (const [action, status] of [["suspend", "suspended"], ["reactivate", "active"]] as const) {
-    router.post(`/admin/accounts/:id/${action}`, async (req, res) => {
-      const account = await accountOf(req);
-      await setAccountStatus(deps, account, status, actorOf(req));
-      flash(req, "success", status === "suspended" ? `${account.code} is suspended: its logins are signed out and cannot sign in.` : `${account.code} is active again.`);
+  destructiveStep(router, "/admin/accounts/:id/suspend", {
+    load: accountOf,
+    confirmation: (account) => ({
+      title: `Suspend ${account.code} · ${account.name}?`,
+      effects: ["Every login of the account is signed out at once and cannot sign in until an admin reactivates the account."],
+      button: `Suspend ${account.code}`,
+      action: `/admin/accounts/${account.id}/suspend`,
+      back: `/admin/accounts/${account.id}`,
+    }),
+    act: async (req, res, account) => {
+      await setAccountStatus(deps, account, "suspended", actorOf(req));
+      flash(req, "success", `${account.code} is suspended: its logins are signed out and cannot sign in.`);
       res.redirect(303, `/admin/accounts/${account.id}`);
-    });
-  }
+    },
+  });
+
+  router.post("/admin/accounts/:id/reactivate", async (req, res) => {
+    const account = await accountOf(req);
+    await setAccountStatus(deps, account, "active", actorOf(req));
+    flash(req, "success", `${account.code} is active again.`);
+    res.redirect(303, `/admin/accounts/${account.id}`);
+  });
 
   router.post("/admin/accounts/:id/logins", async (req, res) => {
     const account = await accountOf(req);
@@ -136,11 +153,20 @@ export function adminRoutes(deps: Deps): Router {
     res.redirect(303, `/admin/accounts/${account.id}`);
   });
 
-  router.post("/admin/contacts/:id/delete", async (req, res) => {
-    const contact = await contactOf(req);
-    await removeContact(deps, contact.id, actorOf(req));
-    flash(req, "success", `Contact ${contact.name} removed.`);
-    res.redirect(303, `/admin/accounts/${contact.accountId}`);
+  destructiveStep(router, "/admin/contacts/:id/delete", {
+    load: contactOf,
+    confirmation: (contact) => ({
+      title: `Remove contact ${contact.name}?`,
+      effects: [`Support can no longer check a reset request against ${contact.name}'s details, nor call back on their number.`, "The removal is audited."],
+      button: `Remove ${contact.name}`,
+      action: `/admin/contacts/${contact.id}/delete`,
+      back: `/admin/accounts/${contact.accountId}`,
+    }),
+    act: async (req, res, contact) => {
+      await removeContact(deps, contact.id, actorOf(req));
+      flash(req, "success", `Contact ${contact.name} removed.`);
+      res.redirect(303, `/admin/accounts/${contact.accountId}`);
+    },
   });
 
   return router;

@@ -10,6 +10,7 @@ import { rowAtPath } from "../path-ids.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { requireStepUp, type StepUpDeps } from "../step-up.js";
+import { destructiveStep, isConfirmed, renderConfirmation } from "../confirmation.js";
 import { changesOfLogin, createLogin, findAccount, removeLoginKey, removeStaffFactors, resetLoginPassword, setLoginDisabled, setLoginKey, setPasswordLinkRefusal, unlockLogin, updateLogin } from "../../accounts/index.js";
 import { editLoginForm, newLoginForm } from "./account-forms.js";
 import { keyForm } from "../key-form.js";
@@ -27,7 +28,9 @@ export function adminLoginRoutes(deps: Deps): Router {
   // login, asks for the second factor again (step-up). Unlock does not: it changes none of
   // them, the login still needs its password and factor, and it is what the desk does for a
   // locked-out caller on the phone.
-  const loginSteps = ["", "/disable", "/enable", "/send-link", "/confirm", "/key", "/key/remove", "/remove-factors"].map((step) => `/admin/logins/:id${step}`);
+  // The destructive steps go back to their confirmation page after the check, the others to the login's page.
+  router.post(["/disable", "/key/remove", "/remove-factors"].map((step) => `/admin/logins/:id${step}`), requireStepUp(deps, (req) => req.path));
+  const loginSteps = ["", "/enable", "/send-link", "/confirm", "/key"].map((step) => `/admin/logins/:id${step}`);
   router.post(loginSteps, requireStepUp(deps, (req) => `/admin/logins/${String(req.params.id)}`));
   router.post("/admin/staff", requireStepUp(deps, () => "/admin/staff"));
 
@@ -65,23 +68,49 @@ export function adminLoginRoutes(deps: Deps): Router {
     const login = await loginOf(req);
     const form = parseForm(editLoginForm, req.body);
     if (!form.ok) return renderLogin(req, res, login, 400, { form: "edit", problems: form.problems, values: bodyOf(req) });
+    // Unticking "may open cases" withdraws the login's case authorisation: confirmed first, the form's other fields carried over.
+    if (login.canOpenCases && !form.data.can_open_cases && !isConfirmed(req)) {
+      return renderConfirmation(res, 200, {
+        title: `Withdraw ${login.username}'s case authorisation?`,
+        effects: [`${login.username} can no longer open support cases, including a primary account password reset request.`, "The name and email you typed are saved with it."],
+        button: `Save and withdraw ${login.username}'s case authorisation`,
+        action: `/admin/logins/${login.id}`,
+        back: `/admin/logins/${login.id}`,
+        fields: { display_name: form.data.display_name, email: form.data.email },
+      });
+    }
     await updateLogin(deps, login, { displayName: form.data.display_name, email: form.data.email, canOpenCases: form.data.can_open_cases }, actorOf(req));
     flash(req, "success", `${login.username} is saved.`);
     res.redirect(303, `/admin/logins/${login.id}`);
   });
 
-  for (const [action, disabled] of [["disable", true], ["enable", false]] as const) {
-    router.post(`/admin/logins/:id/${action}`, async (req, res) => {
-      const login = await loginOf(req);
-      if (disabled && login.id === req.user!.id) {
-        flash(req, "error", "You cannot disable your own login.");
-      } else {
-        await setLoginDisabled(deps, login, disabled, actorOf(req));
-        flash(req, "success", `${login.username} is ${disabled ? "disabled and signed out" : "enabled"}.`);
+  const page = (login: Login) => `/admin/logins/${login.id}`;
+
+  destructiveStep(router, "/admin/logins/:id/disable", {
+    load: loginOf,
+    confirmation: (login) => ({
+      title: `Disable ${login.username}?`,
+      effects: [`${login.username} is signed out everywhere and cannot sign in until an admin enables it again.`],
+      button: `Disable ${login.username}`,
+      action: `${page(login)}/disable`,
+      back: page(login),
+    }),
+    act: async (req, res, login) => {
+      if (login.id === req.user!.id) flash(req, "error", "You cannot disable your own login.");
+      else {
+        await setLoginDisabled(deps, login, true, actorOf(req));
+        flash(req, "success", `${login.username} is disabled and signed out.`);
       }
-      res.redirect(303, `/admin/logins/${login.id}`);
-    });
-  }
+      res.redirect(303, page(login));
+    },
+  });
+
+  router.post("/admin/logins/:id/enable", async (req, res) => {
+    const login = await loginOf(req);
+    await setLoginDisabled(deps, login, false, actorOf(req));
+    flash(req, "success", `${login.username} is enabled.`);
+    res.redirect(303, page(login));
+  });
 
   router.post("/admin/logins/:id/send-link", async (req, res) => {
     const login = await loginOf(req);
@@ -109,12 +138,21 @@ export function adminLoginRoutes(deps: Deps): Router {
   });
 
   /** An admin removes a staff member's second factors (a lost phone); a customer's or the admin's own is refused on the page, nothing changed. */
-  router.post("/admin/logins/:id/remove-factors", async (req, res) => {
-    const login = await loginOf(req);
-    const result = await removeStaffFactors(deps, login, actorOf(req));
-    if (!result.ok) return renderLogin(req, res, login, 400, { form: "factors", problems: result.problems });
-    flash(req, "success", `${login.username}'s two-step sign-in is removed and every session of it signed out; ${login.email ?? "its address"} was told.`);
-    res.redirect(303, `/admin/logins/${login.id}`);
+  destructiveStep(router, "/admin/logins/:id/remove-factors", {
+    load: loginOf,
+    confirmation: (login) => ({
+      title: `Remove ${login.username}'s two-step sign-in?`,
+      effects: ["Its authenticator app and recovery codes are removed, and every session of the login ends.", `${login.email ?? "Its address"} is told by mail.`, "It signs in with its password alone until it sets up a new second factor."],
+      button: `Remove ${login.username}'s two-step sign-in`,
+      action: `${page(login)}/remove-factors`,
+      back: page(login),
+    }),
+    act: async (req, res, login) => {
+      const result = await removeStaffFactors(deps, login, actorOf(req));
+      if (!result.ok) return renderLogin(req, res, login, 400, { form: "factors", problems: result.problems });
+      flash(req, "success", `${login.username}'s two-step sign-in is removed and every session of it signed out; ${login.email ?? "its address"} was told.`);
+      res.redirect(303, page(login));
+    },
   });
 
   router.post("/admin/logins/:id/key", async (req, res) => {
@@ -127,11 +165,20 @@ export function adminLoginRoutes(deps: Deps): Router {
     res.redirect(303, `/admin/logins/${login.id}`);
   });
 
-  router.post("/admin/logins/:id/key/remove", async (req, res) => {
-    const login = await loginOf(req);
-    const removed = await removeLoginKey(deps, login.id, actorOf(req));
-    flash(req, removed ? "success" : "info", removed ? `The key of ${login.username} is removed.` : `${login.username} has no key to remove.`);
-    res.redirect(303, `/admin/logins/${login.id}`);
+  destructiveStep(router, "/admin/logins/:id/key/remove", {
+    load: loginOf,
+    confirmation: (login) => ({
+      title: `Remove ${login.username}'s OpenPGP key?`,
+      effects: [login.role === "primary" ? "Mail to this login goes unencrypted, and a primary account password reset request waits until a key is registered." : "Mail to this login goes unencrypted."],
+      button: `Remove ${login.username}'s key`,
+      action: `${page(login)}/key/remove`,
+      back: page(login),
+    }),
+    act: async (req, res, login) => {
+      const removed = await removeLoginKey(deps, login.id, actorOf(req));
+      flash(req, removed ? "success" : "info", removed ? `The key of ${login.username} is removed.` : `${login.username} has no key to remove.`);
+      res.redirect(303, page(login));
+    },
   });
 
   const renderStaff = async (res: Response, status = 200, problems: Problems = {}, values: Record<string, unknown> = {}) =>
