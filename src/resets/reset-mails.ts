@@ -63,12 +63,6 @@ async function resetNoticeMail(mailer: Mailer, clock: Clock, ctx: ResetMailConte
   return composePlain(mailer.sender, { to: to.email, subject: NOTICES[template](ctx.ticketId), template, text: content.text, html: content.html!, ticketId: ctx.ticketId }, clock.now());
 }
 
-/** "p…@acme.example": enough for the requester to tell the holder which mailbox to look in, not the address itself. */
-export const maskedAddress = (email: string): string => {
-  const at = email.lastIndexOf("@");
-  return at < 1 ? "the registered address" : `${email[0]}…${email.slice(at)}`;
-};
-
 /** To the assignee and the admins: the temporary password's mail failed for good, and what they can do. No secret in it. */
 export async function deliveryFailedMail(
   mailer: Mailer,
@@ -121,7 +115,7 @@ async function noticeParties(trx: Knex.Transaction, request: ResetRequest) {
   const account = await findAccount(trx, request.accountId);
   const requester = await findLoginById(trx, request.requesterId);
   const primary = await findLoginById(trx, request.targetUserId);
-  const ctx = { ticketId: request.ticketId, accountName: account!.name, primaryUsername: primary!.username, primaryAddress: primary!.email ? maskedAddress(primary!.email) : null };
+  const ctx = { ticketId: request.ticketId, accountName: account!.name, primaryUsername: primary!.username };
   return { ctx, requester: requester!, primary: primary! };
 }
 
