@@ -1,6 +1,8 @@
 // The face of resets/: all that other parts of the desk use (web/desk, web/resets, and the
 // composition roots src/main/app.ts and jobs.ts). What is not here (its stores above all) is
 // private to the domain (DESIGN §8, held by npm run lint).
+export { otherResetRequestsOfAccount } from "./account-history.js";
+export type { AccountRequest, AccountRequests } from "./account-history.js";
 export { customerTracker, resetEndingsOf } from "./customer-tracker.js";
 export type { CustomerStep, CustomerTracker } from "./customer-tracker.js";
 export { approveRequest, recordCallback, rejectRequest } from "./decision-service.js";

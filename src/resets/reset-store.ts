@@ -121,17 +121,30 @@ export interface RequestWithMail {
   mail: { status: string; nextAttemptAt: Date | null } | null;
 }
 
+/** Requests with their mail's status: the mail's two columns come by a join, never a query per request. */
+const requestsWithMail = (db: Conn) =>
+  db("reset_requests").leftJoin("outbox", "outbox.id", "reset_requests.outbox_id").select("reset_requests.*", "outbox.status as mail_status", "outbox.next_attempt_at as mail_next_attempt_at");
+
+const toRequestWithMail = (r: Row): RequestWithMail => ({
+  request: toRequest(r),
+  mail: r.mail_status ? { status: r.mail_status as string, nextAttemptAt: asDate(r.mail_next_attempt_at) } : null,
+});
+
 /** For the queue's rows: the request of each of these tickets and its mail, in one query. */
 export async function requestsOfTickets(db: Conn, ticketIds: number[]): Promise<RequestWithMail[]> {
   if (ticketIds.length === 0) return [];
-  const rows: unknown = await db("reset_requests")
-    .leftJoin("outbox", "outbox.id", "reset_requests.outbox_id")
-    .whereIn("reset_requests.ticket_id", ticketIds)
-    .select("reset_requests.*", "outbox.status as mail_status", "outbox.next_attempt_at as mail_next_attempt_at");
-  return (rows as Row[]).map((r) => ({
-    request: toRequest(r),
-    mail: r.mail_status ? { status: r.mail_status as string, nextAttemptAt: asDate(r.mail_next_attempt_at) } : null,
-  }));
+  const rows: unknown = await requestsWithMail(db).whereIn("reset_requests.ticket_id", ticketIds);
+  return (rows as Row[]).map(toRequestWithMail);
+}
+
+/** An account's requests other than the one of ticket `exceptTicketId`, newest first, at most `limit`, with their mail (one query). */
+export async function requestsOfAccount(db: Conn, accountId: number, exceptTicketId: number, limit: number): Promise<RequestWithMail[]> {
+  const rows: unknown = await requestsWithMail(db)
+    .where("reset_requests.account_id", accountId)
+    .andWhere("reset_requests.ticket_id", "<>", exceptTicketId)
+    .orderBy("reset_requests.id", "desc")
+    .limit(limit);
+  return (rows as Row[]).map(toRequestWithMail);
 }
 
 /** For a customer's list: the state of the request of each of these tickets that has one. */

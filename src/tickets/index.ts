@@ -13,7 +13,7 @@ export type { DueClock, SlaTarget, SlaTargets } from "./sla-clock.js";
 export { changeSlaTargets, SLA_MAX_MINUTES } from "./sla-service.js";
 export { loadSlaTargets } from "./sla-store.js";
 export { moveTicketTo, openTicketWith, recordOnTimeline, writeAssignment } from "./ticket-steps.js";
-export { findTicket, findTicketForUpdate, listTimeline } from "./tickets-store.js";
+export { findTicket, findTicketForUpdate, listTimeline, openTicketsOfAccount } from "./tickets-store.js";
 export type { Ticket } from "./tickets-store.js";
 export { BODY_MAX, CUSTOMER_TICKET_TYPES, STATUS_LABELS, statusLabelFor, SUBJECT_MAX, TICKET_PRIORITIES, TICKET_STATUSES, TICKET_TYPES, transitionProblem, TYPE_LABELS } from "./vocabulary.js";
 export type { EventKind, TicketStatus, TicketType } from "./vocabulary.js";

@@ -106,6 +106,20 @@ export async function findTicket(db: Conn, id: number): Promise<Ticket | null> {
   return row ? toTicket(row as Row) : null;
 }
 
+/**
+ * The account's tickets not closed other than `exceptId`, newest activity first, at most
+ * `limit`: the index (account_id, updated_at, id) serves it in one query.
+ */
+export async function openTicketsOfAccount(db: Conn, accountId: number, exceptId: number, limit: number): Promise<Ticket[]> {
+  const rows: unknown = await db("tickets")
+    .where({ account_id: accountId })
+    .andWhere("id", "<>", exceptId)
+    .andWhere("status", "<>", "closed")
+    .orderBy([{ column: "updated_at", order: "desc" }, { column: "id", order: "desc" }])
+    .limit(limit);
+  return (rows as Row[]).map(toTicket);
+}
+
 /** The ticket, locked for the rest of the transaction on PostgreSQL (SQLite has one writer). */
 export async function findTicketForUpdate(trx: Knex.Transaction, id: number): Promise<Ticket | null> {
   const row: unknown = await trx("tickets").where({ id }).forUpdate().first();

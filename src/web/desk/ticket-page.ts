@@ -9,6 +9,7 @@ import type { Problems } from "../../shared/problems.js";
 import { ticketView } from "../ticket-view.js";
 import { listCannedReplies, listTimeline, loadSlaTargets, type Ticket } from "../../tickets/index.js";
 import { slaView } from "../sla-view.js";
+import { loadCustomerHistory } from "./customer-history.js";
 
 export interface DeskTicketPageDeps {
   db: Db;
@@ -19,8 +20,8 @@ export interface DeskTicketPageDeps {
 }
 
 /**
- * The desk's ticket page: the whole timeline, every form, and the reset panel on a reset
- * ticket. A refused action renders it again with its problems next to the form that caused them;
+ * The desk's ticket page: the whole timeline, every form, the reset panel on a reset ticket,
+ * and beside them the ticket's facts and the customer's history (customer-history.ts). A refused action renders it again with its problems next to the form that caused them;
  * a refused approval brings the verification it found, which the reset panel shows as it is.
  */
 export async function renderDeskTicket(
@@ -43,6 +44,8 @@ export async function renderDeskTicket(
     loadSlaTargets(deps.db),
     listCannedReplies(deps.db),
   ]);
+  // A ticket always has an account (customers open them); the history needs it first.
+  const history = account && (await loadCustomerHistory(deps.db, ticket, account, req.user!, deps.clock.now()));
   res.status(status).render("desk/ticket", {
     title: `#${ticket.id} ${ticket.subject}`,
     ticket,
@@ -52,6 +55,7 @@ export async function renderDeskTicket(
     assignee,
     staff,
     resetPanel,
+    history,
     cannedReplies,
     problems,
     values,
