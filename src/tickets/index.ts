@@ -8,6 +8,8 @@ export { DEFAULT_VIEW, QUEUE_VIEWS, VIEW_LABELS } from "./queue-views.js";
 export type { QueueView, ViewSubqueries } from "./queue-views.js";
 export { addAgentReply, addCustomerReply, addNote, assignTicket, changePriority, changeStatus, createTicket } from "./ticket-service.js";
 export type { TicketDeps } from "./ticket-service.js";
+export { applyBulkChange, BULK_MAX, bulkSummaryText } from "./bulk-service.js";
+export type { BulkAssignee, BulkChange, BulkSummary } from "./bulk-service.js";
 export { DUE_SOON_SHARE, dueStanding } from "./sla-clock.js";
 export type { DueClock, SlaTarget, SlaTargets } from "./sla-clock.js";
 export { changeSlaTargets, SLA_MAX_MINUTES } from "./sla-service.js";

@@ -17,7 +17,7 @@ import { findTicketForUpdate, insertEvent, insertTicket, updateTicketClock, upda
 
 export type TicketDeps = MailingDeps;
 
-const RESET_STATUS_PROBLEM = "This ticket follows its reset request: its status moves with each step of the request on this page.";
+const RESET_STATUS_PROBLEM = "This ticket follows its reset request: its status moves with each step of the request, on its ticket page.";
 const CLOSED_REPLY_PROBLEM = "This ticket is closed and takes no more replies; open a new ticket instead.";
 
 const audit = (trx: Knex.Transaction, actor: Actor, action: string, ticketId: number, details: Record<string, unknown>, now: Date) =>
@@ -39,7 +39,8 @@ async function requesterOf(trx: Knex.Transaction, ticket: Ticket): Promise<{ ema
   return person?.email ? { email: person.email, displayName: person.displayName } : null;
 }
 
-const isActiveStaff = (p: LoginSummary | null): p is LoginSummary => p !== null && !p.disabled && isStaff(p.role);
+/** An active agent or admin: the only logins a ticket may be assigned to. */
+export const isActiveStaff = (p: LoginSummary | null): p is LoginSummary => p !== null && !p.disabled && isStaff(p.role);
 
 /** Moves the status (the move already checked) and its clocks, with its timeline event and audit entry. */
 async function moveStatus(trx: Knex.Transaction, deps: TicketDeps, actor: Actor, ticket: Ticket, to: TicketStatus, now: Date, reason: string): Promise<void> {

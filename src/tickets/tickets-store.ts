@@ -190,3 +190,9 @@ export async function listTimeline(db: Conn, ticketId: number, visibility: "publ
       : null,
   }));
 }
+
+/** Which of these ids name tickets (for a bulk change, checked before anything is written). */
+export async function existingTicketIds(db: Conn, ids: readonly number[]): Promise<Set<number>> {
+  const rows = await db("tickets").whereIn("id", ids).select<Row[]>("id");
+  return new Set(rows.map((r) => Number(r.id)));
+}

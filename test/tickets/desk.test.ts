@@ -123,7 +123,7 @@ describe("agent desk ticket page (/desk/tickets/:id)", () => {
     const before = await writeState(t);
     const res = await post("alice", "status", { status: "open" });
     expect(res.status).to.equal(400);
-    expect(res.text).to.include("This ticket follows its reset request: its status moves with each step of the request on this page.");
+    expect(res.text).to.include("This ticket follows its reset request: its status moves with each step of the request, on its ticket page.");
     expect(await writeState(t)).to.deep.equal(before);
   });
 

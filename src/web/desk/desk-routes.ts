@@ -9,6 +9,7 @@ import type { Problems, Result } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
 import { renderDeskTicket } from "./ticket-page.js";
 import { cannedInsertRoute } from "./canned-insert.js";
+import { bulkRoutes } from "./bulk-routes.js";
 import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, DEFAULT_VIEW, deskQueue, loadSlaTargets, QUEUE_VIEWS, statusCounts, TICKET_TYPES, VIEW_LABELS, type Ticket, type TicketDeps, type ViewSubqueries } from "../../tickets/index.js";
 import { actorOf } from "../request-meta.js";
 import { deskTicket } from "../ticket-access.js";
@@ -20,21 +21,37 @@ import { slaView } from "../sla-view.js";
 /** The desk's deps: the queue reads through the read-only handle. */
 export type DeskDeps = TicketDeps & { reader: Db };
 
-/** The agent queue, for `GET /desk` and the staff's `GET /`. */
-export function deskQueueHandler(deps: DeskDeps): RequestHandler {
+/** What the queue page shows of a refused bulk change: its problems by field, and what was chosen. */
+export interface BulkEcho {
+  problems: Problems;
+  selected: readonly string[];
+  values: { assignee_id: string; status: string };
+}
+
+/** Renders the queue for a query (the page's own, or a bulk form's `return_to`); `bulk` re-shows a refused bulk form. */
+export type RenderQueue = (req: Request, res: Response, raw: Record<string, unknown>, bulk?: BulkEcho) => Promise<void>;
+
+const QUEUE_FIELDS = ["view", "status", "type", "assignee", "account", "q", "after"] as const;
+
+/** The queue URL the bulk form comes back to: this view, filters and page. */
+const queueUrl = (filter: Record<string, string>) => {
+  const params = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== ""));
+  return params.size > 0 ? `/desk?${params.toString()}` : "/desk";
+};
+
+function queueRenderer(deps: DeskDeps): RenderQueue {
   // The views whose tickets the resets domain knows, as subqueries of the queue's one query.
   const subqueries: ViewSubqueries = {
     resetsInProgress: () => resetTicketsInProgress(deps.reader),
     awaitingApprovalBy: (viewerId) => ticketsAwaitingApprovalBy(deps.reader, viewerId),
   };
-  return async (req, res) => {
-    const query = parseForm(queueQuery, req.query);
-    const raw = req.query as Record<string, unknown>;
+  return async (req, res, raw, bulk) => {
+    const query = parseForm(queueQuery, raw);
     const [staff, counts, targets] = await Promise.all([listActiveStaff(deps.reader), statusCounts(deps.reader), loadSlaTargets(deps.reader)]);
     const result = query.ok ? await deskQueue(deps.reader, actorOf(req), staff, query.data, subqueries) : query;
-    const failed = !result.ok;
+    const failed = !result.ok || bulk !== undefined;
     // The filter form shows what was asked for, even when part of it was refused.
-    const filter = Object.fromEntries(["view", "status", "type", "assignee", "account", "q", "after"].map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
+    const filter: Record<string, string> = Object.fromEntries(QUEUE_FIELDS.map((k) => [k, typeof raw[k] === "string" ? raw[k] : ""]));
     const page = result.ok ? result.value : { rows: [], next: null };
     res.status(failed ? 400 : 200).render("desk/queue", {
       title: "Queue",
@@ -43,7 +60,8 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
       views: QUEUE_VIEWS.map((name) => ({ name, label: VIEW_LABELS[name] })),
       page,
       stages: await resetStagesOfRows(deps.reader, page.rows, deps.clock.now()),
-      problems: result.ok ? {} : result.problems,
+      problems: { ...(result.ok ? {} : result.problems), ...bulk?.problems },
+      bulk: { returnTo: queueUrl(filter), selected: new Set(bulk?.selected ?? []), values: bulk?.values ?? { assignee_id: "", status: "" } },
       counts,
       staff,
       types: TICKET_TYPES,
@@ -51,6 +69,12 @@ export function deskQueueHandler(deps: DeskDeps): RequestHandler {
       sla: slaView(deps.clock.now(), targets),
     });
   };
+}
+
+/** The agent queue, for `GET /desk` and the staff's `GET /`. */
+export function deskQueueHandler(deps: DeskDeps): RequestHandler {
+  const render = queueRenderer(deps);
+  return (req, res) => render(req, res, req.query);
 }
 
 interface DeskAction<S extends z.ZodType> {
@@ -72,6 +96,7 @@ export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean; keylessDe
     renderDeskTicket(deps, req, res, ticket, status, problems, values);
 
   router.get("/desk", deskQueueHandler(deps));
+  bulkRoutes(router, deps, queueRenderer(deps));
   router.get("/desk/tickets/:id", async (req, res) => renderTicket(req, res, await deskTicket(deps.db, req.params.id)));
 
   /** One POST per action: check the form, run the rule, redirect; a refusal re-renders the page with its reason. */
