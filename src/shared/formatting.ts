@@ -15,6 +15,14 @@ export function timeZoneName(name: string): string | null {
   }
 }
 
+const known = new Map<string, string | null>();
+
+/** timeZoneName, remembered: for a zone read on every request (a person's stored choice). */
+export function knownTimeZone(name: string): string | null {
+  if (!known.has(name)) known.set(name, timeZoneName(name));
+  return known.get(name)!;
+}
+
 /** The zones a person may pick, as Intl lists them, with UTC (which Intl leaves out of its list). */
 export const pickableTimeZones = (): string[] => ["UTC", ...Intl.supportedValuesOf("timeZone").filter((z) => z !== "UTC")];
 
