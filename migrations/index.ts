@@ -25,6 +25,7 @@ import * as resetHandoff from "./20261204_02_reset_handoff.js";
 import * as sla from "./20261204_03_sla.js";
 import * as phoneE164 from "./20261204_05_phone_e164.js";
 import * as cannedReplies from "./20261204_06_canned_replies.js";
+import * as userTimeZone from "./20261205_01_user_time_zone.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -57,6 +58,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261204_03_sla": sla,
   "20261204_05_phone_e164": phoneE164,
   "20261204_06_canned_replies": cannedReplies,
+  "20261205_01_user_time_zone": userTimeZone,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

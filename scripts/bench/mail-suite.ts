@@ -114,7 +114,7 @@ export async function mailSuite(options: BenchOptions, log: Log): Promise<string
   const transport = smtpTransport({ host: "127.0.0.1", port: sink.port, secure: false });
   try {
     const deskKey = deskKeyOf(await generateDeskKey({ name: "Vouchdesk", email: `desk@${SENDER.hostname}` }));
-    const mailer: Mailer = { sender: SENDER, deskKey, transport, baseUrl: "https://vouchdesk.localhost" };
+    const mailer: Mailer = { sender: SENDER, deskKey, transport, baseUrl: "https://vouchdesk.localhost", timeZone: "UTC" };
     log("generating the recipient's key (curve25519)");
     const armoredKey = await recipientKey();
     if (options.warmup) {

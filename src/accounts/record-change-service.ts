@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import { findLoginById, isConfirmedStaff, primaryLoginOf, spendLinksOf, UNCONFIRMED_STAFF } from "../identity/index.js";
 import { composeSealed } from "../platform/mail/compose.js";
-import { formatUtc } from "../shared/formatting.js";
+import { formatInZone } from "../shared/formatting.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
@@ -89,9 +89,9 @@ export async function noteRecordChange(
       description,
       accountName: account?.name ?? null,
       changedBy,
-      changedAt: formatUtc(now),
+      changedAt: formatInZone(now, deps.mailer.timeZone),
       objectionUrl: `${deps.mailer.baseUrl}/objections/changes/${token}`,
-      expiresAt: formatUtc(expiresAt),
+      expiresAt: formatInZone(expiresAt, deps.mailer.timeZone),
       baseUrl: deps.mailer.baseUrl,
     };
     const { text } = await renderMailTemplate("record-change", data, false);

@@ -4,7 +4,7 @@
 
 // Logins: who signs in, as what.
 export { liftLockout, registerLogin } from "./logins.js";
-export { findLoginById, findLoginByUsername, findSessionLogin, listActiveStaff, listLoginsOfAccount, listStaff } from "./users-store.js";
+export { findLoginById, findLoginByUsername, findSessionLogin, listActiveStaff, listLoginsOfAccount, listStaff, setLoginTimeZone } from "./users-store.js";
 export type { Login, SessionLogin } from "./users-store.js";
 export { isPrimaryUsername, namespaceOf, scopedUsername } from "./usernames.js";
 export { signIn } from "./sign-in.js";

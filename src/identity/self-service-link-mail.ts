@@ -3,7 +3,7 @@ import type { Login } from "./users-store.js";
 import type { Clock } from "../shared/clock.js";
 import type { Db } from "../shared/db.js";
 import { composeEncrypted, composeSealed, type ComposedMail } from "../platform/mail/compose.js";
-import { formatUtc } from "../shared/formatting.js";
+import { formatInZone } from "../shared/formatting.js";
 import type { Mailer } from "../platform/mail/mailer.js";
 import { NoUsableKeyError, usableRecipientKey } from "../platform/mail/pgp.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
@@ -21,7 +21,7 @@ export async function selfServiceLinkMail(
 ): Promise<ComposedMail> {
   const { mailer } = deps;
   const now = deps.clock.now();
-  const data = { username: login.username, displayName: login.displayName, link: link.url, expiresAt: formatUtc(link.expiresAt), asks: link.asks, baseUrl: mailer.baseUrl };
+  const data = { username: login.username, displayName: login.displayName, link: link.url, expiresAt: formatInZone(link.expiresAt, mailer.timeZone), asks: link.asks, baseUrl: mailer.baseUrl };
   const { text } = await renderMailTemplate("reset-password", data, false);
   const content = { to: login.email, subject: "Reset your Vouchdesk password", template: "reset-password", text };
   const key = await usableKeyOf(deps.db, login, now);

@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import { composePlain } from "../platform/mail/compose.js";
-import { formatUtc } from "../shared/formatting.js";
+import { formatInZone } from "../shared/formatting.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
@@ -73,7 +73,7 @@ export async function noticeStaffCreated(trx: Knex.Transaction, deps: MailingDep
     const data = {
       recipientName: admin.displayName,
       createdBy: actor.username,
-      createdAt: formatUtc(now),
+      createdAt: formatInZone(now, deps.mailer.timeZone),
       username: created.username,
       roleWord: created.role === "admin" ? "an admin" : "an agent",
       displayName: created.displayName,

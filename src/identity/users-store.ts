@@ -28,6 +28,8 @@ export interface Login {
   confirmedBy: number | null;
   /** Who last made it need confirming (its creator, or who changed its email or sent it a link): never its confirmer. */
   unconfirmedBy: number | null;
+  /** The IANA zone its person chose to read times in; null for the desk's (TIME_ZONE). */
+  timeZone: string | null;
 }
 
 type Row = Record<string, unknown>;
@@ -54,6 +56,7 @@ function toLogin(row: Row): Login {
     confirmedAt: asDate(row.confirmed_at),
     confirmedBy: idOrNull(row.confirmed_by),
     unconfirmedBy: idOrNull(row.unconfirmed_by),
+    timeZone: (row.time_zone as string | null | undefined) ?? null,
   };
 }
 
@@ -78,13 +81,13 @@ export async function findLoginById(db: Db, id: number): Promise<Login | null> {
 /** What every signed-in request needs of its login: never the password hash or sign-in counters. */
 export type SessionLogin = Pick<
   Login,
-  "id" | "accountId" | "accountStatus" | "username" | "role" | "displayName" | "email" | "mustChangePassword" | "sessionEpoch" | "canOpenCases" | "disabledAt"
+  "id" | "accountId" | "accountStatus" | "username" | "role" | "displayName" | "email" | "mustChangePassword" | "sessionEpoch" | "canOpenCases" | "disabledAt" | "timeZone"
 > & {
   /** An active second factor (an authenticator app or a passkey), read with the login on each request: a policy that requires one is decided from the database, not the session. */
   hasActiveFactor: boolean;
 };
 
-const SESSION_COLUMNS = ["users.id", "users.account_id", "accounts.status as account_status", "users.username", "users.role", "users.display_name", "users.email", "users.must_change_password", "users.session_epoch", "users.can_open_cases", "users.disabled_at"];
+const SESSION_COLUMNS = ["users.id", "users.account_id", "accounts.status as account_status", "users.username", "users.role", "users.display_name", "users.email", "users.must_change_password", "users.session_epoch", "users.can_open_cases", "users.disabled_at", "users.time_zone"];
 
 /** The login behind a session, read on every request (the columns not read are left out of the type too). */
 export async function findSessionLogin(db: Db, id: number): Promise<SessionLogin | null> {
@@ -121,6 +124,11 @@ export async function listActiveStaff(db: Db): Promise<StaffName[]> {
 export async function listStaff(db: Db): Promise<Login[]> {
   const rows: unknown = await selectLogins(db).whereIn("users.role", STAFF_ROLES).orderByRaw("lower(users.username)");
   return (rows as Row[]).map(toLogin);
+}
+
+/** Stores the zone a person reads times in (an IANA name the caller checked), or null for the desk's. */
+export async function setLoginTimeZone(db: Db, id: number, timeZone: string | null, now: Date): Promise<void> {
+  await db("users").where({ id }).update({ time_zone: timeZone, updated_at: now });
 }
 
 export interface NewLogin {

@@ -8,6 +8,8 @@ import { recordChangeRoutes } from "../web/admin/record-change-routes.js";
 import { changeObjectionRoutes } from "../web/resets/change-objection-routes.js";
 import { accountRoutes } from "../web/account/password-routes.js";
 import { forcedPasswordChange } from "../web/forced-password-change.js";
+import { exposeViewerTimeZone } from "../web/view-helpers.js";
+import { timeZoneRoutes } from "../web/account/time-zone-routes.js";
 import { factorEnrolmentGate, secondStepGate } from "../web/second-factor-gates.js";
 import { secondStepRoutes } from "../web/auth/second-step-routes.js";
 import { twoFactorRoutes } from "../web/account/two-factor-routes.js";
@@ -114,6 +116,7 @@ export function createApp(deps: AppDeps): Express {
   const passport = createPassport({ db, reader, clock, login: config.login });
   app.use(passport.initialize());
   app.use(passport.session());
+  app.use(exposeViewerTimeZone(config.timeZone));
   app.use(csrfProtection);
   app.use(exposeCsrfToken);
   app.use(secondStepGate(clock));
@@ -152,6 +155,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(homeRoutes({ staff: deskQueueHandler({ ...ticketDeps, reader }), customer: customerListHandler(ticketDeps) }));
   app.use(portalRoutes(ticketDeps));
   app.use(noticeRoutes({ db, clock }));
+  app.use(timeZoneRoutes({ db, clock, deskTimeZone: config.timeZone }));
   app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }));
   app.use(resetRequestRoutes({ db, clock, mailer }));
   const approvalPolicy = { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery };

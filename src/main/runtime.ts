@@ -56,7 +56,7 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
   const identity = { name: "Vouchdesk", email: `desk@${sender.hostname}` };
   const deskKey = await openDeskKey({ db, clock, logger }, { file: config.deskKeyFile, rotate: config.deskKeyRotate, identity });
   const transport = transportFromConfig(config.mail);
-  const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl };
+  const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl, timeZone: config.timeZone };
   const anchorFile = auditAnchorFile(config.varDir);
   const workerId = newWorkerId();
   const tasks = deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile: anchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery } }, mailer);

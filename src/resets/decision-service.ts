@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { formatUtc } from "../shared/formatting.js";
+import { formatInZone } from "../shared/formatting.js";
 import type { Actor } from "../shared/actor.js";
 import { findContact, internationalPhone } from "../accounts/index.js";
 import { generateRandomPassword, giveTemporaryPassword, hashPassword, isConfirmedStaff, removeAllFactors, UNCONFIRMED_STAFF } from "../identity/index.js";
@@ -118,6 +118,8 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
     const primary = facts.primary;
     const delivery = verification.delivery;
     const expiresAt = new Date(now.getTime() + hours(deps.tempPasswordTtlHours));
+    // On the desk's clock, zone named: the words go into a mail and into the timeline, written once for everyone.
+    const until = formatInZone(expiresAt, deps.mailer.timeZone);
     const factor = approverFactor(conditions, factorCheckedAt, now);
     const ctx = { ticketId, accountName: facts.account.name, primaryUsername: primary.username };
     const mail = await deliveryMail(deps, trx, facts, delivery, ctx, temporaryPassword, expiresAt);
@@ -133,13 +135,13 @@ export async function approveRequest(deps: DecisionDeps, ticketId: number, agent
         const factorsRemoved = locked.request.factorLost ? await removeAllFactors(trx, deps, primary.id, agent, "lost_with_reset", { ticketId }) : null;
         const outboxId = await enqueue(trx, mail, now);
         await updateRequestFields(trx, locked.request.id, { outbox_id: outboxId }, now);
-        await queueRequesterNotice(deps, trx, locked.request, "reset-approved", { expiresAt: formatUtc(expiresAt) }, now);
+        await queueRequesterNotice(deps, trx, locked.request, "reset-approved", { expiresAt: until }, now);
         const factorText = factorsRemoved ? " The primary login's second factors were removed, as the request said they were lost: the holder sets up two-step sign-in again after choosing a new password." : "";
         return {
           kind: "approval",
           by: agent,
           action: "reset.approved",
-          publicText: `Approved. A temporary password was sent, ${how}, to the primary login's registered address. It is valid until ${formatUtc(expiresAt)} and must be changed at first sign-in.${factorText}`,
+          publicText: `Approved. A temporary password was sent, ${how}, to the primary login's registered address. It is valid until ${until} and must be changed at first sign-in.${factorText}`,
           internalText: `Approved by ${agent.username}${factor.proved ? "" : " without a second factor"}; temporary password ${delivery.words}, mail #${outboxId}. Every session of ${primary.username} was ended.`,
           details: {
             target: primary.username,

@@ -1,4 +1,4 @@
-import { formatUtc } from "../shared/formatting.js";
+import { formatInZone } from "../shared/formatting.js";
 import { hours } from "../shared/clock.js";
 import type { MailingDeps } from "../platform/mail/mailer.js";
 import { lockRequest, recordStep } from "./request-moves.js";
@@ -22,7 +22,7 @@ export async function noticeExpiringTemporaryPasswords(deps: MailingDeps): Promi
       // Locked like every reset step: redeemed, withdrawn or told by another run meanwhile is nothing to do.
       if (!locked || !(await markExpiryNoticed(trx, locked.request.id, now))) return false;
       const request = locked.request;
-      const expiresAt = formatUtc(request.tempExpiresAt!);
+      const expiresAt = formatInZone(request.tempExpiresAt!, deps.mailer.timeZone);
       const people = await assigneeAndAdminsOf(trx, locked.ticket);
       await queueStaffNotice(deps, trx, request, people, { template: "reset-expiring-notice", subject: `[#${request.ticketId}] Temporary password expires unused at ${expiresAt}`, extra: { expiresAt } }, now);
       const names = people.map((p) => p.username);

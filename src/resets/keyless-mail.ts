@@ -2,7 +2,7 @@ import { composePassphraseLocked, LOCKED_MESSAGE_FILE, type ComposedMail } from 
 import type { Mailer } from "../platform/mail/mailer.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
 import type { Clock } from "../shared/clock.js";
-import { formatUtc, groupFingerprint } from "../shared/formatting.js";
+import { formatInZone, groupFingerprint } from "../shared/formatting.js";
 import type { ResetMailContext } from "./reset-mails.js";
 
 /**
@@ -25,7 +25,7 @@ export async function keylessTemporaryPasswordMail(
     ...ctx,
     displayName: primary.displayName,
     username: ctx.primaryUsername,
-    expiresAt: formatUtc(expiresAt),
+    expiresAt: formatInZone(expiresAt, mailer.timeZone),
     signInUrl: `${mailer.baseUrl}/login`,
     openUrl: `${mailer.baseUrl}/open-message`,
     deskKeyUrl: `${mailer.baseUrl}/pgp-key.asc`,

@@ -4,7 +4,7 @@ import { findAccount } from "../accounts/index.js";
 import { findLoginById } from "../identity/index.js";
 import type { Clock } from "../shared/clock.js";
 import { composeEncrypted, composePlain, composeSealed, type ComposedMail } from "../platform/mail/compose.js";
-import { formatUtc } from "../shared/formatting.js";
+import { formatInZone } from "../shared/formatting.js";
 import type { Mailer, MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
@@ -25,7 +25,7 @@ export async function resetAlertMail(
   recipient: { email: string; name: string; objectionToken: string },
 ): Promise<ComposedMail> {
   const now = clock.now();
-  const data = { ...ctx, recipientName: recipient.name, requestedAt: formatUtc(now), objectionUrl: `${mailer.baseUrl}/objections/${recipient.objectionToken}`, baseUrl: mailer.baseUrl };
+  const data = { ...ctx, recipientName: recipient.name, requestedAt: formatInZone(now, mailer.timeZone), objectionUrl: `${mailer.baseUrl}/objections/${recipient.objectionToken}`, baseUrl: mailer.baseUrl };
   const { text } = await renderMailTemplate("reset-alert", data, false);
   const mail = { to: recipient.email, subject: `Password reset requested for ${ctx.primaryUsername} (ticket #${ctx.ticketId})`, template: "reset-alert", text, ticketId: ctx.ticketId };
   return composeSealed(mailer.sender, mail, mailer.deskKey, now);
@@ -101,7 +101,7 @@ export async function temporaryPasswordMail(
     displayName: primary.displayName,
     username: ctx.primaryUsername,
     temporaryPassword,
-    expiresAt: formatUtc(expiresAt),
+    expiresAt: formatInZone(expiresAt, mailer.timeZone),
     signInUrl: `${mailer.baseUrl}/login`,
     baseUrl: mailer.baseUrl,
   };

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
+import { timeZoneName } from "./formatting.js";
 import { projectRoot } from "./paths.js";
 
 /** Thrown when the environment holds a bad value; its message is one line naming the variable. */
@@ -108,6 +109,12 @@ export function decodeDataKey(text: string): Buffer | null {
   return key?.length === 32 ? key : null;
 }
 
+/** TIME_ZONE: an IANA zone name as Intl knows it, kept in its canonical spelling ("europe/london" → "Europe/London"). */
+const timeZone = z
+  .string()
+  .trim()
+  .transform((v, ctx) => timeZoneName(v) ?? (ctx.addIssue({ code: "custom", message: "must be an IANA time zone name such as Europe/London, America/New_York or UTC" }), z.NEVER));
+
 const secondFactorPolicy = z.enum(["required", "optional"], { error: "must be required or optional" });
 
 const schema = z.object({
@@ -143,6 +150,7 @@ const schema = z.object({
   WORKER: z.enum(["inline", "off"], { error: "must be inline or off" }).default("inline"),
   MAIL_LEASE_SECONDS: integer(2, 3600).default(120),
   TASK_LEASE_SECONDS: integer(2, 3600).default(120),
+  TIME_ZONE: timeZone.default("UTC"),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       error: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -230,6 +238,8 @@ function buildConfig(e: z.infer<typeof schema>) {
     worker: e.WORKER,
     /** How long a worker's claim on a mail or a task run holds without a heartbeat (beats come every third of it). */
     leases: { mailMs: e.MAIL_LEASE_SECONDS * 1000, taskMs: e.TASK_LEASE_SECONDS * 1000 },
+    /** TIME_ZONE: the desk's clock, for pages of people who chose none and for every mail. */
+    timeZone: e.TIME_ZONE,
     logLevel: e.LOG_LEVEL,
   };
 }

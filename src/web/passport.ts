@@ -23,6 +23,7 @@ export const sessionUser = (l: SessionLogin): Express.User & { sessionEpoch: num
   mustChangePassword: l.mustChangePassword,
   canOpenCases: l.canOpenCases,
   hasActiveFactor: l.hasActiveFactor,
+  timeZone: l.timeZone,
   sessionEpoch: l.sessionEpoch,
 });
 

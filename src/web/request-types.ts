@@ -10,7 +10,7 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     // The signed-in login; password hash and counters stay out of it.
-    interface User extends Pick<Login, "id" | "accountId" | "username" | "role" | "displayName" | "email" | "mustChangePassword" | "canOpenCases"> {
+    interface User extends Pick<Login, "id" | "accountId" | "username" | "role" | "displayName" | "email" | "mustChangePassword" | "canOpenCases" | "timeZone"> {
       /** Whether it has an active second factor (read on each request with the login). */
       hasActiveFactor: boolean;
     }

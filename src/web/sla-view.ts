@@ -1,5 +1,4 @@
 import { dueStanding, type DueClock, type SlaTargets } from "../tickets/index.js";
-import { formatDateTime } from "./view-helpers.js";
 
 const MINUTE = 60_000;
 
@@ -19,13 +18,14 @@ export interface DueView {
   state: "overdue" | "soon" | "on_time";
   /** The badge's or the words' text: "overdue by 2 h", "due soon: 35 min", "due in 3 d". */
   text: string;
-  /** "First response due 2026-12-04 10:00 UTC". */
+  /** "First response due 2026-12-04 10:00 UTC", on the viewer's clock. */
   title: string;
 }
 
 /** The SLA words the ticket views share, passed as the `sla` local: one targets read per page, never per row. */
 export const slaView = (now: Date, targets: SlaTargets) => ({
-  due(ticket: Parameters<typeof dueStanding>[0]): DueView | null {
+  /** `formatDateTime` is the viewer's (a view's local): the title names the due time on their clock. */
+  due(ticket: Parameters<typeof dueStanding>[0], formatDateTime: (date: Date) => string): DueView | null {
     const standing = dueStanding(ticket, targets, now);
     if (!standing) return null;
     const span = spanWords(standing.remainingMs);

@@ -1,12 +1,12 @@
 import { STATUS_LABELS, statusLabelFor, TICKET_PRIORITIES, TICKET_STATUSES, transitionProblem, TYPE_LABELS, type TicketStatus, type TicketType } from "../tickets/index.js";
 
-/** "just now", "12 min", "5 h", "3 d": how long ago, short enough for a queue column. */
-function formatAge(from: Date, now: Date): string {
-  const minutes = Math.floor((now.getTime() - from.getTime()) / 60_000);
+/** "just now", "12 min ago", "5 h ago", "3 d ago", "in 3 h": a moment from now, short enough for a queue column. */
+function relativeWords(at: Date, now: Date): string {
+  const ms = at.getTime() - now.getTime();
+  const minutes = Math.floor(Math.abs(ms) / 60_000);
   if (minutes < 1) return "just now";
-  if (minutes < 60) return `${minutes} min`;
-  if (minutes < 48 * 60) return `${Math.floor(minutes / 60)} h`;
-  return `${Math.floor(minutes / 1440)} d`;
+  const span = minutes < 60 ? `${minutes} min` : minutes < 48 * 60 ? `${Math.floor(minutes / 60)} h` : `${Math.floor(minutes / 1440)} d`;
+  return ms < 0 ? `${span} ago` : `in ${span}`;
 }
 
 /** The statuses an agent may move a ticket to from where it is. */
@@ -23,6 +23,7 @@ export const ticketView = (now: Date, endings?: ReadonlyMap<number, string>) => 
   /** A ticket's own status, in the words of its type (a reset ticket waits for the primary holder). */
   ticketStatus: (ticket: { id: number; status: TicketStatus; type: TicketType }) => statusLabelFor(ticket, endings?.get(ticket.id)),
   typeLabel: (t: keyof typeof TYPE_LABELS) => TYPE_LABELS[t],
-  age: (d: Date) => formatAge(d, now),
+  /** How far a moment is from the page's now, in words (views/partials/relative-time.ejs puts it in a <time>). */
+  relative: (d: Date) => relativeWords(d, now),
   nextStatuses,
 });

@@ -45,6 +45,7 @@ describe("configuration (loadConfig)", () => {
       expect(config.resetTwoPerson).to.equal(true);
       expect(config.worker).to.equal("inline");
       expect(config.logLevel).to.equal("info");
+      expect(config.timeZone).to.equal("UTC");
       expect(config.sessionSecret).to.equal(undefined);
       expect(config.databaseUrl.startsWith("sqlite:"), config.databaseUrl).to.equal(true);
       expect(config.databaseUrl.endsWith(path.join("var", "vouchdesk.sqlite")), config.databaseUrl).to.equal(true);
@@ -123,6 +124,16 @@ describe("configuration (loadConfig)", () => {
         expectOneLineNaming(err.message, variable);
       });
     }
+
+    it("reads TIME_ZONE as an IANA name in its canonical spelling, and refuses one Intl does not know, quoting it", () => {
+      expect(loadConfig({ TIME_ZONE: "Europe/London" }).timeZone).to.equal("Europe/London");
+      expect(loadConfig({ TIME_ZONE: " america/new_york " }).timeZone).to.equal("America/New_York");
+      for (const value of ["Mars/Olympus_Mons", "GMT+25", "+01:00", "CEST"]) {
+        const err = configErrorFor({ TIME_ZONE: value });
+        expectOneLineNaming(err.message, "TIME_ZONE");
+        expect(err.message).to.include("IANA time zone").and.include(JSON.stringify(value));
+      }
+    });
 
     it("rejects a SESSION_SECRET shorter than 32 characters without echoing the secret", () => {
       const err = configErrorFor({ SESSION_SECRET: "short" });
@@ -288,6 +299,7 @@ describe("configuration errors at server start (process level)", function () {
     { title: "NODE_ENV=production over plain HTTP", env: { ...PRODUCTION, SESSION_SECRET: "x".repeat(32), BASE_URL: "http://desk.example.com" }, variable: "BASE_URL" },
     { title: "NODE_ENV=production without TRUST_PROXY", env: { ...PRODUCTION, SESSION_SECRET: "x".repeat(32) }, remove: ["TRUST_PROXY"], variable: "TRUST_PROXY" },
     { title: "a DATA_KEY that is not 32 bytes", env: { DATA_KEY: "not-a-key" }, variable: "DATA_KEY" },
+    { title: "a TIME_ZONE that is no IANA zone", env: { TIME_ZONE: "Europe/Atlantis" }, variable: "TIME_ZONE" },
   ];
   for (const c of cases) {
     it(`exits with code 2 and one stderr line naming ${c.variable} on ${c.title}`, () => {

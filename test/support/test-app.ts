@@ -113,7 +113,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const transport = smtp
     ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS })
     : fileTransport(mailDir);
-  const mailer: Mailer = { sender: senderFromConfig(config), deskKey, transport, baseUrl: config.baseUrl };
+  const mailer: Mailer = { sender: senderFromConfig(config), deskKey, transport, baseUrl: config.baseUrl, timeZone: config.timeZone };
   const anchorDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-anchor-"));
   const auditAnchorFile = path.join(anchorDir, "audit-anchor.asc");
   const workerId = newWorkerId();

@@ -142,12 +142,12 @@ describe("agent queue (/desk): filters, keyset pages, counts", () => {
     expect((await walk("view=all&status=closed&account=BET")).ids).to.deep.equal(expected((s) => s.status === "closed" && s.account === "BET"));
   });
 
-  it("shows number, subject, account, requester, status, priority, assignee and age on each row", async () => {
+  it("shows number, subject, account, requester, status, priority, assignee and last activity on each row", async () => {
     const newest = [...seeded].sort(newestFirst)[0]!;
     const res = await alice.get("/desk").expect(200);
     const row = res.text.split("<tr>").find((r) => r.includes(`/desk/tickets/${newest.id}"`))!;
     expect(row).to.include(`#${newest.id}`).and.include(newest.subject).and.include(`<td>${newest.account}</td>`).and.include(`<td>${newest.requester}</td>`);
-    expect(row).to.include(`status-${newest.status}`).and.include("priority-normal").and.include(`<td>${newest.assignee ?? "—"}</td>`).and.match(/<time[^>]*>\d+ (min|h|d)<\/time>/);
+    expect(row).to.include(`status-${newest.status}`).and.include("priority-normal").and.include(`<td>${newest.assignee ?? "—"}</td>`).and.match(/<time[^>]*>(just now|\d+ (min|h|d) ago)<\/time>/);
   });
 
   it("shows the per-status counts kept in ticket_status_counts, and the same queue as GET /", async () => {

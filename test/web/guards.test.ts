@@ -47,7 +47,7 @@ describe("role guards", () => {
 });
 
 describe("account ownership", () => {
-  const customer = (accountId: number) => ({ id: 5, accountId, username: "carol", role: "secondary" as const, displayName: "C", email: null, mustChangePassword: false, canOpenCases: true, hasActiveFactor: false });
+  const customer = (accountId: number) => ({ id: 5, accountId, username: "carol", role: "secondary" as const, displayName: "C", email: null, mustChangePassword: false, canOpenCases: true, hasActiveFactor: false, timeZone: null });
   const agent = { ...customer(0), accountId: null, role: "agent" as const };
   const status = (fn: () => unknown) => {
     try {

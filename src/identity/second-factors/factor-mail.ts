@@ -1,5 +1,5 @@
 import type { Clock } from "../../shared/clock.js";
-import { formatUtc } from "../../shared/formatting.js";
+import { formatInZone } from "../../shared/formatting.js";
 import { composePlain, type ComposedMail } from "../../platform/mail/compose.js";
 import type { Mailer } from "../../platform/mail/mailer.js";
 import { renderMailTemplate } from "../../platform/mail/templates.js";
@@ -53,7 +53,7 @@ export async function factorNoticeMail(
 ): Promise<ComposedMail> {
   const now = clock.now();
   const { subject, happened, advice } = NOTICES[event];
-  const data = { ...login, happened, advice: advice ?? null, at: formatUtc(now), ip: context.ip, remaining: context.remaining ?? null, baseUrl: mailer.baseUrl };
+  const data = { ...login, happened, advice: advice ?? null, at: formatInZone(now, mailer.timeZone), ip: context.ip, remaining: context.remaining ?? null, baseUrl: mailer.baseUrl };
   const content = await renderMailTemplate("second-factor", data, true);
   return composePlain(mailer.sender, { to: login.email, subject, template: "second-factor", text: content.text, html: content.html! }, now);
 }

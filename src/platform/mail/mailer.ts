@@ -1,7 +1,7 @@
 import type { Config } from "../../shared/config.js";
 import type { Clock } from "../../shared/clock.js";
 import type { Db } from "../../shared/db.js";
-import { formatUtc } from "../../shared/formatting.js";
+import { formatInZone } from "../../shared/formatting.js";
 import { composeEncrypted, composePlain, composeSealed, type ComposedMail, type Sender } from "./compose.js";
 import { usableRecipientKey } from "./pgp.js";
 import type { DeskKey } from "./desk-key.js";
@@ -21,6 +21,8 @@ export interface Mailer {
   deskKey: DeskKey;
   transport: MailTransport;
   baseUrl: string;
+  /** TIME_ZONE: the clock every time in a mail is written on, with its zone named. */
+  timeZone: string;
 }
 
 export function senderFromConfig(config: Config): Sender {
@@ -31,7 +33,7 @@ export function senderFromConfig(config: Config): Sender {
 /** The test message an admin sends from the settings page. */
 export async function testMessageMail(mailer: Mailer, clock: Clock, to: string, requestedBy: string): Promise<ComposedMail> {
   const now = clock.now();
-  const content = await renderMailTemplate("test-message", { requestedBy, sentAt: now.toISOString(), baseUrl: mailer.baseUrl, transport: mailer.transport.name }, true);
+  const content = await renderMailTemplate("test-message", { requestedBy, sentAt: formatInZone(now, mailer.timeZone), baseUrl: mailer.baseUrl, transport: mailer.transport.name }, true);
   return composePlain(mailer.sender, { to, subject: "Vouchdesk test message", template: "test-message", text: content.text, html: content.html! }, now);
 }
 
@@ -42,7 +44,7 @@ export async function passwordChangedMail(
   login: { username: string; displayName: string; email: string; role: string },
 ): Promise<ComposedMail> {
   const now = clock.now();
-  const data = { ...login, changedAt: formatUtc(now), baseUrl: mailer.baseUrl };
+  const data = { ...login, changedAt: formatInZone(now, mailer.timeZone), baseUrl: mailer.baseUrl };
   const content = await renderMailTemplate("password-changed", data, true);
   return composePlain(mailer.sender, { to: login.email, subject: "Your Vouchdesk password was changed", template: "password-changed", text: content.text, html: content.html! }, now);
 }
@@ -55,7 +57,7 @@ export async function loginUnlockedMail(
   unlock: { by: string; failedSignIns: number },
 ): Promise<ComposedMail> {
   const now = clock.now();
-  const data = { ...login, ...unlock, unlockedAt: formatUtc(now), baseUrl: mailer.baseUrl };
+  const data = { ...login, ...unlock, unlockedAt: formatInZone(now, mailer.timeZone), baseUrl: mailer.baseUrl };
   const content = await renderMailTemplate("login-unlocked", data, true);
   return composePlain(mailer.sender, { to: login.email, subject: "Your Vouchdesk login was unlocked", template: "login-unlocked", text: content.text, html: content.html! }, now);
 }
@@ -72,7 +74,7 @@ export async function setPasswordMail(
   link: { url: string; expiresAt: Date; reason: "new" | "reset"; requestedBy: string },
 ): Promise<ComposedMail> {
   const now = clock.now();
-  const data = { ...login, link: link.url, expiresAt: formatUtc(link.expiresAt), reason: link.reason, requestedBy: link.requestedBy, baseUrl: mailer.baseUrl };
+  const data = { ...login, link: link.url, expiresAt: formatInZone(link.expiresAt, mailer.timeZone), reason: link.reason, requestedBy: link.requestedBy, baseUrl: mailer.baseUrl };
   const { text } = await renderMailTemplate("set-password", data, false);
   const subject = link.reason === "new" ? "Your new Vouchdesk login" : "Choose a new Vouchdesk password";
   const content = { to: login.email, subject, template: "set-password", text };

@@ -2,7 +2,7 @@ import { Router } from "express";
 import { notFound } from "../errors.js";
 import { flash } from "../flash.js";
 import { requireAdmin } from "../guards.js";
-import { formatDateTime } from "../view-helpers.js";
+import { viewerDateTime } from "../view-helpers.js";
 import { actorOf } from "../request-meta.js";
 import { requestRunNow, type RunNowDeps } from "../../platform/tasks/run-now.js";
 
@@ -20,7 +20,7 @@ export function taskAdminRoutes(deps: RunNowDeps): Router {
     const name = req.params.name;
     const scheduled = await requestRunNow(deps, name, actorOf(req));
     if (!scheduled) throw notFound("There is no task of that name.");
-    if (scheduled.runningOn) flash(req, "info", `${name} is running now on ${scheduled.runningOn} (since ${formatDateTime(scheduled.runningSince)}); it runs again as soon as that run ends.`);
+    if (scheduled.runningOn) flash(req, "info", `${name} is running now on ${scheduled.runningOn} (since ${viewerDateTime(res)(scheduled.runningSince)}); it runs again as soon as that run ends.`);
     else flash(req, "success", `${name} is due now: the next worker tick runs it, within a few seconds. Reload this page to see its result.`);
     res.redirect(303, "/admin/tasks");
   });

@@ -3,6 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { simpleParser, type AddressObject } from "mailparser";
 import { hours, minutes } from "../../../src/shared/clock.js";
+import { formatUtc } from "../../../src/shared/formatting.js";
 import { MAX_ATTEMPTS, retryDelayMs } from "../../../src/platform/mail/delivery.js";
 import { testMessageMail } from "../../../src/platform/mail/mailer.js";
 import { enqueue, requeue } from "../../../src/platform/mail/outbox-store.js";
@@ -55,7 +56,7 @@ describe("mail outbox: delivery", () => {
     expect(parsed.subject).to.equal("Vouchdesk test message");
     expect(parsed.messageId, "Message-ID header").to.equal(queued.message_id);
     expect(parsed.text).to.include("This is a test message from Vouchdesk.");
-    expect(parsed.text).to.include(`It was requested by admin at ${composedAt.toISOString()} and sent through the smtp transport.`);
+    expect(parsed.text).to.include(`It was requested by admin at ${formatUtc(composedAt)} and sent through the smtp transport.`);
 
     const sent = await outboxRow(t.db, id);
     expect(sent.status).to.equal("sent");
