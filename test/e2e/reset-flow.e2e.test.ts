@@ -118,10 +118,11 @@ describe("primary reset in the browser (Chromium)", () => {
     await expectAccessible(holder);
     expect(await mainHeading(holder)).to.equal("My tickets");
     const row = holder.getByRole("row").filter({ has: holder.getByRole("link", { name: `#${ticketId}`, exact: true }) });
-    expect(((await row.textContent()) ?? "").replace(/\s+/g, " ")).to.include("Closed");
+    // A reset ticket's closed status says how the request ended (issue 15 item 6).
+    expect(((await row.textContent()) ?? "").replace(/\s+/g, " ")).to.include("Completed");
     await Promise.all([holder.waitForURL(`/tickets/${ticketId}`), row.getByRole("link", { name: SUBJECT }).click()]);
     await expectAccessible(holder);
-    expect(await holder.getByText("Closed", { exact: true }).first().isVisible()).to.equal(true);
+    expect(await holder.getByText("Completed", { exact: true }).first().isVisible()).to.equal(true);
     expect(await holder.getByText("This ticket is closed.").isVisible()).to.equal(true);
     await screenshot(holder, shots.dir, "7-holder-ticket-closed");
     expect((await request(ticketId)).state).to.equal("redeemed");
