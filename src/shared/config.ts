@@ -151,6 +151,17 @@ const schema = z.object({
   MAIL_LEASE_SECONDS: integer(2, 3600).default(120),
   TASK_LEASE_SECONDS: integer(2, 3600).default(120),
   TIME_ZONE: timeZone.default("UTC"),
+  INBOUND_SMTP_PORT: integer(1, 65535).optional(),
+  INBOUND_SMTP_HOST: z.string().trim().min(1).default("127.0.0.1"),
+  INBOUND_DOMAIN: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, "must be a mail domain such as desk.example.com")
+    .optional(),
+  IMAP_URL: z.string().trim().regex(/^imaps?:\/\/[^/]+/, "must be imap:// or imaps://user:password@host[:port][/mailbox]").optional(),
+  IMAP_POLL_SECONDS: integer(5, 3600).default(60),
+  ATTACHMENT_MAX_MB: integer(1, 100).default(10),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       error: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -159,7 +170,7 @@ const schema = z.object({
 });
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARIABLES = new Set(["SESSION_SECRET", "SMTP_PASS", "DATABASE_URL", "DATA_KEY"]);
+const SECRET_VARIABLES = new Set(["SESSION_SECRET", "SMTP_PASS", "DATABASE_URL", "DATA_KEY", "IMAP_URL"]);
 
 export type Config = ReturnType<typeof buildConfig>;
 
@@ -240,6 +251,19 @@ function buildConfig(e: z.infer<typeof schema>) {
     leases: { mailMs: e.MAIL_LEASE_SECONDS * 1000, taskMs: e.TASK_LEASE_SECONDS * 1000 },
     /** TIME_ZONE: the desk's clock, for pages of people who chose none and for every mail. */
     timeZone: e.TIME_ZONE,
+    /**
+     * Mail in (issue 17): an SMTP/LMTP listener for a relaying MTA when INBOUND_SMTP_PORT is set (on loopback unless
+     * INBOUND_SMTP_HOST says otherwise), IMAP fetching when IMAP_URL is set. Ticket mail carries a per-person
+     * Reply-To of reply+<token>@INBOUND_DOMAIN only when INBOUND_DOMAIN is set.
+     */
+    inbound: {
+      smtp: e.INBOUND_SMTP_PORT === undefined ? null : { host: e.INBOUND_SMTP_HOST, port: e.INBOUND_SMTP_PORT },
+      domain: e.INBOUND_DOMAIN ?? null,
+      imapUrl: e.IMAP_URL ?? null,
+      imapPollMs: e.IMAP_POLL_SECONDS * 1000,
+    },
+    /** ATTACHMENT_MAX_MB: the largest file one upload or one inbound mail's attachment may be. */
+    attachmentMaxBytes: e.ATTACHMENT_MAX_MB * 1024 * 1024,
     logLevel: e.LOG_LEVEL,
   };
 }
