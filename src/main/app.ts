@@ -157,7 +157,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(noticeRoutes({ db, clock }));
   app.use(timeZoneRoutes({ db, clock, deskTimeZone: config.timeZone }));
   app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }));
-  app.use(resetRequestRoutes({ db, clock, mailer }));
+  app.use(resetRequestRoutes({ db, clock, mailer, keylessDelivery: config.keylessDelivery }));
   const approvalPolicy = { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery };
   app.use(objectionRoutes({ db, clock, mailer, ...approvalPolicy }));
   const decisionDeps = { db, clock, mailer, stepUpMs, dataKey: deps.dataKey, keylessDelivery: config.keylessDelivery };
