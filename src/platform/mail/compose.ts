@@ -39,8 +39,15 @@ const newMessageId = (hostname: string) => `<${randomBytes(16).toString("hex")}@
 /** Every mail the desk writes is automated (RFC 3834): auto-responders and vacation notices must not answer it. */
 const AUTOMATED = { "Auto-Submitted": "auto-generated" } as const;
 
-/** A mail in clear: plain text, with an HTML alternative when `html` is given. */
-export async function composePlain(sender: Sender, mail: MailContent & { html: string | null }, now: Date): Promise<ComposedMail> {
+/**
+ * A mail in clear: plain text, with an HTML alternative when `html` is given. An answer to a mail that came in
+ * says `Auto-Submitted: auto-replied` (RFC 3834) instead.
+ */
+export async function composePlain(
+  sender: Sender,
+  mail: MailContent & { html: string | null; autoReplied?: boolean },
+  now: Date,
+): Promise<ComposedMail> {
   const messageId = newMessageId(sender.hostname);
   const composer = new MailComposer({
     from: sender.from,
@@ -50,7 +57,7 @@ export async function composePlain(sender: Sender, mail: MailContent & { html: s
     ...(mail.html === null ? {} : { html: mail.html }),
     messageId,
     date: now,
-    headers: AUTOMATED,
+    headers: mail.autoReplied ? { "Auto-Submitted": "auto-replied" } : AUTOMATED,
     textEncoding: "quoted-printable",
   });
   const raw = await composer.compile().build();
