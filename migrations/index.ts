@@ -27,6 +27,7 @@ import * as phoneE164 from "./20261204_05_phone_e164.js";
 import * as cannedReplies from "./20261204_06_canned_replies.js";
 import * as userTimeZone from "./20261205_01_user_time_zone.js";
 import * as inboundMessages from "./20261205_02_inbound_messages.js";
+import * as replyTokens from "./20261205_03_reply_tokens.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -61,6 +62,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261204_06_canned_replies": cannedReplies,
   "20261205_01_user_time_zone": userTimeZone,
   "20261205_02_inbound_messages": inboundMessages,
+  "20261205_03_reply_tokens": replyTokens,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

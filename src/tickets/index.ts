@@ -22,3 +22,4 @@ export type { EventKind, TicketStatus, TicketType } from "./vocabulary.js";
 export { cannedReplyFor, createCannedReply, deleteCannedReply, PLACEHOLDERS, updateCannedReply } from "./canned-replies.js";
 export { findCannedReply, listCannedReplies } from "./canned-replies-store.js";
 export type { CannedReply } from "./canned-replies-store.js";
+export { asksForReset, routeInboundMail, visibleReply } from "./inbound-mail.js";

@@ -13,6 +13,8 @@ export interface MailContent {
   template: string;
   text: string;
   ticketId?: number | null;
+  /** Where a reply should go (a ticket's reply+<token> address), when not to the sender. */
+  replyTo?: string | null;
 }
 
 /** A message ready for the outbox: the full RFC 5322 text and what the mail log shows of it. */
@@ -32,6 +34,8 @@ export interface Sender {
   from: string;
   /** The domain part of Message-IDs. */
   hostname: string;
+  /** INBOUND_DOMAIN: the domain of ticket mail's reply addresses; null when the desk takes no mail in. */
+  replyDomain?: string | null;
 }
 
 const newMessageId = (hostname: string) => `<${randomBytes(16).toString("hex")}@${hostname}>`;
@@ -52,6 +56,7 @@ export async function composePlain(
   const composer = new MailComposer({
     from: sender.from,
     to: mail.to,
+    ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
     subject: mail.subject,
     text: mail.text,
     ...(mail.html === null ? {} : { html: mail.html }),
