@@ -6,19 +6,13 @@ import type { Db } from "../shared/db.js";
 import type { Logger } from "../shared/logger.js";
 import { processInbound } from "../platform/mail/inbound/pipeline.js";
 import { maxMessageBytes, startReceiver, type Receiver } from "../platform/mail/inbound/receiver.js";
-import type { InboundRouter } from "../platform/mail/inbound/types.js";
 import type { Mailer } from "../platform/mail/mailer.js";
 import type { TaskDefinition } from "../platform/tasks/scheduler.js";
+import { routeInboundMail } from "../tickets/index.js";
 
-/**
- * Until tickets/ answers what a mail means (issue 17 items 2-3, wired here when it lands), every authenticated
- * mail waits in the quarantine for an admin: nothing is lost and nothing reaches a ticket unseen.
- */
-const holdForAdmin: InboundRouter = () => Promise.resolve({ kind: "quarantine", reason: "No mail router on this desk yet" });
-
-/** The inbound pipeline as a scheduled task: every worker processes received mail, each under its own leases. */
+/** The inbound pipeline as a scheduled task: every worker processes received mail, each under its own leases; tickets/ says what each mail means. */
 export function inboundTask(deps: { db: Db; clock: Clock; logger: Logger; workerId?: string; inboundDomain?: string | null }, mailer: Mailer): TaskDefinition {
-  const pipeline = { db: deps.db, clock: deps.clock, logger: deps.logger, inboundDomain: deps.inboundDomain ?? null, worker: deps.workerId ?? `${hostname()}:${process.pid}`, router: holdForAdmin, sender: mailer.sender, baseUrl: mailer.baseUrl, mta: hostname() };
+  const pipeline = { db: deps.db, clock: deps.clock, logger: deps.logger, inboundDomain: deps.inboundDomain ?? null, worker: deps.workerId ?? `${hostname()}:${process.pid}`, router: routeInboundMail({ db: deps.db, clock: deps.clock, mailer }), sender: mailer.sender, baseUrl: mailer.baseUrl, mta: hostname() };
   return {
     name: "process-inbound-mail",
     description: "Parses, authenticates and routes the mail the desk received (SMTP or IMAP): noise ignored, bounces marked on their outbox mail, DMARC failures quarantined.",
