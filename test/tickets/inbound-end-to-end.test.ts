@@ -9,6 +9,8 @@ import { startReceiver, type Receiver } from "../../src/platform/mail/inbound/re
 import { createLogger } from "../../src/shared/logger.js";
 import { routeInboundMail } from "../../src/tickets/index.js";
 import { dkim, fixedResolver, SENDER_DOMAIN, sendTo } from "../platform/mail/inbound/helpers.js";
+import { auditRows } from "../support/audit.js";
+import { postForm } from "../support/forms.js";
 import { count, type Row } from "../support/rows.js";
 import { browsers } from "../support/sign-in.js";
 import { useTestApp } from "../support/use-test-app.js";
@@ -75,5 +77,46 @@ describe("mail in, end to end: SMTP receiver → pipeline → the ticket (issue 
     expect(stored.outcome).to.match(/DMARC/);
     expect(await count(t, "ticket_events")).to.equal(before);
     expect((await ticketRow(t, id)).status).to.equal(status);
+  });
+
+  it("an admin sees the quarantine and releases a message (routed on their word) or discards one, audited; agents cannot", async () => {
+    const { id, replyTo } = await replyAddress();
+    const unsigned = (n: number) => ({ from: `Carol Jones <${CAROL}>`, to: replyTo, subject: `Re: try ${n}`, text: `Sent from my phone, try ${n}.`, messageId: `<phone-${n}@customer.test>` });
+    await sendTo(receiver.port, unsigned(1));
+    await sendTo(receiver.port, unsigned(2));
+    expect(await pipeline()).to.equal(2);
+    const [first, second] = ((await t.db("inbound_messages").orderBy("id")) as Row[]).map((r) => Number(r.id));
+    const as = browsers(t);
+    const alice = await as("alice");
+    await alice.get("/admin/mail/inbound").expect(403);
+    expect((await postForm(alice, `/admin/mail/inbound/${first}/release`, {}, "/desk")).status).to.equal(403);
+
+    const admin = await as("admin");
+    const list = (await admin.get("/admin/mail/inbound?status=quarantined").expect(200)).text;
+    expect(list).to.include("Re: try 1").and.include("Re: try 2").and.include("DMARC");
+    const detail = (await admin.get(`/admin/mail/inbound/${first}`).expect(200)).text;
+    expect(detail).to.include("DMARC fail").and.include(`Release #${first}`).and.include("Message-ID: &lt;phone-1@customer.test&gt;");
+    // Without the form's token nothing changes.
+    await admin.post(`/admin/mail/inbound/${first}/release`).type("form").send({}).expect(403);
+    expect(((await t.db("inbound_messages").where({ id: first }).first()) as Row).status).to.equal("quarantined");
+
+    const events = await count(t, "ticket_events");
+    expect((await postForm(admin, `/admin/mail/inbound/${first}/release`, {}, `/admin/mail/inbound/${first}`)).status).to.equal(303);
+    expect(await pipeline()).to.equal(1);
+    const released = (await t.db("inbound_messages").where({ id: first }).first()) as Row;
+    expect(released.status, String(released.outcome)).to.equal("routed");
+    expect(await count(t, "ticket_events")).to.be.greaterThan(events);
+    const reply = (await t.db("ticket_events").where({ ticket_id: id, kind: "reply" }).orderBy("id", "desc").first()) as Row;
+    expect(reply.body).to.equal("Sent from my phone, try 1.");
+
+    expect((await postForm(admin, `/admin/mail/inbound/${second}/discard`, {}, `/admin/mail/inbound/${second}`)).status).to.equal(303);
+    expect(((await t.db("inbound_messages").where({ id: second }).first()) as Row).status).to.equal("discarded");
+    // A decided message takes no second decision.
+    const again = await postForm(admin, `/admin/mail/inbound/${second}/release`, {}, `/admin/mail/inbound/${second}`);
+    expect(again.status).to.equal(303);
+    expect((await admin.get(`/admin/mail/inbound/${second}`).expect(200)).text).to.include("is discarded, not quarantined");
+    expect(((await t.db("inbound_messages").where({ id: second }).first()) as Row).status).to.equal("discarded");
+    expect((await auditRows(t, "mail.inbound_released")).map((r) => r.subject)).to.deep.equal([`inbound:${first}`]);
+    expect((await auditRows(t, "mail.inbound_discarded")).map((r) => r.subject)).to.deep.equal([`inbound:${second}`]);
   });
 });

@@ -27,6 +27,8 @@ export interface InboundRecord extends ReceiptMeta {
   attempts: number;
   lastError: string | null;
   processedAt: Date | null;
+  /** The admin who released it from the quarantine, to be routed despite failing authentication. */
+  releasedBy: number | null;
 }
 
 type Row = Record<string, unknown>;
@@ -159,5 +161,19 @@ function toRecord(row: Row): InboundRecord {
     attempts: Number(row.attempts),
     lastError: (row.last_error as string | null) ?? null,
     processedAt: asDate(row.processed_at),
+    releasedBy: row.released_by === null || row.released_by === undefined ? null : Number(row.released_by),
   };
+}
+
+/**
+ * An admin's decision on a quarantined message: released, it goes back to 'received' for the pipeline to
+ * route as that admin vouches; discarded, it stays for the log and goes nowhere. False when it was not
+ * (or no longer) in the quarantine.
+ */
+export async function decideQuarantined(db: Db, id: number, decision: "release" | "discard", adminId: number, now: Date): Promise<boolean> {
+  const change =
+    decision === "release"
+      ? { status: "received", released_by: adminId, released_at: now, attempts: 0, locked_by: null, locked_until: null, processed_at: null }
+      : { status: "discarded", outcome: "Discarded by an admin", processed_at: now };
+  return (await db("inbound_messages").where({ id, status: "quarantined" }).update(change)) === 1;
 }

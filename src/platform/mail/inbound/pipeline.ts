@@ -85,12 +85,13 @@ async function processOne(deps: PipelineDeps, record: InboundRecord): Promise<Pr
   if (bounce !== null) return { ...withAuth, status: "bounce", outcome: bounce };
   if (noise) return { ...withAuth, status: "ignored", outcome: noise };
 
-  // Only a DMARC pass authenticates a From:; a domain without DMARC is quarantined for an admin to judge.
-  if (authResults.dmarc !== "pass") {
+  // Only a DMARC pass authenticates a From:; a domain without DMARC is quarantined for an admin to judge
+  // (and routed once an admin released it).
+  if (authResults.dmarc !== "pass" && record.releasedBy === null) {
     return { ...withAuth, status: "quarantined", outcome: `Quarantined: DMARC ${authResults.dmarc} for the From: domain` };
   }
 
-  const routing = await deps.router(inboundMailOf(record, parsed, from));
+  const routing = await deps.router(inboundMailOf(record, parsed, from, authResults.dmarc === "pass"));
   switch (routing.kind) {
     case "reply":
       return { ...withAuth, status: "routed", outcome: `Reply on ticket #${routing.ticketId}`, ticketId: routing.ticketId };
@@ -147,7 +148,7 @@ async function autoReply(deps: PipelineDeps, to: string, kind: AutoReplyKind): P
   return now;
 }
 
-function inboundMailOf(record: InboundRecord, parsed: ParsedMail, from: { address: string; name: string | null } | null): InboundMail {
+function inboundMailOf(record: InboundRecord, parsed: ParsedMail, from: { address: string; name: string | null } | null, authenticated: boolean): InboundMail {
   const to = new Set(record.envelopeTo);
   for (const list of [parsed.to, parsed.cc]) for (const a of addressesOf(list)) to.add(a.address);
   return {
@@ -159,8 +160,8 @@ function inboundMailOf(record: InboundRecord, parsed: ParsedMail, from: { addres
     text: parsed.text ?? "",
     messageId: parsed.messageId ?? null,
     attachments: parsed.attachments.map((a) => ({ filename: a.filename ?? null, declaredType: a.contentType || null, content: a.content })),
-    authenticated: true,
-    releasedBy: null,
+    authenticated,
+    releasedBy: record.releasedBy,
   };
 }
 
