@@ -94,6 +94,8 @@ describe("mail in, end to end: SMTP receiver → pipeline → the ticket (issue 
     const admin = await as("admin");
     const list = (await admin.get("/admin/mail/inbound?status=quarantined").expect(200)).text;
     expect(list).to.include("Re: try 1").and.include("Re: try 2").and.include("DMARC");
+    // The status is the query's filter, not a filter of the newest page.
+    expect((await admin.get("/admin/mail/inbound?status=routed").expect(200)).text).to.include("No inbound mail is routed").and.not.include("Re: try 1");
     const detail = (await admin.get(`/admin/mail/inbound/${first}`).expect(200)).text;
     expect(detail).to.include("DMARC fail").and.include(`Release #${first}`).and.include("Message-ID: &lt;phone-1@customer.test&gt;");
     // Without the form's token nothing changes.

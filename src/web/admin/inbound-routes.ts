@@ -23,7 +23,7 @@ export function inboundAdminRoutes(deps: QuarantineDeps): Router {
 
   router.get("/admin/mail/inbound", async (req, res) => {
     const filter = listFilter.parse(req.query);
-    const messages = (await listInbound(deps.db, PAGE_SIZE)).filter((m) => !filter.status || m.status === filter.status);
+    const messages = await listInbound(deps.db, PAGE_SIZE, filter.status);
     res.render("admin/inbound-log", { title: "Inbound mail", filter, messages, statuses: STATUSES });
   });
 

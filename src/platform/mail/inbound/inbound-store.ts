@@ -135,9 +135,10 @@ export async function findInbound(db: Db, id: number): Promise<InboundRecord | n
   return row ? toRecord(row) : null;
 }
 
-/** The newest inbound messages for the mail log. */
-export async function listInbound(db: Db, limit: number): Promise<InboundRecord[]> {
-  const rows = (await db("inbound_messages").orderBy("id", "desc").limit(limit)) as Row[];
+/** The newest inbound messages for the mail log, of one status when given. */
+export async function listInbound(db: Db, limit: number, status?: InboundStatus): Promise<InboundRecord[]> {
+  const newest = db("inbound_messages").orderBy("id", "desc").limit(limit);
+  const rows = (await (status ? newest.where({ status }) : newest)) as Row[];
   return rows.map(toRecord);
 }
 
