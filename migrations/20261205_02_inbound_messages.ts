@@ -4,7 +4,7 @@ import type { Knex } from "knex";
  * Issue 17: mail in. Every message handed to the desk (SMTP/LMTP or IMAP) is stored here, raw,
  * before it is acknowledged, then parsed, authenticated and routed by a worker holding a lease
  * (locked_by/locked_until, like the outbox), so a killed process's message is taken over.
- * dedup_key (the normalised Message-ID, or 'sha256:' + the raw message's digest) stores a
+ * dedup_key (see dedupKeyOf in inbound-store.ts: the Message-ID with its From:) stores a
  * message handed over twice once.
  */
 export async function up(knex: Knex): Promise<void> {

@@ -36,11 +36,13 @@ async function cannotWrite(deps: TicketDeps, login: LoginSummary, accountId: num
  * a known customer, or an auto-reply. The pipeline has authenticated it and set noise aside.
  */
 export function routeInboundMail(deps: TicketDeps): InboundRouter {
-  return async (mail) => {
+  return async (mail, trx) => {
+    // Every read and write in the pipeline's transaction: the ticket services nest theirs in it.
+    const inTrx: TicketDeps = { ...deps, db: trx };
     const token = replyTokenIn(mail.to, deps.mailer.sender.replyDomain ?? null);
-    const known = token === null ? null : await findReplyToken(deps.db, hashToken(token));
+    const known = token === null ? null : await findReplyToken(trx, hashToken(token));
     // An unknown token is no reply: the mail is read as a new one from its sender.
-    return known ? routeReply(deps, mail, known) : routeNew(deps, mail);
+    return known ? routeReply(inTrx, mail, known) : routeNew(inTrx, mail);
   };
 }
 

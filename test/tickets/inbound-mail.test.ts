@@ -26,7 +26,7 @@ describe("mail in: what an inbound mail means (issue 17, tickets/inbound-mail.ts
   this.timeout(30_000);
   const t = useTestApp({ env: { INBOUND_DOMAIN: DOMAIN }, smtp: true });
   let as: (username: string) => Promise<Agent>;
-  const route = (mail: InboundMail) => routeInboundMail({ db: t.db, clock: t.clock, mailer: t.mailer })(mail);
+  const route = (mail: InboundMail) => t.db.transaction((trx) => routeInboundMail({ db: t.db, clock: t.clock, mailer: t.mailer })(mail, trx));
 
   beforeEach(() => {
     as = browsers(t);

@@ -34,15 +34,19 @@ export interface InboundRecord extends ReceiptMeta {
 type Row = Record<string, unknown>;
 
 /**
- * The key a message is stored once under: its Message-ID without angle brackets, lower-cased, or the
- * SHA-256 of its bytes when it has none (a message without one is still stored once per identical copy).
+ * The key a message is stored once under: its Message-ID without angle brackets and its From: address,
+ * lower-cased ("<id> <from>"), or the SHA-256 of its bytes when it has no Message-ID. From: is in the key
+ * so that a stranger who learnt a Message-ID cannot have the real message taken for a copy of theirs
+ * without also forging its From:, which then fails DMARC (see storeReceived).
  */
 export function dedupKeyOf(raw: Buffer): string {
-  const headers = raw.toString("latin1").split(/\r?\n\r?\n/, 1)[0] ?? "";
-  const unfolded = headers.replace(/\r?\n[ \t]+/g, " ");
-  const match = /^message-id:\s*<?([^<>\s]+)>?/im.exec(unfolded);
-  if (match) return match[1]!.toLowerCase();
-  return `sha256:${createHash("sha256").update(raw).digest("hex")}`;
+  const headers = (raw.toString("latin1").split(/\r?\n\r?\n/, 1)[0] ?? "").replace(/\r?\n[ \t]+/g, " ");
+  const messageId = /^message-id:\s*<?([^<>\s]+)>?/im.exec(headers)?.[1];
+  if (!messageId) return `sha256:${createHash("sha256").update(raw).digest("hex")}`;
+  const fromHeader = /^from:(.*)$/im.exec(headers)?.[1] ?? "";
+  const from = /<([^<>\s]+@[^<>\s]+)>/.exec(fromHeader)?.[1] ?? /[^\s<>"]+@[^\s<>"]+/.exec(fromHeader)?.[0] ?? "";
+  // Bounded to fit dedup_key (998) with the copy number storeReceived may add.
+  return `${messageId.slice(0, 500)} ${from.slice(0, 320)}`.toLowerCase().trim();
 }
 
 /**
@@ -50,7 +54,22 @@ export function dedupKeyOf(raw: Buffer): string {
  * is not stored again: `duplicate` says so, and the receiver answers 250 all the same.
  */
 export async function storeReceived(db: Db, raw: Buffer, meta: ReceiptMeta, now: Date): Promise<{ id: number; duplicate: boolean }> {
-  const dedupKey = dedupKeyOf(raw);
+  const key = dedupKeyOf(raw);
+  // While the holder of a key was set aside unauthenticated (a forgery, most likely), a later copy takes
+  // the next key and is judged on its own, so a few forged first copies cannot silence the real one.
+  for (let copy = 1; ; copy++) {
+    const dedupKey = copy === 1 ? key : `${key} #${copy}`;
+    const stored = await insertReceived(db, dedupKey, raw, meta, now);
+    if (stored) return { id: stored, duplicate: false };
+    const holder: { id: number; status: InboundStatus } | undefined = await db("inbound_messages").where({ dedup_key: dedupKey }).first("id", "status");
+    const setAside = holder?.status === "quarantined" || holder?.status === "discarded";
+    if (!setAside || copy === MAX_COPIES || key.startsWith("sha256:")) return { id: holder!.id, duplicate: true };
+  }
+}
+
+const MAX_COPIES = 5;
+
+async function insertReceived(db: Db, dedupKey: string, raw: Buffer, meta: ReceiptMeta, now: Date): Promise<number | null> {
   const inserted: { id: number }[] = await db("inbound_messages")
     .insert({
       received_at: now,
@@ -66,9 +85,7 @@ export async function storeReceived(db: Db, raw: Buffer, meta: ReceiptMeta, now:
     .onConflict("dedup_key")
     .ignore()
     .returning("id");
-  if (inserted[0]) return { id: inserted[0].id, duplicate: false };
-  const existing: { id: number } | undefined = await db("inbound_messages").where({ dedup_key: dedupKey }).first("id");
-  return { id: existing!.id, duplicate: true };
+  return inserted[0]?.id ?? null;
 }
 
 /**

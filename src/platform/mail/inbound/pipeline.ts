@@ -1,3 +1,4 @@
+import type { Knex } from "knex";
 import { authenticate } from "mailauth";
 import { simpleParser, type AddressObject, type ParsedMail } from "mailparser";
 import { hours, type Clock } from "../../../shared/clock.js";
@@ -44,26 +45,42 @@ export async function processInbound(deps: PipelineDeps, batchSize = 10): Promis
   const now = deps.clock.now();
   const claimed = await claimReceived(deps.db, deps.worker, now, new Date(now.getTime() + LEASE_MS), batchSize);
   for (const record of claimed) {
-    let done: ProcessedRecord;
     try {
-      done = await processOne(deps, record);
+      const read = await readMessage(deps, record);
+      // What the mail does (a reply posted, a ticket opened, an auto-reply queued, a bounce marked) commits
+      // with the record of it, or not at all: a worker that dies in between leaves neither, and the message
+      // is processed once when its lease runs out, never twice.
+      await deps.db.transaction(async (trx) => {
+        const done = await decide(deps, trx, record, read);
+        if (!(await recordProcessed(trx, deps.worker, record.id, done, deps.clock.now()))) throw new LeaseLost();
+      });
     } catch (err) {
+      if (err instanceof LeaseLost) {
+        deps.logger.warn({ inbound: record.id }, "inbound mail taken over by another worker; its work here was undone");
+        continue;
+      }
       deps.logger.error({ err, inbound: record.id }, "inbound mail could not be processed");
       // Left 'received' with its lease: tried again when the lease runs out, up to a few times.
       if (record.attempts < 5) continue;
-      done = { status: "failed", fromAddress: null, subject: null, authResults: null, outcome: "Could not be processed", ticketId: null, lastError: String(err) };
+      const failed = { status: "failed" as const, fromAddress: null, subject: null, authResults: null, outcome: "Could not be processed", ticketId: null, lastError: String(err) };
+      await recordProcessed(deps.db, deps.worker, record.id, failed, deps.clock.now());
     }
-    await recordProcessed(deps.db, deps.worker, record.id, done, deps.clock.now());
   }
   return claimed.length;
 }
 
-async function processOne(deps: PipelineDeps, record: InboundRecord): Promise<ProcessedRecord> {
-  const parsed = await simpleParser(record.raw);
-  const from = firstAddress(parsed.from);
-  const subject = parsed.subject ?? "";
-  const base = { fromAddress: from?.address ?? null, subject, ticketId: null };
+/** This worker's lease ran out and another worker took the message over: what this one did is rolled back. */
+class LeaseLost extends Error {}
 
+interface ReadMessage {
+  parsed: ParsedMail;
+  from: { address: string; name: string | null } | null;
+  authResults: { spf: string; dkim: string; dmarc: string };
+}
+
+/** Parsing and authentication (DNS lookups): outside any transaction, so no write lock waits on the network. */
+async function readMessage(deps: PipelineDeps, record: InboundRecord): Promise<ReadMessage> {
+  const parsed = await simpleParser(record.raw);
   const auth = await authenticate(record.raw, {
     ip: record.remoteIp ?? undefined,
     helo: record.helo ?? undefined,
@@ -78,10 +95,15 @@ async function processOne(deps: PipelineDeps, record: InboundRecord): Promise<Pr
     dkim: dkimWords(auth.dkim.results),
     dmarc: auth.dmarc ? auth.dmarc.status.result : "none",
   };
-  const withAuth = { ...base, authResults };
+  return { parsed, from: firstAddress(parsed.from), authResults };
+}
+
+/** Where a message goes; its writes are in `trx`, the transaction that records the outcome. */
+async function decide(deps: PipelineDeps, trx: Knex.Transaction, record: InboundRecord, { parsed, from, authResults }: ReadMessage): Promise<ProcessedRecord> {
+  const withAuth = { fromAddress: from?.address ?? null, subject: parsed.subject ?? "", ticketId: null, authResults };
 
   const noise = noiseReason(parsed, from?.address ?? null, deps);
-  const bounce = isDsn(parsed) ? await handleBounce(deps, record.raw) : null;
+  const bounce = isDsn(parsed) ? await handleBounce(deps, trx, record.raw) : null;
   if (bounce !== null) return { ...withAuth, status: "bounce", outcome: bounce };
   if (noise) return { ...withAuth, status: "ignored", outcome: noise };
 
@@ -91,7 +113,7 @@ async function processOne(deps: PipelineDeps, record: InboundRecord): Promise<Pr
     return { ...withAuth, status: "quarantined", outcome: `Quarantined: DMARC ${authResults.dmarc} for the From: domain` };
   }
 
-  const routing = await deps.router(inboundMailOf(record, parsed, from, authResults.dmarc === "pass"));
+  const routing = await deps.router(inboundMailOf(record, parsed, from, authResults.dmarc === "pass"), trx);
   switch (routing.kind) {
     case "reply":
       return { ...withAuth, status: "routed", outcome: `Reply on ticket #${routing.ticketId}`, ticketId: routing.ticketId };
@@ -102,7 +124,7 @@ async function processOne(deps: PipelineDeps, record: InboundRecord): Promise<Pr
     case "ignored":
       return { ...withAuth, status: "ignored", outcome: routing.reason };
     case "auto-reply": {
-      const sent = from ? await autoReply(deps, from.address, routing.reply) : null;
+      const sent = from ? await autoReply(deps, trx, from.address, routing.reply) : null;
       return { ...withAuth, status: "auto-replied", outcome: `${routing.reason}${sent ? "; auto-reply sent" : "; no auto-reply (one sent to this sender within the hour)"}`, autoRepliedAt: sent };
     }
   }
@@ -129,22 +151,22 @@ const isDsn = (parsed: ParsedMail) => {
 };
 
 /** Marks the outbox mails a DSN names failed with its reason; the words for the log, or null when it names none of ours. */
-async function handleBounce(deps: PipelineDeps, raw: Buffer): Promise<string> {
+async function handleBounce(deps: PipelineDeps, trx: Knex.Transaction, raw: Buffer): Promise<string> {
   const text = raw.toString("utf8");
   const ids = [...new Set([...text.matchAll(/<[^<>\s@]+@[^<>\s]+>/g)].map((m) => m[0]))];
   const reason = /^Diagnostic-Code:\s*(.+(?:\r?\n[ \t].+)*)/im.exec(text)?.[1]?.replace(/\s+/g, " ").trim() ?? /^Status:\s*(\S+)/im.exec(text)?.[1] ?? "delivery failed";
-  const marked = await markBounced(deps.db, ids, reason, deps.clock.now());
+  const marked = await markBounced(trx, ids, reason, deps.clock.now());
   if (marked.length === 0) return "Bounce for no mail of ours";
   return `Bounce: outbox mail ${marked.map((id) => `#${id}`).join(", ")} failed (${reason})`;
 }
 
 /** One auto-reply per sender per hour; the time it was queued, or null when one went out within the hour. */
-async function autoReply(deps: PipelineDeps, to: string, kind: AutoReplyKind): Promise<Date | null> {
+async function autoReply(deps: PipelineDeps, trx: Knex.Transaction, to: string, kind: AutoReplyKind): Promise<Date | null> {
   const now = deps.clock.now();
-  if (await autoRepliedSince(deps.db, to, new Date(now.getTime() - hours(1)))) return null;
+  if (await autoRepliedSince(trx, to, new Date(now.getTime() - hours(1)))) return null;
   const content = await renderMailTemplate("auto-reply", { kind, baseUrl: deps.baseUrl }, false);
   const mail = await composePlain(deps.sender, { to, subject: "About your mail to Vouchdesk", template: "auto-reply", text: content.text, html: null, autoReplied: true }, now);
-  await deps.db.transaction((trx) => enqueue(trx, mail, now));
+  await enqueue(trx, mail, now);
   return now;
 }
 

@@ -1,3 +1,5 @@
+import type { Knex } from "knex";
+
 /**
  * Mail in (issue 17): what the inbound pipeline (platform/mail/inbound) hands to the router that decides what a
  * message means (tickets/, wired by main/), and what the router answers. The pipeline has stored the raw
@@ -54,4 +56,8 @@ export type InboundRouting =
   /** Nothing posted, nobody told. */
   | { kind: "ignored"; reason: string };
 
-export type InboundRouter = (mail: InboundMail) => Promise<InboundRouting>;
+/**
+ * Decides what a mail means and does it inside `trx`, the pipeline's transaction that also records the
+ * outcome: a reply posted (or a ticket opened) and the message marked processed commit together.
+ */
+export type InboundRouter = (mail: InboundMail, trx: Knex.Transaction) => Promise<InboundRouting>;

@@ -22,7 +22,7 @@ describe("inbound mail: a process killed after the 250", function () {
     await sendTo(port, { dkim, messageId: "<kill-9@customer.test>", text: "Before the crash" });
     await server.kill();
     const [stored] = await listInbound(bed.db, 1);
-    expect(stored).to.include({ status: "received", dedupKey: "kill-9@customer.test" });
+    expect(stored).to.include({ status: "received", dedupKey: "kill-9@customer.test ann@customer.test" });
 
     const { router, got } = recordingRouter(() => ({ kind: "reply", ticketId: 3 }));
     expect(await processInbound(bed.deps(router))).to.equal(1);

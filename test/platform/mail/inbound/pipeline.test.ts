@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import type { Knex } from "knex";
 import { processInbound } from "../../../../src/platform/mail/inbound/pipeline.js";
 import { findInbound, listInbound } from "../../../../src/platform/mail/inbound/inbound-store.js";
 import { startReceiver, type Receiver } from "../../../../src/platform/mail/inbound/receiver.js";
@@ -6,6 +7,7 @@ import { enqueue, findMail } from "../../../../src/platform/mail/outbox-store.js
 import { composePlain } from "../../../../src/platform/mail/compose.js";
 import { hours, minutes } from "../../../../src/shared/clock.js";
 import { createLogger } from "../../../../src/shared/logger.js";
+import type { InboundRouter } from "../../../../src/platform/mail/inbound/types.js";
 import { Cleanup } from "../../../support/cleanup.js";
 import { dkim, inboundTestBed, recordingRouter, sendTo, SENDER_DOMAIN, type InboundTestBed } from "./helpers.js";
 
@@ -29,7 +31,7 @@ describe("inbound mail: receiver and pipeline", function () {
     const stored = await listInbound(bed.db, 10);
     expect(stored).to.have.length(1);
     expect(stored[0]!.status).to.equal("received");
-    expect(stored[0]!.dedupKey).to.equal("one@customer.test");
+    expect(stored[0]!.dedupKey).to.equal("one@customer.test ann@customer.test");
     expect(stored[0]!.envelopeTo).to.deep.equal(["help@in.vouchdesk.test"]);
     expect(stored[0]!.raw.toString()).to.include("First copy");
 
@@ -161,5 +163,67 @@ describe("inbound mail: receiver and pipeline", function () {
     expect(await processInbound(bed.deps(router))).to.equal(1);
     expect(got).to.have.length(1);
     expect(await findInbound(bed.db, stored!.id)).to.include({ status: "routed", ticketId: 7 });
+  });
+
+  describe("what a router does commits with the record of the message, or not at all", () => {
+    /** A router that writes a row in its transaction, then fails when told to (a worker dying before the record). */
+    function writingRouter(fail: { now: boolean }, alsoInTrx?: (trx: Knex.Transaction) => Promise<unknown>): InboundRouter {
+      return async (mail, trx) => {
+        await trx("router_writes").insert({ text: mail.text.trim() });
+        if (alsoInTrx) await alsoInTrx(trx);
+        if (fail.now) throw new Error("the worker died here");
+        return { kind: "reply", ticketId: 9 };
+      };
+    }
+    const writes = async () => ((await bed.db("router_writes").select("text")) as { text: string }[]).map((r) => r.text);
+
+    beforeEach(() => bed.db.schema.createTable("router_writes", (t) => t.string("text")));
+
+    it("a failure after the router's writes undoes them: the retry after the lease writes once", async () => {
+      const fail = { now: true };
+      await sendTo(receiver.port, { dkim, text: "Once only" });
+      expect(await processInbound(bed.deps(writingRouter(fail)))).to.equal(1);
+      expect(await writes(), "the failed attempt's write").to.deep.equal([]);
+      expect((await listInbound(bed.db, 1))[0]).to.include({ status: "received", ticketId: null });
+
+      fail.now = false;
+      bed.clock.advance(minutes(6));
+      expect(await processInbound(bed.deps(writingRouter(fail)))).to.equal(1);
+      expect(await writes()).to.deep.equal(["Once only"]);
+      expect((await listInbound(bed.db, 1))[0]).to.include({ status: "routed", ticketId: 9 });
+    });
+
+    it("a worker whose lease was taken over undoes what it did, and leaves the message to the new holder", async () => {
+      await sendTo(receiver.port, { dkim, text: "Taken over" });
+      const takeOver = (trx: Knex.Transaction) => trx("inbound_messages").update({ locked_by: "other-worker" });
+      expect(await processInbound(bed.deps(writingRouter({ now: false }, takeOver)))).to.equal(1);
+      expect(await writes()).to.deep.equal([]);
+      expect((await listInbound(bed.db, 1))[0]).to.include({ status: "received", ticketId: null });
+    });
+  });
+
+  describe("copies: the Message-ID with its From:", () => {
+    it("stores a mail with another mail's Message-ID but another From: on its own", async () => {
+      await sendTo(receiver.port, { messageId: "<shared@customer.test>", from: "Mallory <mallory@elsewhere.test>", text: "Forged first" });
+      await sendTo(receiver.port, { dkim, messageId: "<shared@customer.test>", text: "The real one" });
+      const stored = await listInbound(bed.db, 10);
+      expect(stored.map((r) => r.dedupKey)).to.deep.equal(["shared@customer.test ann@customer.test", "shared@customer.test mallory@elsewhere.test"]);
+    });
+
+    it("stores a copy anew when the first holder of its key was quarantined, and routes the authentic one", async () => {
+      const { router, got } = recordingRouter(() => ({ kind: "reply", ticketId: 5 }));
+      await sendTo(receiver.port, { messageId: "<reply-1@customer.test>", text: "Forged with Ann's From:, unsigned" });
+      await processInbound(bed.deps(router));
+      expect((await listInbound(bed.db, 1))[0]!.status).to.equal("quarantined");
+
+      await sendTo(receiver.port, { dkim, messageId: "<reply-1@customer.test>", text: "Ann's real reply" });
+      // Handed over again by another relay: the same mail, other bytes.
+      await sendTo(receiver.port, { dkim, messageId: "<reply-1@customer.test>", headers: { "X-Relayed-By": "mx2.customer.test" }, text: "Ann's real reply" });
+      const stored = await listInbound(bed.db, 10);
+      expect(stored.map((r) => r.dedupKey), "the forged row and one copy of the real one").to.deep.equal(["reply-1@customer.test ann@customer.test #2", "reply-1@customer.test ann@customer.test"]);
+      await processInbound(bed.deps(router));
+      expect(got.map((m) => m.text.trim())).to.deep.equal(["Ann's real reply"]);
+      expect((await listInbound(bed.db, 1))[0]).to.include({ status: "routed", ticketId: 5 });
+    });
   });
 });
