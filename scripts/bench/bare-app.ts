@@ -2,6 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import express, { type Express } from "express";
 import { STATUS_LABELS, TICKET_STATUSES } from "../../src/tickets/vocabulary.js";
+import { exposeViewerTimeZone } from "../../src/web/view-helpers.js";
 import { useViews } from "../../src/web/views.js";
 
 const BODY = path.join(path.dirname(fileURLToPath(import.meta.url)), "bare-page.ejs");
@@ -32,13 +33,15 @@ function pageData() {
 
 /**
  * The baseline: a bare Express app with the desk's view setup (EJS, views/layout/main.ejs,
- * cached templates) rendering a page with the queue's markup from memory — no middleware,
- * no session, no database. The queue page is compared with this in the same process and run.
+ * cached templates, the viewer's time zone) rendering a page with the queue's markup from
+ * memory — no other middleware, no session, no database. The queue page is compared with this in the same process and run.
  */
 export function bareApp(): Express {
   const app = express();
   app.disable("x-powered-by");
   useViews(app, true);
+  // The one per-request local every page's views read (their formatDateTime), as the desk sets it.
+  app.use(exposeViewerTimeZone("UTC"));
   const data = pageData();
   const user = { username: "alice", displayName: "Alice Agent", role: "agent" };
   app.get("/desk", (_req, res) => res.render(BODY, { title: "Queue", user, path: "/desk", csrfToken: "c".repeat(43), ...data }));

@@ -55,6 +55,8 @@ async function runSize(tickets: number, options: BenchOptions, log: Log): Promis
       searches.push({ kind, ...(await measure(url, { ...load, duration: options.duration })), bytes });
     }
     return { tickets, bare, queue, searches };
+  } catch (err) {
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nThe server wrote:\n${server.output()}`);
   } finally {
     await server.stop();
     run.remove();

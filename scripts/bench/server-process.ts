@@ -8,6 +8,8 @@ import type { ServerUrls } from "./server.js";
 export interface BenchServer extends ServerUrls {
   /** The server process's id (its memory is read from /proc). */
   pid: number;
+  /** The last few KB the server wrote (its warnings and errors), for a bench that fails. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -71,7 +73,7 @@ export function startServer(databaseUrl: string, varDir: string, choices: Server
     });
     child.once("message", (urls: ServerUrls) => {
       clearTimeout(timer);
-      resolve({ ...urls, pid: child.pid!, stop: () => stopChild(child) });
+      resolve({ ...urls, pid: child.pid!, output: () => output, stop: () => stopChild(child) });
     });
   });
 }
