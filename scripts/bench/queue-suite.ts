@@ -56,7 +56,7 @@ async function runSize(tickets: number, options: BenchOptions, log: Log): Promis
     }
     return { tickets, bare, queue, searches };
   } catch (err) {
-    throw new Error(`${err instanceof Error ? err.message : String(err)}\nThe server wrote:\n${server.output()}`);
+    throw new Error(`${err instanceof Error ? err.message : String(err)}\nThe server wrote:\n${server.output()}`, { cause: err });
   } finally {
     await server.stop();
     run.remove();
