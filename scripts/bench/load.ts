@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import autocannon, { type Request } from "autocannon";
 
 /** Every request looks like it came through the production TLS proxy (the session cookie is Secure). */
@@ -33,6 +35,22 @@ export interface Measurement {
   p99: number;
   /** Non-2xx answers, connection errors and time-outs. */
   failures: number;
+  /** CPU time (user + system) the server process spent per 2xx answer, in ms; NaN when no `serverPid` was given. */
+  cpuMsPerRequest: number;
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's times (100 on Linux, asked once). */
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/**
+ * CPU time a process has used so far, user + system, in ms, from /proc/<pid>/stat: the figure
+ * that holds on a shared machine, where req/s moves with whatever else runs.
+ */
+export function cpuMsOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which may hold spaces: state is field 3, utime 14, stime 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -45,11 +63,14 @@ export interface LoadOptions {
   amount?: number;
   /** A sequence of requests (paths under `url`) each connection cycles through; else GET `url`. */
   requests?: Request[];
+  /** The server's process id, for its CPU time per request. */
+  serverPid?: number;
 }
 
 /** Loads `url` with autocannon; latencies of the 2xx answers, in ms. */
 export async function measure(url: string, opts: LoadOptions): Promise<Measurement> {
   const latencies: number[] = [];
+  const cpuBefore = opts.serverPid ? cpuMsOf(opts.serverPid) : NaN;
   const run = autocannon({
     url,
     connections: opts.connections,
@@ -62,6 +83,7 @@ export async function measure(url: string, opts: LoadOptions): Promise<Measureme
     if (status >= 200 && status < 300) latencies.push(ms);
   });
   const result = await run;
+  const cpuMs = opts.serverPid ? cpuMsOf(opts.serverPid) - cpuBefore : NaN;
   latencies.sort((a, b) => a - b);
   return {
     rps: result["2xx"] / result.duration,
@@ -69,6 +91,7 @@ export async function measure(url: string, opts: LoadOptions): Promise<Measureme
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     failures: result.non2xx + result.errors + result.timeouts,
+    cpuMsPerRequest: cpuMs / result["2xx"],
   };
 }
 

@@ -8,8 +8,10 @@ export interface BenchOptions {
   suites: Suite[];
   /** Ticket counts to run at, smallest first. */
   tickets: number[];
-  /** Seconds of measurement per page. */
+  /** Seconds of measurement per page (the queue suite's are split over its rounds). */
   duration: number;
+  /** Interleaved rounds (queue suite): every page measured once per round, A B C … A B C …. */
+  rounds: number;
   /** Seconds of unrecorded load per page before measuring. */
   warmup: number;
   connections: number;
@@ -28,7 +30,8 @@ export const USAGE = `Usage: npm run bench [-- options]
                               healthz  /healthz latency while 20 clients sign in, against idle
                               memory   server RSS over three equal blocks of requests as an agent
   --tickets <n>[,<n>…]      ticket counts to measure the queue at (default 100000; 10k and 1m also work)
-  --duration <s>            seconds of load per page or phase (default 10)
+  --duration <s>            seconds of load per page or phase (default 10; the queue suite splits it over its rounds)
+  --rounds <n>              queue suite: interleaved rounds, every page once per round (default 5)
   --warmup <s>              seconds of unrecorded load first (default 2)
   --connections <n>         concurrent connections (default 10)
   --mails <n>               mails of each kind, mail suite (default 1000)
@@ -53,7 +56,7 @@ function suites(text: string): Suite[] {
 }
 
 export function parseOptions(argv: string[]): BenchOptions | "help" {
-  const options: BenchOptions = { suites: ["queue"], tickets: [100_000], duration: 10, warmup: 2, connections: 10, fresh: false, mails: 1_000, requests: 150_000 };
+  const options: BenchOptions = { suites: ["queue"], tickets: [100_000], duration: 10, rounds: 5, warmup: 2, connections: 10, fresh: false, mails: 1_000, requests: 150_000 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split("=", 2) as [string, string | undefined];
     const value = () => {
@@ -70,6 +73,9 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
         break;
       case "--duration":
         options.duration = count(value(), "--duration", 600);
+        break;
+      case "--rounds":
+        options.rounds = count(value(), "--rounds", 50);
         break;
       case "--warmup": {
         const v = value();

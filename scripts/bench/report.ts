@@ -1,13 +1,17 @@
 import type { Measurement } from "./load.js";
 
-export type SearchKind = "search hit (email)" | "search hit (broad word)" | "search miss";
+/** One page of the queue suite, measured once per interleaved round. */
+export interface PageRuns {
+  /** "bare", "/desk" or a search's kind. */
+  page: string;
+  bytes: number;
+  rounds: Measurement[];
+}
 
 export interface SizeResult {
   tickets: number;
-  bare: Measurement & { bytes: number };
-  queue: Measurement & { bytes: number };
-  /** `/desk?q=…`, one of each kind. */
-  searches: (Measurement & { bytes: number; kind: SearchKind })[];
+  /** The bare page first, then /desk, then the searches. */
+  pages: PageRuns[];
 }
 
 /** One kind of mail through the outbox: composed and queued, then delivered to the SMTP server. */
@@ -69,34 +73,62 @@ function table(header: string[], rows: string[][], left: number[] = [0]): string
 
 const latencies = (m: Measurement) => [num(m.rps), num(m.p50, 2), num(m.p95, 2), num(m.p99, 2), num(m.failures)];
 
-/** The queue results as a plain-text table, then the ratios against their targets. */
+const median = (values: number[]) => {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+/** "0.42 (0.38–0.47)": the median of the rounds and their range. */
+const spread = (values: number[], digits: number) => {
+  const finite = values.filter(Number.isFinite);
+  return finite.length ? `${num(median(finite), digits)} (${num(Math.min(...finite), digits)}–${num(Math.max(...finite), digits)})` : "—";
+};
+/** Per round, this page's figure against the bare page's figure of the same round. */
+const perRound = (page: PageRuns, bare: PageRuns, figure: (m: Measurement) => number) => page.rounds.map((m, i) => figure(m) / figure(bare.rounds[i]!));
+const p95Of = (page: PageRuns) => median(page.rounds.map((m) => m.p95));
+const pageOf = (r: SizeResult, page: string) => r.pages.find((p) => p.page === page);
+
+/**
+ * The queue results as a plain-text table, then the ratios against their targets. Each figure is
+ * the median of the interleaved rounds, with their range; ratios are taken within each round.
+ */
 export function formatReport(results: SizeResult[]): string {
-  const header = ["tickets", "page", "req/s", "p50 ms", "p95 ms", "p99 ms", "failed", "bytes", "queue/bare"];
+  const header = ["tickets", "page", "req/s", "p95 ms", "CPU ms/req", "bytes", "CPU ÷ bare", "req/s ÷ bare", "failed"];
   const rows: string[][] = [];
   for (const r of results) {
-    const ratio = r.queue.rps / r.bare.rps;
-    for (const [page, m] of [["bare", r.bare], ["/desk", r.queue]] as const) {
-      rows.push([num(r.tickets), page, ...latencies(m), num(m.bytes), page === "/desk" ? num(ratio, 2) : ""]);
+    const bare = r.pages[0]!;
+    for (const p of r.pages) {
+      const isBare = p === bare;
+      rows.push([
+        num(r.tickets),
+        p.page,
+        num(median(p.rounds.map((m) => m.rps))),
+        spread(p.rounds.map((m) => m.p95), 2),
+        spread(p.rounds.map((m) => m.cpuMsPerRequest), 2),
+        num(p.bytes),
+        isBare ? "" : spread(perRound(p, bare, (m) => m.cpuMsPerRequest), 2),
+        isBare ? "" : spread(perRound(p, bare, (m) => m.rps), 2),
+        num(p.rounds.reduce((n, m) => n + m.failures, 0)),
+      ]);
     }
-    for (const s of r.searches) rows.push([num(r.tickets), s.kind, ...latencies(s), num(s.bytes), num(s.rps / r.bare.rps, 2)]);
   }
   const out = table(header, rows, [1]);
   for (const r of results) {
-    const ratio = r.queue.rps / r.bare.rps;
+    const ratio = median(perRound(pageOf(r, "/desk")!, r.pages[0]!, (m) => m.rps));
     out.push(`throughput /desk ÷ bare at ${num(r.tickets)} tickets: ${num(ratio, 2)} (target ≥ ${MIN_THROUGHPUT_RATIO}) ${atLeast(ratio, MIN_THROUGHPUT_RATIO)}`);
   }
   if (results.length > 1) {
     const [small, large] = [results[0]!, results[results.length - 1]!];
-    const growth = large.queue.p95 / small.queue.p95;
-    out.push(`p95 /desk at ${num(large.tickets)} ÷ at ${num(small.tickets)} tickets: ${num(growth, 2)} (target ≤ ${MAX_P95_GROWTH}) ${atMost(growth, MAX_P95_GROWTH)}`);
-    for (const s of large.searches) {
-      const before = small.searches.find((b) => b.kind === s.kind);
+    for (const p of large.pages.slice(1)) {
+      const before = pageOf(small, p.page);
       if (!before) continue;
-      const g = s.p95 / before.p95;
-      out.push(`p95 ${s.kind} at ${num(large.tickets)} ÷ at ${num(small.tickets)} tickets: ${num(g, 2)} (target ≤ ${MAX_SEARCH_P95_GROWTH}) ${atMost(g, MAX_SEARCH_P95_GROWTH)}`);
+      const growth = p95Of(p) / p95Of(before);
+      const target = p.page === "/desk" ? MAX_P95_GROWTH : MAX_SEARCH_P95_GROWTH;
+      out.push(`p95 ${p.page} at ${num(large.tickets)} ÷ at ${num(small.tickets)} tickets: ${num(growth, 2)} (target ≤ ${target}) ${atMost(growth, target)}`);
     }
   }
-  if (results.some((r) => r.queue.failures + r.bare.failures + r.searches.reduce((n, s) => n + s.failures, 0) > 0)) out.push("Some requests failed: the figures above count only 200 answers.");
+  if (results.some((r) => r.pages.some((p) => p.rounds.some((m) => m.failures > 0)))) out.push("Some requests failed: the figures above count only 200 answers.");
   return out.join("\n");
 }
 
