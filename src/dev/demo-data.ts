@@ -35,6 +35,7 @@ const ACME: DemoLogin[] = [
 
 export interface DemoCredential {
   username: string;
+  role: Role;
   password: string;
 }
 
@@ -49,13 +50,13 @@ export async function loadDemoData(db: Db, clock: Clock, fixedPassword?: string)
   if ((await countLogins(db)) > 0) return null;
   const then = new Date(clock.now().getTime() - hours(24 * 30));
   const credentials: DemoCredential[] = [];
-  const hashed = async (username: string) => {
+  const hashed = async (login: DemoLogin) => {
     const password = fixedPassword ?? generateRandomPassword();
-    credentials.push({ username, password });
+    credentials.push({ username: login.username, role: login.role, password });
     return hashPassword(password);
   };
   const hashes = new Map<string, string>();
-  for (const login of [...STAFF, ...ACME]) hashes.set(login.username, await hashed(login.username));
+  for (const login of [...STAFF, ...ACME]) hashes.set(login.username, await hashed(login));
   const primaryKey = await checkPublicKey(readFileSync(path.join(demoDir, "ACM0001-public.asc"), "utf8"), "primary@acme.example", clock.now());
   if (!primaryKey.ok) throw new Error(`The demo key in demo/ is not usable: ${primaryKey.problems.join(" ")}`);
 

@@ -3,7 +3,7 @@ import { createApp } from "./app.js";
 import { systemClock } from "../shared/clock.js";
 import { ConfigError, resolveSessionSecret, type Config } from "../shared/config.js";
 import { dataKeyOpensSecrets } from "../identity/index.js";
-import { createLogger } from "../shared/logger.js";
+import { createProcessLogger, writeBesideLog } from "../shared/logger.js";
 import { resolveDataKey } from "../shared/sealing.js";
 import { guardProcess } from "./process-guard.js";
 import { startInboundReceiver } from "./inbound.js";
@@ -15,7 +15,7 @@ const WRONG_DATA_KEY =
 
 async function start(config: Config): Promise<void> {
   const sessionSecret = resolveSessionSecret(config);
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config.logLevel, config.production);
   const dataKey = resolveDataKey(config, (message) => logger.warn(message));
   guardProcess(logger);
   const runtime = await openRuntime(config, logger, systemClock);
@@ -23,19 +23,16 @@ async function start(config: Config): Promise<void> {
   if (!(await dataKeyOpensSecrets(db, dataKey))) throw new ConfigError(WRONG_DATA_KEY);
 
   // Demo records only outside production: a production desk starts empty (npm run cli -- create-admin).
-  if (!config.production) {
-    const demo = await loadDemoData(db, systemClock, process.env.DEMO_PASSWORD || undefined);
-    if (demo) {
-      logger.info({ logins: demo.map((d) => d.username) }, "demo data loaded");
-      if (!process.env.DEMO_PASSWORD) printOnce(demo);
-    }
-  }
+  const demo = config.production ? null : await loadDemoData(db, systemClock, process.env.DEMO_PASSWORD || undefined);
+  if (demo) logger.info({ logins: demo.map((d) => d.username) }, "demo data loaded");
 
   const app = createApp({ config, db, reader, logger, clock: systemClock, sessionSecret, dataKey, mailer, scheduler });
   // Express hands a listen error (port taken) to this callback.
   const server = app.listen(config.port, (err?: Error) => {
     if (err) exitStartFailed("Vouchdesk")(startupError(err, config));
     logger.info({ url: config.baseUrl, port: config.port, mail: config.mail.transport, worker: config.worker }, "Vouchdesk is listening");
+    // After "listening", as a block of its own: what a newcomer needs next, not buried in log lines.
+    if (demo) writeBesideLog(logger, demoBlock(config.baseUrl, demo, Boolean(process.env.DEMO_PASSWORD)));
   });
   if (config.worker === "inline") scheduler.start(WORKER_POLL_MS);
   const receiver = await startInboundReceiver(config, db, systemClock, logger);
@@ -50,10 +47,12 @@ async function start(config: Config): Promise<void> {
   process.once("SIGINT", stop);
 }
 
-/** Random demo passwords go to the terminal once, never through the logger. */
-function printOnce(demo: DemoCredential[]): void {
-  const lines = demo.map((d) => `  ${d.username.padEnd(10)} ${d.password}`);
-  process.stdout.write(`\nDemo logins (shown once; set DEMO_PASSWORD to choose one password for all):\n${lines.join("\n")}\n\n`);
+/** Random demo passwords go to the terminal once, never into a log line. */
+function demoBlock(baseUrl: string, demo: DemoCredential[], chosenPassword: boolean): string {
+  const width = Math.max(...demo.map((d) => d.username.length));
+  const lines = demo.map((d) => `    ${d.username.padEnd(width)}  ${d.role.padEnd(9)}  ${chosenPassword ? "(DEMO_PASSWORD)" : d.password}`);
+  const note = chosenPassword ? "every demo login has the password in DEMO_PASSWORD" : "shown once: copy them now; rm -rf var starts again, DEMO_PASSWORD chooses one password for all";
+  return `\n  Vouchdesk is ready: open ${baseUrl}\n\n  Demo logins (${note}):\n${lines.join("\n")}\n\n`;
 }
 
 startProcess("Vouchdesk", start);

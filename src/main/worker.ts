@@ -1,13 +1,13 @@
 import { systemClock } from "../shared/clock.js";
 import type { Config } from "../shared/config.js";
-import { createLogger } from "../shared/logger.js";
+import { createProcessLogger } from "../shared/logger.js";
 import { guardProcess } from "./process-guard.js";
 import { exitAfterClose, openRuntime, WORKER_POLL_MS } from "./runtime.js";
 import { startProcess } from "./startup-failure.js";
 
 /** `npm run worker`: the mail outbox and scheduled tasks in a process of their own. */
 async function start(config: Config): Promise<void> {
-  const logger = createLogger(config.logLevel);
+  const logger = createProcessLogger(config.logLevel, config.production);
   guardProcess(logger);
   const runtime = await openRuntime(config, logger, systemClock);
   runtime.scheduler.start(WORKER_POLL_MS);

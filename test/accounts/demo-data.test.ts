@@ -7,6 +7,8 @@ import { openDatabase } from "../../src/shared/db.js";
 import { projectRoot } from "../../src/shared/paths.js";
 import { databaseContains, freshDatabase, type TestDatabase } from "../support/database.js";
 import { csrfFrom } from "../support/forms.js";
+import { freePort } from "../support/postgres-cluster.js";
+import { waitFor } from "../support/wait.js";
 
 const PASSWORD = "Known-Demo-Pw-4711!";
 
@@ -40,11 +42,12 @@ async function signInOverHttp(base: string, username: string, password: string):
 describe("demo data through the real server", () => {
   let database: TestDatabase;
   let server: { child: ChildProcess; output: () => string } | undefined;
-  const port = 31_000 + Math.floor(Math.random() * 1000);
+  let port: number;
   const varDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-var-"));
 
   before(async () => {
     database = await freshDatabase();
+    port = await freePort();
     server = await startServer({
       DATABASE_URL: database.url,
       VAR_DIR: varDir,
@@ -95,5 +98,39 @@ describe("demo data through the real server", () => {
     }
     expect(server!.output()).to.include("demo data loaded");
     expect(server!.output()).not.to.include(PASSWORD);
+  });
+});
+
+describe("demo passwords on a first start without DEMO_PASSWORD", () => {
+  let database: TestDatabase;
+  let server: { child: ChildProcess; output: () => string } | undefined;
+  let port: number;
+  const varDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-var-"));
+
+  before(async () => {
+    database = await freshDatabase();
+    port = await freePort();
+    server = await startServer({ DATABASE_URL: database.url, VAR_DIR: varDir, PORT: String(port), NODE_ENV: "development", LOG_LEVEL: "info" });
+    await waitFor("the demo logins block", () => /Demo logins[^\n]*\n(.*\n){6}/.test(server!.output()));
+  });
+  after(async () => {
+    server?.child.kill("SIGTERM");
+    await new Promise((r) => server?.child.once("exit", r));
+    await database.drop();
+    rmSync(varDir, { recursive: true, force: true });
+  });
+
+  it("prints them once, as a block after 'listening' and outside every log line, and each one signs in", async () => {
+    const output = server!.output();
+    const block = output.slice(output.indexOf("Demo logins"));
+    expect(output.indexOf("Vouchdesk is listening"), "listening comes first").to.be.lessThan(output.indexOf("Demo logins"));
+    const rows = [...block.matchAll(/^ {4}(\S+)\s+(admin|agent|primary|secondary)\s+(\S+)$/gm)].map((m) => ({ username: m[1]!, password: m[3]! }));
+    expect(rows.map((r) => r.username)).to.deep.equal(["admin", "alice", "bob", "ACM0001", "carol", "dave"]);
+    for (const { username, password } of rows) {
+      expect(await signInOverHttp(`http://127.0.0.1:${port}`, username, password), username).to.equal(303);
+      const logLines = server!.output().split("\n").filter((line) => line.startsWith("{"));
+      expect(logLines.filter((line) => line.includes(password)), `${username}'s password in a log line`).to.deep.equal([]);
+      expect(server!.output().split(password).length - 1, `${username}'s password printed once`).to.equal(1);
+    }
   });
 });
