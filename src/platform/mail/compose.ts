@@ -91,10 +91,11 @@ export async function composeEncrypted(
   now: Date,
 ): Promise<ComposedMail> {
   const messageId = newMessageId(sender.hostname);
-  const inner = new MimeNode("multipart/mixed").createChild("text/plain; charset=utf-8", { newline: "win" });
-  inner.setHeader("Content-Transfer-Encoding", "quoted-printable");
-  inner.setContent(mail.text);
-  const armored = await encryptAndSign(await inner.build(), recipientKey, deskKey, now);
+  // 8bit, not quoted-printable: the part travels inside the OpenPGP message, which carries any bytes,
+  // so `gpg --decrypt` shows the holder plain text (no "=E2=80=94", no soft line breaks). Written by
+  // hand because nodemailer's MimeNode encodes every non-ASCII text part.
+  const inner = Buffer.from(`Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n${mail.text.replace(/\r?\n/g, "\r\n")}`, "utf8");
+  const armored = await encryptAndSign(inner, recipientKey, deskKey, now);
 
   const root = new MimeNode('multipart/encrypted; protocol="application/pgp-encrypted"', { hostname: sender.hostname, newline: "win" });
   root.setHeader({ From: sender.from, To: mail.to, Subject: mail.subject, Date: now, "Message-ID": messageId, ...AUTOMATED });
