@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import request from "supertest";
 import { listenForMetrics } from "../../src/main/metrics.js";
 import { asDate } from "../../src/shared/db.js";
+import { codeAt, enrolTotp, passwordStep, secondStep } from "../identity/two-factor-helpers.js";
 import { queueTestMessage } from "../platform/mail/outbox-helpers.js";
 import { openRequest } from "../resets/helpers.js";
 import { browser, sessionCookie } from "../support/http.js";
@@ -116,6 +117,16 @@ describe("/metrics", () => {
       const withRequest = await scrape(t);
       expect(sample(withRequest, "vouchdesk_reset_requests", { state: "pending" })).to.equal(1);
       for (const state of ["delivered", "redeemed", "rejected", "expired", "withdrawn"]) expect(sample(withRequest, "vouchdesk_reset_requests", { state }), state).to.equal(0);
+    });
+
+    it("counts a wrong second-step code as a failed sign-in too", async () => {
+      const { secret } = await enrolTotp(t, await signedIn(t, "carol"));
+      const agent = browser(t.app);
+      await passwordStep(agent, "carol", DEMO_PASSWORD);
+      expect(sample(await scrape(t), "vouchdesk_sign_in_failures_total")).to.equal(0);
+      expect((await secondStep(agent, codeAt(t, secret, 5))).status).not.to.equal(303);
+      expect(sample(await scrape(t), "vouchdesk_sign_in_failures_total")).to.equal(1);
+      expect(await count(t, "audit_log", { action: "sign_in.failed" })).to.equal(1);
     });
 
     it("answers 401 with WWW-Authenticate and no detail without the bearer token or with a wrong one, and sets no cookie", async () => {
