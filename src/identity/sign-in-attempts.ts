@@ -8,6 +8,8 @@ export interface SignInDeps {
   db: Db;
   clock: Clock;
   login: { maxFailures: number; lockMinutes: number };
+  /** Told of each refused guess once recorded, and whether it locked the login (the metrics, wired in src/main/). */
+  onRefusedGuess?: (lockedIt: boolean) => void;
 }
 
 /** Matches no login: the attempt's statements still run, against no row. */
@@ -27,14 +29,16 @@ export const reserveAttempt = (deps: SignInDeps, userId: number | null): Promise
  * long whether or not the username exists, so timing does not tell which ones do. Returns true
  * when this failure locked the login.
  */
-export function recordFailure(deps: SignInDeps, userId: number | null, entry: AuditEntry): Promise<boolean> {
+export async function recordFailure(deps: SignInDeps, userId: number | null, entry: AuditEntry): Promise<boolean> {
   const now = deps.clock.now();
-  return deps.db.transaction(async (trx) => {
+  const locked = await deps.db.transaction(async (trx) => {
     const until = new Date(now.getTime() + minutes(deps.login.lockMinutes));
-    const locked = await lockWhenSpent(trx, userId ?? NO_LOGIN, deps.login.maxFailures, until, now);
-    await appendAudit(trx, locked ? { ...entry, action: "sign_in.locked" } : entry, now);
-    return locked;
+    const lockedIt = await lockWhenSpent(trx, userId ?? NO_LOGIN, deps.login.maxFailures, until, now);
+    await appendAudit(trx, lockedIt ? { ...entry, action: "sign_in.locked" } : entry, now);
+    return lockedIt;
   });
+  deps.onRefusedGuess?.(locked);
+  return locked;
 }
 
 /**

@@ -56,6 +56,11 @@ import { exposeFlash } from "../web/flash.js";
 import { httpsOnly } from "../web/https-only.js";
 import { refuseNulCharacters } from "../web/validation.js";
 import { accessLog } from "../web/access-log.js";
+import { healthRoutes } from "../web/health-routes.js";
+import { metricsRoutes } from "../web/metrics-routes.js";
+import { requestMetrics } from "../web/request-metrics.js";
+import type { DeskMetrics } from "../platform/metrics/desk-metrics.js";
+import { deskMetrics } from "./metrics.js";
 import { securityHeaders } from "../web/security-headers.js";
 import { useViews } from "../web/views.js";
 import "../web/request-types.js";
@@ -72,6 +77,8 @@ export interface AppDeps {
   dataKey: DataKey;
   mailer: Mailer;
   scheduler: Scheduler;
+  /** The process's metrics, when it also serves them on METRICS_PORT; else the app makes its own. */
+  metrics?: DeskMetrics;
 }
 
 /** A hop count trusts whoever is nearest, the proxy or not: said once at start-up (README, "Running in production"). */
@@ -89,32 +96,30 @@ export function createApp(deps: AppDeps): Express {
   if (typeof config.trustProxy === "number") logger.warn({ trustProxy: config.trustProxy }, TRUST_HOPS_WARNING);
   useViews(app, config.production);
 
+  // Probes and scrapes first, over plain HTTP too: no access log line, no session, no timing of their own.
+  const metrics = deps.metrics ?? deskMetrics({ reader, clock, scheduler });
+  app.use(healthRoutes({ reader, clock, inlineTasks: config.worker === "inline" ? () => scheduler.states() : null }));
+  app.use(metricsRoutes(metrics, config.metrics.token));
   // The access log is at info; above it, pino-http would still build a logger per request for nothing.
   if (logger.isLevelEnabled("info")) app.use(accessLog(logger));
   app.use(securityHeaders(config.production));
   // Only paths that look like files reach the disk: pages skip the stat call altogether.
   const assets = express.static(publicDir, { index: false, maxAge: config.production ? "1d" : 0 });
   app.use((req, res, next) => (/\.[a-z0-9]+$/i.test(req.path) ? assets(req, res, next) : next()));
+  app.use(requestMetrics(metrics));
 
   app.use(deskKeyRoute(mailer.deskKey));
   app.use(openpgpBrowserRoute(config.production));
   app.use(passkeyBrowserScript(config.production));
-  app.get("/healthz", async (_req, res) => {
-    try {
-      // A read connection: on SQLite the one writer may be queued behind sign-ins' writes.
-      await reader.raw("select 1");
-      res.type("text").send("ok");
-    } catch {
-      res.status(503).type("text").send("database unavailable");
-    }
-  });
 
   if (config.production) app.use(httpsOnly);
   app.use(express.urlencoded({ extended: false, limit: "100kb", parameterLimit: 100 }));
   app.use(sessionMiddleware(db, reader, deps.sessionSecret, config.production));
   app.use(saveSessionBeforeResponse);
   app.use(sessionTimeouts(clock));
-  const passport = createPassport({ db, reader, clock, login: config.login });
+  // Every refused guess (password, code, passkey) reaches the sign-in counters through identity's deps.
+  const signInDeps = { clock, login: config.login, onRefusedGuess: (lockedIt: boolean) => metrics.countRefusedGuess(lockedIt) };
+  const passport = createPassport({ db, reader, ...signInDeps });
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(exposeViewerTimeZone(config.timeZone));
@@ -134,7 +139,7 @@ export function createApp(deps: AppDeps): Express {
   });
   app.use(exposeApprovalCount(reader));
 
-  const factorDeps = { db, clock, mailer, dataKey: deps.dataKey, login: config.login, factorPolicies: config.secondFactor, stepUpMs: config.stepUpMs, relyingParty: relyingPartyOf(config.baseUrl) };
+  const factorDeps = { db, mailer, dataKey: deps.dataKey, ...signInDeps, factorPolicies: config.secondFactor, stepUpMs: config.stepUpMs, relyingParty: relyingPartyOf(config.baseUrl) };
   app.use(authRoutes({ db, clock, passport, loginIpLimit: config.login.ipLimit, cookieName: sessionCookieName(config.production) }));
   app.use(openMessageRoutes(mailer.deskKey));
   app.use(secondStepRoutes(factorDeps));
@@ -145,7 +150,7 @@ export function createApp(deps: AppDeps): Express {
   const passwordDeps = { db, clock, mailer, policy: config.passwordPolicy, onTemporaryPasswordReplaced: redeemTemporaryPassword({ db, clock, mailer }) };
   app.use(accountRoutes(passwordDeps));
   app.use(setPasswordRoutes(passwordDeps));
-  const selfServiceDeps = { ...passwordDeps, dataKey: deps.dataKey, login: config.login, linkTtlMinutes: config.resetLinkTtlMinutes, securityQuestions: config.securityQuestions };
+  const selfServiceDeps = { ...passwordDeps, dataKey: deps.dataKey, ...signInDeps, linkTtlMinutes: config.resetLinkTtlMinutes, securityQuestions: config.securityQuestions };
   app.use(forgotPasswordRoutes({ ...selfServiceDeps, logger }));
   app.use(resetPasswordRoutes(selfServiceDeps));
   app.use(securityQuestionRoutes({ db, clock, enabled: config.securityQuestions }));

@@ -8,6 +8,7 @@ import { resolveDataKey } from "../shared/sealing.js";
 import { guardProcess } from "./process-guard.js";
 import { startInboundReceiver } from "./inbound.js";
 import { exitAfterClose, openRuntime, WORKER_POLL_MS } from "./runtime.js";
+import { deskMetrics, listenForMetrics } from "./metrics.js";
 import { exitStartFailed, startProcess, startupError } from "./startup-failure.js";
 
 const WRONG_DATA_KEY =
@@ -26,7 +27,10 @@ async function start(config: Config): Promise<void> {
   const demo = config.production ? null : await loadDemoData(db, systemClock, process.env.DEMO_PASSWORD || undefined);
   if (demo) logger.info({ logins: demo.map((d) => d.username) }, "demo data loaded");
 
-  const app = createApp({ config, db, reader, logger, clock: systemClock, sessionSecret, dataKey, mailer, scheduler });
+  const metrics = deskMetrics({ reader, clock: systemClock, scheduler }, { processMetrics: true });
+  const app = createApp({ config, db, reader, logger, clock: systemClock, sessionSecret, dataKey, mailer, scheduler, metrics });
+  const metricsServer = config.metrics.port === null ? null : await listenForMetrics(metrics, config.metrics.port);
+  if (metricsServer) logger.info({ host: "127.0.0.1", port: config.metrics.port }, "metrics listening");
   // Express hands a listen error (port taken) to this callback.
   const server = app.listen(config.port, (err?: Error) => {
     if (err) exitStartFailed("Vouchdesk")(startupError(err, config));
@@ -41,7 +45,8 @@ async function start(config: Config): Promise<void> {
     logger.info({ signal }, "shutting down");
     // The inline worker stops claiming mail at once, while the open requests finish.
     const requestsDone = new Promise<void>((resolve) => server.close(() => resolve()));
-    exitAfterClose(runtime, logger, Promise.all([scheduler.stop(), requestsDone, receiver?.close()]));
+    const metricsDone = new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+    exitAfterClose(runtime, logger, Promise.all([scheduler.stop(), requestsDone, metricsDone, receiver?.close()]));
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

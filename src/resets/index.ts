@@ -19,6 +19,7 @@ export type { RowStage } from "./queue-reads.js";
 export { expireTemporaryPasswords, redeemTemporaryPassword } from "./redemption-and-expiry.js";
 export { openResetRequest, resetEligibility } from "./request-service.js";
 export type { Eligible, ResetDeps } from "./request-service.js";
+export { countRequestsByState } from "./reset-store.js";
 export type { Verification } from "./verification.js";
 export { CALLBACK_OUTCOMES } from "./vocabulary.js";
 export { withdrawApproval } from "./withdrawal.js";

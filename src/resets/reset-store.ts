@@ -2,7 +2,7 @@ import type { Knex } from "knex";
 import { hashToken, newToken } from "../shared/tokens.js";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
 import { clearApprovers } from "./approvers-store.js";
-import { OPEN_RESET_STATES, RESET_MOVES, type CallbackOutcome, type ResetMove, type ResetState } from "./vocabulary.js";
+import { OPEN_RESET_STATES, RESET_MOVES, RESET_STATES, type CallbackOutcome, type ResetMove, type ResetState } from "./vocabulary.js";
 
 type Conn = Db | Knex.Transaction;
 type Row = Record<string, unknown>;
@@ -38,6 +38,14 @@ export interface ResetRequest {
   /** The confirmed callback the passphrase was read on (kept after the passphrase is erased). */
   passphraseCallbackId: number | null;
   createdAt: Date;
+}
+
+/** How many reset requests are in each state (every state named, 0 when none): one grouped query, for /metrics. */
+export async function countRequestsByState(db: Conn): Promise<Record<ResetState, number>> {
+  const rows: unknown = await db("reset_requests").select("state").count({ n: "*" }).groupBy("state");
+  const counts = Object.fromEntries(RESET_STATES.map((s) => [s, 0])) as Record<ResetState, number>;
+  for (const r of rows as { state: ResetState; n: number | string }[]) counts[r.state] = Number(r.n);
+  return counts;
 }
 
 const id = (v: unknown) => (v === null || v === undefined ? null : Number(v));

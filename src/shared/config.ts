@@ -162,6 +162,13 @@ const schema = z.object({
   IMAP_URL: z.string().trim().regex(/^imaps?:\/\/[^/]+/, "must be imap:// or imaps://user:password@host[:port][/mailbox]").optional(),
   IMAP_POLL_SECONDS: integer(5, 3600).default(60),
   ATTACHMENT_MAX_MB: integer(1, 100).default(10),
+  // Sent as a bearer token in a header: the characters of RFC 6750's token68, so any scraper can send it.
+  METRICS_TOKEN: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._~+/=-]{32,}$/, "must be at least 32 characters of letters, digits and - . _ ~ + / = (make one with: openssl rand -base64 32)")
+    .optional(),
+  METRICS_PORT: integer(1, 65535).optional(),
   LOG_LEVEL: z
     .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
       error: "must be one of fatal, error, warn, info, debug, trace, silent",
@@ -170,7 +177,7 @@ const schema = z.object({
 });
 
 /** Variables whose values never appear in an error message. */
-const SECRET_VARIABLES = new Set(["SESSION_SECRET", "SMTP_PASS", "DATABASE_URL", "DATA_KEY", "IMAP_URL"]);
+const SECRET_VARIABLES = new Set(["SESSION_SECRET", "SMTP_PASS", "DATABASE_URL", "DATA_KEY", "IMAP_URL", "METRICS_TOKEN"]);
 
 export type Config = ReturnType<typeof buildConfig>;
 
@@ -206,6 +213,9 @@ function buildConfig(e: z.infer<typeof schema>) {
   }
   if (production && e.TRUST_PROXY === false) {
     throw new ConfigError(`Invalid configuration: TRUST_PROXY must name the TLS proxy when NODE_ENV=production (e.g. loopback, 1, or its address), or no sign-in can work (see "Running in production" in the README)`);
+  }
+  if (e.METRICS_PORT !== undefined && (e.METRICS_PORT === e.PORT || e.METRICS_PORT === e.INBOUND_SMTP_PORT)) {
+    throw new ConfigError(`Invalid configuration: METRICS_PORT must differ from ${e.METRICS_PORT === e.PORT ? "PORT" : "INBOUND_SMTP_PORT"} (got ${e.METRICS_PORT}): it is a listener of its own, on loopback`);
   }
   if (e.MAIL_TRANSPORT === "smtp" && !e.SMTP_HOST) {
     throw new ConfigError("Invalid configuration: SMTP_HOST is required when MAIL_TRANSPORT=smtp");
@@ -264,6 +274,11 @@ function buildConfig(e: z.infer<typeof schema>) {
     },
     /** ATTACHMENT_MAX_MB: the largest file one upload or one inbound mail's attachment may be. */
     attachmentMaxBytes: e.ATTACHMENT_MAX_MB * 1024 * 1024,
+    /**
+     * /metrics (issue 18): on the main app behind `Authorization: Bearer METRICS_TOKEN`, and/or without a token on a
+     * listener of its own bound to 127.0.0.1:METRICS_PORT; with neither set, /metrics is a 404.
+     */
+    metrics: { token: e.METRICS_TOKEN ?? null, port: e.METRICS_PORT ?? null },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -102,6 +102,18 @@ export async function migrate(db: Db): Promise<string[]> {
   return applied;
 }
 
+/**
+ * The migrations of this version the database has not run, read without writing (knex's own
+ * migrate.list creates its tables when they are missing): for /readyz, on the read connections.
+ */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  const known = await migrationSource.getMigrations([]);
+  if (!(await db.schema.hasTable("knex_migrations"))) return known;
+  const rows: unknown = await db("knex_migrations").select("name");
+  const done = new Set((rows as { name: string }[]).map((r) => r.name));
+  return known.filter((name) => !done.has(name));
+}
+
 /** Row values come back as Date (PostgreSQL) or number/string (SQLite); this makes them Dates. */
 export function asDate(value: unknown): Date | null {
   if (value === null || value === undefined) return null;

@@ -135,6 +135,23 @@ describe("configuration (loadConfig)", () => {
       }
     });
 
+    it("reads METRICS_TOKEN and METRICS_PORT; refuses a short or unsendable token without echoing it, and a METRICS_PORT that is PORT or INBOUND_SMTP_PORT", () => {
+      expect(loadConfig({}).metrics).to.deep.equal({ token: null, port: null });
+      const token = "m".repeat(16) + "N0-._~+/=".repeat(2) + "x".repeat(8);
+      expect(loadConfig({ METRICS_TOKEN: token, METRICS_PORT: "9464" }).metrics).to.deep.equal({ token, port: 9464 });
+      for (const bad of ["short-token", `${"a".repeat(30)} b`, `${"a".repeat(31)}"`]) {
+        const err = configErrorFor({ METRICS_TOKEN: bad });
+        expectOneLineNaming(err.message, "METRICS_TOKEN");
+        expect(err.message).to.include("at least 32 characters").and.not.include(bad);
+      }
+      for (const [env, other] of [[{ PORT: "4000", METRICS_PORT: "4000" }, "PORT"], [{ INBOUND_SMTP_PORT: "2525", METRICS_PORT: "2525" }, "INBOUND_SMTP_PORT"]] as const) {
+        const err = configErrorFor(env);
+        expectOneLineNaming(err.message, "METRICS_PORT");
+        expect(err.message).to.include(`must differ from ${other}`);
+      }
+      expectOneLineNaming(configErrorFor({ METRICS_PORT: "0" }).message, "METRICS_PORT");
+    });
+
     it("rejects a SESSION_SECRET shorter than 32 characters without echoing the secret", () => {
       const err = configErrorFor({ SESSION_SECRET: "short" });
       expectOneLineNaming(err.message, "SESSION_SECRET");

@@ -14,6 +14,8 @@ import { deskKeyOf, generateDeskKey, type DeskKey } from "../../src/platform/mai
 import { senderFromConfig, type Mailer } from "../../src/platform/mail/mailer.js";
 import { fileTransport, smtpTransport } from "../../src/platform/mail/transports.js";
 import { deskTasks } from "../../src/main/jobs.js";
+import { deskMetrics } from "../../src/main/metrics.js";
+import type { DeskMetrics } from "../../src/platform/metrics/desk-metrics.js";
 import { Scheduler } from "../../src/platform/tasks/scheduler.js";
 import { databaseContains, freshDatabase, type TestDatabase } from "./database.js";
 import type { SmtpSink } from "./smtp-sink.js";
@@ -55,6 +57,8 @@ export interface TestApp {
   config: Config;
   mailer: Mailer;
   scheduler: Scheduler;
+  /** The app's metrics (what /metrics and a METRICS_PORT listener serve). */
+  metrics: DeskMetrics;
   /** Where the file transport writes, when no SMTP sink was given. */
   mailDir: string;
   /** Where the anchor-audit-head task writes the signed head of the audit chain. */
@@ -121,7 +125,8 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
-  const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, dataKey: resolveDataKey(config), mailer, scheduler });
+  const metrics = deskMetrics({ reader, clock, scheduler });
+  const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, dataKey: resolveDataKey(config), mailer, scheduler, metrics });
   return {
     app,
     db,
@@ -130,6 +135,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
     config,
     mailer,
     scheduler,
+    metrics,
     mailDir,
     auditAnchorFile,
     logs: () => lines.join(""),

@@ -297,6 +297,12 @@ export async function countByStatus(db: Db): Promise<Record<OutboxStatus, number
   return counts;
 }
 
+/** When the oldest mail still to be sent was queued: status queued, or failed and waiting for its retry. */
+export async function oldestWaitingMailAt(db: Db): Promise<Date | null> {
+  const row = (await db("outbox").whereIn("status", ["queued", "failed"]).min({ oldest: "created_at" }).first()) as { oldest: unknown } | undefined;
+  return asDate(row?.oldest);
+}
+
 /**
  * A bounce (DSN) came back for the mails with these Message-IDs: each sent or sending one is marked failed for
  * good (no further attempt), with the DSN's reason as its last error in the mail log. Returns the rows marked.

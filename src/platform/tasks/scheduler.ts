@@ -27,6 +27,8 @@ export interface TaskState {
   status: TaskStatus;
   lastStartedAt: Date | null;
   lastFinishedAt: Date | null;
+  /** The end of the last run that succeeded, kept through failed runs after it. */
+  lastSucceededAt: Date | null;
   lastError: string | null;
   lastResult: string | null;
   nextRunAt: Date;
@@ -97,6 +99,7 @@ export class Scheduler {
         status: (r.status as TaskStatus | undefined) ?? "waiting",
         lastStartedAt: asDate(r.last_started_at),
         lastFinishedAt: asDate(r.last_finished_at),
+        lastSucceededAt: asDate(r.last_succeeded_at),
         lastError: (r.last_error as string | null | undefined) ?? null,
         lastResult: (r.last_result as string | null | undefined) ?? null,
         nextRunAt: asDate(r.next_run_at) ?? this.clock.now(),
@@ -187,6 +190,7 @@ export class Scheduler {
     const recorded = await row.update({
       status: outcome.status,
       last_finished_at: finished,
+      ...(outcome.status === "done" ? { last_succeeded_at: finished } : {}),
       last_result: outcome.status === "done" ? outcome.result : null,
       last_error: outcome.status === "failed" ? outcome.result : null,
       next_run_at: this.db.raw("CASE WHEN next_run_at > ? THEN next_run_at ELSE ? END", [started, next]),
