@@ -23,11 +23,16 @@ export interface Dovecot {
 // Characters a URL must encode, so the fetcher's percent-decoding is exercised (no ":", the users file's separator).
 const USER = "desk@in.vouchdesk.test";
 const PASSWORD = "imap pass/with@odd%chars";
+/** Mailboxes named so keep no keywords (the owner lacks the ACL "w" right), like servers that keep only the system flags. */
+export const KEYWORDLESS = "Keywordless";
+/** Mailboxes named so take new mail but no flags at all (ACL "lri"): a read-only mailbox to the fetcher. */
+export const READ_ONLY = "ReadOnly";
 
 /**
  * Starts Dovecot from a temporary directory: its own config, sockets, state, log and Maildir home,
  * run as the current user. As root (here and in CI) neither the login processes nor the mail
- * processes may run as root: both run as Debian's `dovenull`, which gets the Maildir home.
+ * processes may run as root: both run as Debian's `dovenull`, which gets the Maildir home. The ACL
+ * plugin takes the flag-writing rights from mailboxes named `KEYWORDLESS…` and `READ_ONLY…`.
  */
 export async function startDovecot(): Promise<Dovecot> {
   if (!existsSync(DOVECOT)) throw new Error(`${DOVECOT} is missing: install Debian's dovecot-imapd package (apt-get install dovecot-imapd)`);
@@ -42,6 +47,7 @@ export async function startDovecot(): Promise<Dovecot> {
   const port = await freePort();
   const logFile = path.join(dir, "dovecot.log");
   writeFileSync(path.join(dir, "users"), `${USER}:{PLAIN}${PASSWORD}\n`);
+  writeFileSync(path.join(dir, "global-acl"), `${KEYWORDLESS}* owner lrsitekxa\n${READ_ONLY}* owner lri\n`);
   writeFileSync(
     path.join(dir, "dovecot.conf"),
     `protocols = imap
@@ -56,6 +62,10 @@ default_internal_user = ${me.username}
 default_internal_group = ${root ? "root" : me.username}
 default_login_user = ${root ? "dovenull" : me.username}
 mail_location = maildir:~/Maildir
+mail_plugins = acl
+plugin {
+  acl = vfile:${dir}/global-acl
+}
 first_valid_uid = ${mailUid}
 first_valid_gid = ${mailGid}
 passdb {

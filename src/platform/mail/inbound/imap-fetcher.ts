@@ -64,7 +64,8 @@ export async function fetchImapRound(deps: { db: Db; clock: Clock; logger: Logge
         const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
         if (!message || !message.source) continue;
         const { duplicate } = await storeReceived(deps.db, message.source, { via: "imap", envelopeFrom: null, envelopeTo: box.user.includes("@") ? [box.user.toLowerCase()] : [], remoteIp: null, helo: null }, deps.clock.now());
-        await client.messageFlagsAdd(String(uid), ["\\Seen", STORED_KEYWORD], { uid: true });
+        // Stored but not flagged (a read-only mailbox): the next round takes it again, and dedup keeps it once.
+        if (!(await client.messageFlagsAdd(String(uid), ["\\Seen", STORED_KEYWORD], { uid: true }))) throw new Error(`message UID ${uid} was stored but could not be flagged as taken: is the mailbox read-only?`);
         if (duplicate) round.duplicates++;
         else round.stored++;
       }

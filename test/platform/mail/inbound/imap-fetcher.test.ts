@@ -14,7 +14,7 @@ import { Scheduler } from "../../../../src/platform/tasks/scheduler.js";
 import { createLogger, type Logger } from "../../../../src/shared/logger.js";
 import { processWithFixedDns, replyAddressOf } from "../../../tickets/helpers.js";
 import { Cleanup } from "../../../support/cleanup.js";
-import { startDovecot, type Dovecot } from "../../../support/dovecot.js";
+import { KEYWORDLESS, READ_ONLY, startDovecot, type Dovecot } from "../../../support/dovecot.js";
 import type { Row } from "../../../support/rows.js";
 import { useTestApp } from "../../../support/use-test-app.js";
 import { composeRaw, dkim, inboundTestBed, SENDER_DOMAIN, type InboundTestBed } from "./helpers.js";
@@ -23,8 +23,8 @@ let dovecot: Dovecot;
 let mailboxes = 0;
 
 /** A fresh mailbox on the server, and its IMAP_URL. */
-async function newMailbox(): Promise<{ name: string; url: string }> {
-  const name = `Test${++mailboxes}`;
+async function newMailbox(prefix = "Test"): Promise<{ name: string; url: string }> {
+  const name = `${prefix}${++mailboxes}`;
   await asOwner((client) => client.mailboxCreate(name));
   return { name, url: dovecot.url({ mailbox: name }) };
 }
@@ -55,6 +55,12 @@ const flagsIn = (mailbox: string) =>
 
 const message = (n: number, messageId = `<imap-${n}@${SENDER_DOMAIN}>`) => composeRaw({ subject: `Question ${n}`, text: `Question number ${n}.`, messageId });
 const TAKEN = [STORED_KEYWORD, "\\Seen"].sort();
+
+async function expectRejection(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  const error = await promise.then(() => null, (err: unknown) => err);
+  expect(error, "the round should have failed").to.be.instanceOf(Error);
+  expect((error as Error).message).to.match(message);
+}
 
 function capturingLogger(): { logger: Logger; lines: () => string } {
   const lines: string[] = [];
@@ -118,6 +124,18 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       expect(await flagsIn(box.name)).to.deep.equal([TAKEN]);
     });
 
+    it("a mailbox that keeps no keywords is read by UNSEEN instead and marked \\Seen, with a warning", async () => {
+      const box = await newMailbox(KEYWORDLESS);
+      await append(box.name, await message(1));
+      const { logger, lines } = capturingLogger();
+      expect(await fetchImapRound({ ...deps(), logger }, imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0 });
+      expect(await flagsIn(box.name)).to.deep.equal([["\\Seen"]]);
+      expect(lines()).to.include(`does not keep the keyword ${STORED_KEYWORD}`);
+      await append(box.name, await message(2));
+      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0 });
+      expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-1@${SENDER_DOMAIN}`, `imap-2@${SENDER_DOMAIN}`]);
+    });
+
     it("a copy with the same Message-ID appended again is stored once, and flagged too", async () => {
       const box = await newMailbox();
       await append(box.name, await message(1));
@@ -141,6 +159,17 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 0, duplicates: 1 });
       expect((await rows()).length).to.equal(1);
       expect(await flagsIn(box.name)).to.deep.equal([TAKEN]);
+    });
+
+    it("a message the round stored but could not flag (a read-only mailbox) fails the round, and the next round stores it no second time", async () => {
+      const box = await newMailbox(READ_ONLY);
+      await append(box.name, await message(1));
+      const round = () => fetchImapRound(deps(), imapMailboxOf(box.url));
+      await expectRejection(round(), /message UID 1 was stored but could not be flagged as taken/);
+      expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-1@${SENDER_DOMAIN}`]);
+      expect(await flagsIn(box.name)).to.deep.equal([[]]);
+      await expectRejection(round(), /could not be flagged/);
+      expect((await rows()).length).to.equal(1);
     });
 
     it("with a wrong password the task fails, logs why without the password, stores and flags nothing; the next round with the right one takes the mail", async () => {
