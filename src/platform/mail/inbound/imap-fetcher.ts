@@ -59,16 +59,17 @@ export async function fetchImapRound(deps: { db: Db; clock: Clock; logger: Logge
       const keeps = keepsKeyword(client.mailbox);
       if (!keeps) deps.logger.warn(where, `the IMAP mailbox does not keep the keyword ${STORED_KEYWORD}: unseen messages are fetched and marked \\Seen instead`);
       const uids = (await client.search(keeps ? { unKeyword: STORED_KEYWORD } : { seen: false }, { uid: true })) || [];
+      let unflagged = 0;
       for (const uid of uids) {
         if (shouldStop()) break;
-        const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
-        if (!message || !message.source) continue;
-        const { duplicate } = await storeReceived(deps.db, message.source, { via: "imap", envelopeFrom: null, envelopeTo: box.user.includes("@") ? [box.user.toLowerCase()] : [], remoteIp: null, helo: null }, deps.clock.now());
-        // Stored but not flagged (a read-only mailbox): the next round takes it again, and dedup keeps it once.
-        if (!(await client.messageFlagsAdd(String(uid), ["\\Seen", STORED_KEYWORD], { uid: true }))) throw new Error(`message UID ${uid} was stored but could not be flagged as taken: is the mailbox read-only?`);
-        if (duplicate) round.duplicates++;
+        const taken = await takeMessage(deps, client, box, uid);
+        if (!taken) continue;
+        if (taken.duplicate) round.duplicates++;
         else round.stored++;
+        if (!taken.flagged) unflagged++;
       }
+      // Stored but not flagged (a read-only mailbox): the next round takes them again, and dedup keeps each once.
+      if (unflagged) throw new Error(`${unflagged} messages were stored but could not be flagged as taken: is the mailbox read-only?`);
     } finally {
       lock.release();
     }
@@ -80,6 +81,16 @@ export async function fetchImapRound(deps: { db: Db; clock: Clock; logger: Logge
     deps.logger.error({ ...where, stored: round.stored, problem }, "IMAP fetch failed: the next round tries again");
     throw new Error(`IMAP fetch from ${box.host}:${box.port}/${box.mailbox} failed: ${problem}`, { cause: err });
   }
+}
+
+/** Stores one message, committed, and only then flags it taken; null when the server no longer has it. */
+async function takeMessage(deps: { db: Db; clock: Clock }, client: ImapFlow, box: ImapMailbox, uid: number): Promise<{ duplicate: boolean; flagged: boolean } | null> {
+  const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
+  if (!message || !message.source) return null;
+  const meta = { via: "imap" as const, envelopeFrom: null, envelopeTo: box.user.includes("@") ? [box.user.toLowerCase()] : [], remoteIp: null, helo: null };
+  const { duplicate } = await storeReceived(deps.db, message.source, meta, deps.clock.now());
+  const flagged = await client.messageFlagsAdd(String(uid), ["\\Seen", STORED_KEYWORD], { uid: true });
+  return { duplicate, flagged };
 }
 
 /** True when the selected mailbox lets the keyword be set (imapflow silently drops a flag it does not). */
