@@ -194,6 +194,11 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
 
       expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0 });
     });
+
+    it("a mailbox that does not exist fails the round with the server's reason, and stores nothing", async () => {
+      await expectRejection(fetchImapRound(deps(), imapMailboxOf(dovecot.url({ mailbox: "No such box" }))), /\/No such box failed: .*Mailbox doesn't exist/);
+      expect((await rows()).length).to.equal(0);
+    });
   });
 
   describe("with the desk's tasks", () => {
