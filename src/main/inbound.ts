@@ -4,6 +4,7 @@ import { seconds } from "../shared/clock.js";
 import type { Config } from "../shared/config.js";
 import type { Db } from "../shared/db.js";
 import type { Logger } from "../shared/logger.js";
+import { fetchImapRound, imapMailboxOf, STORED_KEYWORD } from "../platform/mail/inbound/imap-fetcher.js";
 import { processInbound } from "../platform/mail/inbound/pipeline.js";
 import { maxMessageBytes, startReceiver, type Receiver } from "../platform/mail/inbound/receiver.js";
 import type { Mailer } from "../platform/mail/mailer.js";
@@ -20,6 +21,29 @@ export function inboundTask(deps: { db: Db; clock: Clock; logger: Logger; worker
     everyWorker: true,
     async run() {
       return `${await processInbound(pipeline)} inbound mails processed`;
+    },
+  };
+}
+
+/** Where IMAP_URL points and how often to look (config.inbound.imapUrl, imapPollMs). */
+export interface ImapSource {
+  url: string;
+  pollMs: number;
+}
+
+/**
+ * Fetching the IMAP mailbox of IMAP_URL as a scheduled task. Not in every worker: it runs under the task's
+ * lease, in one process at a time, since two fetching one mailbox would race to take the same messages.
+ */
+export function imapFetchTask(deps: { db: Db; clock: Clock; logger: Logger }, source: ImapSource): TaskDefinition {
+  const mailbox = imapMailboxOf(source.url);
+  return {
+    name: "fetch-imap-mail",
+    description: `Fetches the new mail of the IMAP mailbox ${mailbox.mailbox} on ${mailbox.host} (IMAP_URL), stores it for process-inbound-mail, then flags it taken (\\Seen and ${STORED_KEYWORD}); nothing is deleted. One process at a time.`,
+    everyMs: source.pollMs,
+    async run(shouldStop) {
+      const round = await fetchImapRound(deps, mailbox, shouldStop);
+      return `${round.stored} mails fetched, ${round.duplicates} already stored`;
     },
   };
 }

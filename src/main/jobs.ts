@@ -7,7 +7,7 @@ import type { Mailer } from "../platform/mail/mailer.js";
 import { expireTemporaryPasswords, noticeExpiringTemporaryPasswords, noticeFailedTemporaryPassword, refreshPendingApprovers } from "../resets/index.js";
 import { auditEndedRefusals } from "../web/ip-limits.js";
 import type { TaskDefinition } from "../platform/tasks/scheduler.js";
-import { inboundTask } from "./inbound.js";
+import { imapFetchTask, inboundTask, type ImapSource } from "./inbound.js";
 
 /**
  * How long one deliver-mail run may go on: the scheduler runs a process's due tasks one after
@@ -20,7 +20,7 @@ export const DELIVERY_RUN_BUDGET_MS = seconds(30);
  * the desk sends about delivery itself (a temporary password that could not be delivered).
  */
 export function deskTasks(
-  deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string; approvalPolicy: { twoPerson: boolean; keylessDelivery: boolean }; inboundDomain?: string | null },
+  deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string; approvalPolicy: { twoPerson: boolean; keylessDelivery: boolean }; inboundDomain?: string | null; imap?: ImapSource | null },
   mailer: Mailer,
 ): TaskDefinition[] {
   // Mail knows nothing of resets: here a mail given up on is told to the reset it belongs to, if any.
@@ -87,5 +87,6 @@ export function deskTasks(
       },
     },
     inboundTask(deps, mailer),
+    ...(deps.imap ? [imapFetchTask(deps, deps.imap)] : []),
   ];
 }

@@ -5,9 +5,15 @@
  */
 import { expect } from "chai";
 import { createAccount, createLogin } from "../../src/accounts/index.js";
+import { processInbound } from "../../src/platform/mail/inbound/pipeline.js";
+import { createLogger } from "../../src/shared/logger.js";
+import { routeInboundMail } from "../../src/tickets/index.js";
 import { createTicket } from "../../src/tickets/ticket-service.js";
+import { fixedResolver } from "../platform/mail/inbound/helpers.js";
 import type { Agent } from "../support/http.js";
 import type { TestApp } from "../support/test-app.js";
+import { browsers } from "../support/sign-in.js";
+import type { TestAppHolder } from "../support/use-test-app.js";
 import { postForm } from "../support/forms.js";
 import { count, type Row } from "../support/rows.js";
 import { actorFor, userRow } from "../support/users.js";
@@ -78,4 +84,27 @@ export const listedIds = (html: string, base: "/desk/tickets" | "/tickets") =>
 export function nextAfter(html: string): string | null {
   const match = /href="[^"]*[?;]after=([^"&]+)[^"]*" rel="next"/.exec(html);
   return match ? decodeURIComponent(match[1]!) : null;
+}
+
+/**
+ * Mail in: carol files a ticket and alice replies to it; the ticket and the Reply-To of the reply mail that
+ * reached `address` (carol's) through the app's SMTP sink, a reply+token address at `inboundDomain`.
+ */
+export async function replyAddressOf(t: TestAppHolder, address: string, inboundDomain: string): Promise<{ id: number; replyTo: string }> {
+  const as = browsers(t);
+  const id = await openTicket(await as("carol"), { subject: "Printer jams", body: "Tray 2 jams on every page." });
+  await act(await as("alice"), `/desk/tickets/${id}/replies`, { body: "Please try again now." }, `/desk/tickets/${id}`);
+  await t.deliverMail();
+  const index = t.sink.received.findIndex((m) => m.to.includes(address));
+  const replyTo = (await t.sink.parsed(index)).replyTo?.value[0]?.address ?? "";
+  expect(replyTo).to.match(new RegExp(`^reply\\+[0-9a-f]{64}@${inboundDomain.replace(/\./g, "\\.")}$`));
+  return { id, replyTo };
+}
+
+/** One run of the inbound pipeline with tickets' router, authenticating against the fixed DNS answers of the inbound tests. */
+export function processWithFixedDns(t: TestApp, inboundDomain: string): Promise<number> {
+  return processInbound({
+    db: t.db, clock: t.clock, logger: createLogger("silent"), router: routeInboundMail({ db: t.db, clock: t.clock, mailer: t.mailer }),
+    sender: t.mailer.sender, baseUrl: t.mailer.baseUrl, inboundDomain, mta: "mx.vouchdesk.example", resolver: fixedResolver, worker: "test",
+  });
 }

@@ -4,17 +4,15 @@
  * on its ticket as its person, quoted history stripped. A forged one with the same token reaches nothing.
  */
 import { expect } from "chai";
-import { processInbound } from "../../src/platform/mail/inbound/pipeline.js";
 import { startReceiver, type Receiver } from "../../src/platform/mail/inbound/receiver.js";
 import { createLogger } from "../../src/shared/logger.js";
-import { routeInboundMail } from "../../src/tickets/index.js";
-import { dkim, fixedResolver, SENDER_DOMAIN, sendTo } from "../platform/mail/inbound/helpers.js";
+import { dkim, SENDER_DOMAIN, sendTo } from "../platform/mail/inbound/helpers.js";
 import { auditRows } from "../support/audit.js";
 import { postForm } from "../support/forms.js";
 import { count, type Row } from "../support/rows.js";
 import { browsers } from "../support/sign-in.js";
 import { useTestApp } from "../support/use-test-app.js";
-import { act, openTicket, ticketRow } from "./helpers.js";
+import { processWithFixedDns, replyAddressOf, ticketRow } from "./helpers.js";
 
 const DOMAIN = "in.vouchdesk.example";
 const CAROL = `carol@${SENDER_DOMAIN}`;
@@ -31,23 +29,8 @@ describe("mail in, end to end: SMTP receiver → pipeline → the ticket (issue 
   });
   afterEach(async () => receiver.close());
 
-  const pipeline = () =>
-    processInbound({
-      db: t.db, clock: t.clock, logger: createLogger("silent"), router: routeInboundMail({ db: t.db, clock: t.clock, mailer: t.mailer }),
-      sender: t.mailer.sender, baseUrl: t.mailer.baseUrl, inboundDomain: DOMAIN, mta: "mx.vouchdesk.example", resolver: fixedResolver, worker: "test",
-    });
-
-  /** carol files a ticket, alice replies; the Reply-To of the reply mail carol got. */
-  async function replyAddress(): Promise<{ id: number; replyTo: string }> {
-    const as = browsers(t);
-    const id = await openTicket(await as("carol"), { subject: "Printer jams", body: "Tray 2 jams on every page." });
-    await act(await as("alice"), `/desk/tickets/${id}/replies`, { body: "Please try again now." }, `/desk/tickets/${id}`);
-    await t.deliverMail();
-    const index = t.sink.received.findIndex((m) => m.to.includes(CAROL));
-    const replyTo = (await t.sink.parsed(index)).replyTo?.value[0]?.address ?? "";
-    expect(replyTo).to.match(new RegExp(`^reply\\+[0-9a-f]{64}@${DOMAIN.replace(/\./g, "\\.")}$`));
-    return { id, replyTo };
-  }
+  const pipeline = () => processWithFixedDns(t, DOMAIN);
+  const replyAddress = () => replyAddressOf(t, CAROL, DOMAIN);
 
   it("a signed reply lands on its ticket as carol, without the quoted history", async () => {
     const { id, replyTo } = await replyAddress();

@@ -80,12 +80,21 @@ export async function inboundTestBed(cleanup: Cleanup): Promise<InboundTestBed> 
   };
 }
 
+const withDefaults = (message: Mail.Options): Mail.Options => ({ from: `Ann <ann@${SENDER_DOMAIN}>`, to: "help@in.vouchdesk.test", subject: "Hello", text: "Hi there", ...message });
+
 /** Sends one message with a real nodemailer SMTP client to the receiver on `port`. */
 export async function sendTo(port: number, message: Mail.Options): Promise<void> {
   const transport = nodemailer.createTransport({ host: "127.0.0.1", port, secure: false, ignoreTLS: true });
   try {
-    await transport.sendMail({ from: `Ann <ann@${SENDER_DOMAIN}>`, to: "help@in.vouchdesk.test", subject: "Hello", text: "Hi there", ...message });
+    await transport.sendMail(withDefaults(message));
   } finally {
     transport.close();
   }
+}
+
+/** The bytes nodemailer would send for the message (DKIM-signed when it says `dkim`), for a mailbox to hold. */
+export async function composeRaw(message: Mail.Options): Promise<Buffer> {
+  const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "windows" });
+  const info = await transport.sendMail(withDefaults(message));
+  return info.message as Buffer; // buffer: true
 }
