@@ -99,8 +99,8 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 2, duplicates: 0 });
       const stored = await rows();
       expect(stored.map((r) => [r.via, r.status, r.dedup_key, JSON.parse(r.envelope_to as string) as string[]])).to.deep.equal([
-        ["imap", "received", `imap-1@${SENDER_DOMAIN}`, [dovecot.user]],
-        ["imap", "received", `imap-2@${SENDER_DOMAIN}`, [dovecot.user]],
+        ["imap", "received", `imap-1@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`, [dovecot.user]],
+        ["imap", "received", `imap-2@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`, [dovecot.user]],
       ]);
       expect(stored.map((r) => Buffer.from(r.raw as Buffer).equals(raws[stored.indexOf(r)]!))).to.deep.equal([true, true]);
       expect(await flagsIn(box.name)).to.deep.equal([TAKEN, TAKEN]);
@@ -120,7 +120,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       await asOwner((client) => message(3).then((raw) => client.append(box.name, raw, ["\\Seen"])));
       expect(await flagsIn(box.name)).to.deep.equal([["\\Seen"]]);
       expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0 });
-      expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-3@${SENDER_DOMAIN}`]);
+      expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-3@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`]);
       expect(await flagsIn(box.name)).to.deep.equal([TAKEN]);
     });
 
@@ -133,7 +133,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       expect(lines()).to.include(`does not keep the keyword ${STORED_KEYWORD}`);
       await append(box.name, await message(2));
       expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0 });
-      expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-1@${SENDER_DOMAIN}`, `imap-2@${SENDER_DOMAIN}`]);
+      expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-1@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`, `imap-2@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`]);
     });
 
     it("a copy with the same Message-ID appended again is stored once, and flagged too", async () => {
@@ -167,7 +167,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       await append(box.name, await message(2));
       const round = () => fetchImapRound(deps(), imapMailboxOf(box.url));
       await expectRejection(round(), /2 messages were stored but could not be flagged as taken/);
-      expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-1@${SENDER_DOMAIN}`, `imap-2@${SENDER_DOMAIN}`]);
+      expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-1@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`, `imap-2@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`]);
       expect(await flagsIn(box.name)).to.deep.equal([[], []]);
       await expectRejection(round(), /2 messages were stored but could not be flagged/);
       expect((await rows()).length).to.equal(2);
