@@ -30,7 +30,8 @@ import {
 export async function backup(config: Config, file: string | undefined, out: (line: string) => void): Promise<void> {
   if (!file) throw new BackupRefused("backup needs FILE, the archive to write (e.g. vouchdesk-backup.tar)");
   const target = path.resolve(file);
-  if (existsSync(target)) throw new BackupRefused(`Not written: ${target} already exists, and a backup never replaces a file; choose a new name or move the old one away.`);
+  if (existsSync(target)) throw alreadyThere(target);
+  if (!existsSync(path.dirname(target))) throw new BackupRefused(`Not written: there is no folder ${path.dirname(target)} to write ${path.basename(target)} in.`);
   const engine = engineOf(config);
   if (!existsSync(config.deskKeyFile)) {
     throw new BackupRefused(`Not written: there is no desk key at ${config.deskKeyFile} (DESK_KEY_FILE); back up the desk that runs with this VAR_DIR, after its first start.`);
@@ -91,10 +92,14 @@ async function writeArchive(stage: string, names: string[], target: string): Pro
   try {
     await pipeline(tar.create({ cwd: stage, portable: true, strict: true }, names), output);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== "EEXIST") rmSync(target, { force: true });
+    // Another file of that name appeared since the check: it is left alone.
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") throw alreadyThere(target);
+    rmSync(target, { force: true });
     throw err;
   }
 }
+
+const alreadyThere = (target: string) => new BackupRefused(`Not written: ${target} already exists, and a backup never replaces a file; choose a new name or move the old one away.`);
 
 function report(config: Config, manifest: Manifest, target: string, out: (line: string) => void): void {
   out(`Backup written to ${target} (${formatBytes(statSync(target).size)}, mode 0600):`);

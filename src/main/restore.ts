@@ -12,6 +12,7 @@ import {
   engineOf,
   formatBytes,
   FORMAT_VERSION,
+  keyFiles,
   MANIFEST,
   memberFiles,
   PG_TOOLS,
@@ -40,11 +41,13 @@ export async function restore(config: Config, file: string | undefined, out: (li
   const places = memberFiles(config);
   refuseOccupied(config, places);
 
+  // Every name a backup of either engine holds: an archive of the other engine is refused by name, below.
+  const names = new Set([DATABASE_MEMBER, ...Object.keys(keyFiles(config))]);
   const known = await migrationSource.getMigrations([]);
-  const manifest = checkedManifest(config, archive, await readArchive(archive, places), known);
+  const manifest = checkedManifest(config, archive, await readArchive(archive, names), known);
   const written = new Map<string, string>();
   try {
-    const again = await readArchive(archive, places, (name) => {
+    const again = await readArchive(archive, names, (name) => {
       const temporary = `${places[name]!}.${process.pid}.restoring`;
       mkdirSync(path.dirname(temporary), { recursive: true, mode: 0o700 });
       written.set(name, temporary);
@@ -73,9 +76,9 @@ function refuseOccupied(config: Config, places: Record<string, string>): void {
 /**
  * Reads every member, hashing it; `open` (the second reading) gives the file descriptor a member
  * is written to. A member that is not a plain file of a known name is refused, so no path in the
- * archive can reach outside the places above.
+ * archive can reach outside the desk's own files.
  */
-async function readArchive(archive: string, places: Record<string, string>, open?: (name: string) => number): Promise<ArchiveRead> {
+async function readArchive(archive: string, names: Set<string>, open?: (name: string) => number): Promise<ArchiveRead> {
   const read: ArchiveRead = { members: new Map(), manifestText: null };
   let problem: string | null = null;
   try {
@@ -84,7 +87,7 @@ async function readArchive(archive: string, places: Record<string, string>, open
       strict: true,
       onReadEntry(entry) {
         const name = entry.path;
-        const known = name === MANIFEST || name in places;
+        const known = name === MANIFEST || names.has(name);
         if (entry.type !== "File" || !known || read.members.has(name) || problem) {
           problem ??= `it holds ${JSON.stringify(name)}, which no Vouchdesk backup holds (or holds twice)`;
           entry.resume();

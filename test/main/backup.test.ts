@@ -152,6 +152,28 @@ describe(`backup and restore from the command line (${onPostgres ? "PostgreSQL" 
     expect(result.status).to.equal(2);
     expect(result.stderr.trim()).to.equal(`Not restored: ${damaged} is damaged: desk-key.asc does not match the SHA-256 its manifest gives. Nothing was written.`);
     expect(contentsOf(target)).to.deep.equal([]);
+
+    // Cut short inside the member after the manifest (a copy that did not finish).
+    writeFileSync(damaged, readFileSync(archive).subarray(0, 3000));
+    const truncated = cli(["restore", damaged], target, onPostgres ? {} : { DATABASE_URL: undefined });
+    expect(truncated.status).to.equal(2);
+    expect(truncated.stderr.trim().split("\n")).to.have.length(1);
+    expect(truncated.stderr).to.include(`Not restored: ${damaged} is damaged or not a Vouchdesk backup: it cannot be read as a tar archive (TAR_BAD_ARCHIVE: Truncated input`).and.include("Nothing was written.");
+    expect(contentsOf(target)).to.deep.equal([]);
+  });
+
+  it("refuses an archive made on the other database engine, writing nothing", () => {
+    const target = tempDir("vouchdesk-restore-engine-");
+    // Only read, never reached: the refusal comes before any connection.
+    const other = onPostgres ? { DATABASE_URL: undefined } : { DATABASE_URL: "postgres://nobody@127.0.0.1:1/nothing" };
+    const result = cli(["restore", archive], target, other);
+    expect(result.status).to.equal(2);
+    expect(result.stderr.trim()).to.match(
+      onPostgres
+        ? /^Not restored: .* was made on PostgreSQL and holds the keys alone; set DATABASE_URL to the PostgreSQL database put back with pg_restore, then restore the keys\. Nothing was written\.$/
+        : /^Not restored: .* holds a SQLite database, but DATABASE_URL names PostgreSQL; restore it with the SQLite DATABASE_URL \(or none\)\. Nothing was written\.$/,
+    );
+    expect(contentsOf(target)).to.deep.equal([]);
   });
 
   if (!onPostgres) {
