@@ -9,6 +9,9 @@ import { migrate, openDatabase, type Db } from "../shared/db.js";
 import { createLogger } from "../shared/logger.js";
 import { deskKeyOf, readDeskKeyFile, readRetiredKeys, type DeskKey } from "../platform/mail/desk-key.js";
 import { seedTickets } from "../dev/seed-tickets.js";
+import { BackupRefused } from "./backup-archive.js";
+import { backup } from "./backup.js";
+import { restore } from "./restore.js";
 
 const USAGE = `Usage: npm run cli -- <command>
   migrate                              apply database migrations
@@ -18,7 +21,10 @@ const USAGE = `Usage: npm run cli -- <command>
                                        head anchored in VAR_DIR/audit-anchor.asc (exit 1 if not)
   audit-reanchor                       after a deliberate database restore only: anchor the audit chain's
                                        head as it is now, replacing the anchor it no longer holds (audited)
-  seed-tickets <count>                 add <count> made-up tickets across new accounts (benchmarks; refused in production)`;
+  seed-tickets <count>                 add <count> made-up tickets across new accounts (benchmarks; refused in production)
+  backup <file>                        write <file> (a tar, mode 0600): a consistent copy of the SQLite database taken
+                                       while the desk runs, the desk and data keys; on PostgreSQL the keys alone
+  restore <file>                       put a backup back into an empty VAR_DIR (refused when it holds a database or keys)`;
 
 class UsageError extends Error {}
 
@@ -120,6 +126,11 @@ async function run(argv: string[]): Promise<number> {
     return command ? 0 : 2;
   }
   const config = loadConfig();
+  // Neither migrates: a backup copies the running desk's database as it is, and a restore must find no database.
+  if (command === "backup" || command === "restore") {
+    await (command === "backup" ? backup : restore)(config, args[0], out);
+    return 0;
+  }
   const db = openDatabase(config.databaseUrl);
   try {
     await migrate(db);
@@ -149,7 +160,7 @@ async function run(argv: string[]): Promise<number> {
 run(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    const known = err instanceof UsageError || err instanceof ConfigError;
+    const known = err instanceof UsageError || err instanceof ConfigError || err instanceof BackupRefused;
     process.stderr.write(known ? `${err.message}\n` : `${err instanceof Error ? err.stack : String(err)}\n`);
     process.exit(known ? 2 : 1);
   },

@@ -283,13 +283,16 @@ function buildConfig(e: z.infer<typeof schema>) {
   };
 }
 
+/** Where a generated session secret lives. */
+export const sessionSecretFile = (config: Config) => path.join(config.varDir, "session-secret");
+
 /**
  * The session secret: the configured one, or (outside production) one generated
  * on first start into var/session-secret with mode 0600 and reused afterwards.
  */
 export function resolveSessionSecret(config: Config): string {
   if (config.sessionSecret) return config.sessionSecret;
-  const file = path.join(config.varDir, "session-secret");
+  const file = sessionSecretFile(config);
   if (existsSync(file)) return readFileSync(file, "utf8").trim();
   mkdirSync(config.varDir, { recursive: true });
   const secret = randomBytes(32).toString("base64url");

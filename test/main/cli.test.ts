@@ -1,12 +1,11 @@
 import { expect } from "chai";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { verifyAuditChain } from "../../src/platform/audit/audit-log.js";
 import { openDatabase, type Db } from "../../src/shared/db.js";
-import { projectRoot } from "../../src/shared/paths.js";
 import { databaseContains, freshDatabase, type TestDatabase } from "../support/database.js";
+import { runCli } from "../support/cli-process.js";
 import { browser } from "../support/http.js";
 import { buildTestApp } from "../support/test-app.js";
 import { signIn } from "../support/sign-in.js";
@@ -32,22 +31,8 @@ describe("command-line interface", function () {
     rmSync(varDir, { recursive: true, force: true });
   });
 
-  /** Runs `tsx src/main/cli.ts …args` against the test database, with `input` on standard input. */
-  function cli(args: string[], input = "") {
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "test", VAR_DIR: varDir, DATABASE_URL: database.url };
-    delete env.PASSWORD_POLICY;
-    delete env.SESSION_SECRET;
-    const result = spawnSync(process.execPath, ["--import", "tsx", "src/main/cli.ts", ...args], {
-      cwd: projectRoot,
-      env,
-      input,
-      encoding: "utf8",
-      timeout: 60_000,
-    });
-    expect(result.error, String(result.error)).to.equal(undefined);
-    expect(result.signal, `cli ${args.join(" ")} was killed: ${result.stderr}`).to.equal(null);
-    return result;
-  }
+  /** The CLI against the test database, with no PASSWORD_POLICY or SESSION_SECRET of the caller's. */
+  const cli = (args: string[], input = "") => runCli(args, { VAR_DIR: varDir, DATABASE_URL: database.url, PASSWORD_POLICY: undefined, SESSION_SECRET: undefined }, input);
 
   /** Opens the test database in this process (after the CLI has finished with it). */
   function openDb(): Db {
