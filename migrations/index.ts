@@ -26,6 +26,7 @@ import * as sla from "./20261204_03_sla.js";
 import * as phoneE164 from "./20261204_05_phone_e164.js";
 import * as cannedReplies from "./20261204_06_canned_replies.js";
 import * as userTimeZone from "./20261205_01_user_time_zone.js";
+import * as attachments from "./20261205_04_attachments.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -59,6 +60,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261204_05_phone_e164": phoneE164,
   "20261204_06_canned_replies": cannedReplies,
   "20261205_01_user_time_zone": userTimeZone,
+  "20261205_04_attachments": attachments,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
