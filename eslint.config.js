@@ -49,6 +49,11 @@ const architectureWalls = [
     pattern(`^\\.\\./\\.\\./(?!shared/)`, "src/platform/ imports only src/shared/: the composition root wires it to the domains (DESIGN §8)."),
     pattern("^\\.\\./(?!\\.\\./)", "One platform part does not import another (mail knows neither audit nor tasks): src/main/ wires them (DESIGN §8)."),
   ]),
+  // A part's own subfolder (mail/inbound/) sits one deeper: it may use its part (../), and still only src/shared/ beyond.
+  walls(["src/platform/*/*/**/*.ts"], WEB_ONLY, [
+    pattern(`^\\.\\./\\.\\./\\.\\./(?!shared/)`, "src/platform/ imports only src/shared/: the composition root wires it to the domains (DESIGN §8)."),
+    pattern("^\\.\\./\\.\\./(?!\\.\\./)", "One platform part does not import another (mail knows neither audit nor tasks): src/main/ wires them (DESIGN §8)."),
+  ]),
   walls(["src/shared/**/*.ts"], WEB_ONLY.filter((p) => p.name === "express" || p.name.startsWith("express-") || p.name.startsWith("passport")), [
     pattern("^\\.\\./(?!\\.\\./migrations/)", "src/shared/ is the ground: it imports nothing else in src/ (DESIGN §8)."),
   ]),

@@ -26,6 +26,8 @@ import * as sla from "./20261204_03_sla.js";
 import * as phoneE164 from "./20261204_05_phone_e164.js";
 import * as cannedReplies from "./20261204_06_canned_replies.js";
 import * as userTimeZone from "./20261205_01_user_time_zone.js";
+import * as inboundMessages from "./20261205_02_inbound_messages.js";
+import * as replyTokens from "./20261205_03_reply_tokens.js";
 import * as attachments from "./20261205_04_attachments.js";
 
 /**
@@ -60,6 +62,8 @@ const migrations: Record<string, Knex.Migration> = {
   "20261204_05_phone_e164": phoneE164,
   "20261204_06_canned_replies": cannedReplies,
   "20261205_01_user_time_zone": userTimeZone,
+  "20261205_02_inbound_messages": inboundMessages,
+  "20261205_03_reply_tokens": replyTokens,
   "20261205_04_attachments": attachments,
 };
 

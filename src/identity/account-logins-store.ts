@@ -85,3 +85,9 @@ export async function storeLoginDisabled(trx: Knex.Transaction, id: number, disa
 export async function storeCanOpenCases(trx: Knex.Transaction, id: number, value: boolean, now: Date): Promise<void> {
   await trx("users").where({ id }).update({ can_open_cases: value, updated_at: now });
 }
+
+/** The logins whose registered address is `email` (any case), with their account: who a mail from that address may be. */
+export async function loginsWithEmail(db: Conn, email: string): Promise<(LoginSummary & { accountId: number | null })[]> {
+  const rows = (await db("users").select([...SUMMARY_COLUMNS, "account_id"]).whereRaw("lower(email) = ?", [email.toLowerCase()]).orderBy("id")) as Row[];
+  return rows.map((r) => ({ ...toSummary(r), accountId: r.account_id === null ? null : Number(r.account_id) }));
+}

@@ -44,7 +44,7 @@ export { checkPublicKey, MAX_KEY_BYTES } from "./pgp-key-check.js";
 
 // Logins as the accounts and tickets domains read and change them (account-logins-store.ts,
 // new-ticket-notice-store.ts: the users table stays identity's).
-export { countLogins, findLoginSummary, isLoginOfAccount, lockLoginRow, primaryLoginOf, storeCanOpenCases, storeLoginDisabled, updateLoginDetails, usernameEndingTaken } from "./account-logins-store.js";
+export { countLogins, findLoginSummary, isLoginOfAccount, lockLoginRow, loginsWithEmail, primaryLoginOf, storeCanOpenCases, storeLoginDisabled, updateLoginDetails, usernameEndingTaken } from "./account-logins-store.js";
 export type { LoginSummary } from "./account-logins-store.js";
 export { staffWantingNewTicketMail, staffWantingNotice, storeNewTicketMail, storeNotice, wantsNotice } from "./new-ticket-notice-store.js";
 export type { StaffNotice } from "./new-ticket-notice-store.js";

@@ -29,6 +29,7 @@ import type { Clock } from "../shared/clock.js";
 import type { Config } from "../shared/config.js";
 import type { Db } from "../shared/db.js";
 import type { Logger } from "../shared/logger.js";
+import { inboundAdminRoutes } from "../web/admin/inbound-routes.js";
 import { mailAdminRoutes } from "../web/admin/mail-routes.js";
 import { auditAdminRoutes } from "../web/admin/audit-routes.js";
 import { appendAudit } from "../platform/audit/audit-log.js";
@@ -157,7 +158,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(noticeRoutes({ db, clock }));
   app.use(timeZoneRoutes({ db, clock, deskTimeZone: config.timeZone }));
   app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }));
-  app.use(resetRequestRoutes({ db, clock, mailer }));
+  app.use(resetRequestRoutes({ db, clock, mailer, keylessDelivery: config.keylessDelivery }));
   const approvalPolicy = { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery };
   app.use(objectionRoutes({ db, clock, mailer, ...approvalPolicy }));
   const decisionDeps = { db, clock, mailer, stepUpMs, dataKey: deps.dataKey, keylessDelivery: config.keylessDelivery };
@@ -167,6 +168,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(changeObjectionRoutes({ db, clock, mailer, onChangeObjected: withdrawOnChangeObjection({ db, clock, mailer, ...approvalPolicy }) }));
   app.use(recordChangeRoutes({ db, clock, mailer, stepUpMs }));
   // Mail and tasks may not import audit (DESIGN §8): the appender is handed in here.
+  app.use(inboundAdminRoutes({ db, clock, audit: appendAudit }));
   app.use(mailAdminRoutes({ db, clock, config, mailer, audit: appendAudit, deliverNow: () => scheduler.run("deliver-mail") }));
   app.use(auditAdminRoutes({ db, clock }));
   app.use(taskAdminRoutes({ db, clock, scheduler, audit: appendAudit }));

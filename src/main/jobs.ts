@@ -7,6 +7,7 @@ import type { Mailer } from "../platform/mail/mailer.js";
 import { expireTemporaryPasswords, noticeExpiringTemporaryPasswords, noticeFailedTemporaryPassword, refreshPendingApprovers } from "../resets/index.js";
 import { auditEndedRefusals } from "../web/ip-limits.js";
 import type { TaskDefinition } from "../platform/tasks/scheduler.js";
+import { inboundTask } from "./inbound.js";
 
 /**
  * How long one deliver-mail run may go on: the scheduler runs a process's due tasks one after
@@ -18,7 +19,10 @@ export const DELIVERY_RUN_BUDGET_MS = seconds(30);
  * Every scheduled task of the desk; later features add theirs here. `mailer` writes the mail
  * the desk sends about delivery itself (a temporary password that could not be delivered).
  */
-export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string; approvalPolicy: { twoPerson: boolean; keylessDelivery: boolean } }, mailer: Mailer): TaskDefinition[] {
+export function deskTasks(
+  deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string; approvalPolicy: { twoPerson: boolean; keylessDelivery: boolean }; inboundDomain?: string | null },
+  mailer: Mailer,
+): TaskDefinition[] {
   // Mail knows nothing of resets: here a mail given up on is told to the reset it belongs to, if any.
   const delivery: DeliveryDeps = { ...deps, onFailedForGood: (failure) => noticeFailedTemporaryPassword({ db: deps.db, clock: deps.clock, mailer }, failure) };
   return [
@@ -82,5 +86,6 @@ export function deskTasks(deps: DeliveryDeps & { db: Db; clock: Clock; auditAnch
         return `${sessions} sessions and ${counters} rate-limit counters removed`;
       },
     },
+    inboundTask(deps, mailer),
   ];
 }

@@ -6,6 +6,7 @@ import { dataKeyOpensSecrets } from "../identity/index.js";
 import { createLogger } from "../shared/logger.js";
 import { resolveDataKey } from "../shared/sealing.js";
 import { guardProcess } from "./process-guard.js";
+import { startInboundReceiver } from "./inbound.js";
 import { exitAfterClose, openRuntime, WORKER_POLL_MS } from "./runtime.js";
 import { exitStartFailed, startProcess, startupError } from "./startup-failure.js";
 
@@ -37,12 +38,13 @@ async function start(config: Config): Promise<void> {
     logger.info({ url: config.baseUrl, port: config.port, mail: config.mail.transport, worker: config.worker }, "Vouchdesk is listening");
   });
   if (config.worker === "inline") scheduler.start(WORKER_POLL_MS);
+  const receiver = await startInboundReceiver(config, db, systemClock, logger);
 
   const stop = (signal: string) => {
     logger.info({ signal }, "shutting down");
     // The inline worker stops claiming mail at once, while the open requests finish.
     const requestsDone = new Promise<void>((resolve) => server.close(() => resolve()));
-    exitAfterClose(runtime, logger, Promise.all([scheduler.stop(), requestsDone]));
+    exitAfterClose(runtime, logger, Promise.all([scheduler.stop(), requestsDone, receiver?.close()]));
   };
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);

@@ -22,6 +22,7 @@ export type { EventKind, TicketStatus, TicketType } from "./vocabulary.js";
 export { cannedReplyFor, createCannedReply, deleteCannedReply, PLACEHOLDERS, updateCannedReply } from "./canned-replies.js";
 export { findCannedReply, listCannedReplies } from "./canned-replies-store.js";
 export type { CannedReply } from "./canned-replies-store.js";
+export { asksForReset, routeInboundMail, visibleReply } from "./inbound-mail.js";
 export { ATTACHMENT_MAX_COUNT, ATTACHMENTS_FIELD, attachFiles, checkFiles, displayName, RESET_ATTACHMENT_PROBLEM, storeFiles } from "./attachments.js";
 export type { CheckedFile, IncomingFile } from "./attachments.js";
 export { findAttachmentContent, listAttachments } from "./attachments-store.js";

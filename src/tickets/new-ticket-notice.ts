@@ -6,6 +6,7 @@ import { enqueue } from "../platform/mail/outbox-store.js";
 import { renderMailTemplate } from "../platform/mail/templates.js";
 import { findAccount } from "../accounts/index.js";
 import { findLoginSummary, staffWantingNewTicketMail, storeNewTicketMail } from "../identity/index.js";
+import { replyAddressFor } from "./reply-tokens.js";
 import { findTicket } from "./tickets-store.js";
 import { TYPE_LABELS } from "./vocabulary.js";
 
@@ -37,7 +38,8 @@ export async function noticeNewTicket(trx: Knex.Transaction, deps: MailingDeps, 
   const subject = `[#${ticketId}] New ticket from ${account!.code}: ${ticket.subject}`;
   for (const person of staff) {
     const content = await renderMailTemplate("new-ticket", { ...data, displayName: person.displayName }, true);
-    const mail = await composePlain(deps.mailer.sender, { to: person.email, subject, template: "new-ticket", text: content.text, html: content.html!, ticketId }, now);
+    const replyTo = await replyAddressFor(trx, deps.mailer.sender, ticket, person.id, now);
+    const mail = await composePlain(deps.mailer.sender, { to: person.email, subject, template: "new-ticket", text: content.text, html: content.html!, ticketId, replyTo }, now);
     await enqueue(trx, mail, now);
   }
 }

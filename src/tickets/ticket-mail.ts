@@ -8,6 +8,8 @@ import type { Ticket } from "./tickets-store.js";
 export interface MailRecipient {
   email: string;
   displayName: string;
+  /** The reply address made for this mail (reply-tokens.ts), or null. */
+  replyTo: string | null;
 }
 
 type TicketMailKind = { template: "ticket-reply"; reply: { body: string; author: string } } | { template: "ticket-resolved" };
@@ -22,5 +24,5 @@ export async function ticketMail(mailer: Mailer, clock: Clock, ticket: Ticket, t
   const data = { displayName: to.displayName, ticket: { id: ticket.id, subject: ticket.subject }, link, baseUrl: mailer.baseUrl, reply: "reply" in kind ? kind.reply : null };
   const content = await renderMailTemplate(kind.template, data, true);
   const subject = kind.template === "ticket-reply" ? `[#${ticket.id}] New reply: ${ticket.subject}` : `[#${ticket.id}] Resolved: ${ticket.subject}`;
-  return composePlain(mailer.sender, { to: to.email, subject, template: kind.template, text: content.text, html: content.html!, ticketId: ticket.id }, now);
+  return composePlain(mailer.sender, { to: to.email, subject, template: kind.template, text: content.text, html: content.html!, ticketId: ticket.id, replyTo: to.replyTo }, now);
 }

@@ -7,7 +7,8 @@ import { enqueue } from "../platform/mail/outbox-store.js";
 import { done, NOT_THERE, refused, Refusal, type Result } from "../shared/problems.js";
 import { findLoginSummary, type LoginSummary } from "../identity/index.js";
 import { noticeNewTicket } from "./new-ticket-notice.js";
-import { ticketMail } from "./ticket-mail.js";
+import { replyAddressFor } from "./reply-tokens.js";
+import { ticketMail, type MailRecipient } from "./ticket-mail.js";
 import { writeAssignment } from "./ticket-steps.js";
 import { STATUS_LABELS, transitionProblem, type TicketPriority, type TicketStatus, type TicketType } from "./vocabulary.js";
 import { clockForPriority, clockOnAgentReply, clockOnStatus } from "./sla-clock.js";
@@ -33,10 +34,11 @@ async function withTicket(deps: TicketDeps, ticketId: number, work: (trx: Knex.T
   });
 }
 
-/** The requester's address and name, when they have an address to mail. */
-async function requesterOf(trx: Knex.Transaction, ticket: Ticket): Promise<{ email: string; displayName: string } | null> {
+/** The requester's address and name, when they have an address to mail, with this mail's reply address. */
+async function requesterOf(trx: Knex.Transaction, deps: TicketDeps, ticket: Ticket, now: Date): Promise<MailRecipient | null> {
   const person = await findLoginSummary(trx, ticket.requesterId);
-  return person?.email ? { email: person.email, displayName: person.displayName } : null;
+  if (!person?.email) return null;
+  return { email: person.email, displayName: person.displayName, replyTo: await replyAddressFor(trx, deps.mailer.sender, ticket, person.id, now) };
 }
 
 /** An active agent or admin: the only logins a ticket may be assigned to. */
@@ -48,7 +50,7 @@ async function moveStatus(trx: Knex.Transaction, deps: TicketDeps, actor: Actor,
   await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "status", visibility: "public", data: { from: ticket.status, to } }, now);
   await audit(trx, actor, "ticket.status_changed", ticket.id, { from: ticket.status, to, reason }, now);
   if (to === "resolved") {
-    const requester = await requesterOf(trx, ticket);
+    const requester = await requesterOf(trx, deps, ticket, now);
     if (requester) await enqueue(trx, await ticketMail(deps.mailer, deps.clock, ticket, requester, { template: "ticket-resolved" }), now);
   }
 }
@@ -90,7 +92,7 @@ export function addAgentReply(deps: TicketDeps, actor: Actor, ticketId: number, 
     await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "reply", visibility: "public", body }, now);
     const clock = clockOnAgentReply(ticket, now);
     if (clock) await updateTicketClock(trx, ticket.id, clock);
-    const requester = await requesterOf(trx, ticket);
+    const requester = await requesterOf(trx, deps, ticket, now);
     if (requester) {
       const mail = await ticketMail(deps.mailer, deps.clock, ticket, requester, { template: "ticket-reply", reply: { body, author: `${actor.displayName} (support)` } });
       await enqueue(trx, mail, now);

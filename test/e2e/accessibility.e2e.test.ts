@@ -42,7 +42,7 @@ describe("accessibility: axe-core on the pages the e2e visits (Chromium)", () =>
 
       // The admin's pages, with their tables and badges (the reset flows check the desk's and the portal's).
       await signInWithForm(page, world.baseUrl, "admin", DEMO_PASSWORD);
-      for (const path of ["/desk", "/admin/accounts", "/admin/staff", "/admin/mail", "/admin/tasks", "/admin/audit", "/admin/settings", "/account"]) await visit(page, path);
+      for (const path of ["/desk", "/admin/accounts", "/admin/staff", "/admin/mail", "/admin/mail/inbound", "/admin/tasks", "/admin/audit", "/admin/settings", "/admin/sla", "/account"]) await visit(page, path);
     });
   }
 });

@@ -124,7 +124,12 @@ describe("primary reset: key-less delivery", () => {
   it("with KEYLESS_DELIVERY=off, a key-less request waits: no passphrase, approval refused as before", async () => {
     await t.close();
     Object.assign(t, await startTestApp({ KEYLESS_DELIVERY: "off" }));
-    const ticketId = await keyless();
+    await removeDemoKey(t);
+    // The requester is told up front that the request will wait for a key, and is shown no address.
+    const form = (await (await signedIn(t, "carol")).get("/reset-requests/new").expect(200)).text;
+    expect(form).to.include("cannot be sent until the primary holder").and.include("the request waits until one is registered").and.not.include("reads them a passphrase");
+    expect(form).to.not.include("primary@acme.example");
+    const ticketId = await openRequest(t);
     const alice = await signedIn(t, "alice");
     expect((await callBack(t, alice, ticketId, "confirmed")).status).to.equal(303);
     expect((await request(ticketId)).delivery_passphrase_sealed).to.equal(null);

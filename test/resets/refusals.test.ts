@@ -59,7 +59,10 @@ describe("primary reset: refusals", () => {
       const carol = await signedIn(t, "carol");
       expect((await carol.get("/reset-requests/new").expect(200)).text).to.not.include("has no OpenPGP key on file");
       await t.db("pgp_keys").update({ revoked_at: t.clock.now() });
-      expect((await carol.get("/reset-requests/new").expect(200)).text).to.include("ACM0001 has no OpenPGP key on file");
+      const page = (await carol.get("/reset-requests/new").expect(200)).text;
+      expect(page).to.include("ACM0001 has no OpenPGP key on file").and.include("reads them a passphrase");
+      // The requester is never shown the primary's registered address.
+      expect(page).to.not.include("primary@acme.example");
       expect((await requestReset(carol)).status).to.equal(303);
     });
 

@@ -15,6 +15,8 @@ export interface ServerProcess {
   alive(): boolean;
   /** SIGTERM, then waits for the exit. */
   stop(): Promise<void>;
+  /** SIGKILL (no shutdown of any kind), then waits for the exit. */
+  kill(): Promise<void>;
 }
 
 /** Starts the server on a free port; another process may take that port before the server binds it, and then it starts again on another. */
@@ -64,6 +66,10 @@ async function startOnPort(env: Record<string, string>, port: number): Promise<S
     alive: () => child.exitCode === null && child.signalCode === null,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      await exited;
+    },
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;
     },
   };

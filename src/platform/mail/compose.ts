@@ -13,6 +13,8 @@ export interface MailContent {
   template: string;
   text: string;
   ticketId?: number | null;
+  /** Where a reply should go (a ticket's reply+<token> address), when not to the sender. */
+  replyTo?: string | null;
 }
 
 /** A message ready for the outbox: the full RFC 5322 text and what the mail log shows of it. */
@@ -32,6 +34,8 @@ export interface Sender {
   from: string;
   /** The domain part of Message-IDs. */
   hostname: string;
+  /** INBOUND_DOMAIN: the domain of ticket mail's reply addresses; null when the desk takes no mail in. */
+  replyDomain?: string | null;
 }
 
 const newMessageId = (hostname: string) => `<${randomBytes(16).toString("hex")}@${hostname}>`;
@@ -39,18 +43,26 @@ const newMessageId = (hostname: string) => `<${randomBytes(16).toString("hex")}@
 /** Every mail the desk writes is automated (RFC 3834): auto-responders and vacation notices must not answer it. */
 const AUTOMATED = { "Auto-Submitted": "auto-generated" } as const;
 
-/** A mail in clear: plain text, with an HTML alternative when `html` is given. */
-export async function composePlain(sender: Sender, mail: MailContent & { html: string | null }, now: Date): Promise<ComposedMail> {
+/**
+ * A mail in clear: plain text, with an HTML alternative when `html` is given. An answer to a mail that came in
+ * says `Auto-Submitted: auto-replied` (RFC 3834) instead.
+ */
+export async function composePlain(
+  sender: Sender,
+  mail: MailContent & { html: string | null; autoReplied?: boolean },
+  now: Date,
+): Promise<ComposedMail> {
   const messageId = newMessageId(sender.hostname);
   const composer = new MailComposer({
     from: sender.from,
     to: mail.to,
+    ...(mail.replyTo ? { replyTo: mail.replyTo } : {}),
     subject: mail.subject,
     text: mail.text,
     ...(mail.html === null ? {} : { html: mail.html }),
     messageId,
     date: now,
-    headers: AUTOMATED,
+    headers: mail.autoReplied ? { "Auto-Submitted": "auto-replied" } : AUTOMATED,
     textEncoding: "quoted-printable",
   });
   const raw = await composer.compile().build();

@@ -27,7 +27,7 @@ export interface Mailer {
 
 export function senderFromConfig(config: Config): Sender {
   const address = /<([^>]+)>/.exec(config.mail.from)?.[1] ?? config.mail.from;
-  return { from: config.mail.from, hostname: address.split("@")[1] ?? "vouchdesk.localhost" };
+  return { from: config.mail.from, hostname: address.split("@")[1] ?? "vouchdesk.localhost", replyDomain: config.inbound.domain };
 }
 
 /** The test message an admin sends from the settings page. */

@@ -296,3 +296,18 @@ export async function countByStatus(db: Db): Promise<Record<OutboxStatus, number
   for (const r of rows as { status: OutboxStatus; n: number | string }[]) counts[r.status] = Number(r.n);
   return counts;
 }
+
+/**
+ * A bounce (DSN) came back for the mails with these Message-IDs: each sent or sending one is marked failed for
+ * good (no further attempt), with the DSN's reason as its last error in the mail log. Returns the rows marked.
+ */
+export async function markBounced(db: Db, messageIds: string[], reason: string, now: Date): Promise<number[]> {
+  if (messageIds.length === 0) return [];
+  const rows: { id: number | string }[] = await db("outbox").whereIn("message_id", messageIds).select("id");
+  const ids = rows.map((r) => Number(r.id));
+  if (ids.length === 0) return [];
+  await db("outbox")
+    .whereIn("id", ids)
+    .update({ status: "failed", next_attempt_at: null, locked_by: null, locked_until: null, last_error: `Bounced: ${reason}`, updated_at: now });
+  return ids;
+}

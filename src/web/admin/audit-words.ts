@@ -64,6 +64,8 @@ const LABELS: Record<string, string> = {
   "second_factor.recovery_code_used": "Recovery code used",
   "second_factor.recovery_codes_regenerated": "Recovery codes made anew",
   "mail.retried": "Mail sent again by an admin",
+  "mail.inbound_released": "Inbound mail released from the quarantine",
+  "mail.inbound_discarded": "Inbound mail discarded from the quarantine",
   "mail.test_sent": "Test mail sent",
   "task.run_requested": "Task run now by an admin",
   "desk_key.rotated": "Desk key replaced",

@@ -22,13 +22,13 @@ const requestForm = z.object({
  * `GET/POST /reset-requests`: an authorised secondary login opens a primary reset request.
  * Anyone else gets a page that says why not and whom to ask (403).
  */
-export function resetRequestRoutes(deps: ResetDeps): Router {
+export function resetRequestRoutes(deps: ResetDeps & { keylessDelivery: boolean }): Router {
   const router = Router();
   router.use("/reset-requests", requireSignedIn);
 
   const renderForm = async (res: Response, status: number, { account, primary }: Eligible, problems: Problems = {}, values = { reason: "", factor_lost: false }) => {
     const hasKey = (await currentKey(deps.db, primary.id)) !== null;
-    res.status(status).render("resets/new", { title: "Primary account password reset request", primary, account, hasKey, problems, values });
+    res.status(status).render("resets/new", { title: "Primary account password reset request", primary, account, hasKey, keylessDelivery: deps.keylessDelivery, problems, values });
   };
 
   router.get("/reset-requests/new", async (req, res) => {

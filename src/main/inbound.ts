@@ -1,0 +1,36 @@
+import { hostname } from "node:os";
+import type { Clock } from "../shared/clock.js";
+import { seconds } from "../shared/clock.js";
+import type { Config } from "../shared/config.js";
+import type { Db } from "../shared/db.js";
+import type { Logger } from "../shared/logger.js";
+import { processInbound } from "../platform/mail/inbound/pipeline.js";
+import { maxMessageBytes, startReceiver, type Receiver } from "../platform/mail/inbound/receiver.js";
+import type { Mailer } from "../platform/mail/mailer.js";
+import type { TaskDefinition } from "../platform/tasks/scheduler.js";
+import { routeInboundMail } from "../tickets/index.js";
+
+/** The inbound pipeline as a scheduled task: every worker processes received mail, each under its own leases; tickets/ says what each mail means. */
+export function inboundTask(deps: { db: Db; clock: Clock; logger: Logger; workerId?: string; inboundDomain?: string | null }, mailer: Mailer): TaskDefinition {
+  const pipeline = { db: deps.db, clock: deps.clock, logger: deps.logger, inboundDomain: deps.inboundDomain ?? null, worker: deps.workerId ?? `${hostname()}:${process.pid}`, router: routeInboundMail({ db: deps.db, clock: deps.clock, mailer }), sender: mailer.sender, baseUrl: mailer.baseUrl, mta: hostname() };
+  return {
+    name: "process-inbound-mail",
+    description: "Parses, authenticates and routes the mail the desk received (SMTP or IMAP): noise ignored, bounces marked on their outbox mail, DMARC failures quarantined.",
+    everyMs: seconds(2),
+    everyWorker: true,
+    async run() {
+      return `${await processInbound(pipeline)} inbound mails processed`;
+    },
+  };
+}
+
+/**
+ * The SMTP receiver when INBOUND_SMTP_PORT is set. The web process listens (one per desk), not the workers:
+ * a desk may run several workers, and they would all want the one port; any worker processes what it stored.
+ */
+export async function startInboundReceiver(config: Config, db: Db, clock: Clock, logger: Logger): Promise<Receiver | null> {
+  if (!config.inbound.smtp) return null;
+  const receiver = await startReceiver(db, clock, logger, { ...config.inbound.smtp, lmtp: false, sizeLimit: maxMessageBytes(config.attachmentMaxBytes) });
+  logger.info({ host: config.inbound.smtp.host, port: receiver.port }, "inbound SMTP listening");
+  return receiver;
+}
