@@ -31,11 +31,13 @@ const TEXT_NAME = /\.(txt|log|csv)$/i;
 export const RESET_ATTACHMENT_PROBLEM = "A reset request takes no attachments: reply in words only.";
 export const tooLargeProblem = (maxBytes: number) => `Each file may be at most ${Math.floor(maxBytes / (1024 * 1024))} MB.`;
 export const TOO_MANY_PROBLEM = `Attach at most ${ATTACHMENT_MAX_COUNT} files at once.`;
-const wrongTypeProblem = (name: string) =>
-  `${name} is not a type we accept: attach images (PNG, JPEG, GIF, WebP), PDF, ZIP or plain text (.txt, .log, .csv).`;
+const ACCEPTED_TYPES = "images (PNG, JPEG, GIF, WebP), PDF, ZIP or plain text (.txt, .log, .csv)";
+const wrongTypeProblem = (name: string) => `${name} is not a type we accept: attach ${ACCEPTED_TYPES}.`;
+/** The file fields' hint: what they take. */
+export const attachmentHint = (maxBytes: number) => `Optional. Up to ${ATTACHMENT_MAX_COUNT} files, each at most ${Math.floor(maxBytes / (1024 * 1024))} MB: ${ACCEPTED_TYPES}.`;
 
 /** A name safe to show and to put in a header: no path, no control characters, not too long. */
-export function displayName(raw: string): string {
+function displayName(raw: string): string {
   const base = raw.split(/[\\/]/).pop() ?? "";
   // eslint-disable-next-line no-control-regex
   const clean = base.replace(/[\u0000-\u001f\u007f]/g, "").trim().slice(0, 200);
@@ -69,18 +71,20 @@ export async function checkFiles(files: readonly IncomingFile[], maxBytes: numbe
   return { ok: true, value: checked };
 }
 
+/** A reset request never takes files, in either direction: asked before anything is written. */
+export function filesRefusedOn(ticket: Ticket, files: readonly unknown[]): Result {
+  return files.length > 0 && ticket.type === "primary_reset" ? refusedAt(ATTACHMENTS_FIELD, RESET_ATTACHMENT_PROBLEM) : done();
+}
+
 /**
- * Stores checked files with the event they came with, inside that event's transaction; an
- * internal note's files are internal. A reset request never takes files, in either direction.
+ * Stores checked files with the event they came with, inside that event's transaction (the
+ * caller asked filesRefusedOn first); an internal note's files are internal.
  */
-export async function storeFiles(trx: Knex.Transaction, actor: Actor, ticket: Ticket, eventId: number, internal: boolean, files: readonly CheckedFile[], now: Date): Promise<Result> {
-  if (files.length === 0) return done();
-  if (ticket.type === "primary_reset") return refusedAt(ATTACHMENTS_FIELD, RESET_ATTACHMENT_PROBLEM);
+export async function storeFiles(trx: Knex.Transaction, actor: Actor, ticketId: number, eventId: number, internal: boolean, files: readonly CheckedFile[], now: Date): Promise<void> {
   for (const f of files) {
-    const id = await insertAttachment(trx, { ticketId: ticket.id, eventId, sha256: f.sha256, filename: f.filename, contentType: f.contentType, content: f.content, uploadedBy: actor.id, internal }, now);
-    await appendAudit(trx, { actorId: actor.id, actor: actor.username, ip: actor.ip, action: "ticket.attachment_added", subject: `ticket:${ticket.id}`, details: { attachmentId: id, eventId, sha256: f.sha256, size: f.content.length, contentType: f.contentType } }, now);
+    const id = await insertAttachment(trx, { ticketId, eventId, sha256: f.sha256, filename: f.filename, contentType: f.contentType, content: f.content, uploadedBy: actor.id, internal }, now);
+    await appendAudit(trx, { actorId: actor.id, actor: actor.username, ip: actor.ip, action: "ticket.attachment_added", subject: `ticket:${ticketId}`, details: { attachmentId: id, eventId, sha256: f.sha256, size: f.content.length, contentType: f.contentType } }, now);
   }
-  return done();
 }
 
 /**
@@ -95,7 +99,9 @@ export async function attachFiles(deps: TicketDeps, ticketId: number, eventId: n
     const ticket = await findTicketForUpdate(trx, ticketId);
     const event: { visibility: string } | undefined = ticket ? await trx("ticket_events").where({ id: eventId, ticket_id: ticketId }).first("visibility") : undefined;
     if (!ticket || !event) throw new Refusal("missing", NOT_THERE);
-    // storeFiles refuses before it writes anything, so a refusal leaves nothing to roll back.
-    return storeFiles(trx, actor, ticket, eventId, event.visibility === "internal", checked.value, now);
+    const refusal = filesRefusedOn(ticket, checked.value);
+    if (!refusal.ok) return refusal;
+    await storeFiles(trx, actor, ticket.id, eventId, event.visibility === "internal", checked.value, now);
+    return done();
   });
 }
