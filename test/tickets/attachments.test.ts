@@ -5,12 +5,13 @@
  * refusal names its problem next to the file field and stores nothing.
  */
 import { expect } from "chai";
-import { RESET_ATTACHMENT_PROBLEM, TOO_MANY_PROBLEM } from "../../src/tickets/index.js";
+import { attachFiles, RESET_ATTACHMENT_PROBLEM, TOO_MANY_PROBLEM } from "../../src/tickets/index.js";
 import { openRequest } from "../resets/helpers.js";
 import { postFiles, tinyPdf, tinyPng, windowsExe, type TestFile } from "../support/files.js";
 import type { Agent } from "../support/http.js";
 import { count, type Row } from "../support/rows.js";
 import { browsers } from "../support/sign-in.js";
+import { actorFor } from "../support/users.js";
 import { useTestApp } from "../support/use-test-app.js";
 import { addBetaAccount, openTicket, writeState } from "./helpers.js";
 
@@ -171,6 +172,23 @@ describe("attachments on tickets", () => {
     expect(await count(t, "attachments")).to.equal(0);
     expect(await count(t, "attachment_blobs")).to.equal(0);
     expect(before.attachments).to.equal(0);
+  });
+
+  it("takes a mail's files through the same checks (attachFiles): stored on the message's event with its visibility, refused on a reset ticket and by type", async () => {
+    const deps = { db: t.db, clock: t.clock, mailer: t.mailer };
+    const carol = await actorFor(t, "carol");
+    const maxBytes = 1024 * 1024;
+    const id = await openTicket(await as("carol"));
+    const eventOf = async (ticketId: number) => Number(((await t.db("ticket_events").where({ ticket_id: ticketId }).orderBy("id", "desc").first("id")) as Row).id);
+    expect(await attachFiles(deps, id, await eventOf(id), [{ filename: "../../etc/scan.pdf", content: pdf.content }], carol, maxBytes)).to.deep.equal({ ok: true, value: undefined });
+    expect((await attachmentRows()).map((r) => [r.filename, Boolean(r.internal), Number(r.ticket_id)])).to.deep.equal([["scan.pdf", false, id]]);
+
+    const reset = await openRequest(t, "carol");
+    const before = await stored();
+    expect(await attachFiles(deps, reset, await eventOf(reset), [{ filename: png.name, content: png.content }], carol, maxBytes)).to.deep.equal({ ok: false, problems: { attachments: RESET_ATTACHMENT_PROBLEM } });
+    const wrongType = await attachFiles(deps, id, await eventOf(id), [{ filename: "invoice.pdf", content: windowsExe() }], carol, maxBytes);
+    expect(wrongType.ok ? "" : wrongType.problems.attachments).to.match(/^invoice\.pdf is not a type we accept/);
+    expect(await stored()).to.deep.equal(before);
   });
 
   it("refuses a multipart post without the CSRF token (403), storing nothing", async () => {
