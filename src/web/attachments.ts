@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from "express";
 import multer from "multer";
 import type { Problems } from "../shared/problems.js";
+import { isStaff } from "../shared/roles.js";
 import { ATTACHMENT_MAX_COUNT, ATTACHMENTS_FIELD, attachmentHint, checkFiles, filesRefusedOn, TOO_MANY_PROBLEM, tooLargeProblem, type Attachment, type CheckedFile, type IncomingFile, type Ticket } from "../tickets/index.js";
 
 /** The posts that take files: the portal's new ticket and reply, the desk's reply and note. */
@@ -28,7 +29,8 @@ function problemOf(err: unknown, maxBytes: number): string {
 /**
  * Reads multipart forms (in memory, within the limits) BEFORE the CSRF check, which then finds
  * `_csrf` in the body as on any form: no token in a URL, every form works without JavaScript.
- * Only for signed-in sessions on the upload paths, so nobody else makes the server hold files.
+ * Only for signed-in sessions on the upload paths (the desk's for staff), so nobody else makes
+ * the server hold files.
  * A limit crossed is not an error page: the route shows it next to the file field, and since
  * the fields before the file (`_csrf`, the message) are read by then, the form comes back
  * filled in.
@@ -45,6 +47,8 @@ export function readUploads(maxBytes: number): RequestHandler {
     // The file fields' hint states the limits this reader enforces.
     res.locals.attachmentHint = hint;
     if (req.method !== "POST" || !req.user || !req.is("multipart/form-data") || !UPLOAD_PATHS.test(req.path)) return next();
+    // A customer's post to the desk is refused further on: its files are not read at all.
+    if (req.path.startsWith("/desk/") && !isStaff(req.user.role)) return next();
     void parse(req, res, (err?: unknown) => {
       try {
         const files = ((req.files ?? []) as Express.Multer.File[]).map((f) => ({ filename: f.originalname, content: f.buffer }));

@@ -191,7 +191,7 @@ describe("attachments on tickets", () => {
     expect(await stored()).to.deep.equal(before);
   });
 
-  it("refuses a multipart post without the CSRF token (403), storing nothing", async () => {
+  it("refuses a multipart post without the CSRF token, and a customer's to the desk (403), storing nothing", async () => {
     const carol = await as("carol");
     const id = await openTicket(carol);
     const alice = await as("alice");
@@ -204,6 +204,8 @@ describe("attachments on tickets", () => {
       const res = await postFiles(agent, path, { type: "technical", subject: "No token", body: "No token." }, [pdf], null);
       expect(res.status, path).to.equal(403);
     }
+    // A customer's files never reach the desk's note, token or not.
+    expect((await postFiles(carol, `/desk/tickets/${id}/notes`, { body: "Mine." }, [pdf], `/tickets/${id}`)).status).to.equal(403);
     expect(await stored()).to.deep.equal(before);
   });
 });
