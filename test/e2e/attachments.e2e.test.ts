@@ -1,12 +1,13 @@
 /**
  * Issue 17 item 6 in Chromium: carol opens a ticket with a PDF chosen in the file field (a
- * multipart form, no script), sees it under her message; alice finds it on the desk and
+ * multipart form, no script), after a refused one, and sees it under her message; alice finds it on the desk and
  * downloads it, as a download with the headers that keep the browser from rendering it. axe-core
  * checks each page on the way.
  */
 import { readFileSync } from "node:fs";
 import { expect } from "chai";
 import { tinyPdf } from "../support/files.js";
+import { count } from "../support/rows.js";
 import { DEMO_PASSWORD } from "../support/test-app.js";
 import { expectAccessible, signInWithForm, submitForm, useBrowserApp, visit } from "./browser.js";
 
@@ -23,6 +24,17 @@ describe("attachments in the browser (Chromium)", () => {
     await carol.getByLabel("What is it about?").selectOption({ label: "Technical problem" });
     await carol.getByLabel("Subject").fill("Invoice does not print");
     await carol.getByLabel("Message").fill("The attached invoice jams the printer.");
+
+    // A page of HTML named .pdf first: the form comes back filled in, the problem by the field.
+    await carol.getByLabel("Attach files").setInputFiles({ name: "invoice-41.pdf", mimeType: "application/pdf", buffer: Buffer.from("<!doctype html><title>x</title>") });
+    const [refused] = await Promise.all([carol.waitForResponse((r) => r.request().method() === "POST"), carol.getByRole("button", { name: "Open ticket" }).click()]);
+    expect(refused.status()).to.equal(400);
+    await carol.waitForLoadState("load");
+    expect(await carol.locator("#field-attachments-problem").textContent()).to.match(/^invoice-41\.pdf is not a type we accept/);
+    expect(await carol.getByLabel("Message").inputValue()).to.equal("The attached invoice jams the printer.");
+    await expectAccessible(carol, "a refused attachment");
+    expect(await count(t, "attachments")).to.equal(0);
+
     await carol.getByLabel("Attach files").setInputFiles({ name: "invoice-42.pdf", mimeType: "application/pdf", buffer: pdf });
     await submitForm(carol, carol.getByRole("button", { name: "Open ticket" }), "/tickets");
     const id = Number(/\/tickets\/(\d+)$/.exec(new URL(carol.url()).pathname)![1]);
