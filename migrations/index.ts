@@ -28,6 +28,7 @@ import * as cannedReplies from "./20261204_06_canned_replies.js";
 import * as userTimeZone from "./20261205_01_user_time_zone.js";
 import * as inboundMessages from "./20261205_02_inbound_messages.js";
 import * as replyTokens from "./20261205_03_reply_tokens.js";
+import * as attachments from "./20261205_04_attachments.js";
 import * as taskLastSuccess from "./20261206_02_task_last_success.js";
 
 /**
@@ -64,6 +65,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261205_01_user_time_zone": userTimeZone,
   "20261205_02_inbound_messages": inboundMessages,
   "20261205_03_reply_tokens": replyTokens,
+  "20261205_04_attachments": attachments,
   "20261206_02_task_last_success": taskLastSuccess,
 };
 

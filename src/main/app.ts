@@ -51,6 +51,7 @@ import { noticeRoutes } from "../web/account/notification-routes.js";
 import { exposeApprovalCount } from "../web/approval-count.js";
 import { customerListHandler, portalRoutes } from "../web/portal/portal-routes.js";
 import { csrfProtection, exposeCsrfToken } from "../web/csrf.js";
+import { readUploads } from "../web/attachments.js";
 import { errorHandler, notFoundHandler } from "../web/errors.js";
 import { exposeFlash } from "../web/flash.js";
 import { httpsOnly } from "../web/https-only.js";
@@ -123,6 +124,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(passport.initialize());
   app.use(passport.session());
   app.use(exposeViewerTimeZone(config.timeZone));
+  // Multipart forms carry their `_csrf` in the body too: read before the check (web/attachments.ts).
+  app.use(readUploads(config.attachmentMaxBytes));
   app.use(csrfProtection);
   app.use(exposeCsrfToken);
   app.use(secondStepGate(clock));
@@ -159,10 +162,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(primaryConsoleRoutes({ db, clock, mailer, stepUpMs }));
   const ticketDeps = { db, clock, mailer };
   app.use(homeRoutes({ staff: deskQueueHandler({ ...ticketDeps, reader }), customer: customerListHandler(ticketDeps) }));
-  app.use(portalRoutes(ticketDeps));
+  app.use(portalRoutes({ ...ticketDeps, attachmentMaxBytes: config.attachmentMaxBytes }));
   app.use(noticeRoutes({ db, clock }));
   app.use(timeZoneRoutes({ db, clock, deskTimeZone: config.timeZone }));
-  app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }));
+  app.use(deskRoutes({ ...ticketDeps, reader, resetTwoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery, attachmentMaxBytes: config.attachmentMaxBytes }));
   app.use(resetRequestRoutes({ db, clock, mailer, keylessDelivery: config.keylessDelivery }));
   const approvalPolicy = { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery };
   app.use(objectionRoutes({ db, clock, mailer, ...approvalPolicy }));

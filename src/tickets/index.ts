@@ -23,3 +23,7 @@ export { cannedReplyFor, createCannedReply, deleteCannedReply, PLACEHOLDERS, upd
 export { findCannedReply, listCannedReplies } from "./canned-replies-store.js";
 export type { CannedReply } from "./canned-replies-store.js";
 export { asksForReset, routeInboundMail, visibleReply } from "./inbound-mail.js";
+export { ATTACHMENT_MAX_COUNT, ATTACHMENTS_FIELD, attachFiles, attachmentHint, checkFiles, filesRefusedOn, RESET_ATTACHMENT_PROBLEM, TOO_MANY_PROBLEM, tooLargeProblem } from "./attachments.js";
+export type { CheckedFile, IncomingFile } from "./attachments.js";
+export { findAttachmentContent, listAttachments } from "./attachments-store.js";
+export type { Attachment } from "./attachments-store.js";

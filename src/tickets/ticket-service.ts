@@ -6,6 +6,7 @@ import type { MailingDeps } from "../platform/mail/mailer.js";
 import { enqueue } from "../platform/mail/outbox-store.js";
 import { done, NOT_THERE, refused, Refusal, type Result } from "../shared/problems.js";
 import { findLoginSummary, type LoginSummary } from "../identity/index.js";
+import { filesRefusedOn, storeFiles, type CheckedFile } from "./attachments.js";
 import { noticeNewTicket } from "./new-ticket-notice.js";
 import { replyAddressFor } from "./reply-tokens.js";
 import { ticketMail, type MailRecipient } from "./ticket-mail.js";
@@ -59,25 +60,30 @@ async function moveStatus(trx: Knex.Transaction, deps: TicketDeps, actor: Actor,
  * A customer opens a ticket: the ticket, its first public message, the audit entry and the
  * mail to staff who asked for new tickets, together.
  */
-export async function createTicket(deps: TicketDeps, actor: Actor, input: { type: Exclude<TicketType, "primary_reset">; subject: string; body: string }): Promise<number> {
+export async function createTicket(deps: TicketDeps, actor: Actor, input: { type: Exclude<TicketType, "primary_reset">; subject: string; body: string }, files: readonly CheckedFile[] = []): Promise<number> {
   if (actor.accountId === null) throw new Refusal("forbidden", "Only customer logins open tickets here.");
   const accountId = actor.accountId;
   const now = deps.clock.now();
   return deps.db.transaction(async (trx) => {
     const ticket = { accountId, requesterId: actor.id, type: input.type, subject: input.subject };
     const id = await insertTicket(trx, ticket, await startClock(trx, ticket, now), now);
-    await insertEvent(trx, { ticketId: id, authorId: actor.id, kind: "reply", visibility: "public", body: input.body }, now);
+    const eventId = await insertEvent(trx, { ticketId: id, authorId: actor.id, kind: "reply", visibility: "public", body: input.body }, now);
     await audit(trx, actor, "ticket.created", id, { type: input.type, accountId, subject: input.subject }, now);
+    // Never a reset ticket (those open from the reset request), so no reset check for its files.
+    await storeFiles(trx, actor, id, eventId, false, files, now);
     await noticeNewTicket(trx, deps, id, input.body, now);
     return id;
   });
 }
 
 /** The requester side replies; a resolved ticket, or one waiting for the customer, opens again. */
-export function addCustomerReply(deps: TicketDeps, actor: Actor, ticketId: number, body: string): Promise<Result> {
+export function addCustomerReply(deps: TicketDeps, actor: Actor, ticketId: number, body: string, files: readonly CheckedFile[] = []): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
     if (ticket.status === "closed") return refused({ body: CLOSED_REPLY_PROBLEM });
-    await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "reply", visibility: "public", body }, now);
+    const refusal = filesRefusedOn(ticket, files);
+    if (!refusal.ok) return refusal;
+    const eventId = await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "reply", visibility: "public", body }, now);
+    await storeFiles(trx, actor, ticket.id, eventId, false, files, now);
     // A reset request's status belongs to the resets feature; a reply does not move it.
     const reopens = ticket.type !== "primary_reset" && (ticket.status === "resolved" || ticket.status === "pending_customer");
     if (reopens) await moveStatus(trx, deps, actor, ticket, "open", now, "customer reply");
@@ -86,10 +92,13 @@ export function addCustomerReply(deps: TicketDeps, actor: Actor, ticketId: numbe
 }
 
 /** An agent's public reply: on the timeline and mailed to the requester (exactly one mail); the first meets the first-response clock. */
-export function addAgentReply(deps: TicketDeps, actor: Actor, ticketId: number, body: string): Promise<Result> {
+export function addAgentReply(deps: TicketDeps, actor: Actor, ticketId: number, body: string, files: readonly CheckedFile[] = []): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
     if (ticket.status === "closed") return refused({ body: CLOSED_REPLY_PROBLEM });
-    await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "reply", visibility: "public", body }, now);
+    const refusal = filesRefusedOn(ticket, files);
+    if (!refusal.ok) return refusal;
+    const eventId = await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "reply", visibility: "public", body }, now);
+    await storeFiles(trx, actor, ticket.id, eventId, false, files, now);
     const clock = clockOnAgentReply(ticket, now);
     if (clock) await updateTicketClock(trx, ticket.id, clock);
     const requester = await requesterOf(trx, deps, ticket, now);
@@ -102,9 +111,12 @@ export function addAgentReply(deps: TicketDeps, actor: Actor, ticketId: number, 
 }
 
 /** An internal note: staff only, never shown to or mailed to the customer. */
-export function addNote(deps: TicketDeps, actor: Actor, ticketId: number, body: string): Promise<Result> {
+export function addNote(deps: TicketDeps, actor: Actor, ticketId: number, body: string, files: readonly CheckedFile[] = []): Promise<Result> {
   return withTicket(deps, ticketId, async (trx, ticket, now) => {
-    await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "note", visibility: "internal", body }, now);
+    const refusal = filesRefusedOn(ticket, files);
+    if (!refusal.ok) return refusal;
+    const eventId = await insertEvent(trx, { ticketId: ticket.id, authorId: actor.id, kind: "note", visibility: "internal", body }, now);
+    await storeFiles(trx, actor, ticket.id, eventId, true, files, now);
     return done();
   });
 }

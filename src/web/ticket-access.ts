@@ -7,6 +7,9 @@ import { findTicket, type Ticket } from "../tickets/index.js";
 /** The desk's 404 for a ticket number that names no ticket (or is no number at all). */
 export const NO_SUCH_TICKET = "There is no ticket with that number.";
 
+/** The 404 for an attachment that is not this ticket's (or not one this viewer may see). */
+export const NO_SUCH_FILE = "This ticket has no such file.";
+
 /**
  * A ticket the signed-in customer may see: its account's, and for a secondary login only the
  * ones it opened. Anything else is a 404, so other tickets do not reveal that they exist.

@@ -10,11 +10,15 @@ import { parseForm } from "../validation.js";
 import { renderDeskTicket } from "./ticket-page.js";
 import { cannedInsertRoute } from "./canned-insert.js";
 import { bulkRoutes } from "./bulk-routes.js";
-import { addAgentReply, addNote, assignTicket, changePriority, changeStatus, DEFAULT_VIEW, deskQueue, loadSlaTargets, QUEUE_VIEWS, statusCounts, TICKET_TYPES, VIEW_LABELS, type Ticket, type TicketDeps, type ViewSubqueries } from "../../tickets/index.js";
+import { addAgentReply, addNote, assignTicket, findAttachmentContent, changePriority, changeStatus, DEFAULT_VIEW, deskQueue, loadSlaTargets, QUEUE_VIEWS, statusCounts, TICKET_TYPES, VIEW_LABELS, type Ticket, type TicketDeps, type ViewSubqueries } from "../../tickets/index.js";
 import { actorOf } from "../request-meta.js";
-import { deskTicket } from "../ticket-access.js";
+import { deskTicket, NO_SUCH_FILE } from "../ticket-access.js";
+import { checkedUploads, sendAttachment } from "../attachments.js";
+import { notFound } from "../errors.js";
+import { pathId } from "../path-ids.js";
 import { assignForm, bodyForm, priorityForm, queueQuery, statusForm } from "../ticket-forms.js";
 import type { Actor } from "../../shared/actor.js";
+import type { CheckedFile } from "../../tickets/index.js";
 import { ticketView } from "../ticket-view.js";
 import { slaView } from "../sla-view.js";
 
@@ -83,12 +87,14 @@ interface DeskAction<S extends z.ZodType> {
   /** The form's one field, and its problem's key on the page (two forms share the field name `body`). */
   field: string;
   key: string;
-  run: (deps: TicketDeps, actor: Actor, ticketId: number, data: z.infer<S>) => Promise<Result>;
+  /** The form's file field's problem key, for the forms that take attachments. */
+  filesKey?: string;
+  run: (deps: TicketDeps, actor: Actor, ticketId: number, data: z.infer<S>, files: readonly CheckedFile[]) => Promise<Result>;
   done: string;
 }
 
 /** The agent desk: the queue and the ticket page with its whole timeline and every action. */
-export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean; keylessDelivery: boolean }): Router {
+export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean; keylessDelivery: boolean; attachmentMaxBytes: number }): Router {
   const router = Router();
   router.use("/desk", ...requireAgent);
 
@@ -100,25 +106,33 @@ export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean; keylessDe
   router.get("/desk/tickets/:id", async (req, res) => renderTicket(req, res, await deskTicket(deps.db, req.params.id)));
 
   /** One POST per action: check the form, run the rule, redirect; a refusal re-renders the page with its reason. */
-  const register = <S extends z.ZodType>({ path, schema, field, key, run, done }: DeskAction<S>) =>
+  const register = <S extends z.ZodType>({ path, schema, field, key, filesKey, run, done }: DeskAction<S>) =>
     router.post(`/desk/tickets/:id/${path}`, async (req, res) => {
       const ticket = await deskTicket(deps.db, req.params.id);
       const body = (req.body ?? {}) as Record<string, unknown>;
       const values = typeof body[field] === "string" ? { [key]: body[field] } : {};
       const form = parseForm(schema, body);
-      if (!form.ok) return renderTicket(req, res, ticket, 400, { [key]: Object.values(form.problems)[0]! }, values);
-      const result = await run(deps, actorOf(req), ticket.id, form.data);
+      const uploads = filesKey ? await checkedUploads(req, ticket, deps.attachmentMaxBytes, filesKey) : { ok: true as const, files: [] };
+      if (!form.ok || !uploads.ok) return renderTicket(req, res, ticket, 400, { ...(form.ok ? {} : { [key]: Object.values(form.problems)[0]! }), ...(uploads.ok ? {} : uploads.problems) }, values);
+      const result = await run(deps, actorOf(req), ticket.id, form.data, uploads.files);
       if (!result.ok) return renderTicket(req, res, await deskTicket(deps.db, String(ticket.id)), 400, { [key]: Object.values(result.problems)[0]! }, values);
       flash(req, "success", done);
       res.redirect(303, `/desk/tickets/${ticket.id}`);
     });
 
-  register({ path: "replies", schema: bodyForm, field: "body", key: "reply_body", run: (d, a, id, f) => addAgentReply(d, a, id, f.body), done: "Reply sent to the customer." });
-  register({ path: "notes", schema: bodyForm, field: "body", key: "note_body", run: (d, a, id, f) => addNote(d, a, id, f.body), done: "Internal note added." });
+  register({ path: "replies", schema: bodyForm, field: "body", key: "reply_body", filesKey: "reply_attachments", run: (d, a, id, f, files) => addAgentReply(d, a, id, f.body, files), done: "Reply sent to the customer." });
+  register({ path: "notes", schema: bodyForm, field: "body", key: "note_body", filesKey: "note_attachments", run: (d, a, id, f, files) => addNote(d, a, id, f.body, files), done: "Internal note added." });
   register({ path: "assign", schema: assignForm, field: "assignee_id", key: "assignee_id", run: (d, a, id, f) => assignTicket(d, a, id, f.assignee_id), done: "Assignment saved." });
   register({ path: "status", schema: statusForm, field: "status", key: "status", run: (d, a, id, f) => changeStatus(d, a, id, f.status), done: "Status changed." });
   register({ path: "priority", schema: priorityForm, field: "priority", key: "priority", run: (d, a, id, f) => changePriority(d, a, id, f.priority), done: "Priority changed." });
   cannedInsertRoute(router, deps.db, renderTicket);
+
+  router.get("/desk/tickets/:id/attachments/:aid", async (req, res) => {
+    const ticket = await deskTicket(deps.db, req.params.id);
+    const file = await findAttachmentContent(deps.db, ticket.id, pathId(req.params.aid, NO_SUCH_FILE));
+    if (!file) throw notFound(NO_SUCH_FILE);
+    sendAttachment(res, file);
+  });
 
   return router;
 }

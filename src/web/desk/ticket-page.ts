@@ -7,7 +7,7 @@ import { findLoginSummary, listActiveStaff } from "../../identity/index.js";
 import { loadResetPanel, type Verification } from "../../resets/index.js";
 import type { Problems } from "../../shared/problems.js";
 import { ticketView } from "../ticket-view.js";
-import { listCannedReplies, listTimeline, loadSlaTargets, type Ticket } from "../../tickets/index.js";
+import { listAttachments, listCannedReplies, listTimeline, loadSlaTargets, type Ticket } from "../../tickets/index.js";
 import { slaView } from "../sla-view.js";
 import { loadCustomerHistory } from "./customer-history.js";
 
@@ -34,7 +34,7 @@ export async function renderDeskTicket(
   values: Record<string, string> = {},
   verification?: Verification,
 ): Promise<void> {
-  const [events, account, requester, assignee, staff, resetPanel, targets, cannedReplies] = await Promise.all([
+  const [events, account, requester, assignee, staff, resetPanel, targets, cannedReplies, attachments] = await Promise.all([
     listTimeline(deps.db, ticket.id, "all"),
     findAccount(deps.db, ticket.accountId),
     findLoginSummary(deps.db, ticket.requesterId),
@@ -43,6 +43,7 @@ export async function renderDeskTicket(
     loadResetPanel(deps, ticket, req.user!, verification),
     loadSlaTargets(deps.db),
     listCannedReplies(deps.db),
+    listAttachments(deps.db, ticket.id, "all"),
   ]);
   // A ticket always has an account (customers open them); the history needs it first.
   const history = account && (await loadCustomerHistory(deps.db, ticket, account, req.user!, deps.clock.now()));
@@ -50,6 +51,7 @@ export async function renderDeskTicket(
     title: `#${ticket.id} ${ticket.subject}`,
     ticket,
     events,
+    files: { list: attachments, base: `/desk/tickets/${ticket.id}/attachments` },
     account,
     requester,
     assignee,

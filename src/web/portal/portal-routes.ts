@@ -1,16 +1,17 @@
 import { Router, type Request, type RequestHandler, type Response } from "express";
-import { forbidden } from "../errors.js";
+import { forbidden, notFound } from "../errors.js";
 import { flash } from "../flash.js";
 import { isStaff } from "../../shared/roles.js";
 import { requireCustomer, requireSignedIn } from "../guards.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
-import { addCustomerReply, createTicket, CUSTOMER_TICKET_TYPES, customerTickets, listTimeline, type Ticket, type TicketDeps } from "../../tickets/index.js";
+import { addCustomerReply, ATTACHMENTS_FIELD, createTicket, CUSTOMER_TICKET_TYPES, customerTickets, findAttachmentContent, listAttachments, listTimeline, type Ticket, type TicketDeps } from "../../tickets/index.js";
+import { checkedUploads, sendAttachment } from "../attachments.js";
 import { findLoginSummary } from "../../identity/index.js";
 import { customerTracker, resetEndingsOf } from "../../resets/index.js";
 import { pathId } from "../path-ids.js";
 import { actorOf } from "../request-meta.js";
-import { customerTicket, NO_SUCH_TICKET } from "../ticket-access.js";
+import { customerTicket, NO_SUCH_FILE, NO_SUCH_TICKET } from "../ticket-access.js";
 import { bodyForm, listQuery, newTicketForm } from "../ticket-forms.js";
 import { ticketView } from "../ticket-view.js";
 
@@ -39,7 +40,7 @@ export function customerListHandler(deps: TicketDeps): RequestHandler {
  * The customer portal: a secondary login sees the tickets it opened, the primary login all of
  * its account's; the ticket page shows the public timeline only.
  */
-export function portalRoutes(deps: TicketDeps): Router {
+export function portalRoutes(deps: TicketDeps & { attachmentMaxBytes: number }): Router {
   const router = Router();
   // Staff following a ticket link land on the desk's page of the same ticket.
   router.get("/tickets/:id", requireSignedIn, (req, res, next) => {
@@ -54,11 +55,17 @@ export function portalRoutes(deps: TicketDeps): Router {
     res.status(status).render("tickets/new", { title: "New ticket", types: CUSTOMER_TICKET_TYPES, problems, values: { type: "", subject: "", body: "", ...values }, tv: ticketView(deps.clock.now()) });
 
   const renderTicket = async (req: Request, res: Response, ticket: Ticket, status = 200, problems: Problems = {}, values: Record<string, string> = {}) => {
-    const [events, requester, tracker] = await Promise.all([listTimeline(deps.db, ticket.id, "public"), findLoginSummary(deps.db, ticket.requesterId), customerTracker(deps.db, ticket)]);
+    const [events, requester, tracker, attachments] = await Promise.all([
+      listTimeline(deps.db, ticket.id, "public"),
+      findLoginSummary(deps.db, ticket.requesterId),
+      customerTracker(deps.db, ticket),
+      listAttachments(deps.db, ticket.id, "public"),
+    ]);
     const tv = ticketView(deps.clock.now(), tracker?.ending ? new Map([[ticket.id, tracker.ending]]) : undefined);
     // A reset's steps are the desk's, not one agent's: the customer is not told who called back, approved or rejected (replies keep their author).
     const shown = tracker ? events.map((e) => (e.kind === "reply" ? e : { ...e, author: null })) : events;
-    res.status(status).render("tickets/show", { title: `#${ticket.id} ${ticket.subject}`, ticket, events: shown, requester, tracker, problems, values: { body: "", ...values }, tv });
+    const files = { list: attachments, base: `/tickets/${ticket.id}/attachments` };
+    res.status(status).render("tickets/show", { title: `#${ticket.id} ${ticket.subject}`, ticket, events: shown, files, requester, tracker, problems, values: { body: "", ...values }, tv });
   };
 
   router.get("/tickets", customerListHandler(deps));
@@ -66,8 +73,9 @@ export function portalRoutes(deps: TicketDeps): Router {
 
   router.post("/tickets", async (req, res) => {
     const form = parseForm(newTicketForm, req.body);
-    if (!form.ok) return renderNew(res, 400, form.problems, echo(req.body, ["type", "subject", "body"]));
-    const id = await createTicket(deps, actorOf(req), form.data);
+    const uploads = await checkedUploads(req, null, deps.attachmentMaxBytes, ATTACHMENTS_FIELD);
+    if (!form.ok || !uploads.ok) return renderNew(res, 400, { ...(form.ok ? {} : form.problems), ...(uploads.ok ? {} : uploads.problems) }, echo(req.body, ["type", "subject", "body"]));
+    const id = await createTicket(deps, actorOf(req), form.data, uploads.files);
     flash(req, "success", `Ticket #${id} is open. We will reply here and by mail.`);
     res.redirect(303, `/tickets/${id}`);
   });
@@ -77,11 +85,20 @@ export function portalRoutes(deps: TicketDeps): Router {
   router.post("/tickets/:id/replies", async (req, res) => {
     const ticket = await customerTicket(deps.db, req.user!, req.params.id);
     const form = parseForm(bodyForm, req.body);
-    if (!form.ok) return renderTicket(req, res, ticket, 400, form.problems, echo(req.body, ["body"]));
-    const result = await addCustomerReply(deps, actorOf(req), ticket.id, form.data.body);
+    const uploads = await checkedUploads(req, ticket, deps.attachmentMaxBytes, ATTACHMENTS_FIELD);
+    if (!form.ok || !uploads.ok) return renderTicket(req, res, ticket, 400, { ...(form.ok ? {} : form.problems), ...(uploads.ok ? {} : uploads.problems) }, echo(req.body, ["body"]));
+    const result = await addCustomerReply(deps, actorOf(req), ticket.id, form.data.body, uploads.files);
     if (!result.ok) return renderTicket(req, res, ticket, 400, result.problems, echo(req.body, ["body"]));
     flash(req, "success", "Your reply was added.");
     res.redirect(303, `/tickets/${ticket.id}`);
+  });
+
+  // Never an internal note's file: those are not in the customer's list of the ticket's files.
+  router.get("/tickets/:id/attachments/:aid", async (req, res) => {
+    const ticket = await customerTicket(deps.db, req.user!, req.params.id);
+    const file = await findAttachmentContent(deps.db, ticket.id, pathId(req.params.aid, NO_SUCH_FILE));
+    if (!file || file.internal) throw notFound(NO_SUCH_FILE);
+    sendAttachment(res, file);
   });
 
   return router;
