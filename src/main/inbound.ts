@@ -12,8 +12,8 @@ import type { TaskDefinition } from "../platform/tasks/scheduler.js";
 import { routeInboundMail } from "../tickets/index.js";
 
 /** The inbound pipeline as a scheduled task: every worker processes received mail, each under its own leases; tickets/ says what each mail means. */
-export function inboundTask(deps: { db: Db; clock: Clock; logger: Logger; workerId?: string; inboundDomain?: string | null }, mailer: Mailer): TaskDefinition {
-  const pipeline = { db: deps.db, clock: deps.clock, logger: deps.logger, inboundDomain: deps.inboundDomain ?? null, worker: deps.workerId ?? `${hostname()}:${process.pid}`, router: routeInboundMail({ db: deps.db, clock: deps.clock, mailer }), sender: mailer.sender, baseUrl: mailer.baseUrl, mta: hostname() };
+export function inboundTask(deps: { db: Db; clock: Clock; logger: Logger; workerId?: string; inboundDomain?: string | null; attachmentMaxBytes: number }, mailer: Mailer): TaskDefinition {
+  const pipeline = { db: deps.db, clock: deps.clock, logger: deps.logger, inboundDomain: deps.inboundDomain ?? null, worker: deps.workerId ?? `${hostname()}:${process.pid}`, router: routeInboundMail({ db: deps.db, clock: deps.clock, mailer }, deps.attachmentMaxBytes), sender: mailer.sender, baseUrl: mailer.baseUrl, mta: hostname() };
   return {
     name: "process-inbound-mail",
     description: "Parses, authenticates and routes the mail the desk received (SMTP or IMAP): noise ignored, bounces marked on their outbox mail, DMARC failures quarantined.",

@@ -20,7 +20,7 @@ export const DELIVERY_RUN_BUDGET_MS = seconds(30);
  * the desk sends about delivery itself (a temporary password that could not be delivered).
  */
 export function deskTasks(
-  deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string; approvalPolicy: { twoPerson: boolean; keylessDelivery: boolean }; inboundDomain?: string | null; imap?: ImapSource | null },
+  deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string; approvalPolicy: { twoPerson: boolean; keylessDelivery: boolean }; inboundDomain?: string | null; imap?: ImapSource | null; attachmentMaxBytes: number },
   mailer: Mailer,
 ): TaskDefinition[] {
   // Mail knows nothing of resets: here a mail given up on is told to the reset it belongs to, if any.

@@ -59,7 +59,7 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
   const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl, timeZone: config.timeZone };
   const anchorFile = auditAnchorFile(config.varDir);
   const workerId = newWorkerId();
-  const tasks = deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile: anchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, inboundDomain: config.inbound.domain, imap: config.inbound.imapUrl ? { url: config.inbound.imapUrl, pollMs: config.inbound.imapPollMs } : null }, mailer);
+  const tasks = deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile: anchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, inboundDomain: config.inbound.domain, imap: config.inbound.imapUrl ? { url: config.inbound.imapUrl, pollMs: config.inbound.imapPollMs } : null, attachmentMaxBytes: config.attachmentMaxBytes }, mailer);
   const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);

@@ -121,7 +121,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const anchorDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-anchor-"));
   const auditAnchorFile = path.join(anchorDir, "audit-anchor.asc");
   const workerId = newWorkerId();
-  const tasks = deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery } }, mailer);
+  const tasks = deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, attachmentMaxBytes: config.attachmentMaxBytes }, mailer);
   const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);

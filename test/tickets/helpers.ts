@@ -104,7 +104,7 @@ export async function replyAddressOf(t: TestAppHolder, address: string, inboundD
 /** One run of the inbound pipeline with tickets' router, authenticating against the fixed DNS answers of the inbound tests. */
 export function processWithFixedDns(t: TestApp, inboundDomain: string): Promise<number> {
   return processInbound({
-    db: t.db, clock: t.clock, logger: createLogger("silent"), router: routeInboundMail({ db: t.db, clock: t.clock, mailer: t.mailer }),
+    db: t.db, clock: t.clock, logger: createLogger("silent"), router: routeInboundMail({ db: t.db, clock: t.clock, mailer: t.mailer }, t.config.attachmentMaxBytes),
     sender: t.mailer.sender, baseUrl: t.mailer.baseUrl, inboundDomain, mta: "mx.vouchdesk.example", resolver: fixedResolver, worker: "test",
   });
 }

@@ -11,6 +11,7 @@ import { outboxTo } from "../support/mail.js";
 import { useTestApp } from "../support/use-test-app.js";
 import type { Agent } from "../support/http.js";
 import { act, openTicket, ticketRow, writeState } from "./helpers.js";
+import { tinyPdf, tinyPng, windowsExe } from "../support/files.js";
 
 const DOMAIN = "in.vouchdesk.example";
 const CAROL = "carol@acme.example";
@@ -26,7 +27,7 @@ describe("mail in: what an inbound mail means (issue 17, tickets/inbound-mail.ts
   this.timeout(30_000);
   const t = useTestApp({ env: { INBOUND_DOMAIN: DOMAIN }, smtp: true });
   let as: (username: string) => Promise<Agent>;
-  const route = (mail: InboundMail) => t.db.transaction((trx) => routeInboundMail({ db: t.db, clock: t.clock, mailer: t.mailer })(mail, trx));
+  const route = (mail: InboundMail) => t.db.transaction((trx) => routeInboundMail({ db: t.db, clock: t.clock, mailer: t.mailer }, t.config.attachmentMaxBytes)(mail, trx));
 
   beforeEach(() => {
     as = browsers(t);
@@ -123,6 +124,42 @@ describe("mail in: what an inbound mail means (issue 17, tickets/inbound-mail.ts
     const first = (await t.db("ticket_events").where({ ticket_id: row.id }).first()) as Row;
     expect(first.body).to.equal("The VPN drops every hour.");
     expect(await count(t, "tickets")).to.equal(tickets + 1);
+  });
+
+  describe("attachments of a mail (issue 17 item 6)", () => {
+    const attachmentsOf = async (ticketId: number) => (await t.db("attachments").where({ ticket_id: ticketId }).orderBy("id").select("filename", "content_type", "internal", "event_id")) as Row[];
+
+    it("keeps a reply's accepted files on its message, typed by content; one it does not take is left off and named under the message", async () => {
+      const { id, replyTo } = await ticketWithReply();
+      const routed = await route(inbound({
+        to: [replyTo], subject: "Re: [#1] New reply", text: `Here is the invoice.${QUOTED}`,
+        attachments: [
+          { filename: "invoice.pdf", declaredType: "application/pdf", content: tinyPdf("Invoice") },
+          { filename: "photo.pdf", declaredType: "application/pdf", content: tinyPng() },
+          { filename: "setup.pdf", declaredType: "application/pdf", content: windowsExe() },
+        ],
+      }));
+      expect(routed).to.deep.equal({ kind: "reply", ticketId: id });
+      const reply = (await t.db("ticket_events").where({ ticket_id: id, kind: "reply" }).orderBy("id", "desc").first()) as Row;
+      expect(reply.body).to.match(/^Here is the invoice\.\n\n\[Attachments not kept: setup\.pdf is not a type/);
+      const files = await attachmentsOf(id);
+      expect(files.map((f) => [f.filename, f.content_type, Boolean(f.internal), Number(f.event_id)])).to.deep.equal([
+        ["invoice.pdf", "application/pdf", false, Number(reply.id)],
+        ["photo.pdf", "image/png", false, Number(reply.id)],
+      ]);
+      const portal = await (await as("carol")).get(`/tickets/${id}`).expect(200);
+      expect(portal.text).to.include("invoice.pdf").and.include("photo.pdf").and.not.include(">setup.pdf<");
+    });
+
+    it("opens a new ticket with the mail's files, and keeps at most five", async () => {
+      const six = Array.from({ length: 6 }, (_, i) => ({ filename: `page-${i + 1}.png`, declaredType: "image/png", content: tinyPng() }));
+      const routed = await route(inbound({ from: "dave@acme.example", subject: "Screenshots", text: "The VPN error, page by page.", attachments: six }));
+      expect(routed.kind).to.equal("ticket");
+      const ticketId = (routed as { ticketId: number }).ticketId;
+      expect((await attachmentsOf(ticketId)).map((f) => f.filename)).to.deep.equal(["page-1.png", "page-2.png", "page-3.png", "page-4.png", "page-5.png"]);
+      const first = (await t.db("ticket_events").where({ ticket_id: ticketId }).first()) as Row;
+      expect(first.body).to.equal("The VPN error, page by page.\n\n[Attachments not kept: page-6.png: at most 5 files are kept from one mail.]");
+    });
   });
 
   it("never opens a ticket or a reset for a mail asking for a password reset: the reset-by-mail auto-reply", async () => {

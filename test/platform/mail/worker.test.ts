@@ -652,7 +652,7 @@ describe("scheduler", () => {
         return t.mailer.transport.send(message, signal);
       },
     };
-    const tasks = deskTasks({ ...workerDeps(t, slowFirst, "budget-worker"), auditAnchorFile: t.auditAnchorFile, approvalPolicy: { twoPerson: true, keylessDelivery: true } }, t.mailer);
+    const tasks = deskTasks({ ...workerDeps(t, slowFirst, "budget-worker"), auditAnchorFile: t.auditAnchorFile, approvalPolicy: { twoPerson: true, keylessDelivery: true }, attachmentMaxBytes: t.config.attachmentMaxBytes }, t.mailer);
     const scheduler = new Scheduler(t.db, t.clock, silent, tasks, { owner: "budget-worker", leaseMs: minutes(1) });
 
     await scheduler.runDue();

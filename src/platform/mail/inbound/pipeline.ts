@@ -181,7 +181,8 @@ function inboundMailOf(record: InboundRecord, parsed: ParsedMail, from: { addres
     subject: parsed.subject ?? "",
     text: parsed.text ?? "",
     messageId: parsed.messageId ?? null,
-    attachments: parsed.attachments.map((a) => ({ filename: a.filename ?? null, declaredType: a.contentType || null, content: a.content })),
+    // Parts embedded in the HTML (a signature's logo, cid: images) are part of the text, not files.
+    attachments: parsed.attachments.filter((a) => !a.related).map((a) => ({ filename: a.filename ?? null, declaredType: a.contentType || null, content: a.content })),
     authenticated,
     releasedBy: record.releasedBy,
   };

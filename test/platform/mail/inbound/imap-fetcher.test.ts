@@ -213,7 +213,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       await append(box.name, await composeRaw({ from: `Carol Jones <${CAROL}>`, to: replyTo, subject: `Re: [#${id}] New reply`, text: "Fetched by IMAP, thank you.", dkim, messageId: "<imap-reply-1@customer.test>" }));
 
       expect(t.scheduler.has("fetch-imap-mail")).to.equal(false);
-      const deps = { db: t.db, clock: t.clock, logger: createLogger("silent"), transport: t.mailer.transport, deskKey: t.mailer.deskKey, from: t.config.mail.from, workerId: "imap-worker", leaseMs: t.config.leases.mailMs, auditAnchorFile: t.auditAnchorFile, approvalPolicy: { twoPerson: true, keylessDelivery: true } };
+      const deps = { db: t.db, clock: t.clock, logger: createLogger("silent"), transport: t.mailer.transport, deskKey: t.mailer.deskKey, from: t.config.mail.from, workerId: "imap-worker", leaseMs: t.config.leases.mailMs, auditAnchorFile: t.auditAnchorFile, approvalPolicy: { twoPerson: true, keylessDelivery: true }, attachmentMaxBytes: t.config.attachmentMaxBytes };
       const tasks = deskTasks({ ...deps, imap: { url: box.url, pollMs: 30_000 } }, t.mailer);
       const scheduler = new Scheduler(t.db, t.clock, createLogger("silent"), tasks, { owner: "imap-worker", leaseMs: t.config.leases.taskMs });
       const fetchTask = tasks.find((task) => task.name === "fetch-imap-mail")!;

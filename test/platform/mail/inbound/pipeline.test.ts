@@ -9,6 +9,7 @@ import { hours, minutes } from "../../../../src/shared/clock.js";
 import { createLogger } from "../../../../src/shared/logger.js";
 import type { InboundRouter } from "../../../../src/platform/mail/inbound/types.js";
 import { Cleanup } from "../../../support/cleanup.js";
+import { tinyPng } from "../../../support/files.js";
 import { dkim, inboundTestBed, recordingRouter, sendTo, SENDER_DOMAIN, type InboundTestBed } from "./helpers.js";
 
 describe("inbound mail: receiver and pipeline", function () {
@@ -54,6 +55,21 @@ describe("inbound mail: receiver and pipeline", function () {
 
     expect(await processInbound(bed.deps(router))).to.equal(0);
     expect(got).to.have.length(1);
+  });
+
+  it("hands the router a mail's attached files, and not the images embedded in its HTML", async () => {
+    const { router, got } = recordingRouter(() => ({ kind: "ticket", ticketId: 1 }));
+    await sendTo(receiver.port, {
+      dkim,
+      text: "See the file.",
+      html: '<p>See the file.</p><img src="cid:logo@customer.test">',
+      attachments: [
+        { filename: "report.txt", content: "Line one\n" },
+        { filename: "logo.png", content: tinyPng(), cid: "logo@customer.test" },
+      ],
+    });
+    await processInbound(bed.deps(router));
+    expect(got[0]!.attachments.map((a) => [a.filename, a.content.toString()])).to.deep.equal([["report.txt", "Line one\n"]]);
   });
 
   it("quarantines a mail that fails DMARC without calling the router", async () => {
