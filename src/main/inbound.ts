@@ -54,7 +54,7 @@ export function imapFetchTask(deps: { db: Db; clock: Clock; logger: Logger }, so
  */
 export async function startInboundReceiver(config: Config, db: Db, clock: Clock, logger: Logger): Promise<Receiver | null> {
   if (!config.inbound.smtp) return null;
-  const receiver = await startReceiver(db, clock, logger, { ...config.inbound.smtp, lmtp: false, sizeLimit: maxMessageBytes(config.attachmentMaxBytes) });
-  logger.info({ host: config.inbound.smtp.host, port: receiver.port }, "inbound SMTP listening");
+  const receiver = await startReceiver(db, clock, logger, { ...config.inbound.smtp, sizeLimit: maxMessageBytes(config.attachmentMaxBytes) });
+  logger.info({ host: config.inbound.smtp.host, port: receiver.port, protocol: config.inbound.smtp.lmtp ? "lmtp" : "smtp" }, "inbound SMTP listening");
   return receiver;
 }

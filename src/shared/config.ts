@@ -153,6 +153,7 @@ const schema = z.object({
   TIME_ZONE: timeZone.default("UTC"),
   INBOUND_SMTP_PORT: integer(1, 65535).optional(),
   INBOUND_SMTP_HOST: z.string().trim().min(1).default("127.0.0.1"),
+  INBOUND_PROTOCOL: z.enum(["smtp", "lmtp"], { error: "must be smtp or lmtp" }).default("smtp"),
   INBOUND_DOMAIN: z
     .string()
     .trim()
@@ -267,7 +268,7 @@ function buildConfig(e: z.infer<typeof schema>) {
      * Reply-To of reply+<token>@INBOUND_DOMAIN only when INBOUND_DOMAIN is set.
      */
     inbound: {
-      smtp: e.INBOUND_SMTP_PORT === undefined ? null : { host: e.INBOUND_SMTP_HOST, port: e.INBOUND_SMTP_PORT },
+      smtp: e.INBOUND_SMTP_PORT === undefined ? null : { host: e.INBOUND_SMTP_HOST, port: e.INBOUND_SMTP_PORT, lmtp: e.INBOUND_PROTOCOL === "lmtp" },
       domain: e.INBOUND_DOMAIN ?? null,
       imapUrl: e.IMAP_URL ?? null,
       imapPollMs: e.IMAP_POLL_SECONDS * 1000,

@@ -152,6 +152,14 @@ describe("configuration (loadConfig)", () => {
       expectOneLineNaming(configErrorFor({ METRICS_PORT: "0" }).message, "METRICS_PORT");
     });
 
+    it("reads INBOUND_PROTOCOL (smtp by default, or lmtp for an MTA's LMTP transport) and refuses anything else by name", () => {
+      expect(loadConfig({ INBOUND_SMTP_PORT: "2525" }).inbound.smtp).to.deep.equal({ host: "127.0.0.1", port: 2525, lmtp: false });
+      expect(loadConfig({ INBOUND_SMTP_PORT: "2525", INBOUND_PROTOCOL: "lmtp" }).inbound.smtp).to.deep.equal({ host: "127.0.0.1", port: 2525, lmtp: true });
+      const err = configErrorFor({ INBOUND_PROTOCOL: "pop3" });
+      expectOneLineNaming(err.message, "INBOUND_PROTOCOL");
+      expect(err.message).to.include("must be smtp or lmtp");
+    });
+
     it("rejects a SESSION_SECRET shorter than 32 characters without echoing the secret", () => {
       const err = configErrorFor({ SESSION_SECRET: "short" });
       expectOneLineNaming(err.message, "SESSION_SECRET");

@@ -10,7 +10,7 @@ export const maxMessageBytes = (attachmentMaxBytes: number) => Math.max(25 * 102
 export interface ReceiverOptions {
   host: string;
   port: number;
-  /** LMTP instead of SMTP (INBOUND_SMTP_LMTP=true): for an MTA that hands mail over by LMTP, e.g. Postfix's lmtp transport. */
+  /** LMTP instead of SMTP (INBOUND_PROTOCOL=lmtp): for an MTA that hands mail over by LMTP, e.g. Postfix's lmtp transport. */
   lmtp: boolean;
   sizeLimit: number;
 }

@@ -1,5 +1,6 @@
 import { expect } from "chai";
 import type { Knex } from "knex";
+import nodemailer from "nodemailer";
 import { processInbound } from "../../../../src/platform/mail/inbound/pipeline.js";
 import { findInbound, listInbound } from "../../../../src/platform/mail/inbound/inbound-store.js";
 import { startReceiver, type Receiver } from "../../../../src/platform/mail/inbound/receiver.js";
@@ -40,6 +41,20 @@ describe("inbound mail: receiver and pipeline", function () {
     const again = await listInbound(bed.db, 10);
     expect(again).to.have.length(1);
     expect(again[0]!.raw.toString()).to.include("First copy");
+  });
+
+  it("takes mail by LMTP too (INBOUND_PROTOCOL=lmtp), stored before the 250 like SMTP", async () => {
+    const lmtp = await startReceiver(bed.db, bed.clock, createLogger("silent"), { host: "127.0.0.1", port: 0, lmtp: true, sizeLimit: 25 * 1024 * 1024 });
+    cleanup.add(() => lmtp.close());
+    const transport = nodemailer.createTransport({ lmtp: true, host: "127.0.0.1", port: lmtp.port });
+    try {
+      await transport.sendMail({ from: `Ann <ann@${SENDER_DOMAIN}>`, to: "help@in.vouchdesk.test", subject: "By LMTP", text: "Handed over by LMTP", messageId: "<lmtp-1@customer.test>" });
+    } finally {
+      transport.close();
+    }
+    const [stored] = await listInbound(bed.db, 1);
+    expect(stored).to.include({ status: "received", via: "smtp", dedupKey: "lmtp-1@customer.test ann@customer.test" });
+    expect(stored!.raw.toString()).to.include("Handed over by LMTP");
   });
 
   it("routes a DKIM-signed mail whose From: domain passes DMARC, once", async () => {
