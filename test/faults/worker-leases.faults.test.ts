@@ -1,7 +1,4 @@
 import { expect } from "chai";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import knex from "knex";
 import { testMessageMail } from "../../src/platform/mail/mailer.js";
 import { enqueue } from "../../src/platform/mail/outbox-store.js";
@@ -9,7 +6,7 @@ import { startPostgresCluster, type PostgresCluster } from "../support/postgres-
 import { SmtpSink } from "../support/smtp-sink.js";
 import { buildTestApp, type TestApp } from "../support/test-app.js";
 import { waitFor } from "../support/wait.js";
-import { startWorkerProcess, type WorkerProcess } from "../support/worker-process.js";
+import { startWorkerProcess, workerEnvFor, type WorkerProcess } from "../support/worker-process.js";
 import { count } from "../support/rows.js";
 import { Cleanup } from "../support/cleanup.js";
 
@@ -46,23 +43,7 @@ describe("worker processes under faults, on PostgreSQL", function () {
     return mails.map((m) => m.messageId);
   }
 
-  /** What a worker process needs: this database, SMTP to the sink, short leases, the same desk key. */
-  function workerEnv(t: TestApp, sink: SmtpSink): Record<string, string> {
-    const varDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-worker-"));
-    cleanup.add(() => rmSync(varDir, { recursive: true, force: true }));
-    const keyFile = path.join(varDir, "desk-key.asc");
-    writeFileSync(keyFile, t.mailer.deskKey.privateKey.armor(), { mode: 0o600 });
-    return {
-      DATABASE_URL: t.config.databaseUrl,
-      VAR_DIR: varDir,
-      DESK_KEY_FILE: keyFile,
-      MAIL_TRANSPORT: "smtp",
-      SMTP_HOST: "127.0.0.1",
-      SMTP_PORT: String(sink.port),
-      MAIL_LEASE_SECONDS: "2",
-      TASK_LEASE_SECONDS: "2",
-    };
-  }
+  const workerEnv = (t: TestApp, sink: SmtpSink) => workerEnvFor(t, sink, cleanup);
 
   function worker(env: Record<string, string>): WorkerProcess {
     const w = startWorkerProcess(env);
