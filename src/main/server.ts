@@ -1,4 +1,5 @@
 import { loadDemoData, type DemoCredential } from "../dev/demo-data.js";
+import { loadDemoTickets } from "../dev/demo-tickets.js";
 import { createApp } from "./app.js";
 import { systemClock } from "../shared/clock.js";
 import { ConfigError, resolveSessionSecret, type Config } from "../shared/config.js";
@@ -24,7 +25,8 @@ async function start(config: Config): Promise<void> {
   if (!(await dataKeyOpensSecrets(db, dataKey))) throw new ConfigError(WRONG_DATA_KEY);
 
   // Demo records only outside production: a production desk starts empty (npm run cli -- create-admin).
-  const demo = config.production ? null : await loadDemoData(db, systemClock, process.env.DEMO_PASSWORD || undefined);
+  const demoLogins = config.production ? null : await loadDemoData(db, systemClock, process.env.DEMO_PASSWORD || undefined);
+  const demo = demoLogins ? [...demoLogins, ...(await loadDemoTickets({ db, clock: systemClock, mailer }, process.env.DEMO_PASSWORD || undefined))] : null;
   if (demo) logger.info({ logins: demo.map((d) => d.username) }, "demo data loaded");
 
   const metrics = deskMetrics({ reader, clock: systemClock, scheduler }, { processMetrics: true });

@@ -65,7 +65,7 @@ describe("demo data through the real server", () => {
   });
 
   it("loads the demo logins, which sign in with DEMO_PASSWORD", async () => {
-    for (const username of ["admin", "alice", "bob", "ACM0001", "carol", "dave"]) {
+    for (const username of ["admin", "alice", "bob", "ACM0001", "carol", "dave", "NWL0001", "erin"]) {
       expect(await signInOverHttp(`http://127.0.0.1:${port}`, username, PASSWORD), username).to.equal(303);
     }
     expect(await signInOverHttp(`http://127.0.0.1:${port}`, "carol", "wrong-password")).to.equal(401);
@@ -76,14 +76,25 @@ describe("demo data through the real server", () => {
     try {
       const users = (await db("users").orderBy("id").select("username", "role", "email", "can_open_cases", "account_id")) as Record<string, unknown>[];
       expect(users.map((u) => `${u.username as string}:${u.role as string}`)).to.deep.equal([
-        "admin:admin", "alice:agent", "bob:agent", "ACM0001:primary", "carol:secondary", "dave:secondary",
+        "admin:admin", "alice:agent", "bob:agent", "ACM0001:primary", "carol:secondary", "dave:secondary", "NWL0001:primary", "erin:secondary",
       ]);
       expect(users.find((u) => u.username === "ACM0001")!.email).to.equal("primary@acme.example");
       expect(Boolean(users.find((u) => u.username === "carol")!.can_open_cases)).to.equal(true);
       expect(Boolean(users.find((u) => u.username === "dave")!.can_open_cases)).to.equal(false);
       const contacts = (await db("contacts").select("kind", "phone", "authorised_for_support")) as Record<string, unknown>[];
-      expect(contacts.map((c) => c.kind).sort()).to.deep.equal(["primary", "secondary"]);
+      expect(contacts.map((c) => c.kind).sort()).to.deep.equal(["primary", "primary", "secondary", "secondary"]);
       expect(contacts.every((c) => typeof c.phone === "string" && c.phone.startsWith("+"))).to.equal(true);
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it("opens a handful of ordinary tickets across two accounts, so the queue is not empty", async () => {
+    const db = openDatabase(database.url);
+    try {
+      const tickets = (await db("tickets").join("accounts", "accounts.id", "tickets.account_id").orderBy("tickets.id").select("accounts.code", "tickets.type")) as { code: string; type: string }[];
+      expect(tickets.map((t) => t.code)).to.deep.equal(["ACM", "ACM", "ACM", "NWL", "NWL", "NWL"]);
+      expect(tickets.some((t) => t.type === "primary_reset")).to.equal(false);
     } finally {
       await db.destroy();
     }
@@ -125,7 +136,7 @@ describe("demo passwords on a first start without DEMO_PASSWORD", () => {
     const block = output.slice(output.indexOf("Demo logins"));
     expect(output.indexOf("Vouchdesk is listening"), "listening comes first").to.be.lessThan(output.indexOf("Demo logins"));
     const rows = [...block.matchAll(/^ {4}(\S+)\s+(admin|agent|primary|secondary)\s+(\S+)$/gm)].map((m) => ({ username: m[1]!, password: m[3]! }));
-    expect(rows.map((r) => r.username)).to.deep.equal(["admin", "alice", "bob", "ACM0001", "carol", "dave"]);
+    expect(rows.map((r) => r.username)).to.deep.equal(["admin", "alice", "bob", "ACM0001", "carol", "dave", "NWL0001", "erin"]);
     for (const { username, password } of rows) {
       expect(await signInOverHttp(`http://127.0.0.1:${port}`, username, password), username).to.equal(303);
       const logLines = server!.output().split("\n").filter((line) => line.startsWith("{"));
