@@ -39,40 +39,36 @@ async function signInOverHttp(base: string, username: string, password: string):
   return res.status;
 }
 
-describe("demo data through the real server", () => {
-  let database: TestDatabase;
-  let server: { child: ChildProcess; output: () => string } | undefined;
-  let port: number;
+/** A real server on a fresh database and VAR_DIR for one describe: started before its tests, stopped and removed after. */
+function useFreshServer(env: Record<string, string>) {
+  const ctx = {} as { database: TestDatabase; server: { child: ChildProcess; output: () => string }; port: number };
   const varDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-var-"));
-
   before(async () => {
-    database = await freshDatabase();
-    port = await freePort();
-    server = await startServer({
-      DATABASE_URL: database.url,
-      VAR_DIR: varDir,
-      PORT: String(port),
-      DEMO_PASSWORD: PASSWORD,
-      NODE_ENV: "development",
-      LOG_LEVEL: "debug",
-    });
+    ctx.database = await freshDatabase();
+    ctx.port = await freePort();
+    ctx.server = await startServer({ DATABASE_URL: ctx.database.url, VAR_DIR: varDir, PORT: String(ctx.port), NODE_ENV: "development", ...env });
   });
   after(async () => {
-    server?.child.kill("SIGTERM");
-    await new Promise((r) => server?.child.once("exit", r));
-    await database.drop();
+    ctx.server?.child.kill("SIGTERM");
+    await new Promise((r) => ctx.server?.child.once("exit", r));
+    await ctx.database?.drop();
     rmSync(varDir, { recursive: true, force: true });
   });
+  return ctx;
+}
+
+describe("demo data through the real server", () => {
+  const ctx = useFreshServer({ DEMO_PASSWORD: PASSWORD, LOG_LEVEL: "debug" });
 
   it("loads the demo logins, which sign in with DEMO_PASSWORD", async () => {
     for (const username of ["admin", "alice", "bob", "ACM0001", "carol", "dave", "NWL0001", "erin"]) {
-      expect(await signInOverHttp(`http://127.0.0.1:${port}`, username, PASSWORD), username).to.equal(303);
+      expect(await signInOverHttp(`http://127.0.0.1:${ctx.port}`, username, PASSWORD), username).to.equal(303);
     }
-    expect(await signInOverHttp(`http://127.0.0.1:${port}`, "carol", "wrong-password")).to.equal(401);
+    expect(await signInOverHttp(`http://127.0.0.1:${ctx.port}`, "carol", "wrong-password")).to.equal(401);
   });
 
   it("records the demo account as DESIGN §7 describes", async () => {
-    const db = openDatabase(database.url);
+    const db = openDatabase(ctx.database.url);
     try {
       const users = (await db("users").orderBy("id").select("username", "role", "email", "can_open_cases", "account_id")) as Record<string, unknown>[];
       expect(users.map((u) => `${u.username as string}:${u.role as string}`)).to.deep.equal([
@@ -90,7 +86,7 @@ describe("demo data through the real server", () => {
   });
 
   it("opens a handful of ordinary tickets across two accounts, so the queue is not empty", async () => {
-    const db = openDatabase(database.url);
+    const db = openDatabase(ctx.database.url);
     try {
       const tickets = (await db("tickets").join("accounts", "accounts.id", "tickets.account_id").orderBy("tickets.id").select("accounts.code", "tickets.type")) as { code: string; type: string }[];
       expect(tickets.map((t) => t.code)).to.deep.equal(["ACM", "ACM", "ACM", "NWL", "NWL", "NWL"]);
@@ -101,47 +97,32 @@ describe("demo data through the real server", () => {
   });
 
   it("never writes DEMO_PASSWORD to the database or the logs", async () => {
-    const db = openDatabase(database.url);
+    const db = openDatabase(ctx.database.url);
     try {
-      expect(await databaseContains(db, database.files, PASSWORD)).to.equal(false);
+      expect(await databaseContains(db, ctx.database.files, PASSWORD)).to.equal(false);
     } finally {
       await db.destroy();
     }
-    expect(server!.output()).to.include("demo data loaded");
-    expect(server!.output()).not.to.include(PASSWORD);
+    expect(ctx.server.output()).to.include("demo data loaded");
+    expect(ctx.server.output()).not.to.include(PASSWORD);
   });
 });
 
 describe("demo passwords on a first start without DEMO_PASSWORD", () => {
-  let database: TestDatabase;
-  let server: { child: ChildProcess; output: () => string } | undefined;
-  let port: number;
-  const varDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-var-"));
-
-  before(async () => {
-    database = await freshDatabase();
-    port = await freePort();
-    server = await startServer({ DATABASE_URL: database.url, VAR_DIR: varDir, PORT: String(port), NODE_ENV: "development", LOG_LEVEL: "info" });
-    await waitFor("the demo logins block", () => /Demo logins[^\n]*\n(.*\n){6}/.test(server!.output()));
-  });
-  after(async () => {
-    server?.child.kill("SIGTERM");
-    await new Promise((r) => server?.child.once("exit", r));
-    await database.drop();
-    rmSync(varDir, { recursive: true, force: true });
-  });
+  const ctx = useFreshServer({ LOG_LEVEL: "info" });
+  before(() => waitFor("the demo logins block", () => /Demo logins[^\n]*\n(.*\n){8}/.test(ctx.server.output())));
 
   it("prints them once, as a block after 'listening' and outside every log line, and each one signs in", async () => {
-    const output = server!.output();
+    const output = ctx.server.output();
     const block = output.slice(output.indexOf("Demo logins"));
     expect(output.indexOf("Vouchdesk is listening"), "listening comes first").to.be.lessThan(output.indexOf("Demo logins"));
     const rows = [...block.matchAll(/^ {4}(\S+)\s+(admin|agent|primary|secondary)\s+(\S+)$/gm)].map((m) => ({ username: m[1]!, password: m[3]! }));
     expect(rows.map((r) => r.username)).to.deep.equal(["admin", "alice", "bob", "ACM0001", "carol", "dave", "NWL0001", "erin"]);
     for (const { username, password } of rows) {
-      expect(await signInOverHttp(`http://127.0.0.1:${port}`, username, password), username).to.equal(303);
-      const logLines = server!.output().split("\n").filter((line) => line.startsWith("{"));
+      expect(await signInOverHttp(`http://127.0.0.1:${ctx.port}`, username, password), username).to.equal(303);
+      const logLines = ctx.server.output().split("\n").filter((line) => line.startsWith("{"));
       expect(logLines.filter((line) => line.includes(password)), `${username}'s password in a log line`).to.deep.equal([]);
-      expect(server!.output().split(password).length - 1, `${username}'s password printed once`).to.equal(1);
+      expect(ctx.server.output().split(password).length - 1, `${username}'s password printed once`).to.equal(1);
     }
   });
 });
