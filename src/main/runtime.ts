@@ -8,7 +8,6 @@ import { newWorkerId } from "../shared/leases.js";
 import { openDeskKey } from "./desk-key-start.js";
 import { senderFromConfig, type Mailer } from "../platform/mail/mailer.js";
 import { mailerOnSettings, MailSettingsCache } from "../platform/mail/mail-settings.js";
-import { sendingEnabled } from "../platform/mail/settings-store.js";
 import { resolveDataKey, type DataKey } from "../shared/sealing.js";
 import { deskTasks } from "./jobs.js";
 import { Scheduler } from "../platform/tasks/scheduler.js";
@@ -63,7 +62,7 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock, 
   const transport = mailer.transport;
   const anchorFile = auditAnchorFile(config.varDir);
   const workerId = newWorkerId();
-  const tasks = deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile: anchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, inboundDomain: config.inbound.domain, imap: config.inbound.imapUrl ? { url: config.inbound.imapUrl, pollMs: config.inbound.imapPollMs } : null, attachmentMaxBytes: config.attachmentMaxBytes, sendingEnabled: () => sendingEnabled(db) }, mailer);
+  const tasks = deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile: anchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, inboundDomain: config.inbound.domain, imap: config.inbound.imapUrl ? { url: config.inbound.imapUrl, pollMs: config.inbound.imapPollMs } : null, attachmentMaxBytes: config.attachmentMaxBytes, sendingEnabled: () => mailSettings.sendingEnabled() }, mailer);
   const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);

@@ -14,7 +14,6 @@ import { deskKeyOf, generateDeskKey, type DeskKey } from "../../src/platform/mai
 import { senderFromConfig, type Mailer } from "../../src/platform/mail/mailer.js";
 import { fileTransport, smtpTransport } from "../../src/platform/mail/transports.js";
 import { mailerOnSettings, MailSettingsCache } from "../../src/platform/mail/mail-settings.js";
-import { sendingEnabled } from "../../src/platform/mail/settings-store.js";
 import { deskTasks } from "../../src/main/jobs.js";
 import { deskMetrics } from "../../src/main/metrics.js";
 import type { DeskMetrics } from "../../src/platform/metrics/desk-metrics.js";
@@ -120,14 +119,15 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   const smtp = options.smtp;
   const dataKey = resolveDataKey(config);
   const base = { sender: senderFromConfig(config), deskKey, baseUrl: config.baseUrl, timeZone: config.timeZone };
-  const mailer: Mailer = options.mailSettings
-    ? mailerOnSettings(new MailSettingsCache({ db, config: { ...config, mail: { ...config.mail, dir: mailDir } }, dataKey }), base, config.mail.transport)
+  const mailSettings = options.mailSettings ? new MailSettingsCache({ db, config: { ...config, mail: { ...config.mail, dir: mailDir } }, dataKey }) : null;
+  const mailer: Mailer = mailSettings
+    ? mailerOnSettings(mailSettings, base, config.mail.transport)
     : { ...base, transport: smtp ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS }) : fileTransport(mailDir) };
   const transport = mailer.transport;
   const anchorDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-anchor-"));
   const auditAnchorFile = path.join(anchorDir, "audit-anchor.asc");
   const workerId = newWorkerId();
-  const tasks = deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, attachmentMaxBytes: config.attachmentMaxBytes, ...(options.mailSettings ? { sendingEnabled: () => sendingEnabled(db) } : {}) }, mailer);
+  const tasks = deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, attachmentMaxBytes: config.attachmentMaxBytes, ...(mailSettings ? { sendingEnabled: () => mailSettings.sendingEnabled() } : {}) }, mailer);
   const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);

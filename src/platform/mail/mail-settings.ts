@@ -119,10 +119,15 @@ export class MailSettingsCache {
     return this.built?.settings.values ?? null;
   }
 
+  /** Read at the start of every delivery run: it also keeps this process's From current. */
+  async sendingEnabled(): Promise<boolean> {
+    return (await this.current()).settings.values.sendingEnabled;
+  }
+
   private async rebuild(): Promise<Built> {
     const stored = await readMailSettings(this.deps.db);
     const settings = effectiveMailSettings(this.deps.config, stored, this.deps.dataKey);
-    const transport = transportOfSettings(settings, this.deps.config.mail.dir);
+    const transport = unusableOr(() => transportOfSettings(settings, this.deps.config.mail.dir), settings.values.transport);
     this.built?.transport.close();
     this.built = { version: stored.version, settings, transport };
     return this.built;
@@ -131,6 +136,16 @@ export class MailSettingsCache {
   close(): void {
     this.built?.transport.close();
     this.built = null;
+  }
+}
+
+/** Settings that cannot make a transport still make one: each send fails with why, and the mail log shows it. */
+function unusableOr(build: () => MailTransport, name: MailTransport["name"]): MailTransport {
+  try {
+    return build();
+  } catch (err) {
+    const refuse = () => Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    return { name, send: refuse, verify: refuse, close() {} };
   }
 }
 

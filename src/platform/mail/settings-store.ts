@@ -43,12 +43,6 @@ export async function mailSettingsVersion(db: Db): Promise<number> {
   return (row as { version: number } | undefined)?.version ?? 0;
 }
 
-/** Whether the console lets the desk send mail at all (off: the outbox keeps it). */
-export async function sendingEnabled(db: Db): Promise<boolean> {
-  const row: unknown = await db("mail_settings").where({ id: 1 }).first("sending_enabled");
-  return row ? Boolean((row as { sending_enabled: boolean | number }).sending_enabled) : true;
-}
-
 export async function readMailSettings(db: Db): Promise<StoredMailSettings> {
   const found: unknown = await db("mail_settings as s").leftJoin("users as u", "u.id", "s.updated_by").where("s.id", 1).first("s.*", "u.username as updated_by_name");
   const row = found as Row | undefined;
