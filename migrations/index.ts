@@ -30,6 +30,7 @@ import * as inboundMessages from "./20261205_02_inbound_messages.js";
 import * as replyTokens from "./20261205_03_reply_tokens.js";
 import * as attachments from "./20261205_04_attachments.js";
 import * as taskLastSuccess from "./20261206_02_task_last_success.js";
+import * as mailSettings from "./20261206_04_mail_settings.js";
 
 /**
  * The migrations in order. Listed here rather than read from the folder so that the
@@ -67,6 +68,7 @@ const migrations: Record<string, Knex.Migration> = {
   "20261205_03_reply_tokens": replyTokens,
   "20261205_04_attachments": attachments,
   "20261206_02_task_last_success": taskLastSuccess,
+  "20261206_04_mail_settings": mailSettings,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

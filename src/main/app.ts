@@ -31,6 +31,7 @@ import type { Db } from "../shared/db.js";
 import type { Logger } from "../shared/logger.js";
 import { inboundAdminRoutes } from "../web/admin/inbound-routes.js";
 import { mailAdminRoutes } from "../web/admin/mail-routes.js";
+import { settingsRoutes } from "../web/admin/settings-routes.js";
 import { auditAdminRoutes } from "../web/admin/audit-routes.js";
 import { appendAudit } from "../platform/audit/audit-log.js";
 import type { Mailer } from "../platform/mail/mailer.js";
@@ -177,7 +178,9 @@ export function createApp(deps: AppDeps): Express {
   app.use(recordChangeRoutes({ db, clock, mailer, stepUpMs }));
   // Mail and tasks may not import audit (DESIGN §8): the appender is handed in here.
   app.use(inboundAdminRoutes({ db, clock, audit: appendAudit }));
-  app.use(mailAdminRoutes({ db, clock, config, mailer, audit: appendAudit, deliverNow: () => scheduler.run("deliver-mail") }));
+  const mailAdminDeps = { db, clock, mailer, audit: appendAudit, deliverNow: () => scheduler.run("deliver-mail") };
+  app.use(mailAdminRoutes(mailAdminDeps));
+  app.use(settingsRoutes({ ...mailAdminDeps, config, dataKey: deps.dataKey, stepUpMs }));
   app.use(auditAdminRoutes({ db, clock }));
   app.use(taskAdminRoutes({ db, clock, scheduler, audit: appendAudit }));
   app.use(slaAdminRoutes({ db, clock }));

@@ -20,7 +20,7 @@ export const DELIVERY_RUN_BUDGET_MS = seconds(30);
  * the desk sends about delivery itself (a temporary password that could not be delivered).
  */
 export function deskTasks(
-  deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string; approvalPolicy: { twoPerson: boolean; keylessDelivery: boolean }; inboundDomain?: string | null; imap?: ImapSource | null; attachmentMaxBytes: number },
+  deps: DeliveryDeps & { db: Db; clock: Clock; auditAnchorFile: string; approvalPolicy: { twoPerson: boolean; keylessDelivery: boolean }; inboundDomain?: string | null; imap?: ImapSource | null; attachmentMaxBytes: number; sendingEnabled?: () => Promise<boolean> },
   mailer: Mailer,
 ): TaskDefinition[] {
   // Mail knows nothing of resets: here a mail given up on is told to the reset it belongs to, if any.
@@ -32,6 +32,8 @@ export function deskTasks(
       everyMs: seconds(5),
       everyWorker: true,
       async run(shouldStop) {
+        // Turned off in the mail settings: the outbox keeps its mail, no attempt is spent.
+        if (deps.sendingEnabled && !(await deps.sendingEnabled())) return "sending is turned off in the mail settings: mail waits in the outbox";
         const until = deps.clock.now().getTime() + DELIVERY_RUN_BUDGET_MS;
         const r = await deliverDue(delivery, () => shouldStop() || deps.clock.now().getTime() >= until);
         return `${r.sent} sent, ${r.failed} failed, ${r.dead} dead`;

@@ -7,7 +7,8 @@ import type { Logger } from "../shared/logger.js";
 import { newWorkerId } from "../shared/leases.js";
 import { openDeskKey } from "./desk-key-start.js";
 import { senderFromConfig, type Mailer } from "../platform/mail/mailer.js";
-import { transportFromConfig } from "../platform/mail/transports.js";
+import { mailerOnSettings, MailSettingsCache } from "../platform/mail/mail-settings.js";
+import { resolveDataKey, type DataKey } from "../shared/sealing.js";
 import { deskTasks } from "./jobs.js";
 import { Scheduler } from "../platform/tasks/scheduler.js";
 
@@ -47,7 +48,7 @@ export interface Runtime {
 }
 
 /** What both the web process and a separate worker need: a migrated database, the mail setup and the tasks. */
-export async function openRuntime(config: Config, logger: Logger, clock: Clock): Promise<Runtime> {
+export async function openRuntime(config: Config, logger: Logger, clock: Clock, dataKey: DataKey = resolveDataKey(config, (message) => logger.warn(message))): Promise<Runtime> {
   tuneHeap();
   const db = openDatabase(config.databaseUrl);
   const applied = await migrate(db);
@@ -55,11 +56,13 @@ export async function openRuntime(config: Config, logger: Logger, clock: Clock):
   const sender = senderFromConfig(config);
   const identity = { name: "Vouchdesk", email: `desk@${sender.hostname}` };
   const deskKey = await openDeskKey({ db, clock, logger }, { file: config.deskKeyFile, rotate: config.deskKeyRotate, identity });
-  const transport = transportFromConfig(config.mail);
-  const mailer: Mailer = { sender, deskKey, transport, baseUrl: config.baseUrl, timeZone: config.timeZone };
+  // The mail settings (environment, then the console's) are read again at each delivery: a save reaches this process without a restart.
+  const mailSettings = new MailSettingsCache({ db, config, dataKey });
+  const mailer = mailerOnSettings(mailSettings, { sender, deskKey, baseUrl: config.baseUrl, timeZone: config.timeZone }, config.mail.transport);
+  const transport = mailer.transport;
   const anchorFile = auditAnchorFile(config.varDir);
   const workerId = newWorkerId();
-  const tasks = deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile: anchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, inboundDomain: config.inbound.domain, imap: config.inbound.imapUrl ? { url: config.inbound.imapUrl, pollMs: config.inbound.imapPollMs } : null, attachmentMaxBytes: config.attachmentMaxBytes }, mailer);
+  const tasks = deskTasks({ db, clock, logger, transport, deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile: anchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, inboundDomain: config.inbound.domain, imap: config.inbound.imapUrl ? { url: config.inbound.imapUrl, pollMs: config.inbound.imapPollMs } : null, attachmentMaxBytes: config.attachmentMaxBytes, sendingEnabled: () => mailSettings.sendingEnabled() }, mailer);
   const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);

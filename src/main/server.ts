@@ -20,7 +20,7 @@ async function start(config: Config): Promise<void> {
   const logger = createProcessLogger(config.logLevel, config.production);
   const dataKey = resolveDataKey(config, (message) => logger.warn(message));
   guardProcess(logger);
-  const runtime = await openRuntime(config, logger, systemClock);
+  const runtime = await openRuntime(config, logger, systemClock, dataKey);
   const { db, reader, mailer, scheduler } = runtime;
   if (!(await dataKeyOpensSecrets(db, dataKey))) throw new ConfigError(WRONG_DATA_KEY);
 

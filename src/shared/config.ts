@@ -198,10 +198,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const shown = SECRET_VARIABLES.has(name) || env[name] === undefined ? "" : ` (got ${JSON.stringify(env[name])})`;
     throw new ConfigError(`Invalid configuration: ${name} ${issue.message}${shown}`);
   }
-  return buildConfig(parsed.data);
+  return buildConfig(parsed.data, new Set(Object.keys(input)));
 }
 
-function buildConfig(e: z.infer<typeof schema>) {
+/** The mail variables an admin's saved settings cannot override (issue 18): the ones set in the environment. */
+const MAIL_VARIABLES = ["MAIL_TRANSPORT", "SMTP_HOST", "SMTP_PORT", "SMTP_SECURE", "SMTP_USER", "SMTP_PASS", "MAIL_FROM"] as const;
+export type MailVariable = (typeof MAIL_VARIABLES)[number];
+
+function buildConfig(e: z.infer<typeof schema>, set: ReadonlySet<string>) {
   const production = e.NODE_ENV === "production";
   const varDir = path.resolve(projectRoot, e.VAR_DIR);
   if (production && !e.SESSION_SECRET) {
@@ -247,6 +251,8 @@ function buildConfig(e: z.infer<typeof schema>) {
       from: e.MAIL_FROM,
       dir: path.join(varDir, "mail"),
       smtp: { host: e.SMTP_HOST, port: e.SMTP_PORT, secure: e.SMTP_SECURE, user: e.SMTP_USER, pass: e.SMTP_PASS },
+      /** Which of the mail variables were set: those win over the settings saved in the console. */
+      fromEnvironment: new Set<MailVariable>(MAIL_VARIABLES.filter((name) => set.has(name))),
     },
     tempPasswordTtlHours: e.TEMP_PASSWORD_TTL_HOURS,
     resetLinkTtlMinutes: e.RESET_LINK_TTL_MINUTES,

@@ -11,6 +11,8 @@ export interface ReceivedMail {
 export interface SinkOptions {
   /** Require AUTH and refuse every credential with this text (as a 535 reply). */
   refuseAuthWith?: string;
+  /** Require AUTH and take only this user and password; any other is refused with 535 "Authentication failed". */
+  login?: { user: string; pass: string };
   /**
    * Keep each message (it counts as received) and wait this long before answering 250: a
    * client killed meanwhile never learns that the server accepted the mail.
@@ -38,16 +40,17 @@ export class SmtpSink {
 
   /** Starts listening on 127.0.0.1; pass the previous port to come back on the same one. */
   async start(port = 0): Promise<this> {
-    const { refuseAuthWith, answerDelayMs = 0 } = this.options;
+    const { refuseAuthWith, login, answerDelayMs = 0 } = this.options;
+    const authRequired = Boolean(refuseAuthWith ?? login);
     this.server = new SMTPServer({
       secure: false,
-      disabledCommands: refuseAuthWith ? ["STARTTLS"] : ["STARTTLS", "AUTH"],
-      authOptional: !refuseAuthWith,
+      disabledCommands: authRequired ? ["STARTTLS"] : ["STARTTLS", "AUTH"],
+      authOptional: !authRequired,
       allowInsecureAuth: true,
       logger: false,
-      onAuth: (_auth, _session, callback) => {
-        const err = Object.assign(new Error(refuseAuthWith ?? "no"), { responseCode: 535 });
-        callback(err);
+      onAuth: (auth, _session, callback) => {
+        if (login && !refuseAuthWith && auth.username === login.user && auth.password === login.pass) return callback(null, { user: login.user });
+        callback(Object.assign(new Error(refuseAuthWith ?? "Authentication failed"), { responseCode: 535 }));
       },
       onRcptTo: (address, _session, callback) => {
         const refusal = this.refusals.get(address.address.toLowerCase());

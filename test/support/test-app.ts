@@ -13,6 +13,7 @@ import { newWorkerId } from "../../src/shared/leases.js";
 import { deskKeyOf, generateDeskKey, type DeskKey } from "../../src/platform/mail/desk-key.js";
 import { senderFromConfig, type Mailer } from "../../src/platform/mail/mailer.js";
 import { fileTransport, smtpTransport } from "../../src/platform/mail/transports.js";
+import { mailerOnSettings, MailSettingsCache } from "../../src/platform/mail/mail-settings.js";
 import { deskTasks } from "../../src/main/jobs.js";
 import { deskMetrics } from "../../src/main/metrics.js";
 import type { DeskMetrics } from "../../src/platform/metrics/desk-metrics.js";
@@ -82,6 +83,8 @@ export interface TestAppOptions {
   database?: TestDatabase;
   /** Load the demo data into the given `database` too (it is loaded into a fresh one always). */
   seedDemo?: boolean;
+  /** Send as the desk does, by the effective mail settings (environment, then the console's), instead of a transport built here. */
+  mailSettings?: boolean;
 }
 
 /**
@@ -114,19 +117,22 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
 
   const mailDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-mail-"));
   const smtp = options.smtp;
-  const transport = smtp
-    ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS })
-    : fileTransport(mailDir);
-  const mailer: Mailer = { sender: senderFromConfig(config), deskKey, transport, baseUrl: config.baseUrl, timeZone: config.timeZone };
+  const dataKey = resolveDataKey(config);
+  const base = { sender: senderFromConfig(config), deskKey, baseUrl: config.baseUrl, timeZone: config.timeZone };
+  const mailSettings = options.mailSettings ? new MailSettingsCache({ db, config: { ...config, mail: { ...config.mail, dir: mailDir } }, dataKey }) : null;
+  const mailer: Mailer = mailSettings
+    ? mailerOnSettings(mailSettings, base, config.mail.transport)
+    : { ...base, transport: smtp ? smtpTransport({ host: "127.0.0.1", port: smtp.port, secure: false, user: env.SMTP_USER, pass: env.SMTP_PASS }) : fileTransport(mailDir) };
+  const transport = mailer.transport;
   const anchorDir = mkdtempSync(path.join(tmpdir(), "vouchdesk-anchor-"));
   const auditAnchorFile = path.join(anchorDir, "audit-anchor.asc");
   const workerId = newWorkerId();
-  const tasks = deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, attachmentMaxBytes: config.attachmentMaxBytes }, mailer);
+  const tasks = deskTasks({ db, clock, logger, transport, deskKey: mailer.deskKey, from: config.mail.from, workerId, leaseMs: config.leases.mailMs, auditAnchorFile, approvalPolicy: { twoPerson: config.resetTwoPerson, keylessDelivery: config.keylessDelivery }, attachmentMaxBytes: config.attachmentMaxBytes, ...(mailSettings ? { sendingEnabled: () => mailSettings.sendingEnabled() } : {}) }, mailer);
   const scheduler = new Scheduler(db, clock, logger, tasks, { owner: workerId, leaseMs: config.leases.taskMs });
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
   const metrics = deskMetrics({ reader, clock, scheduler });
-  const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, dataKey: resolveDataKey(config), mailer, scheduler, metrics });
+  const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, dataKey, mailer, scheduler, metrics });
   return {
     app,
     db,

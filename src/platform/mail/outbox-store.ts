@@ -252,6 +252,14 @@ export async function requeue(trx: Knex.Transaction, id: number, now: Date): Pro
   return updated > 0;
 }
 
+/**
+ * Mail waiting out its back-off after a failed attempt is due at once: after the mail settings
+ * change, the next delivery tries it with them. Mail refused for good or dead still waits for Retry.
+ */
+export async function makeRetriesDue(db: Db, now: Date): Promise<number> {
+  return db("outbox").where({ status: "failed" }).whereNotNull("next_attempt_at").where("next_attempt_at", ">", now).update({ next_attempt_at: now, updated_at: now });
+}
+
 export async function findMail(db: Db, id: number): Promise<OutboxMail | null> {
   const row: unknown = await db("outbox").where({ id }).first();
   return row ? toMail(row as Row) : null;

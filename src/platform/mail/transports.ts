@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import nodemailer from "nodemailer";
-import type { Config } from "../../shared/config.js";
 
 /** Where mail goes once it leaves the outbox. */
 export interface MailTransport {
@@ -41,6 +40,8 @@ export interface SmtpSettings {
   host: string;
   port: number;
   secure: boolean;
+  /** Never upgrade to TLS with STARTTLS, even when the server offers it. */
+  ignoreTLS?: boolean | undefined;
   user?: string | undefined;
   pass?: string | undefined;
 }
@@ -56,6 +57,7 @@ export function smtpTransport(settings: SmtpSettings): MailTransport {
     host: settings.host,
     port: settings.port,
     secure: settings.secure,
+    ignoreTLS: settings.ignoreTLS ?? false,
     auth: settings.user ? { user: settings.user, pass: settings.pass ?? "" } : undefined,
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,
@@ -77,8 +79,3 @@ export function smtpTransport(settings: SmtpSettings): MailTransport {
 
 /** The bare address of "Name <address>". */
 const addressOf = (from: string) => /<([^>]+)>/.exec(from)?.[1] ?? from;
-
-export function transportFromConfig(mail: Config["mail"]): MailTransport {
-  if (mail.transport === "smtp") return smtpTransport({ ...mail.smtp, host: mail.smtp.host! });
-  return fileTransport(mail.dir);
-}

@@ -356,7 +356,7 @@ describe("admin mail settings and test message", () => {
 
   it("shows the transport and server, never the SMTP password", async () => {
     const res = await admin.get("/admin/settings").expect(200);
-    expect(res.text).to.include("smtp");
+    expect(res.text).to.include("SMTP <span class=\"muted small\">set by the environment (MAIL_TRANSPORT)</span>");
     expect(res.text).to.include("127.0.0.1");
     expect(res.text).to.include(String(sink.port));
     expect(res.text).to.not.include(SMTP_PASS);
