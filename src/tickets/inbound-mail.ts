@@ -75,7 +75,7 @@ async function filesOf(attachments: readonly InboundAttachment[], maxBytes: numb
 }
 
 const withLeftOff = (body: string, files: MailFiles) =>
-  files.leftOff.length === 0 ? body : `${body}\n\n[Attachments not kept: ${files.leftOff.join(" ")}]`.slice(0, BODY_MAX);
+  (files.leftOff.length === 0 ? body : `${body}\n\n[Attachments not kept: ${files.leftOff.join(" ")}]`).slice(0, BODY_MAX);
 
 async function routeReply(deps: TicketDeps, mail: InboundMail, files: MailFiles, known: { ticketId: number; userId: number }): Promise<InboundRouting> {
   const ticket = await findTicket(deps.db, known.ticketId);

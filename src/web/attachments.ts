@@ -18,8 +18,11 @@ const uploadsOf = new WeakMap<Request, Uploads>();
 /** The files a post brought (none for a urlencoded form). */
 const uploadsFrom = (req: Request): Uploads => uploadsOf.get(req) ?? { files: [] };
 
+/** A form cut off or malformed (busboy's own errors: no boundary, an unexpected end): bad input, not a fault. */
+const UNREADABLE_FORM = "The form could not be read (it was cut off or malformed): send it again.";
+
 function problemOf(err: unknown, maxBytes: number): string {
-  if (!(err instanceof multer.MulterError)) throw err;
+  if (!(err instanceof multer.MulterError)) return UNREADABLE_FORM;
   if (err.code === "LIMIT_FILE_SIZE") return `A file is too large. ${tooLargeProblem(maxBytes)}`;
   if (err.code === "LIMIT_FILE_COUNT") return TOO_MANY_PROBLEM;
   if (err.code === "LIMIT_UNEXPECTED_FILE") return "Files go in the attachments field only.";

@@ -10,6 +10,7 @@ import { openRequest } from "../resets/helpers.js";
 import { postFiles, tinyPdf, tinyPng, windowsExe, type TestFile } from "../support/files.js";
 import type { Agent } from "../support/http.js";
 import { count, type Row } from "../support/rows.js";
+import { csrfToken } from "../support/forms.js";
 import { browsers } from "../support/sign-in.js";
 import { actorFor } from "../support/users.js";
 import { useTestApp } from "../support/use-test-app.js";
@@ -172,6 +173,24 @@ describe("attachments on tickets", () => {
     expect(await count(t, "attachments")).to.equal(0);
     expect(await count(t, "attachment_blobs")).to.equal(0);
     expect(before.attachments).to.equal(0);
+  });
+
+  it("answers a cut-off or malformed multipart form with a named problem, never a 500, storing nothing", async () => {
+    const carol = await as("carol");
+    const before = await stored();
+    const csrf = await csrfToken(carol, "/tickets/new");
+    const field = (name: string, value: string) => `--B0UNDARY\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    // The fields arrive, then the file part stops mid-way: the connection ended before the closing boundary.
+    const cutOff = field("_csrf", csrf) + field("type", "technical") + field("subject", "Printer invoice") + field("body", "See the files.") +
+      '--B0UNDARY\r\nContent-Disposition: form-data; name="attachments"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 and then noth';
+    const res = await carol.post("/tickets").set("Content-Type", "multipart/form-data; boundary=B0UNDARY").send(cutOff);
+    expect(res.status).to.equal(400);
+    expect(res.text).to.match(/id="field-attachments-problem">The form could not be read \(it was cut off or malformed\)/);
+    expect(res.text).to.include("See the files.");
+    // No boundary at all: nothing can be read, not even the token, so the CSRF check refuses it.
+    const noBoundary = await carol.post("/tickets").set("Content-Type", "multipart/form-data").send("_csrf=" + csrf);
+    expect(noBoundary.status).to.equal(403);
+    expect(await stored()).to.deep.equal(before);
   });
 
   it("takes a mail's files through the same checks (attachFiles): stored on the message's event with its visibility, refused on a reset ticket and by type", async () => {

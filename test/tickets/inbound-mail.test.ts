@@ -2,6 +2,7 @@ import { expect } from "chai";
 import { simpleParser } from "mailparser";
 import type { InboundMail } from "../../src/platform/mail/inbound/types.js";
 import { hashToken } from "../../src/shared/tokens.js";
+import { BODY_MAX } from "../../src/tickets/vocabulary.js";
 import { routeInboundMail } from "../../src/tickets/index.js";
 import { databaseRows } from "../support/database.js";
 import { openRequest } from "../resets/helpers.js";
@@ -86,6 +87,13 @@ describe("mail in: what an inbound mail means (issue 17, tickets/inbound-mail.ts
     expect(await writeState(t)).to.deep.equal(before);
     const admin = Number(((await t.db("users").where({ username: "admin" }).first("id")) as Row).id);
     expect(await route(inbound({ from: "Carol.Other@acme.example", to: [replyTo], text: "Sent from my other address.", releasedBy: admin }))).to.deep.equal({ kind: "reply", ticketId: id });
+  });
+
+  it("keeps a reply by mail within the longest message a form takes", async () => {
+    const { id, replyTo } = await ticketWithReply();
+    await route(inbound({ to: [replyTo], subject: "Re: [#1] New reply", text: "x".repeat(BODY_MAX + 500) }));
+    const reply = (await t.db("ticket_events").where({ ticket_id: id, kind: "reply" }).orderBy("id", "desc").first()) as Row;
+    expect((reply.body as string).length).to.equal(BODY_MAX);
   });
 
   it("matches From: to the registered address in any case; quarantines a reply from a disabled login", async () => {
