@@ -72,6 +72,12 @@ export async function saveMailSettings(deps: MailSettingsDeps, input: MailSettin
     if (transport === "smtp" && auth && !user) return refusedAt("user", "Enter the user name to sign in with, or turn authentication off.");
 
     const changed = FIELDS.filter((field) => next[field] !== stored[field]);
+    // A saved password goes only to the server it was typed for: whoever points the desk at another
+    // host, port, security or user types it again, so nobody can send it elsewhere without knowing it.
+    const redirected = (["host", "port", "security", "user"] as const).some((field) => changed.includes(field));
+    if (redirected && stored.passwordSealed !== null && next.passwordSealed === stored.passwordSealed && !fixed("password")) {
+      return refusedAt("password", "Type the password again: the saved one goes only to the server it was entered for, and the host, port, security or user changed.");
+    }
     const passwordChanged = next.passwordSealed !== stored.passwordSealed;
     if (changed.length === 0 && !passwordChanged) return done({ changed: false, retriesDue: 0 });
     await writeMailSettings(trx, next, actor.id, now);

@@ -101,6 +101,20 @@ describe("mail settings saved in the console and used by the next delivery", () 
     expect(t.sink.received).to.have.length(1);
   });
 
+  it("asks for the saved password again before it goes to another host, port, security or user, nothing changed until then", async () => {
+    await save(admin, smtpForm(RIGHT), 303);
+    const row = await settingsRow(t);
+    for (const change of [{ host: "mail.elsewhere.example" }, { port: "2526" }, { security: "tls" }, { user: "someone" }]) {
+      const res = await save(admin, { ...smtpForm(""), ...change }, 400);
+      expect(res.text, JSON.stringify(change)).to.include('id="field-password-problem">Type the password again');
+      expect(await settingsRow(t), "nothing changed").to.deep.equal(row);
+    }
+    // Typed again, it goes; and a change of From alone keeps the saved one.
+    await save(admin, { ...smtpForm(RIGHT), host: "localhost" }, 303);
+    await save(admin, { ...smtpForm(""), host: "localhost", from: "Desk <desk@desk.example>" }, 303);
+    expect((await settingsRow(t)).host).to.equal("localhost");
+  });
+
   it("refuses a bad port, host or From, and SMTP without a host, with 400 named at the field and nothing changed", async () => {
     const before = await databaseRows(t.db, ["sessions"]);
     const cases: [Record<string, string>, string, string][] = [
