@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { asDate, type Db } from "../shared/db.js";
+import { asDate, isPostgres, type Db } from "../shared/db.js";
 import { MAX_ROW_ID } from "../shared/row-ids.js";
 import { ticketsMatching, type SearchAudience } from "./search-store.js";
 import type { SearchWord } from "./search-terms.js";
@@ -121,9 +121,10 @@ const orderOf = (filter: QueueFilter, prefix = "") =>
 
 /**
  * The equality filters and the cursor: each index (x, updated_at, id) serves one of them plus the
- * order. A text search adds, per word, `id IN (the tickets the indexes find for it)`.
+ * order. A text search adds, per word, `id IN (the tickets the indexes find for it)`; for a broad
+ * word `+id IN (…)`, which SQLite cannot drive from (see searchRows).
  */
-function filtered(db: Db, filter: QueueFilter): Knex.QueryBuilder {
+function filtered(db: Db, filter: QueueFilter, broad: ReadonlySet<SearchWord> = new Set()): Knex.QueryBuilder {
   const q = db("tickets").select(QUEUE_COLUMNS);
   if (filter.scope) scoped(q, filter.scope);
   if (filter.status) q.where("status", filter.status);
@@ -134,7 +135,11 @@ function filtered(db: Db, filter: QueueFilter): Knex.QueryBuilder {
   if (filter.text && "words" in filter.text) {
     // A search of only punctuation has no word: it finds nothing, not everything.
     if (filter.text.words.length === 0) q.whereRaw("1 = 0");
-    for (const word of filter.text.words) q.whereIn("id", ticketsMatching(db, word, filter.text.audience));
+    for (const word of filter.text.words) {
+      const matches = ticketsMatching(db, word, filter.text.audience);
+      if (broad.has(word)) q.whereRaw("+id in ?", [matches]);
+      else q.whereIn("id", matches);
+    }
   }
   if (filter.after) q.whereRaw("(updated_at, id) < (?, ?)", [filter.after.updatedAt, filter.after.id]);
   if (filter.due) q.whereNotNull("due_at");
@@ -172,11 +177,37 @@ function withNames(db: Db, filter: QueueFilter, tickets: Knex.QueryBuilder): Kne
 
 /** One page of the queue, newest activity first (or soonest due), 50 rows after the cursor (keyset: no OFFSET). */
 export async function queuePage(db: Db, filter: QueueFilter): Promise<QueuePage> {
-  const rows = ((await withNames(db, filter, filtered(db, filter).limit(PAGE_SIZE + 1))) as Row[]).map(toRow);
+  const rows = await searchRows(db, filter);
   const more = rows.length > PAGE_SIZE;
   const shown = rows.slice(0, PAGE_SIZE);
   const last = shown[shown.length - 1]!;
   return { rows: shown, next: more ? (filter.due ? encodeDueCursor({ dueAt: last.dueAt!, id: last.id }) : encodeCursor(last)) : null };
+}
+
+/** Past this many matching tickets a search word is broad (see searchRows). */
+const BROAD_MATCHES = 2_000;
+
+/**
+ * The rows of a page (one more than it shows). SQLite's plan for `id IN (matches)` fetches every
+ * matching ticket and sorts them: right for a rare word, but a word on one ticket in ten means
+ * 100,000 lookups at a million tickets. So a broad word's matches only mark tickets (`+id IN`),
+ * and the view's order index is walked until a page is full; a search with any narrow word is
+ * still driven by that word's few matches. PostgreSQL's planner weighs the GIN hit counts itself.
+ */
+async function searchRows(db: Db, filter: QueueFilter): Promise<QueueRow[]> {
+  const text = filter.text && "words" in filter.text && !isPostgres(db) ? filter.text : null;
+  const broad = text ? await broadWords(db, text.words, text.audience) : new Set<SearchWord>();
+  return ((await withNames(db, filter, filtered(db, filter, broad).limit(PAGE_SIZE + 1))) as Row[]).map(toRow);
+}
+
+/** The words that match more than BROAD_MATCHES tickets, each counted only that far (so the count costs the same at any size). */
+async function broadWords(db: Db, words: SearchWord[], audience: SearchAudience): Promise<Set<SearchWord>> {
+  const broad = new Set<SearchWord>();
+  for (const word of words) {
+    const found = (await db.from(ticketsMatching(db, word, audience).limit(BROAD_MATCHES + 1).as("m")).count({ n: "*" }).first()) as { n: number | string };
+    if (Number(found.n) > BROAD_MATCHES) broad.add(word);
+  }
+  return broad;
 }
 
 /** Tickets per status, kept in step by the writes (O(1) at any size). */

@@ -2,9 +2,11 @@ import { MAX_ROW_ID } from "../shared/row-ids.js";
 
 /**
  * One word of a search as typed: its tokens (runs of letters and digits, the way the indexes
- * split text), matched as a phrase; the last word of a search also matches as a prefix, since
- * people search as they type. Only letters and digits reach the query, so nothing typed can be
- * read as FTS syntax (quotes, `*`, `NEAR`, `-`, `:`, parentheses) by either database.
+ * split text), matched as a phrase of whole words; a word typed with a `*` at its end ("invo*")
+ * also matches as a prefix, as in Zendesk's search. Whole words by default, because a prefix of a
+ * common word reads every word it begins, at a cost that grows with the desk (issue 16's 1M
+ * figures). Only letters and digits reach the query, so nothing typed can be read as FTS syntax
+ * (quotes, `*`, `NEAR`, `-`, `:`, parentheses) by either database.
  */
 export interface SearchWord {
   tokens: string[];
@@ -37,6 +39,12 @@ function phoneWord(q: string): SearchWord | null {
   return phone ? { tokens: [q.replace(/\D/g, "")], prefix: true, number: null, phone } : null;
 }
 
+/**
+ * "invo*": a `*` right after the word's last token, of two letters or digits at least. A lone
+ * letter with `*` is matched whole: the indexes keep prefixes of two and three, nothing shorter.
+ */
+const isPrefix = (chunk: string, tokens: string[]) => /[\p{L}\p{N}\p{M}]\*+$/u.test(chunk) && /^[\p{L}\p{N}\p{M}]{2,}$/u.test(tokens[tokens.length - 1]!);
+
 /** The words of a search, in order; none when it holds no letter or digit. */
 export function searchWords(q: string): SearchWord[] {
   const text = q.normalize("NFC").trim();
@@ -47,9 +55,9 @@ export function searchWords(q: string): SearchWord[] {
     .map((chunk) => ({ chunk, tokens: chunk.split(/[^\p{L}\p{N}\p{M}]+/u).filter(Boolean) }))
     .filter((w) => w.tokens.length > 0)
     .slice(0, MAX_SEARCH_WORDS);
-  return words.map(({ chunk, tokens }, i) => {
+  return words.map(({ chunk, tokens }) => {
     const number = /^\d{1,10}$/.test(chunk) ? Number(chunk) : null;
     const phone = /^\d+$/.test(chunk) ? phoneDigits(chunk) : null;
-    return { tokens, prefix: i === words.length - 1, number: number !== null && number <= MAX_ROW_ID ? number : null, phone };
+    return { tokens, prefix: isPrefix(chunk, tokens), number: number !== null && number <= MAX_ROW_ID ? number : null, phone };
   });
 }
