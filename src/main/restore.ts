@@ -122,18 +122,27 @@ async function readArchive(archive: string, names: Set<string>, open?: (name: st
   return read;
 }
 
+/** A manifest's shape, as far as the checks below read it: any other JSON (null, a list, members of null) is no manifest. */
+function isManifest(value: unknown): value is Manifest {
+  const isMember = (m: unknown) => {
+    const member = m as Partial<ManifestMember> | null;
+    return typeof member === "object" && member !== null && typeof member.name === "string" && typeof member.sha256 === "string" && typeof member.bytes === "number";
+  };
+  return typeof value === "object" && value !== null && Array.isArray((value as Manifest).members) && (value as Manifest).members.every(isMember);
+}
+
 /** The manifest, once every member matches its SHA-256 and the archive fits this desk's database. */
 function checkedManifest(config: Config, archive: string, read: ArchiveRead, knownMigrations: string[]): Manifest {
   const refuse = (problem: string): never => {
     throw new BackupRefused(`Not restored: ${archive} ${problem}. Nothing was written.`);
   };
-  let manifest: Manifest | null = null;
+  let manifest: unknown = null;
   try {
-    manifest = read.manifestText === null ? null : (JSON.parse(read.manifestText) as Manifest);
+    manifest = read.manifestText === null ? null : (JSON.parse(read.manifestText) as unknown);
   } catch {
     refuse(`is damaged: its ${MANIFEST} is not JSON`);
   }
-  if (!manifest || !Array.isArray(manifest.members)) return refuse(`is damaged or not a Vouchdesk backup: it has no ${MANIFEST} listing its members`);
+  if (!isManifest(manifest)) return refuse(`is damaged or not a Vouchdesk backup: it has no ${MANIFEST} listing its members`);
   if (manifest.format !== FORMAT_VERSION) refuse(`is of backup format ${String(manifest.format)}; this Vouchdesk reads format ${FORMAT_VERSION}`);
   for (const member of manifest.members) {
     const found = read.members.get(member.name);

@@ -5,6 +5,7 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from "node:os";
 import path from "node:path";
 import request from "supertest";
+import * as tar from "tar";
 import { projectRoot } from "../../src/shared/paths.js";
 import { Cleanup } from "../support/cleanup.js";
 import { runCli } from "../support/cli-process.js";
@@ -160,6 +161,20 @@ describe(`backup and restore from the command line (${onPostgres ? "PostgreSQL" 
     expect(truncated.stderr.trim().split("\n")).to.have.length(1);
     expect(truncated.stderr).to.include(`Not restored: ${damaged} is damaged or not a Vouchdesk backup: it cannot be read as a tar archive (TAR_BAD_ARCHIVE: Truncated input`).and.include("Nothing was written.");
     expect(contentsOf(target)).to.deep.equal([]);
+  });
+
+  it("refuses an archive whose manifest is JSON but no manifest (a list, a member of null, a member without its fields), in one line, writing nothing", () => {
+    const target = tempDir("vouchdesk-restore-manifest-");
+    for (const text of ["[]", '{"format":1,"members":[null]}', '{"format":1,"members":[{"name":7}]}']) {
+      const source = tempDir("vouchdesk-manifest-");
+      writeFileSync(path.join(source, "manifest.json"), text);
+      const forged = path.join(source, "forged.tar");
+      tar.create({ file: forged, cwd: source, sync: true }, ["manifest.json"]);
+      const result = cli(["restore", forged], target, onPostgres ? {} : { DATABASE_URL: undefined });
+      expect(result.status, text).to.equal(2);
+      expect(result.stderr.trim(), text).to.equal(`Not restored: ${forged} is damaged or not a Vouchdesk backup: it has no manifest.json listing its members. Nothing was written.`);
+      expect(contentsOf(target)).to.deep.equal([]);
+    }
   });
 
   it("refuses an archive made on the other database engine, writing nothing", () => {
