@@ -35,15 +35,15 @@ export interface ImapSource {
  * Fetching the IMAP mailbox of IMAP_URL as a scheduled task. Not in every worker: it runs under the task's
  * lease, in one process at a time, since two fetching one mailbox would race to take the same messages.
  */
-export function imapFetchTask(deps: { db: Db; clock: Clock; logger: Logger }, source: ImapSource): TaskDefinition {
+export function imapFetchTask(deps: { db: Db; clock: Clock; logger: Logger; attachmentMaxBytes: number }, source: ImapSource): TaskDefinition {
   const mailbox = imapMailboxOf(source.url);
   return {
     name: "fetch-imap-mail",
     description: `Fetches the new mail of the IMAP mailbox ${mailbox.mailbox} on ${mailbox.host} (IMAP_URL), stores it for process-inbound-mail, then flags it taken (\\Seen and ${STORED_KEYWORD}); nothing is deleted. One process at a time.`,
     everyMs: source.pollMs,
     async run(shouldStop) {
-      const round = await fetchImapRound(deps, mailbox, shouldStop);
-      return `${round.stored} mails fetched, ${round.duplicates} already stored`;
+      const round = await fetchImapRound({ ...deps, maxMessageBytes: maxMessageBytes(deps.attachmentMaxBytes) }, mailbox, shouldStop);
+      return `${round.stored} mails fetched, ${round.duplicates} already stored${round.tooLarge ? `, ${round.tooLarge} too large left in the mailbox` : ""}`;
     },
   };
 }

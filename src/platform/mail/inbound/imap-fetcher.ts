@@ -38,6 +38,16 @@ export interface ImapRound {
   stored: number;
   /** Fetched again but already stored: a round that stopped between storing and flagging. */
   duplicates: number;
+  /** Larger than the desk takes (the SMTP receiver's limit): left unread in the mailbox, not downloaded. */
+  tooLarge: number;
+}
+
+/** What a round needs: the database to store into, and the largest message it takes (maxMessageBytes). */
+export interface FetchDeps {
+  db: Db;
+  clock: Clock;
+  logger: Logger;
+  maxMessageBytes: number;
 }
 
 /**
@@ -46,12 +56,12 @@ export interface ImapRound {
  * keeps it once. Nothing is deleted from the mailbox. Errors are logged without the password and thrown
  * (the task shows the round failed); the next round tries again.
  */
-export async function fetchImapRound(deps: { db: Db; clock: Clock; logger: Logger }, box: ImapMailbox, shouldStop: () => boolean = () => false): Promise<ImapRound> {
+export async function fetchImapRound(deps: FetchDeps, box: ImapMailbox, shouldStop: () => boolean = () => false): Promise<ImapRound> {
   const where = { host: box.host, port: box.port, mailbox: box.mailbox, user: box.user };
   const client = new ImapFlow({ host: box.host, port: box.port, secure: box.secure, auth: { user: box.user, pass: box.password }, logger: false });
   // An error event of a dropped connection would otherwise end the process; the failing command reports it.
   client.on("error", () => undefined);
-  const round: ImapRound = { stored: 0, duplicates: 0 };
+  const round: ImapRound = { stored: 0, duplicates: 0, tooLarge: 0 };
   try {
     await client.connect();
     const lock = await client.getMailboxLock(box.mailbox);
@@ -62,9 +72,10 @@ export async function fetchImapRound(deps: { db: Db; clock: Clock; logger: Logge
       let unflagged = 0;
       for (const uid of uids) {
         if (shouldStop()) break;
-        const taken = await takeMessage(deps, client, box, uid);
+        const taken = await takeMessage(deps, client, box, uid, keeps);
         if (!taken) continue;
-        if (taken.duplicate) round.duplicates++;
+        if (taken.tooLarge) round.tooLarge++;
+        else if (taken.duplicate) round.duplicates++;
         else round.stored++;
         if (!taken.flagged) unflagged++;
       }
@@ -83,8 +94,19 @@ export async function fetchImapRound(deps: { db: Db; clock: Clock; logger: Logge
   }
 }
 
-/** Stores one message, committed, and only then flags it taken; null when the server no longer has it. */
-async function takeMessage(deps: { db: Db; clock: Clock }, client: ImapFlow, box: ImapMailbox, uid: number): Promise<{ duplicate: boolean; flagged: boolean } | null> {
+/**
+ * Stores one message, committed, and only then flags it taken; null when the server no longer has
+ * it. A message over the size limit is never downloaded: it is flagged taken but left unread, so a
+ * person sees it in the mailbox, and the warning names its UID and size.
+ */
+async function takeMessage(deps: FetchDeps, client: ImapFlow, box: ImapMailbox, uid: number, keeps: boolean): Promise<{ duplicate: boolean; flagged: boolean; tooLarge?: true } | null> {
+  const head = await client.fetchOne(String(uid), { size: true }, { uid: true });
+  if (!head) return null;
+  if ((head.size ?? 0) > deps.maxMessageBytes) {
+    deps.logger.warn({ host: box.host, mailbox: box.mailbox, uid, bytes: head.size, limit: deps.maxMessageBytes }, "IMAP message larger than the desk takes: left unread in the mailbox, not stored");
+    const flagged = await client.messageFlagsAdd(String(uid), [keeps ? STORED_KEYWORD : "\\Seen"], { uid: true });
+    return { duplicate: false, flagged, tooLarge: true };
+  }
   const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
   if (!message || !message.source) return null;
   const meta = { via: "imap" as const, envelopeFrom: null, envelopeTo: box.user.includes("@") ? [box.user.toLowerCase()] : [], remoteIp: null, helo: null };

@@ -81,7 +81,8 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       bed = await inboundTestBed(cleanup);
     });
     afterEach(() => cleanup.run());
-    const deps = () => ({ db: bed.db, clock: bed.clock, logger: createLogger("silent") });
+    /** The receiver's limit (25 MB); one test lowers it. */
+    const deps = (maxMessageBytes = 25 * 1024 * 1024) => ({ db: bed.db, clock: bed.clock, logger: createLogger("silent"), maxMessageBytes });
     const rows = async () => (await bed.db("inbound_messages").orderBy("id")) as Row[];
 
     it("reads user, password and mailbox from IMAP_URL, percent-decoded, with the default ports and INBOX", () => {
@@ -96,7 +97,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       for (const raw of raws) await append(box.name, raw);
       expect(await flagsIn(box.name)).to.deep.equal([[], []]);
 
-      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 2, duplicates: 0 });
+      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 2, duplicates: 0, tooLarge: 0 });
       const stored = await rows();
       expect(stored.map((r) => [r.via, r.status, r.dedup_key, JSON.parse(r.envelope_to as string) as string[]])).to.deep.equal([
         ["imap", "received", `imap-1@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`, [dovecot.user]],
@@ -111,7 +112,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       await append(box.name, await message(1));
       await append(box.name, await message(2));
       await fetchImapRound(deps(), imapMailboxOf(box.url));
-      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 0, duplicates: 0 });
+      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 0, duplicates: 0, tooLarge: 0 });
       expect((await rows()).length).to.equal(2);
     });
 
@@ -119,7 +120,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       const box = await newMailbox();
       await asOwner((client) => message(3).then((raw) => client.append(box.name, raw, ["\\Seen"])));
       expect(await flagsIn(box.name)).to.deep.equal([["\\Seen"]]);
-      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0 });
+      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0, tooLarge: 0 });
       expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-3@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`]);
       expect(await flagsIn(box.name)).to.deep.equal([TAKEN]);
     });
@@ -128,12 +129,28 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       const box = await newMailbox(KEYWORDLESS);
       await append(box.name, await message(1));
       const { logger, lines } = capturingLogger();
-      expect(await fetchImapRound({ ...deps(), logger }, imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0 });
+      expect(await fetchImapRound({ ...deps(), logger }, imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0, tooLarge: 0 });
       expect(await flagsIn(box.name)).to.deep.equal([["\\Seen"]]);
       expect(lines()).to.include(`does not keep the keyword ${STORED_KEYWORD}`);
       await append(box.name, await message(2));
-      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0 });
+      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0, tooLarge: 0 });
       expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-1@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`, `imap-2@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`]);
+    });
+
+    it("a message larger than the desk takes is not downloaded or stored: flagged taken, left unread, named in a warning; the others are stored", async () => {
+      const box = await newMailbox();
+      const small = await message(1);
+      const large = Buffer.concat([await message(2), Buffer.from(`${"x".repeat(76)}\r\n`.repeat(200))]);
+      await append(box.name, small);
+      await append(box.name, large);
+      const { logger, lines } = capturingLogger();
+      const limit = small.length + 1000;
+      expect(await fetchImapRound({ ...deps(limit), logger }, imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0, tooLarge: 1 });
+      expect((await rows()).map((r) => r.dedup_key)).to.deep.equal([`imap-1@${SENDER_DOMAIN} ann@${SENDER_DOMAIN}`]);
+      expect(await flagsIn(box.name)).to.deep.equal([TAKEN, [STORED_KEYWORD]]);
+      expect(lines()).to.include("larger than the desk takes").and.include(`"bytes":${large.length}`).and.include(`"limit":${limit}`);
+      // Not fetched again by the next round.
+      expect(await fetchImapRound(deps(limit), imapMailboxOf(box.url))).to.deep.equal({ stored: 0, duplicates: 0, tooLarge: 0 });
     });
 
     it("a copy with the same Message-ID appended again is stored once, and flagged too", async () => {
@@ -141,7 +158,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       await append(box.name, await message(1));
       await fetchImapRound(deps(), imapMailboxOf(box.url));
       await append(box.name, await composeRaw({ subject: "Question 1 (resent)", text: "Question number 1, again.", messageId: `<imap-1@${SENDER_DOMAIN}>` }));
-      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 0, duplicates: 1 });
+      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 0, duplicates: 1, tooLarge: 0 });
       const stored = await rows();
       expect(stored.length).to.equal(1);
       expect(String(Buffer.from(stored[0]!.raw as Buffer))).to.include("Question 1").and.not.include("resent");
@@ -156,7 +173,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       await storeReceived(bed.db, raw, { via: "imap", envelopeFrom: null, envelopeTo: [], remoteIp: null, helo: null }, bed.clock.now());
       expect(await flagsIn(box.name)).to.deep.equal([[]]);
 
-      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 0, duplicates: 1 });
+      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 0, duplicates: 1, tooLarge: 0 });
       expect((await rows()).length).to.equal(1);
       expect(await flagsIn(box.name)).to.deep.equal([TAKEN]);
     });
@@ -179,7 +196,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       const wrong = "Wrong pass/word%1";
       const { logger, lines } = capturingLogger();
       const source = { url: dovecot.url({ mailbox: box.name, password: wrong }), pollMs: 60_000 };
-      const scheduler = new Scheduler(bed.db, bed.clock, logger, [imapFetchTask({ ...deps(), logger }, source)], { owner: "test-worker", leaseMs: 60_000 });
+      const scheduler = new Scheduler(bed.db, bed.clock, logger, [imapFetchTask({ ...deps(), logger, attachmentMaxBytes: 10 * 1024 * 1024 }, source)], { owner: "test-worker", leaseMs: 60_000 });
       await scheduler.register();
 
       const outcome = await scheduler.run("fetch-imap-mail");
@@ -192,7 +209,7 @@ describe("IMAP fetching from a real Dovecot (issue 17)", function () {
       expect((await rows()).length).to.equal(0);
       expect(await flagsIn(box.name)).to.deep.equal([[]]);
 
-      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0 });
+      expect(await fetchImapRound(deps(), imapMailboxOf(box.url))).to.deep.equal({ stored: 1, duplicates: 0, tooLarge: 0 });
     });
 
     it("a mailbox that does not exist fails the round with the server's reason, and stores nothing", async () => {
