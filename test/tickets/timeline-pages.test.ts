@@ -6,13 +6,13 @@
  * ticket's events, nor a customer an internal note, on any page.
  */
 import { expect } from "chai";
-import { addCustomerReply, addNote } from "../../src/tickets/index.js";
+import { addNote } from "../../src/tickets/index.js";
 import { postFiles, tinyPdf } from "../support/files.js";
 import type { Agent } from "../support/http.js";
 import { browsers } from "../support/sign-in.js";
 import { actorFor } from "../support/users.js";
 import { useTestApp } from "../support/use-test-app.js";
-import { addBetaAccount, seedTicket, writeState } from "./helpers.js";
+import { addBetaAccount, seedTicket, timelineEvents, timelineText, writeState } from "./helpers.js";
 
 /** The events a page shows, by id, in the order it shows them. */
 const shownIds = (html: string) => [...html.matchAll(/<li class="event [^"]*" id="event-(\d+)"/g)].map((m) => Number(m[1]));
@@ -33,24 +33,15 @@ describe("ticket pages: the timeline a page at a time", () => {
   let ids: number[];
   let publicIds: number[];
 
-  const body = (n: number) => (n % 4 === 0 ? `Event ${String(n).padStart(3, "0")} is a note for the team.` : `Event ${String(n).padStart(3, "0")} is a reply.`);
-
   beforeEach(async function () {
     this.timeout(60_000);
     await addBetaAccount(t);
     as = browsers(t);
     id = await seedTicket(t, "erin", "A long conversation");
-    const deps = { db: t.db, clock: t.clock, mailer: t.mailer };
-    const [erin, alice] = [await actorFor(t, "erin"), await actorFor(t, "alice")];
-    for (let n = 2; n <= 120; n++) {
-      if (n === 41) {
-        const res = await postFiles(await as("erin"), `/tickets/${id}/replies`, { body: body(n) }, [{ name: "page-two.pdf", content: tinyPdf("Two") }], `/tickets/${id}`);
-        expect(res.status, res.text?.slice(0, 1000)).to.equal(303);
-        continue;
-      }
-      const result = n % 4 === 0 ? await addNote(deps, alice, id, body(n)) : await addCustomerReply(deps, erin, id, body(n));
-      expect(result.ok).to.equal(true);
-    }
+    await timelineEvents(t, id, "erin", 2, 40);
+    const res = await postFiles(await as("erin"), `/tickets/${id}/replies`, { body: timelineText(41) }, [{ name: "page-two.pdf", content: tinyPdf("Two") }], `/tickets/${id}`);
+    expect(res.status, res.text?.slice(0, 1000)).to.equal(303);
+    await timelineEvents(t, id, "erin", 42, 120);
     const rows = (await t.db("ticket_events").where({ ticket_id: id }).orderBy("id").select("id", "visibility")) as { id: number; visibility: string }[];
     ids = rows.map((r) => Number(r.id));
     publicIds = rows.filter((r) => r.visibility === "public").map((r) => Number(r.id));
