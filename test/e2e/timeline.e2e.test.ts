@@ -5,7 +5,7 @@
  * on the portal on a phone in dark mode, axe-core checking every page on the way.
  */
 import { expect } from "chai";
-import type { Page } from "playwright";
+import type { Page } from "playwright-core";
 import { DEMO_PASSWORD } from "../support/test-app.js";
 import { seedTicket, timelineEvents } from "../tickets/helpers.js";
 import { expectAccessible, signInWithForm, useBrowserApp, visit } from "./browser.js";
