@@ -53,9 +53,9 @@ export async function insertAttachment(trx: Knex.Transaction, a: NewAttachment, 
   });
 }
 
-/** A ticket's attachments, oldest first; `public` leaves out internal notes' files. */
-export async function listAttachments(db: Db, ticketId: number, visibility: "public" | "all"): Promise<Attachment[]> {
-  const q = db("attachments").where({ ticket_id: ticketId }).orderBy("id");
+/** The files of these events of a ticket (the timeline page's), oldest first; `public` leaves out internal notes' files. */
+export async function listAttachments(db: Db, ticketId: number, visibility: "public" | "all", eventIds: readonly number[]): Promise<Attachment[]> {
+  const q = db("attachments").where({ ticket_id: ticketId }).whereIn("event_id", eventIds).orderBy("id");
   if (visibility === "public") void q.andWhere({ internal: false });
   return (await q).map(toAttachment);
 }

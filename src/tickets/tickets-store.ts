@@ -1,6 +1,5 @@
 import type { Knex } from "knex";
 import { asDate, insertReturningId, type Db } from "../shared/db.js";
-import { isStaff } from "../shared/roles.js";
 import type { TicketClock } from "./sla-clock.js";
 import type { EventKind, TicketPriority, TicketStatus, TicketType, Visibility } from "./vocabulary.js";
 
@@ -63,17 +62,6 @@ const clockColumns = (c: TicketClock): Row => ({
   sla_paused_at: c.slaPausedAt,
   sla_paused_ms: c.slaPausedMs,
   due_at: c.dueAt,
-});
-
-const toEvent = (r: Row): TicketEvent => ({
-  id: Number(r.id),
-  ticketId: Number(r.ticket_id),
-  authorId: r.author_id === null || r.author_id === undefined ? null : Number(r.author_id),
-  kind: r.kind as EventKind,
-  visibility: r.visibility as Visibility,
-  body: (r.body as string | null) ?? null,
-  data: r.data ? (JSON.parse(r.data as string) as Record<string, unknown>) : null,
-  createdAt: asDate(r.created_at)!,
 });
 
 export interface NewTicket {
@@ -167,28 +155,6 @@ export async function insertEvent(trx: Knex.Transaction, event: NewEvent, now: D
   });
   await trx("tickets").where({ id: event.ticketId }).update({ updated_at: now });
   return id;
-}
-
-/** A timeline event with its author's name and whether the author is staff (null author: the desk). */
-export interface TimelineEntry extends TicketEvent {
-  author: { username: string; displayName: string; staff: boolean } | null;
-}
-
-/** The timeline oldest first with authors, for the ticket pages; customers get the public events only. */
-export async function listTimeline(db: Conn, ticketId: number, visibility: "public" | "all"): Promise<TimelineEntry[]> {
-  // A join, not a query per entry: the authors' names come with the page (identity/account-logins-store.ts).
-  const query = db("ticket_events")
-    .leftJoin("users", "users.id", "ticket_events.author_id")
-    .select("ticket_events.*", "users.username as author_username", "users.display_name as author_name", "users.role as author_role")
-    .where("ticket_events.ticket_id", ticketId)
-    .orderBy("ticket_events.id");
-  if (visibility === "public") query.where("ticket_events.visibility", "public");
-  return ((await query) as Row[]).map((r) => ({
-    ...toEvent(r),
-    author: r.author_username
-      ? { username: r.author_username as string, displayName: r.author_name as string, staff: isStaff(r.author_role as string) }
-      : null,
-  }));
 }
 
 /** Which of these ids name tickets (for a bulk change, checked before anything is written). */

@@ -66,5 +66,12 @@ export const queueQuery = z.object({
   after: pageAfter(anyCursor),
 });
 
+const BROKEN_TIMELINE_LINK = "This link to older events is broken; start again from the newest events.";
+
+/** A ticket page's query: `before`, the timeline's page cursor (an event id; the page shows the events older than it). */
+export const timelineQuery = z.object({
+  before: optional(z.string({ error: BROKEN_TIMELINE_LINK }).refine(isRowId, BROKEN_TIMELINE_LINK).transform(Number)),
+});
+
 /** The customer list takes a search and the page cursor (newest activity's). */
 export const listQuery = z.object({ q: queueQuery.shape.q, after: pageAfter(decodeCursor) });

@@ -8,7 +8,7 @@ import { createAccount, createLogin } from "../../src/accounts/index.js";
 import { processInbound } from "../../src/platform/mail/inbound/pipeline.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { routeInboundMail } from "../../src/tickets/index.js";
-import { createTicket } from "../../src/tickets/ticket-service.js";
+import { addCustomerReply, addNote, createTicket } from "../../src/tickets/ticket-service.js";
 import { fixedResolver } from "../platform/mail/inbound/helpers.js";
 import type { Agent } from "../support/http.js";
 import type { TestApp } from "../support/test-app.js";
@@ -56,6 +56,19 @@ export async function openTicket(agent: Agent, form: Partial<Record<"type" | "su
 /** Opens a ticket straight through the service (for bulk set-ups). */
 export async function seedTicket(t: TestApp, username: string, subject = "Seeded ticket", type: "general" | "technical" | "non_technical" = "general"): Promise<number> {
   return createTicket({ db: t.db, clock: t.clock, mailer: t.mailer }, await actorFor(t, username), { type, subject, body: `Body of ${subject}` });
+}
+
+/** The words of a long ticket's nth event (timelineEvents): every fourth one an internal note. */
+export const timelineText = (n: number) => `Event ${String(n).padStart(3, "0")} is ${n % 4 === 0 ? "a note for the team" : "a reply"}.`;
+
+/** Adds the events numbered `from`..`to` to a ticket through the services: `requester`'s replies, every fourth one alice's internal note. */
+export async function timelineEvents(t: TestApp, ticketId: number, requester: string, from: number, to: number): Promise<void> {
+  const deps = { db: t.db, clock: t.clock, mailer: t.mailer };
+  const [customer, alice] = [await actorFor(t, requester), await actorFor(t, "alice")];
+  for (let n = from; n <= to; n++) {
+    const result = n % 4 === 0 ? await addNote(deps, alice, ticketId, timelineText(n)) : await addCustomerReply(deps, customer, ticketId, timelineText(n));
+    expect(result.ok, timelineText(n)).to.equal(true);
+  }
 }
 
 export async function ticketRow(t: TestApp, id: number): Promise<Row> {

@@ -93,7 +93,7 @@ interface DeskAction<S extends z.ZodType> {
   done: string;
 }
 
-/** The agent desk: the queue and the ticket page with its whole timeline and every action. */
+/** The agent desk: the queue and the ticket page with its timeline (a page at a time) and every action. */
 export function deskRoutes(deps: DeskDeps & { resetTwoPerson: boolean; keylessDelivery: boolean; attachmentMaxBytes: number }): Router {
   const router = Router();
   router.use("/desk", ...requireAgent);

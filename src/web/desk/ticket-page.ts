@@ -7,7 +7,8 @@ import { findLoginSummary, listActiveStaff } from "../../identity/index.js";
 import { loadResetPanel, type Verification } from "../../resets/index.js";
 import type { Problems } from "../../shared/problems.js";
 import { ticketView } from "../ticket-view.js";
-import { listAttachments, listCannedReplies, listTimeline, loadSlaTargets, type Ticket } from "../../tickets/index.js";
+import { listCannedReplies, loadSlaTargets, type Ticket } from "../../tickets/index.js";
+import { timelineFor } from "../ticket-timeline.js";
 import { slaView } from "../sla-view.js";
 import { loadCustomerHistory } from "./customer-history.js";
 
@@ -20,7 +21,7 @@ export interface DeskTicketPageDeps {
 }
 
 /**
- * The desk's ticket page: the whole timeline, every form, the reset panel on a reset ticket,
+ * The desk's ticket page: a page of the timeline (the newest, or the one `?before=` asks for), every form, the reset panel on a reset ticket,
  * and beside them the ticket's facts and the customer's history (customer-history.ts). A refused action renders it again with its problems next to the form that caused them;
  * a refused approval brings the verification it found, which the reset panel shows as it is.
  */
@@ -34,8 +35,9 @@ export async function renderDeskTicket(
   values: Record<string, string> = {},
   verification?: Verification,
 ): Promise<void> {
-  const [events, account, requester, assignee, staff, resetPanel, targets, cannedReplies, attachments] = await Promise.all([
-    listTimeline(deps.db, ticket.id, "all"),
+  const base = `/desk/tickets/${ticket.id}`;
+  const [{ timeline, problems: timelineProblems }, account, requester, assignee, staff, resetPanel, targets, cannedReplies] = await Promise.all([
+    timelineFor(deps.db, req, ticket.id, "all", base),
     findAccount(deps.db, ticket.accountId),
     findLoginSummary(deps.db, ticket.requesterId),
     ticket.assigneeId === null ? null : findLoginSummary(deps.db, ticket.assigneeId),
@@ -43,15 +45,16 @@ export async function renderDeskTicket(
     loadResetPanel(deps, ticket, req.user!, verification),
     loadSlaTargets(deps.db),
     listCannedReplies(deps.db),
-    listAttachments(deps.db, ticket.id, "all"),
   ]);
   // A ticket always has an account (customers open them); the history needs it first.
   const history = account && (await loadCustomerHistory(deps.db, ticket, account, req.user!, deps.clock.now()));
-  res.status(status).render("desk/ticket", {
+  // A broken timeline link is the page's problem too, beside any of a refused form.
+  const broken = Object.keys(timelineProblems).length > 0;
+  res.status(broken ? 400 : status).render("desk/ticket", {
     title: `#${ticket.id} ${ticket.subject}`,
     ticket,
-    events,
-    files: { list: attachments, base: `/desk/tickets/${ticket.id}/attachments` },
+    timeline,
+    files: { list: timeline.files, base: `${base}/attachments` },
     account,
     requester,
     assignee,
@@ -59,7 +62,7 @@ export async function renderDeskTicket(
     resetPanel,
     history,
     cannedReplies,
-    problems,
+    problems: { ...problems, ...timelineProblems },
     values,
     tv: ticketView(deps.clock.now()),
     sla: slaView(deps.clock.now(), targets),

@@ -5,7 +5,7 @@ import { isStaff } from "../../shared/roles.js";
 import { requireCustomer, requireSignedIn } from "../guards.js";
 import type { Problems } from "../../shared/problems.js";
 import { parseForm } from "../validation.js";
-import { addCustomerReply, ATTACHMENTS_FIELD, createTicket, CUSTOMER_TICKET_TYPES, customerTickets, findAttachmentContent, listAttachments, listTimeline, type Ticket, type TicketDeps } from "../../tickets/index.js";
+import { addCustomerReply, ATTACHMENTS_FIELD, createTicket, CUSTOMER_TICKET_TYPES, customerTickets, findAttachmentContent, type Ticket, type TimelineEntry, type TicketDeps } from "../../tickets/index.js";
 import { checkedUploads, sendAttachment } from "../attachments.js";
 import { findLoginSummary } from "../../identity/index.js";
 import { customerTracker, resetEndingsOf } from "../../resets/index.js";
@@ -14,6 +14,7 @@ import { actorOf } from "../request-meta.js";
 import { customerTicket, NO_SUCH_FILE, NO_SUCH_TICKET } from "../ticket-access.js";
 import { bodyForm, listQuery, newTicketForm } from "../ticket-forms.js";
 import { ticketView } from "../ticket-view.js";
+import { timelineFor } from "../ticket-timeline.js";
 
 /** What was typed, to put back in the re-rendered form. */
 function echo(body: unknown, fields: string[]): Record<string, string> {
@@ -55,17 +56,19 @@ export function portalRoutes(deps: TicketDeps & { attachmentMaxBytes: number }):
     res.status(status).render("tickets/new", { title: "New ticket", types: CUSTOMER_TICKET_TYPES, problems, values: { type: "", subject: "", body: "", ...values }, tv: ticketView(deps.clock.now()) });
 
   const renderTicket = async (req: Request, res: Response, ticket: Ticket, status = 200, problems: Problems = {}, values: Record<string, string> = {}) => {
-    const [events, requester, tracker, attachments] = await Promise.all([
-      listTimeline(deps.db, ticket.id, "public"),
+    const base = `/tickets/${ticket.id}`;
+    const [{ timeline, problems: timelineProblems }, requester, tracker] = await Promise.all([
+      timelineFor(deps.db, req, ticket.id, "public", base),
       findLoginSummary(deps.db, ticket.requesterId),
       customerTracker(deps.db, ticket),
-      listAttachments(deps.db, ticket.id, "public"),
     ]);
     const tv = ticketView(deps.clock.now(), tracker?.ending ? new Map([[ticket.id, tracker.ending]]) : undefined);
     // A reset's steps are the desk's, not one agent's: the customer is not told who called back, approved or rejected (replies keep their author).
-    const shown = tracker ? events.map((e) => (e.kind === "reply" ? e : { ...e, author: null })) : events;
-    const files = { list: attachments, base: `/tickets/${ticket.id}/attachments` };
-    res.status(status).render("tickets/show", { title: `#${ticket.id} ${ticket.subject}`, ticket, events: shown, files, requester, tracker, problems, values: { body: "", ...values }, tv });
+    const unsigned = (e: TimelineEntry): TimelineEntry => (e.kind === "reply" ? e : { ...e, author: null });
+    const shown = tracker ? { ...timeline, first: timeline.first && unsigned(timeline.first), events: timeline.events.map(unsigned) } : timeline;
+    const files = { list: timeline.files, base: `${base}/attachments` };
+    const broken = Object.keys(timelineProblems).length > 0;
+    res.status(broken ? 400 : status).render("tickets/show", { title: `#${ticket.id} ${ticket.subject}`, ticket, timeline: shown, files, requester, tracker, problems: { ...problems, ...timelineProblems }, values: { body: "", ...values }, tv });
   };
 
   router.get("/tickets", customerListHandler(deps));
