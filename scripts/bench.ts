@@ -28,6 +28,7 @@ async function main(): Promise<number> {
   }
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   process.stdout.write(`Vouchdesk bench: node ${process.version}, ${cpus().length} × ${cpu}\n`);
+  process.stdout.write("Every server measured is compiled with tsc (var/bench/dist, once per run) and run with plain node, NODE_ENV=production, as npm start runs it.\n");
   for (const suite of options.suites) {
     log(`suite ${suite}`);
     process.stdout.write(`\n[${suite}] ${await SUITE_RUNS[suite](options, log)}\n`);

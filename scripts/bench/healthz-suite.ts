@@ -14,7 +14,7 @@ const TICKETS = 10_000;
 export async function healthzSuite(options: BenchOptions, log: (line: string) => void): Promise<string> {
   const run = copyForRun(await seededDatabase(TICKETS, options.fresh, log));
   // Every sign-in comes from 127.0.0.1: lift the per-address limit (the correct password never locks the login).
-  const server = await startServer(run.url, run.dir, { env: { LOGIN_IP_LIMIT: "100000" } });
+  const server = await startServer(run.url, run.dir, log, { env: { LOGIN_IP_LIMIT: "100000" } });
   try {
     const url = `${server.desk}/healthz`;
     await probe(url);

@@ -35,7 +35,7 @@ async function searchTerms(url: string): Promise<[string, string][]> {
 async function runSize(tickets: number, options: BenchOptions, log: Log): Promise<SizeResult> {
   const source = await seededDatabase(tickets, options.fresh, log);
   const run = copyForRun(source);
-  const server = await startServer(run.url, run.dir);
+  const server = await startServer(run.url, run.dir, log);
   try {
     const cookie = await signIn(server.desk, "alice", BENCH_PASSWORD);
     const queueUrl = `${server.desk}/desk`;
