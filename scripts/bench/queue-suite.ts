@@ -6,6 +6,7 @@
  * with the server's CPU time per answer beside req/s (issue 19).
  */
 import { openDatabase } from "../../src/shared/db.js";
+import { BARE_STACK_PATH } from "./bare-app.js";
 import { BENCH_PASSWORD, copyForRun, seededDatabase } from "./database.js";
 import { measure, probe, signIn } from "./load.js";
 import type { BenchOptions } from "./options.js";
@@ -41,6 +42,7 @@ async function runSize(tickets: number, options: BenchOptions, log: Log): Promis
     const queueUrl = `${server.desk}/desk`;
     const pages: (PageRuns & { url: string; cookie?: string })[] = [
       { page: "bare", url: `${server.bare}/desk`, bytes: 0, rounds: [] },
+      { page: "bare stack", url: `${server.desk}${BARE_STACK_PATH}`, cookie, bytes: 0, rounds: [] },
       { page: "/desk", url: queueUrl, cookie, bytes: 0, rounds: [] },
       ...(await searchTerms(run.url)).map(([page, q]) => ({ page, url: `${queueUrl}?q=${encodeURIComponent(q)}`, cookie, bytes: 0, rounds: [] })),
     ];
