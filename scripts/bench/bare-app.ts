@@ -1,12 +1,13 @@
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import express, { Router, type Express } from "express";
 import { STATUS_LABELS, TICKET_STATUSES } from "../../src/tickets/vocabulary.js";
 import { requireAgent } from "../../src/web/guards.js";
 import { exposeViewerTimeZone } from "../../src/web/view-helpers.js";
 import { useViews } from "../../src/web/views.js";
+import { projectRoot } from "../../src/shared/paths.js";
 
-const BODY = path.join(path.dirname(fileURLToPath(import.meta.url)), "bare-page.ejs");
+/** From the project root, not this file: the compiled server runs from var/bench/dist, where tsc copies no templates. */
+const BODY = path.join(projectRoot, "scripts/bench/bare-page.ejs");
 const HOUR = 3_600_000;
 
 /** What the page shows, made up once: the counts, the filter choices and 50 rows. */

@@ -19,12 +19,12 @@ export async function signIn(base: string, username: string, password: string): 
   return cookie;
 }
 
-/** One GET, to check the page answers 200 before loading it; returns its size in bytes. */
-export async function probe(url: string, cookie?: string): Promise<number> {
+/** One GET, to check the page answers 200 before loading it; returns the page and its size in bytes. */
+export async function probe(url: string, cookie?: string): Promise<{ body: string; bytes: number }> {
   const res = await fetch(url, { headers: { ...PROXY, ...(cookie ? { cookie } : {}) }, redirect: "manual" });
   const body = await res.text();
   if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}, not 200: ${body.slice(0, 300)}`);
-  return Buffer.byteLength(body);
+  return { body, bytes: Buffer.byteLength(body) };
 }
 
 export interface Measurement {
