@@ -5,6 +5,7 @@ import path from "node:path";
 import { migrate, openDatabase } from "../../src/shared/db.js";
 import { projectRoot } from "../../src/shared/paths.js";
 import type { BenchDb } from "./options.js";
+import { parentOf, processTreeCpuMs } from "./load.js";
 import { seed } from "./seed.js";
 
 /** Seeded databases are kept here between runs (var/ is not in git). */
@@ -67,6 +68,8 @@ export interface RunDatabase {
   dir: string;
   /** "SQLite" or "PostgreSQL", for the report's titles. */
   name: string;
+  /** CPU time the database's own processes have used so far, in ms: PostgreSQL's; none on SQLite, whose work is the server's. */
+  cpuMs?: () => number;
   remove(): Promise<void>;
 }
 
@@ -81,7 +84,7 @@ export async function runDatabase(db: BenchDb, tickets: number, fresh: boolean, 
   const removeDir = () => rmSync(dir, { recursive: true, force: true });
   if (db === "pg") {
     const pg = await seededPostgres(tickets, log);
-    return { url: pg.url, dir, name: "PostgreSQL", remove: async () => (await pg.drop(), removeDir()) };
+    return { url: pg.url, dir, name: "PostgreSQL", cpuMs: () => processTreeCpuMs(pg.postmaster), remove: async () => (await pg.drop(), removeDir()) };
   }
   const file = path.join(dir, "bench.sqlite");
   copyFileSync(await seededDatabase(tickets, fresh, log), file);
@@ -89,16 +92,20 @@ export async function runDatabase(db: BenchDb, tickets: number, fresh: boolean, 
 }
 
 /** A new database `vouchdesk_bench_<tickets>` on the server, migrated and seeded as the SQLite ones are. */
-async function seededPostgres(tickets: number, log: (line: string) => void): Promise<{ url: string; drop(): Promise<void> }> {
+async function seededPostgres(tickets: number, log: (line: string) => void): Promise<{ url: string; postmaster: number; drop(): Promise<void> }> {
   // The cluster scripts/with-postgres.sh started (parseOptions checked DATABASE_URL names one).
   const server = process.env.DATABASE_URL!;
   const name = `vouchdesk_bench_${tickets}`;
   const url = new URL(server);
   url.pathname = `/${name}`;
   const admin = openDatabase(server);
+  let postmaster: number;
   try {
     await admin.raw(`drop database if exists ${name} with (force)`);
     await admin.raw(`create database ${name}`);
+    // The cluster is on this machine (scripts/with-postgres.sh): a backend's parent is the postmaster.
+    const backend: unknown = await admin.raw("select pg_backend_pid() as pid");
+    postmaster = parentOf((backend as { rows: { pid: number }[] }).rows[0]!.pid);
   } finally {
     await admin.destroy();
   }
@@ -107,13 +114,15 @@ async function seededPostgres(tickets: number, log: (line: string) => void): Pro
   try {
     await migrate(db);
     await seed(db, tickets, log);
-    await db.raw("analyze");
+    // As a desk that has been running: vacuumed and analysed, so no autovacuum of the fresh rows runs while measuring.
+    await db.raw("vacuum analyze");
   } finally {
     await db.destroy();
   }
   log(`seeded PostgreSQL database ${name} (${tickets.toLocaleString("en")} tickets) in ${seconds(started)} s`);
   return {
     url: url.toString(),
+    postmaster,
     async drop() {
       const again = openDatabase(server);
       try {

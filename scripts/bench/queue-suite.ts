@@ -69,7 +69,7 @@ async function runSize(tickets: number, options: BenchOptions, log: Log): Promis
   try {
     const pages = await pagesOf(found, server.desk, server.bare);
     for (const p of pages) p.bytes = (await probe(p.url, p.cookie)).bytes;
-    const load = (p: Page, duration: number) => measure(p.url, { cookie: p.cookie, connections: options.connections, duration, serverPid: server.pid });
+    const load = (p: Page, duration: number) => measure(p.url, { cookie: p.cookie, connections: options.connections, duration, serverPid: server.pid, dbCpuMs: run.cpuMs });
     if (options.warmup) {
       log(`warming up ${options.warmup} s per page`);
       for (const p of pages) await load(p, options.warmup);

@@ -2,9 +2,9 @@ import { expect } from "chai";
 import type { Measurement } from "../../scripts/bench/load.js";
 import { formatReport, median, PAGES, perRound, type PageRuns, type SizeResult } from "../../scripts/bench/report.js";
 
-/** Rounds of a page with these CPU ms per request and req/s (the same p95 throughout unless given). */
+/** Rounds of a page with these CPU ms per request and req/s (the same p95 throughout unless given; no database CPU, as on SQLite). */
 function page(name: string, cpu: number[], rps: number[], p95 = 10): PageRuns {
-  const rounds: Measurement[] = cpu.map((c, i) => ({ rps: rps[i]!, p50: p95 / 2, p95, p99: p95 * 2, failures: 0, cpuMsPerRequest: c }));
+  const rounds: Measurement[] = cpu.map((c, i) => ({ rps: rps[i]!, p50: p95 / 2, p95, p99: p95 * 2, failures: 0, cpuMsPerRequest: c, dbCpuMsPerRequest: NaN }));
   return { page: name, bytes: 1_000, rounds };
 }
 
@@ -56,5 +56,17 @@ describe("bench: the queue report's arithmetic", () => {
     expect(lineOf(report, "CPU per request search miss")).to.equal("CPU per request search miss at 1,000,000 ÷ at 10,000 tickets: 2.00 (2.00 ÷ 1.00 ms; target ≤ 1.15) MISSED");
     expect(lineOf(report, "p95 search miss")).to.equal("p95 search miss at 1,000,000 ÷ at 10,000 tickets: 1.60 (target ≤ 1.5, issue 16) MISSED");
     expect(report, "no growth line for a page measured at one size only").not.to.include("CPU per request filtered view");
+    expect(report, "no database column on SQLite").not.to.include("db CPU");
+  });
+
+  it("shows the database's CPU per request in a column of its own when it was measured (PostgreSQL), and counts it in the growth", () => {
+    const [small, large] = [size(10_000, [1, 1], [1, 1], [1, 1]), size(100_000, [1, 1], [1, 1], [1, 1])];
+    for (const [r, db] of [[small, [0.3, 0.5]], [large, [1.6, 2.0]]] as const) for (const p of r.pages) for (const [i, m] of p.rounds.entries()) m.dbCpuMsPerRequest = db[i]!;
+    const report = formatReport([small, large]);
+    const [header, , firstRow] = report.split("\n");
+    expect(header).to.match(/CPU ms\/req +db CPU ms\/req +req\/s/);
+    expect(firstRow).to.include("0.40 (0.30–0.50)");
+    // (1 + 1.8) ÷ (1 + 0.4): the server's CPU did not grow, the database's did.
+    expect(lineOf(report, "CPU per request (server + db) /desk")).to.equal("CPU per request (server + db) /desk at 100,000 ÷ at 10,000 tickets: 2.00 (2.80 ÷ 1.40 ms; target ≤ 1.15) MISSED");
   });
 });
