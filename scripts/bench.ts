@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the figures of DESIGN §9, each suite against a baseline measured in the
- * same run (see --help): the agent queue against a bare page, encrypted mail through the
+ * same run (see --help): the desk's pages against a bare page and a bare-stack page, encrypted mail through the
  * outbox against plain, /healthz under sign-in load against idle, and the server's memory
  * over three blocks of requests against its start. Loopback only; bounded; exits by itself.
  */
