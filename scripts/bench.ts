@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the figures of DESIGN §9, each suite against a baseline measured in the
- * same run (see --help): the agent queue against a bare page, encrypted mail through the
+ * same run (see --help): the desk's pages against a bare page and a bare-stack page, encrypted mail through the
  * outbox against plain, /healthz under sign-in load against idle, and the server's memory
  * over three blocks of requests against its start. Loopback only; bounded; exits by itself.
  */
@@ -28,6 +28,7 @@ async function main(): Promise<number> {
   }
   const cpu = cpus()[0]?.model ?? "unknown CPU";
   process.stdout.write(`Vouchdesk bench: node ${process.version}, ${cpus().length} × ${cpu}\n`);
+  process.stdout.write("Every server measured is compiled with tsc (var/bench/dist, once per run) and run with plain node, NODE_ENV=production, as npm start runs it.\n");
   for (const suite of options.suites) {
     log(`suite ${suite}`);
     process.stdout.write(`\n[${suite}] ${await SUITE_RUNS[suite](options, log)}\n`);

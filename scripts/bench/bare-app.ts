@@ -1,11 +1,13 @@
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import express, { type Express } from "express";
+import express, { Router, type Express } from "express";
 import { STATUS_LABELS, TICKET_STATUSES } from "../../src/tickets/vocabulary.js";
+import { requireAgent } from "../../src/web/guards.js";
 import { exposeViewerTimeZone } from "../../src/web/view-helpers.js";
 import { useViews } from "../../src/web/views.js";
+import { projectRoot } from "../../src/shared/paths.js";
 
-const BODY = path.join(path.dirname(fileURLToPath(import.meta.url)), "bare-page.ejs");
+/** From the project root, not this file: the compiled server runs from var/bench/dist, where tsc copies no templates. */
+const BODY = path.join(projectRoot, "scripts/bench/bare-page.ejs");
 const HOUR = 3_600_000;
 
 /** What the page shows, made up once: the counts, the filter choices and 50 rows. */
@@ -29,6 +31,24 @@ function pageData() {
     { name: "assignee", label: "Assignee", options: [["any", "Anyone"], ["me", "Me"], ["unassigned", "Unassigned"], ["1", "admin"], ["2", "alice"], ["3", "bob"]] },
   ];
   return { now, rows, counts, selects, labels: STATUS_LABELS };
+}
+
+/** Where the app serves the bare-stack page, in the bench server only (AppDeps.extraRoutes). */
+export const BARE_STACK_PATH = "/bench/bare-stack";
+
+/**
+ * The second baseline, mounted behind the app's whole stack (security headers, the session
+ * read from the real store, passport, CSRF, the gates, the nav's approval count and every
+ * router's path matching): the bare page's body with its data from memory, rendered in the
+ * layout for the signed-in agent. It refuses like the desk: no session, the sign-in page.
+ * What /desk costs beyond it is our queries and views; what it costs beyond the bare page is the stack.
+ */
+export function bareStackRoutes(): Router {
+  const router = Router();
+  const data = pageData();
+  // The nav marks "Queue" as on the bare page and /desk (res.locals.path would be this path).
+  router.get(BARE_STACK_PATH, ...requireAgent, (_req, res) => res.render(BODY, { title: "Queue", path: "/desk", ...data }));
+  return router;
 }
 
 /**

@@ -2,22 +2,21 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { loadDemoData } from "../../src/dev/demo-data.js";
-import { systemClock } from "../../src/shared/clock.js";
 import { migrate, openDatabase } from "../../src/shared/db.js";
 import { projectRoot } from "../../src/shared/paths.js";
-import { seedTickets } from "../../src/dev/seed-tickets.js";
+import type { BenchDb } from "./options.js";
+import { parentOf, processTreeCpuMs } from "./load.js";
+import { seed } from "./seed.js";
 
 /** Seeded databases are kept here between runs (var/ is not in git). */
 export const BENCH_DIR = path.join(projectRoot, "var", "bench");
-/** Every demo login of a bench database has this password; the databases never leave this machine. */
-export const BENCH_PASSWORD = "Bench-Only-Passw0rd!local";
 
-/** What the seeded contents depend on: the migrations and the seeding code. A change means a rebuild. */
+/** What the seeded contents depend on: the migrations and the seeding code (scripts/bench/seed.ts, src/dev/). A change means a rebuild. */
 function cacheKey(): string {
   const hash = createHash("sha256");
   const sources = [
     ...readdirSync(path.join(projectRoot, "migrations")).sort().map((f) => path.join("migrations", f)),
+    "scripts/bench/seed.ts",
     "src/dev/demo-data.ts",
     ...readdirSync(path.join(projectRoot, "src/dev")).filter((f) => f.startsWith("seed-")).sort().map((f) => path.join("src/dev", f)),
   ];
@@ -49,14 +48,7 @@ export async function seededDatabase(tickets: number, fresh: boolean, log: (line
   const db = openDatabase(`sqlite:${partial}`);
   try {
     await migrate(db);
-    await loadDemoData(db, systemClock, BENCH_PASSWORD);
-    await seedTickets(db, {
-      tickets,
-      seed: tickets,
-      onProgress: (done, total) => {
-        if (done === total || done % 200_000 === 0) log(`seeding ${done.toLocaleString("en")} / ${total.toLocaleString("en")} tickets`);
-      },
-    });
+    await seed(db, tickets, log);
     await db.raw("pragma wal_checkpoint(truncate)");
   } finally {
     await db.destroy();
@@ -64,14 +56,80 @@ export async function seededDatabase(tickets: number, fresh: boolean, log: (line
   removeDb(file);
   renameSync(partial, file);
   removeDb(partial);
-  log(`built ${path.relative(projectRoot, file)} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`built ${path.relative(projectRoot, file)} in ${seconds(started)} s`);
   return file;
 }
 
-/** A throwaway copy of a seeded database for one run, so the run's sessions never reach the cache. */
-export function copyForRun(source: string): { dir: string; url: string; remove(): void } {
+const seconds = (since: number) => ((Date.now() - since) / 1000).toFixed(1);
+
+/** A database for one server of a run, and the server's VAR_DIR; `remove()` when done with both. */
+export interface RunDatabase {
+  url: string;
+  dir: string;
+  /** "SQLite" or "PostgreSQL", for the report's titles. */
+  name: string;
+  /** CPU time the database's own processes have used so far, in ms: PostgreSQL's; none on SQLite, whose work is the server's. */
+  cpuMs?: () => number;
+  remove(): Promise<void>;
+}
+
+/**
+ * SQLite: a throwaway copy of the cached seeded database (var/bench/), so the run's sessions
+ * never reach the cache. PostgreSQL: a database seeded afresh in the cluster of DATABASE_URL
+ * (scripts/with-postgres.sh makes a new one per bench run, so nothing can be cached between runs
+ * honestly), dropped again at the end.
+ */
+export async function runDatabase(db: BenchDb, tickets: number, fresh: boolean, log: (line: string) => void): Promise<RunDatabase> {
   const dir = mkdtempSync(path.join(tmpdir(), "vouchdesk-bench-"));
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  if (db === "pg") {
+    const pg = await seededPostgres(tickets, log);
+    return { url: pg.url, dir, name: "PostgreSQL", cpuMs: () => processTreeCpuMs(pg.postmaster), remove: async () => (await pg.drop(), removeDir()) };
+  }
   const file = path.join(dir, "bench.sqlite");
-  copyFileSync(source, file);
-  return { dir, url: `sqlite:${file}`, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  copyFileSync(await seededDatabase(tickets, fresh, log), file);
+  return { url: `sqlite:${file}`, dir, name: "SQLite", remove: () => Promise.resolve(removeDir()) };
+}
+
+/** A new database `vouchdesk_bench_<tickets>` on the server, migrated and seeded as the SQLite ones are. */
+async function seededPostgres(tickets: number, log: (line: string) => void): Promise<{ url: string; postmaster: number; drop(): Promise<void> }> {
+  // The cluster scripts/with-postgres.sh started (parseOptions checked DATABASE_URL names one).
+  const server = process.env.DATABASE_URL!;
+  const name = `vouchdesk_bench_${tickets}`;
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  const admin = openDatabase(server);
+  let postmaster: number;
+  try {
+    await admin.raw(`drop database if exists ${name} with (force)`);
+    await admin.raw(`create database ${name}`);
+    // The cluster is on this machine (scripts/with-postgres.sh): a backend's parent is the postmaster.
+    const backend: unknown = await admin.raw("select pg_backend_pid() as pid");
+    postmaster = parentOf((backend as { rows: { pid: number }[] }).rows[0]!.pid);
+  } finally {
+    await admin.destroy();
+  }
+  const started = Date.now();
+  const db = openDatabase(url.toString());
+  try {
+    await migrate(db);
+    await seed(db, tickets, log);
+    // As a desk that has been running: vacuumed and analysed, so no autovacuum of the fresh rows runs while measuring.
+    await db.raw("vacuum analyze");
+  } finally {
+    await db.destroy();
+  }
+  log(`seeded PostgreSQL database ${name} (${tickets.toLocaleString("en")} tickets) in ${seconds(started)} s`);
+  return {
+    url: url.toString(),
+    postmaster,
+    async drop() {
+      const again = openDatabase(server);
+      try {
+        await again.raw(`drop database if exists ${name} with (force)`);
+      } finally {
+        await again.destroy();
+      }
+    },
+  };
 }

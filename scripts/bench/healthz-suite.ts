@@ -2,7 +2,8 @@
  * `/healthz` while 20 clients sign in continuously (DESIGN §9: password hashing must not block
  * the event loop), against `/healthz` with no other load, in the same server process.
  */
-import { BENCH_PASSWORD, copyForRun, seededDatabase } from "./database.js";
+import { runDatabase } from "./database.js";
+import { BENCH_PASSWORD } from "./seed.js";
 import { measure, probe, signInLoad } from "./load.js";
 import type { BenchOptions } from "./options.js";
 import { formatHealthzReport } from "./report.js";
@@ -12,9 +13,9 @@ const CLIENTS = 20;
 const TICKETS = 10_000;
 
 export async function healthzSuite(options: BenchOptions, log: (line: string) => void): Promise<string> {
-  const run = copyForRun(await seededDatabase(TICKETS, options.fresh, log));
+  const run = await runDatabase(options.db, TICKETS, options.fresh, log);
   // Every sign-in comes from 127.0.0.1: lift the per-address limit (the correct password never locks the login).
-  const server = await startServer(run.url, run.dir, { env: { LOGIN_IP_LIMIT: "100000" } });
+  const server = await startServer(run.url, run.dir, log, { env: { LOGIN_IP_LIMIT: "100000" } });
   try {
     const url = `${server.desk}/healthz`;
     await probe(url);
@@ -32,10 +33,10 @@ export async function healthzSuite(options: BenchOptions, log: (line: string) =>
     const signInsPerSecond = (load.signIns - before.signIns) / ((performance.now() - before.at) / 1000);
     const { failures } = await load.stop();
 
-    const title = `GET /healthz, 1 connection, ${options.duration} s idle then ${options.duration} s while ${CLIENTS} clients sign in (form, CSRF token, argon2id check) one after another; SQLite, ${TICKETS.toLocaleString("en")} tickets`;
+    const title = `GET /healthz, 1 connection, ${options.duration} s idle then ${options.duration} s while ${CLIENTS} clients sign in (form, CSRF token, argon2id check) one after another; ${run.name}, ${TICKETS.toLocaleString("en")} tickets`;
     return `${title}\n\n${formatHealthzReport({ clients: CLIENTS, idle, signingIn, signInsPerSecond, signInFailures: failures })}`;
   } finally {
     await server.stop();
-    run.remove();
+    await run.remove();
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import autocannon, { type Request } from "autocannon";
 
 /** Every request looks like it came through the production TLS proxy (the session cookie is Secure). */
@@ -19,12 +19,12 @@ export async function signIn(base: string, username: string, password: string): 
   return cookie;
 }
 
-/** One GET, to check the page answers 200 before loading it; returns its size in bytes. */
-export async function probe(url: string, cookie?: string): Promise<number> {
+/** One GET, to check the page answers 200 before loading it; returns the page and its size in bytes. */
+export async function probe(url: string, cookie?: string): Promise<{ body: string; bytes: number }> {
   const res = await fetch(url, { headers: { ...PROXY, ...(cookie ? { cookie } : {}) }, redirect: "manual" });
   const body = await res.text();
   if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}, not 200: ${body.slice(0, 300)}`);
-  return Buffer.byteLength(body);
+  return { body, bytes: Buffer.byteLength(body) };
 }
 
 export interface Measurement {
@@ -37,6 +37,8 @@ export interface Measurement {
   failures: number;
   /** CPU time (user + system) the server process spent per 2xx answer, in ms; NaN when no `serverPid` was given. */
   cpuMsPerRequest: number;
+  /** CPU time the database's own processes spent per 2xx answer (PostgreSQL), in ms; NaN without `dbCpuMs`. */
+  dbCpuMsPerRequest: number;
 }
 
 /** Clock ticks per second of /proc/<pid>/stat's times (100 on Linux, asked once). */
@@ -46,11 +48,36 @@ const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" 
  * CPU time a process has used so far, user + system, in ms, from /proc/<pid>/stat: the figure
  * that holds on a shared machine, where req/s moves with whatever else runs.
  */
-export function cpuMsOf(pid: number): number {
+export function cpuMsOf(pid: number, withReapedChildren = false): number {
+  const fields = statFields(pid);
+  // utime, stime; then cutime, cstime: the children it has waited for (a server's exited backends).
+  const ticks = Number(fields[11]) + Number(fields[12]) + (withReapedChildren ? Number(fields[13]) + Number(fields[14]) : 0);
+  return (ticks * 1000) / CLOCK_TICKS;
+}
+
+/** /proc/<pid>/stat's fields after the command name (which may hold spaces): [0] is field 3 (state), [1] the parent's id. */
+function statFields(pid: number): string[] {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name, which may hold spaces: state is field 3, utime 14, stime 15.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+export const parentOf = (pid: number) => Number(statFields(pid)[1]);
+
+/**
+ * CPU time a server of processes has used so far (PostgreSQL's postmaster, its live children —
+ * backends, autovacuum, WAL writer — and the children it has reaped), in ms.
+ */
+export function processTreeCpuMs(root: number): number {
+  let total = cpuMsOf(root, true);
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (parentOf(Number(entry)) === root) total += cpuMsOf(Number(entry));
+    } catch {
+      // The process ended between the listing and the read: its time is in the root's reaped children now.
+    }
+  }
+  return total;
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
@@ -65,12 +92,15 @@ export interface LoadOptions {
   requests?: Request[];
   /** The server's process id, for its CPU time per request. */
   serverPid?: number;
+  /** The database's processes' CPU time so far, in ms (RunDatabase.cpuMs), for theirs per request. */
+  dbCpuMs?: () => number;
 }
 
 /** Loads `url` with autocannon; latencies of the 2xx answers, in ms. */
 export async function measure(url: string, opts: LoadOptions): Promise<Measurement> {
   const latencies: number[] = [];
   const cpuBefore = opts.serverPid ? cpuMsOf(opts.serverPid) : NaN;
+  const dbCpuBefore = opts.dbCpuMs?.() ?? NaN;
   const run = autocannon({
     url,
     connections: opts.connections,
@@ -84,6 +114,7 @@ export async function measure(url: string, opts: LoadOptions): Promise<Measureme
   });
   const result = await run;
   const cpuMs = opts.serverPid ? cpuMsOf(opts.serverPid) - cpuBefore : NaN;
+  const dbCpuMs = (opts.dbCpuMs?.() ?? NaN) - dbCpuBefore;
   latencies.sort((a, b) => a - b);
   return {
     rps: result["2xx"] / result.duration,
@@ -92,6 +123,7 @@ export async function measure(url: string, opts: LoadOptions): Promise<Measureme
     p99: percentile(latencies, 99),
     failures: result.non2xx + result.errors + result.timeouts,
     cpuMsPerRequest: cpuMs / result["2xx"],
+    dbCpuMsPerRequest: dbCpuMs / result["2xx"],
   };
 }
 

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { Request } from "autocannon";
-import { BENCH_PASSWORD, copyForRun, seededDatabase } from "./database.js";
+import { runDatabase } from "./database.js";
+import { BENCH_PASSWORD } from "./seed.js";
 import { measure, probe, signIn } from "./load.js";
 import type { BenchOptions } from "./options.js";
 import { formatMemoryReport, type MemoryResult } from "./report.js";
@@ -25,8 +26,8 @@ const randomTicket = (request: Request) => ({ ...request, path: `/desk/tickets/$
 const MIX: Request[] = [...Array.from({ length: 8 }, () => ({ path: "/desk" })), { path: "/desk/tickets/1", setupRequest: randomTicket }, { path: "/healthz" }];
 
 export async function memorySuite(options: BenchOptions, log: (line: string) => void): Promise<string> {
-  const run = copyForRun(await seededDatabase(TICKETS, options.fresh, log));
-  const server = await startServer(run.url, run.dir, { compiled: true });
+  const run = await runDatabase(options.db, TICKETS, options.fresh, log);
+  const server = await startServer(run.url, run.dir, log);
   try {
     const cookie = await signIn(server.desk, "alice", BENCH_PASSWORD);
     for (const path of ["/desk", "/desk/tickets/1", "/healthz"]) await probe(server.desk + path, cookie);
@@ -38,10 +39,10 @@ export async function memorySuite(options: BenchOptions, log: (line: string) => 
       result.blocks.push({ ...m, requests, rss: memoryOf(server.pid, "VmRSS") });
     }
     result.peak = memoryOf(server.pid, "VmHWM");
-    const title = `server RSS (compiled, plain node, as npm start runs it) over ${options.requests.toLocaleString("en")} requests as agent alice in three blocks (per round: 8 × GET /desk, a random ticket, /healthz), ${options.connections} connections; SQLite, ${TICKETS.toLocaleString("en")} tickets`;
+    const title = `server RSS over ${options.requests.toLocaleString("en")} requests as agent alice in three blocks (per round: 8 × GET /desk, a random ticket, /healthz), ${options.connections} connections; ${run.name}, ${TICKETS.toLocaleString("en")} tickets`;
     return `${title}\n\n${formatMemoryReport(result)}`;
   } finally {
     await server.stop();
-    run.remove();
+    await run.remove();
   }
 }

@@ -2,10 +2,14 @@
 export const SUITES = ["queue", "mail", "healthz", "memory"] as const;
 export type Suite = (typeof SUITES)[number];
 
+/** The database the servers run on: the cached SQLite files, or PostgreSQL through scripts/with-postgres.sh. */
+export type BenchDb = "sqlite" | "pg";
+
 /** What `npm run bench -- …` accepts. */
 export interface BenchOptions {
   /** Which suites to run, in SUITES order. */
   suites: Suite[];
+  db: BenchDb;
   /** Ticket counts to run at, smallest first. */
   tickets: number[];
   /** Seconds of measurement per page (the queue suite's are split over its rounds). */
@@ -25,10 +29,12 @@ export interface BenchOptions {
 
 export const USAGE = `Usage: npm run bench [-- options]
   --suite <name>[,<name>…]  what to measure (default queue; all runs every suite):
-                              queue    GET /desk against a bare page with the same layout
+                              queue    the desk's pages against a bare page and a bare-stack page
                               mail     encrypted reset mails through the outbox to a local SMTP server, against plain ones
                               healthz  /healthz latency while 20 clients sign in, against idle
                               memory   server RSS over three equal blocks of requests as an agent
+  --db sqlite|pg            the servers' database (default sqlite, cached in var/bench/); pg seeds afresh
+                            in the cluster of DATABASE_URL: scripts/with-postgres.sh npm run bench -- --db pg
   --tickets <n>[,<n>…]      ticket counts to measure the queue at (default 100000; 10k and 1m also work)
   --duration <s>            seconds of load per page or phase (default 10; the queue suite splits it over its rounds)
   --rounds <n>              queue suite: interleaved rounds, every page once per round (default 5)
@@ -56,7 +62,7 @@ function suites(text: string): Suite[] {
 }
 
 export function parseOptions(argv: string[]): BenchOptions | "help" {
-  const options: BenchOptions = { suites: ["queue"], tickets: [100_000], duration: 10, rounds: 5, warmup: 2, connections: 10, fresh: false, mails: 1_000, requests: 150_000 };
+  const options: BenchOptions = { suites: ["queue"], db: "sqlite", tickets: [100_000], duration: 10, rounds: 5, warmup: 2, connections: 10, fresh: false, mails: 1_000, requests: 150_000 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i]!.split("=", 2) as [string, string | undefined];
     const value = () => {
@@ -95,6 +101,13 @@ export function parseOptions(argv: string[]): BenchOptions | "help" {
         options.requests = count(value(), "--requests", 30_000_000);
         if (options.requests % 3) throw new OptionsError(`--requests must be a multiple of 3 (three equal blocks; got ${options.requests})`);
         break;
+      case "--db": {
+        const v = value().toLowerCase();
+        if (v !== "sqlite" && v !== "pg") throw new OptionsError(`--db takes sqlite or pg (got "${v}")`);
+        if (v === "pg" && !/^postgres(ql)?:\/\//.test(process.env.DATABASE_URL ?? "")) throw new OptionsError("--db pg needs DATABASE_URL=postgres://…: run the bench through scripts/with-postgres.sh");
+        options.db = v;
+        break;
+      }
       case "--fresh":
         options.fresh = true;
         break;

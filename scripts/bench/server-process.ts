@@ -16,23 +16,29 @@ export interface BenchServer extends ServerUrls {
 export interface ServerChoices {
   /** Adds to or overrides the server's environment (e.g. LOGIN_IP_LIMIT). */
   env?: NodeJS.ProcessEnv;
-  /**
-   * Compile the server with tsc first and run it with plain node, as `npm start` runs the app:
-   * tsx's loader thread alone adds tens of MB of resident memory.
-   */
-  compiled?: boolean;
 }
 
 const COMPILED_ENTRY = path.join(BENCH_DIR, "dist/scripts/bench/server.js");
+let compiled = false;
 
-function compileServer(): void {
+/**
+ * Compiles the server with tsc (to var/bench/dist), once per bench run, so every suite runs it
+ * with plain node as `npm start` runs the app: tsx's loader thread alone adds tens of MB of
+ * resident memory and its own CPU time to the process being measured.
+ */
+function compileServerOnce(log: (line: string) => void): void {
+  if (compiled) return;
+  const started = Date.now();
   const tsc = path.join(projectRoot, "node_modules/typescript/bin/tsc");
   const result = spawnSync(process.execPath, [tsc, "-p", path.join(projectRoot, "scripts/bench/tsconfig.server.json")], { cwd: projectRoot, encoding: "utf8" });
   if (result.status !== 0) throw new Error(`compiling the bench server failed:\n${result.stdout}${result.stderr}`);
+  compiled = true;
+  log(`compiled the server to ${path.relative(projectRoot, path.dirname(COMPILED_ENTRY))} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** Starts scripts/bench/server.ts on `databaseUrl` and waits (at most 60 s) for its URLs. */
-export function startServer(databaseUrl: string, varDir: string, choices: ServerChoices = {}): Promise<BenchServer> {
+/** Starts the compiled scripts/bench/server.ts on `databaseUrl` and waits (at most 60 s) for its URLs. */
+export function startServer(databaseUrl: string, varDir: string, log: (line: string) => void, choices: ServerChoices = {}): Promise<BenchServer> {
+  compileServerOnce(log);
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: "production",
@@ -52,9 +58,7 @@ export function startServer(databaseUrl: string, varDir: string, choices: Server
   };
   // BENCH_NODE_FLAGS passes node flags to the server only, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it.
   const nodeFlags = (process.env.BENCH_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-  if (choices.compiled) compileServer();
-  const entry = choices.compiled ? [COMPILED_ENTRY] : ["--import", "tsx", path.join(projectRoot, "scripts/bench/server.ts")];
-  const child = spawn(process.execPath, [...nodeFlags, ...entry], {
+  const child = spawn(process.execPath, [...nodeFlags, COMPILED_ENTRY], {
     cwd: projectRoot,
     env,
     stdio: ["ignore", "pipe", "pipe", "ipc"],

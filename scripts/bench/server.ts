@@ -1,6 +1,6 @@
 /**
- * The bench's server process: the real app (production settings, WORKER=off) and the bare
- * baseline, each on its own loopback port in this one process. Started by scripts/bench.ts,
+ * The bench's server process: the real app (production settings, WORKER=off) with the
+ * bare-stack page behind its stack, and the bare baseline, each on its own loopback port in this one process. Started by scripts/bench.ts,
  * which passes the configuration in the environment; reports its URLs over IPC.
  */
 import type { AddressInfo } from "node:net";
@@ -12,7 +12,7 @@ import { loadConfig, resolveSessionSecret } from "../../src/shared/config.js";
 import { createLogger } from "../../src/shared/logger.js";
 import { resolveDataKey } from "../../src/shared/sealing.js";
 import { openRuntime } from "../../src/main/runtime.js";
-import { bareApp } from "./bare-app.js";
+import { bareApp, bareStackRoutes } from "./bare-app.js";
 
 export interface ServerUrls {
   desk: string;
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const runtime = await openRuntime(config, logger, systemClock);
-  const app = createApp({ config, db: runtime.db, reader: runtime.reader, logger, clock: systemClock, sessionSecret: resolveSessionSecret(config), dataKey: resolveDataKey(config), mailer: runtime.mailer, scheduler: runtime.scheduler });
+  const app = createApp({ config, db: runtime.db, reader: runtime.reader, logger, clock: systemClock, sessionSecret: resolveSessionSecret(config), dataKey: resolveDataKey(config), mailer: runtime.mailer, scheduler: runtime.scheduler, extraRoutes: bareStackRoutes() });
   const servers = [await listen(app), await listen(bareApp())];
   const stop = () => {
     for (const s of servers) s.closeAllConnections();

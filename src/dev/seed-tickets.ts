@@ -1,5 +1,5 @@
 import type { Knex } from "knex";
-import { isPostgres, type Db } from "../shared/db.js";
+import { asDate, isPostgres, type Db } from "../shared/db.js";
 import { STAFF_ROLES } from "../shared/roles.js";
 import { seedAccounts, type SeededAccount } from "./seed-accounts.js";
 import { insertRows, reserveIds } from "./seed-bulk.js";
@@ -122,4 +122,32 @@ async function speedUpSqlite(db: Db): Promise<() => Promise<void>> {
   return async () => {
     await db.raw(`pragma cache_size = ${row?.cache_size ?? -2000}`);
   };
+}
+
+/**
+ * Gives one ticket a long timeline (`events` entries in all, counting those it has): the
+ * customer and an agent replying in turn, an internal note every fifth entry and a status
+ * change every tenth, spread over the days after it was opened. For the bench's "ticket
+ * with 200 events" page; the ticket row itself is left as it is.
+ */
+export async function seedLongTimeline(db: Db, ticketId: number, events: number, seed = ticketId): Promise<number> {
+  const random = seededRandom(seed);
+  return db.transaction(async (trx) => {
+    const ticket: unknown = await trx("tickets").where({ id: ticketId }).first("requester_id", "assignee_id", "created_at");
+    if (!ticket) throw new Error(`no ticket #${ticketId} to give a long timeline`);
+    const { requester_id: requester, assignee_id: assignee, created_at: createdAt } = ticket as { requester_id: number; assignee_id: number | null; created_at: unknown };
+    const counted: unknown = await trx("ticket_events").where({ ticket_id: ticketId }).count({ n: "*" }).first();
+    const have = Number((counted as { n: number | string }).n);
+    const agent = assignee ?? requester;
+    const opened = asDate(createdAt)!.getTime();
+    const rows: unknown[][] = [];
+    for (let i = have; i < events; i++) {
+      const at = new Date(opened + (i + 1) * 37 * 60_000);
+      if (i % 10 === 9) rows.push([ticketId, agent, "status", "public", null, JSON.stringify(i % 20 === 9 ? { from: "open", to: "pending_customer" } : { from: "pending_customer", to: "open" }), at]);
+      else if (i % 5 === 4) rows.push([ticketId, agent, "note", "internal", agentReply(random), null, at]);
+      else rows.push(i % 2 ? [ticketId, agent, "reply", "public", agentReply(random), null, at] : [ticketId, requester, "reply", "public", ticketBody(random), null, at]);
+    }
+    await insertRows(trx, "ticket_events", EVENT_COLUMNS, rows);
+    return rows.length;
+  });
 }

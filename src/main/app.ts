@@ -1,4 +1,4 @@
-import express, { type Express } from "express";
+import express, { type Express, type Router } from "express";
 import { createPassport } from "../web/passport.js";
 import { adminLoginRoutes } from "../web/admin/login-routes.js";
 import { adminRoutes } from "../web/admin/account-routes.js";
@@ -81,6 +81,8 @@ export interface AppDeps {
   scheduler: Scheduler;
   /** The process's metrics, when it also serves them on METRICS_PORT; else the app makes its own. */
   metrics?: DeskMetrics;
+  /** Routes behind the whole stack, after the app's own: the bench's bare-stack page (scripts/bench); the product mounts none. */
+  extraRoutes?: Router;
 }
 
 /** A hop count trusts whoever is nearest, the proxy or not: said once at start-up (README, "Running in production"). */
@@ -185,6 +187,7 @@ export function createApp(deps: AppDeps): Express {
   app.use(taskAdminRoutes({ db, clock, scheduler, audit: appendAudit }));
   app.use(slaAdminRoutes({ db, clock }));
   app.use(cannedReplyRoutes({ db, clock }));
+  if (deps.extraRoutes) app.use(deps.extraRoutes);
 
   app.use(notFoundHandler);
   app.use(errorHandler(logger));

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { Express } from "express";
+import type { Express, Router } from "express";
 import { loadDemoData } from "../../src/dev/demo-data.js";
 import { createApp } from "../../src/main/app.js";
 import type { Clock } from "../../src/shared/clock.js";
@@ -85,6 +85,8 @@ export interface TestAppOptions {
   seedDemo?: boolean;
   /** Send as the desk does, by the effective mail settings (environment, then the console's), instead of a transport built here. */
   mailSettings?: boolean;
+  /** Routes mounted behind the app's whole stack (AppDeps.extraRoutes), e.g. the bench's bare-stack page. */
+  extraRoutes?: Router;
 }
 
 /**
@@ -132,7 +134,7 @@ export async function buildTestApp(options: TestAppOptions): Promise<TestApp> {
   await scheduler.register();
   const reader = openReader(config.databaseUrl, db);
   const metrics = deskMetrics({ reader, clock, scheduler });
-  const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, dataKey, mailer, scheduler, metrics });
+  const app = createApp({ config, db, reader, logger, clock, sessionSecret: config.sessionSecret!, dataKey, mailer, scheduler, metrics, extraRoutes: options.extraRoutes });
   return {
     app,
     db,

@@ -8,7 +8,7 @@ import { systemClock } from "../../src/shared/clock.js";
 import { asDate, isPostgres, migrate, openDatabase, type Db } from "../../src/shared/db.js";
 import { projectRoot } from "../../src/shared/paths.js";
 import { insertRows, rowsPerStatement } from "../../src/dev/seed-bulk.js";
-import { seedTickets } from "../../src/dev/seed-tickets.js";
+import { seedLongTimeline, seedTickets } from "../../src/dev/seed-tickets.js";
 import { startClock } from "../../src/tickets/sla-service.js";
 import { insertTicket } from "../../src/tickets/tickets-store.js";
 import { freshDatabase, type TestDatabase } from "../support/database.js";
@@ -100,6 +100,32 @@ describe("seed-tickets (bench data)", function () {
     const codes = (await db("accounts").select("code")) as { code: string }[];
     expect(new Set(codes.map((c) => c.code)).size).to.equal(codes.length);
     expect(codes).to.have.length(1 + 6 + 5);
+  });
+
+  it("gives one ticket a long timeline of replies from both sides, notes and status changes, and leaves the others alone", async () => {
+    await seedTickets(db, { tickets: 20, seed: 7 });
+    const [long, other] = (await db("tickets").orderBy("id").limit(2).pluck("id")) as number[];
+    const eventsOf = async (id: number) => (await db("ticket_events").where({ ticket_id: id }).orderBy("id").select("kind", "visibility", "author_id", "created_at")) as { kind: string; visibility: string; author_id: number; created_at: unknown }[];
+    const [had, otherBefore] = [(await eventsOf(long!)).length, await eventsOf(other!)];
+    const ticket = (await db("tickets").where({ id: long }).first("requester_id", "created_at", "updated_at")) as { requester_id: number; created_at: unknown; updated_at: unknown };
+
+    expect(await seedLongTimeline(db, long!, 200)).to.equal(200 - had);
+    const events = await eventsOf(long!);
+    expect(events).to.have.length(200);
+    const kinds = new Set(events.map((e) => `${e.kind}/${e.visibility}`));
+    expect([...kinds].sort()).to.include.members(["note/internal", "reply/public", "status/public"]);
+    expect(events.some((e) => e.kind === "reply" && e.author_id === ticket.requester_id), "the customer writes too").to.equal(true);
+    expect(events.every((e) => asDate(e.created_at)!.getTime() >= asDate(ticket.created_at)!.getTime()), "nothing before the ticket was opened").to.equal(true);
+    expect(await eventsOf(other!)).to.deep.equal(otherBefore);
+    expect(await db("tickets").where({ id: long }).first("requester_id", "created_at", "updated_at")).to.deep.equal(ticket);
+  });
+
+  it("refuses a long timeline for a ticket that is not there, and writes nothing", async () => {
+    const before = await count("ticket_events");
+    let refused: unknown;
+    await seedLongTimeline(db, 999_999, 200).catch((err: unknown) => (refused = err));
+    expect(String(refused)).to.include("no ticket #999999");
+    expect(await count("ticket_events")).to.equal(before);
   });
 
   it("splits multi-row inserts under the database's bound-parameter limit", async () => {
