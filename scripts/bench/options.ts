@@ -31,7 +31,7 @@ export const USAGE = `Usage: npm run bench [-- options]
   --suite <name>[,<name>…]  what to measure (default queue; all runs every suite):
                               queue    the desk's pages against a bare page and a bare-stack page
                               mail     encrypted reset mails through the outbox to a local SMTP server, against plain ones
-                              healthz  /healthz latency while 20 clients sign in, against idle
+                              healthz  /healthz latency while 50 clients sign in, against idle
                               memory   server RSS over three equal blocks of requests as an agent
   --db sqlite|pg            the servers' database (default sqlite, cached in var/bench/); pg seeds afresh
                             in the cluster of DATABASE_URL: scripts/with-postgres.sh npm run bench -- --db pg
