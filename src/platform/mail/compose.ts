@@ -107,8 +107,29 @@ export async function composeEncrypted(
     .createChild("application/octet-stream", { filename: "encrypted.asc" })
     .setHeader({ "Content-Description": "OpenPGP encrypted message", "Content-Disposition": "inline; filename=\"encrypted.asc\"", "Content-Transfer-Encoding": "7bit" })
     .setContent(armored);
-  const raw = await root.build();
-  return { ...common(mail, messageId), raw: raw.toString("utf8"), encrypted: true, sealed: false };
+  return { ...common(mail, messageId), raw: writeMime(root), encrypted: true, sealed: false };
+}
+
+/**
+ * What `root.build()` gives (CRLF line ends, a line end last) for a tree whose parts are strings
+ * sent as they are (7bit), written in one go: build() streams each part through several
+ * event-loop turns, which cost more than encrypting a short mail. The PGP/MIME envelope's two
+ * parts are such strings.
+ */
+export function writeMime(root: MimeNode): string {
+  const entity = entityOf(root).replace(/\r?\n/g, "\r\n");
+  return entity.endsWith("\r\n") ? entity : `${entity}\r\n`;
+}
+
+function entityOf(node: MimeNode): string {
+  // Also settles the node's multipart kind and boundary.
+  const headers = node.buildHeaders();
+  if (node.multipart && node.boundary) {
+    const parts = node.childNodes.map((child, i) => `${i > 0 ? "\r\n" : ""}--${node.boundary}\r\n${entityOf(child)}`).join("");
+    return `${headers}\r\n\r\n${parts}\r\n--${node.boundary}--\r\n`;
+  }
+  if (typeof node.content !== "string" || node.getTransferEncoding() !== "7bit") throw new Error("writeMime writes 7bit text parts only");
+  return `${headers}\r\n\r\n${node.content}`;
 }
 
 /** The file name of the locked message attached to a passphrase-locked mail. */

@@ -11,9 +11,11 @@ import {
   findInterrupted,
   headerBlockOf,
   recordAttempt,
+  recordAttempts,
   recordLostAttempt,
   releaseClaims,
-  renewLease,
+  renewLeases,
+  type AttemptResult,
   type DeliveryAttempt,
   type OutboxMail,
   type SentRecord,
@@ -53,6 +55,8 @@ export interface DeliveryDeps {
   workerId?: string;
   /** MAIL_LEASE_SECONDS in milliseconds. */
   leaseMs?: number;
+  /** At most this many mails with the server at once ({@link DEFAULT_SEND_CONCURRENCY} unless set). */
+  concurrency?: number;
   /** How long one send may take before the worker gives up on it; two thirds of the lease unless set. */
   sendTimeoutMs?: number;
   /**
@@ -85,14 +89,28 @@ const leaseUntil = (deps: DeliveryDeps, now: Date) => new Date(now.getTime() + l
 const sendTimeoutMsOf = (deps: DeliveryDeps) => deps.sendTimeoutMs ?? Math.floor((leaseMsOf(deps) * 2) / 3);
 
 /**
+ * How many mails a worker hands to the server at once, at most (DeliveryDeps.concurrency):
+ * twice the SMTP pool's connections (transports.ts), so each connection has its next mail
+ * waiting while the server answers the one before.
+ */
+export const DEFAULT_SEND_CONCURRENCY = 8;
+
+/**
  * Delivers every mail that is due, a batch at a time, until none is left or `shouldStop`
  * says so; mail claimed but not yet tried is then handed back to the queue. Every worker
  * runs this at once: each claims batches of its own, and a heartbeat keeps its leases alive
  * while it sends, so a batch comes back to the others only when this worker dies.
+ *
+ * A batch goes out in rounds: the mails of a round are handed to the server together and
+ * their results recorded in one transaction (two commits a round, not two a mail). A run's
+ * first round is one mail and each round doubles the next, up to the concurrency: a server
+ * that hangs, or a stop asked, at the start of a run holds one mail in doubt, not a round.
  */
-export async function deliverDue(deps: DeliveryDeps, shouldStop: () => boolean = () => false, batchSize = 20): Promise<DeliveryRun> {
+export async function deliverDue(deps: DeliveryDeps, shouldStop: () => boolean = () => false, batchSize = 4 * DEFAULT_SEND_CONCURRENCY): Promise<DeliveryRun> {
   const worker = deps.workerId ?? newWorkerId();
   const run: DeliveryRun = { sent: 0, failed: 0, dead: 0 };
+  const most = Math.max(1, deps.concurrency ?? DEFAULT_SEND_CONCURRENCY);
+  let roundSize = 1;
   for (;;) {
     // Before claiming: a stopping worker takes nothing it would only hand back.
     if (shouldStop()) return run;
@@ -101,37 +119,45 @@ export async function deliverDue(deps: DeliveryDeps, shouldStop: () => boolean =
     const batch = await claimDue(deps.db, worker, now, leaseUntil(deps, now), batchSize);
     if (batch.length === 0) return run;
     const ids = batch.map((m) => m.id);
-    // The mail being handed to the server, and whether a beat found its lease gone meanwhile.
-    const inFlight: { id: number | null; lost: boolean } = { id: null, lost: false };
+    // The mails being handed to the server, and whether a beat found one's lease gone meanwhile.
+    const inFlight: InFlight = { ids: new Set(), lost: false };
     const stopBeats = startHeartbeat(
       beatEvery(leaseMsOf(deps)),
       async () => {
         const beatAt = deps.clock.now();
         const until = leaseUntil(deps, beatAt);
-        const sending = inFlight.id;
-        if (sending !== null && !inFlight.lost && (await extendLeases(deps.db, worker, [sending], beatAt, until)) === 0) {
-          inFlight.lost = true;
-          deps.logger.warn({ outboxId: sending, worker }, "mail lease lost while the mail was with the server: this batch stops after it");
+        for (const sending of [...inFlight.ids]) {
+          if (inFlight.lost) break;
+          if ((await extendLeases(deps.db, worker, [sending], beatAt, until)) === 0) {
+            inFlight.lost = true;
+            deps.logger.warn({ outboxId: sending, worker }, "mail lease lost while the mail was with the server: this batch stops after it");
+          }
         }
         await extendLeases(deps.db, worker, ids, beatAt, until);
       },
       (err) => deps.logger.warn({ err, worker }, "mail lease heartbeat failed"),
     );
+    // Mails carrying a secret sent in this batch: their overwritten copies are scrubbed once it ends.
+    const secretsSent: number[] = [];
     try {
-      for (const [index, mail] of batch.entries()) {
+      for (let next = 0; next < batch.length; next += roundSize, roundSize = Math.min(2 * roundSize, most)) {
         if (shouldStop() || inFlight.lost) {
-          await releaseClaims(deps.db, worker, ids.slice(index), deps.clock.now());
+          await releaseClaims(deps.db, worker, ids.slice(next), deps.clock.now());
           return run;
         }
-        inFlight.id = mail.id;
-        const outcome = await deliverOne(deps, worker, mail);
-        inFlight.id = null;
-        if (outcome !== "skipped") run[outcome] += 1;
+        for (const outcome of await deliverRound(deps, worker, batch.slice(next, next + roundSize), inFlight, secretsSent)) if (outcome !== "skipped") run[outcome] += 1;
       }
     } finally {
       await stopBeats();
+      // The mails are sent and recorded: a failed scrub must not read as a failed send (and a retry).
+      if (secretsSent.length > 0) await scrubOverwrittenRows(deps.db).catch((err: unknown) => deps.logger.warn({ err, outboxIds: secretsSent }, "could not checkpoint the database after a secret mail was sent"));
     }
   }
+}
+
+interface InFlight {
+  ids: Set<number>;
+  lost: boolean;
 }
 
 /**
@@ -157,25 +183,48 @@ async function requeueInterrupted(deps: DeliveryDeps, now: Date, limit: number):
   }
 }
 
-async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail): Promise<keyof DeliveryRun | "skipped"> {
+/** One mail's attempt, as sent or failed, before it is recorded. */
+interface Tried {
+  mail: OutboxMail;
+  attempt: DeliveryAttempt;
+  next: AttemptResult;
+  /** Set when the attempt failed: the server's answer and what it means for the mail. */
+  failure?: { error: string; permanent: boolean; dead: boolean };
+}
+
+/**
+ * Hands the mails of one round to the server at once and records every result in one
+ * transaction. A mail whose lease ran out before the round began is not sent ("skipped").
+ * The mails it sent that carry a secret go in `secretsSent`.
+ */
+async function deliverRound(deps: DeliveryDeps, worker: string, round: OutboxMail[], inFlight: InFlight, secretsSent: number[]): Promise<(keyof DeliveryRun | "skipped")[]> {
   const startedAt = deps.clock.now();
-  if (!(await renewLease(deps.db, worker, mail.id, startedAt, leaseUntil(deps, startedAt)))) return "skipped";
+  const held = new Set(await renewLeases(deps.db, worker, round.map((m) => m.id), startedAt, leaseUntil(deps, startedAt)));
+  const handed = round.filter((m) => held.has(m.id));
+  const tried = await Promise.all(
+    handed.map(async (mail) => {
+      inFlight.ids.add(mail.id);
+      try {
+        return await attempt(deps, worker, mail, startedAt);
+      } finally {
+        inFlight.ids.delete(mail.id);
+      }
+    }),
+  );
+  const recorded = await recordAttempts(deps.db, tried);
+  secretsSent.push(...tried.filter((t, i) => recorded[i] && !t.failure && carriesSecret(t.mail)).map((t) => t.mail.id));
+  const outcomes: (keyof DeliveryRun | "skipped")[] = round.filter((m) => !held.has(m.id)).map(() => "skipped");
+  for (const [i, t] of tried.entries()) outcomes.push(await afterRecording(deps, worker, t, recorded[i]!));
+  return outcomes;
+}
+
+/** Opens a sealed mail, hands it to the server and reads its answer; never throws. */
+async function attempt(deps: DeliveryDeps, worker: string, mail: OutboxMail, startedAt: Date): Promise<Tried> {
   const attempt = mail.attempts + 1;
   try {
     const raw = mail.sealed ? await unsealWithDesk(mail.message, deps.deskKey) : mail.message;
     const response = await sendWithin(deps.transport, { id: mail.id, from: deps.from, to: mail.recipient, raw }, sendTimeoutMsOf(deps));
-    const finishedAt = deps.clock.now();
-    const sent: DeliveryAttempt = { attempt, worker, startedAt, finishedAt, outcome: "sent", detail: response };
-    if (await recordAttempt(deps.db, mail, sent, { status: "sent", nextAttemptAt: null, lastError: null, ...keptOf(mail, raw) })) {
-      // The mail is sent and recorded: a failed scrub must not read as a failed send (and a retry).
-      if (carriesSecret(mail)) await scrubOverwrittenRows(deps.db).catch((err: unknown) => deps.logger.warn({ err, outboxId: mail.id }, "could not checkpoint the database after a secret mail was sent"));
-      deps.logger.info({ outboxId: mail.id, attempt }, "mail sent");
-      return "sent";
-    }
-    // The lease ran out mid-send and another worker has the mail: it may send a second copy.
-    await recordLostAttempt(deps.db, mail.id, { ...sent, outcome: "sent-late", detail: `The server accepted it (${response}) after worker ${worker} had lost the mail to another; the recipient may get it twice, with the same Message-ID.` });
-    deps.logger.warn({ outboxId: mail.id, messageId: mail.messageId, attempt, worker }, "mail sent after its lease ran out: another worker may send it again");
-    return "skipped";
+    return { mail, attempt: { attempt, worker, startedAt, finishedAt: deps.clock.now(), outcome: "sent", detail: response }, next: { status: "sent", nextAttemptAt: null, lastError: null, ...keptOf(mail, raw) } };
   } catch (err) {
     const finishedAt = deps.clock.now();
     const error = describeSendError(err);
@@ -183,11 +232,31 @@ async function deliverOne(deps: DeliveryDeps, worker: string, mail: OutboxMail):
     const permanent = isPermanentRefusal(err);
     const dead = !permanent && attempt >= MAX_ATTEMPTS;
     const nextAttemptAt = permanent || dead ? null : new Date(finishedAt.getTime() + retryDelayMs(attempt));
-    const recorded = await recordAttempt(deps.db, mail, { attempt, worker, startedAt, finishedAt, outcome: "failed", detail: error }, { status: dead ? "dead" : "failed", nextAttemptAt, lastError: error });
-    deps.logger.warn({ outboxId: mail.id, attempt, error, permanent, dead }, "mail not sent");
-    if (recorded && (permanent || dead)) await tellFailedForGood(deps, { outboxId: mail.id, recipient: mail.recipient, error, attempts: attempt, dead });
-    return dead ? "dead" : "failed";
+    return {
+      mail,
+      attempt: { attempt, worker, startedAt, finishedAt, outcome: "failed", detail: error },
+      next: { status: dead ? "dead" : "failed", nextAttemptAt, lastError: error },
+      failure: { error, permanent, dead },
+    };
   }
+}
+
+/** Logs a recorded attempt and tells of a mail given up on; a send whose lease was lost meanwhile is noted as sent late. */
+async function afterRecording(deps: DeliveryDeps, worker: string, tried: Tried, recorded: boolean): Promise<keyof DeliveryRun | "skipped"> {
+  const { mail, attempt, failure } = tried;
+  if (failure) {
+    deps.logger.warn({ outboxId: mail.id, attempt: attempt.attempt, error: failure.error, permanent: failure.permanent, dead: failure.dead }, "mail not sent");
+    if (recorded && (failure.permanent || failure.dead)) await tellFailedForGood(deps, { outboxId: mail.id, recipient: mail.recipient, error: failure.error, attempts: attempt.attempt, dead: failure.dead });
+    return failure.dead ? "dead" : "failed";
+  }
+  if (recorded) {
+    deps.logger.info({ outboxId: mail.id, attempt: attempt.attempt }, "mail sent");
+    return "sent";
+  }
+  // The lease ran out mid-send and another worker has the mail: it may send a second copy.
+  await recordLostAttempt(deps.db, mail.id, { ...attempt, outcome: "sent-late", detail: `The server accepted it (${attempt.detail}) after worker ${worker} had lost the mail to another; the recipient may get it twice, with the same Message-ID.` });
+  deps.logger.warn({ outboxId: mail.id, messageId: mail.messageId, attempt: attempt.attempt, worker }, "mail sent after its lease ran out: another worker may send it again");
+  return "skipped";
 }
 
 /**

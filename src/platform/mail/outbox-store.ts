@@ -126,16 +126,23 @@ export async function claimDue(db: Db, worker: string, now: Date, leaseUntil: Da
 }
 
 /**
- * Extends this worker's claim on one mail just before it is handed to the server, and notes
- * that hand-over. False when the lease already ran out: another worker may have taken the
- * mail over, so it is not sent.
+ * Extends this worker's claim on the mails of one round just before they are handed to the
+ * server, and notes that hand-over, in one statement. Returns the ids it extended: a mail whose
+ * lease already ran out is left out, as another worker may have taken it over, and is not sent.
  */
-export async function renewLease(db: Db, worker: string, id: number, now: Date, leaseUntil: Date): Promise<boolean> {
-  const updated = await db("outbox")
-    .where({ id, status: "sending", locked_by: worker })
+export async function renewLeases(db: Db, worker: string, ids: number[], now: Date, leaseUntil: Date): Promise<number[]> {
+  if (ids.length === 0) return [];
+  const rows: unknown = await db("outbox")
+    .whereIn("id", ids)
+    .andWhere({ status: "sending", locked_by: worker })
     .andWhere("locked_until", ">=", now)
-    .update({ locked_until: leaseUntil, attempt_started_at: now, updated_at: now });
-  return updated > 0;
+    .update({ locked_until: leaseUntil, attempt_started_at: now, updated_at: now }, ["id"]);
+  return (rows as { id: number | string }[]).map((r) => Number(r.id));
+}
+
+/** {@link renewLeases} for one mail: false when its lease already ran out. */
+export async function renewLease(db: Db, worker: string, id: number, now: Date, leaseUntil: Date): Promise<boolean> {
+  return (await renewLeases(db, worker, [id], now, leaseUntil)).length > 0;
 }
 
 /** The heartbeat of a batch: extends the live leases this worker still holds among `ids`, and says how many. */
@@ -159,38 +166,54 @@ export interface SentRecord {
   sha256: string;
 }
 
+/** What an attempt leaves the mail as; with `kept`, a sent mail's message is replaced, in the same update, by its headers and digest. */
+export interface AttemptResult {
+  status: "sent" | "failed" | "dead" | "queued";
+  nextAttemptAt: Date | null;
+  lastError: string | null;
+  kept?: SentRecord;
+}
+
 /**
  * Records one attempt's result, only if `attempt.worker` still holds the mail; with
  * `leaseExpiredBefore`, only if that worker's lease ran out before then (another worker
- * recording the interrupted attempt of one that died). With `next.kept`, a sent mail's message
- * is replaced, in the same update, by its headers and digest.
+ * recording the interrupted attempt of one that died).
  */
-export async function recordAttempt(
-  db: Db,
-  mail: OutboxMail,
-  attempt: DeliveryAttempt,
-  next: { status: "sent" | "failed" | "dead" | "queued"; nextAttemptAt: Date | null; lastError: string | null; kept?: SentRecord },
-  leaseExpiredBefore?: Date,
-): Promise<boolean> {
+export async function recordAttempt(db: Db, mail: OutboxMail, attempt: DeliveryAttempt, next: AttemptResult, leaseExpiredBefore?: Date): Promise<boolean> {
+  return db.transaction((trx) => recordIn(trx, mail, attempt, next, leaseExpiredBefore));
+}
+
+/**
+ * Records the attempts of one round of sends in one transaction (one commit for several mails),
+ * each only if its worker still holds the mail; says, in order, which were recorded.
+ */
+export async function recordAttempts(db: Db, results: { mail: OutboxMail; attempt: DeliveryAttempt; next: AttemptResult }[]): Promise<boolean[]> {
+  if (results.length === 0) return [];
   return db.transaction(async (trx) => {
-    const row = trx("outbox").where({ id: mail.id, status: "sending", locked_by: attempt.worker });
-    if (leaseExpiredBefore) row.andWhere("locked_until", "<", leaseExpiredBefore);
-    const updated = await row.update({
-      status: next.status,
-      attempts: attempt.attempt,
-      next_attempt_at: next.nextAttemptAt,
-      last_error: next.lastError,
-      locked_by: null,
-      locked_until: null,
-      attempt_started_at: null,
-      sent_at: next.status === "sent" ? attempt.finishedAt : null,
-      updated_at: attempt.finishedAt,
-      ...(next.kept ? { message: next.kept.headers, sent_sha256: next.kept.sha256 } : {}),
-    });
-    if (updated === 0) return false;
-    await insertAttempt(trx, mail.id, attempt);
-    return true;
+    const recorded: boolean[] = [];
+    for (const r of results) recorded.push(await recordIn(trx, r.mail, r.attempt, r.next));
+    return recorded;
   });
+}
+
+async function recordIn(trx: Knex.Transaction, mail: OutboxMail, attempt: DeliveryAttempt, next: AttemptResult, leaseExpiredBefore?: Date): Promise<boolean> {
+  const row = trx("outbox").where({ id: mail.id, status: "sending", locked_by: attempt.worker });
+  if (leaseExpiredBefore) row.andWhere("locked_until", "<", leaseExpiredBefore);
+  const updated = await row.update({
+    status: next.status,
+    attempts: attempt.attempt,
+    next_attempt_at: next.nextAttemptAt,
+    last_error: next.lastError,
+    locked_by: null,
+    locked_until: null,
+    attempt_started_at: null,
+    sent_at: next.status === "sent" ? attempt.finishedAt : null,
+    updated_at: attempt.finishedAt,
+    ...(next.kept ? { message: next.kept.headers, sent_sha256: next.kept.sha256 } : {}),
+  });
+  if (updated === 0) return false;
+  await insertAttempt(trx, mail.id, attempt);
+  return true;
 }
 
 /**

@@ -9,12 +9,35 @@ export class NoUsableKeyError extends Error {
   }
 }
 
-/** The recipient's public key, checked to hold a valid encryption (sub)key right now. */
+/**
+ * Parsed recipient keys by their armored text, most recently used last. Parsing and checking a
+ * key's self-signatures is most of the cost of a key that is read again for each mail; a key
+ * object remembers the signatures it has verified. Keyed by the whole text, so a key replaced,
+ * extended or revoked on file (another text) is read afresh; public keys only, nothing secret.
+ */
+const parsedKeys = new Map<string, openpgp.PublicKey>();
+const PARSED_KEYS_KEPT = 500;
+
+async function parsedPublicKey(armoredKey: string): Promise<openpgp.PublicKey> {
+  const cached = parsedKeys.get(armoredKey);
+  if (cached) {
+    parsedKeys.delete(armoredKey);
+    parsedKeys.set(armoredKey, cached);
+    return cached;
+  }
+  // A private key's public half; a public key returns itself.
+  const key = (await openpgp.readKey({ armoredKey })).toPublic();
+  parsedKeys.set(armoredKey, key);
+  if (parsedKeys.size > PARSED_KEYS_KEPT) parsedKeys.delete(parsedKeys.keys().next().value!);
+  return key;
+}
+
+/** The recipient's public key, checked to hold a valid encryption (sub)key right now (expiry is checked at each call). */
 export async function usableRecipientKey(recipient: string, armoredKey: string | null | undefined, now: Date): Promise<openpgp.PublicKey> {
   if (!armoredKey) throw new NoUsableKeyError(recipient, "no key on file");
-  let key: openpgp.Key;
+  let key: openpgp.PublicKey;
   try {
-    key = await openpgp.readKey({ armoredKey });
+    key = await parsedPublicKey(armoredKey);
   } catch {
     throw new NoUsableKeyError(recipient, "the key on file cannot be read");
   }
@@ -23,8 +46,7 @@ export async function usableRecipientKey(recipient: string, armoredKey: string |
   } catch {
     throw new NoUsableKeyError(recipient, "the key on file has no valid encryption key (expired, revoked or signing-only)");
   }
-  // A private key's public half; a public key returns itself.
-  return key.toPublic();
+  return key;
 }
 
 /**

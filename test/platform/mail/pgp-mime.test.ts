@@ -7,8 +7,9 @@ import { expect } from "chai";
 import type { Express } from "express";
 import { simpleParser } from "mailparser";
 import * as openpgp from "openpgp";
+import MimeNode from "nodemailer/lib/mime-node";
 import request from "supertest";
-import { composeEncrypted, type ComposedMail } from "../../../src/platform/mail/compose.js";
+import { composeEncrypted, writeMime, type ComposedMail } from "../../../src/platform/mail/compose.js";
 import { enqueue } from "../../../src/platform/mail/outbox-store.js";
 import { NoUsableKeyError, usableRecipientKey } from "../../../src/platform/mail/pgp.js";
 import { startTestApp, type TestApp } from "../../support/test-app.js";
@@ -340,6 +341,32 @@ describe("PGP/MIME refusals", () => {
     catchUp(t);
     expect(await sendSecretMail(publicKey, t.clock.now())).to.equal(undefined);
     expect(await outboxCount()).to.equal(1);
+  });
+});
+
+describe("the PGP/MIME envelope written in one go (writeMime)", () => {
+  /** A tree like composeEncrypted's, with a non-ASCII subject, long lines and LF line ends to fold and convert. */
+  function envelope(part: string): MimeNode {
+    const root = new MimeNode('multipart/encrypted; protocol="application/pgp-encrypted"', { hostname: "desk.example", newline: "win", baseBoundary: "fixed-for-the-test" });
+    const subject = `Ihr vorläufiges Passwort — ${"lange Betreffzeile ".repeat(6)}`;
+    root.setHeader({ From: "Vouchdesk Überall <no-reply@desk.example>", To: RECIPIENT, Subject: subject, Date: new Date("2026-12-01T10:00:00Z"), "Message-ID": "<fixed@desk.example>" });
+    root.createChild("application/pgp-encrypted").setHeader({ "Content-Transfer-Encoding": "7bit" }).setContent("Version: 1\r\n");
+    root.createChild("application/octet-stream", { filename: "encrypted.asc" }).setHeader({ "Content-Disposition": 'inline; filename="encrypted.asc"', "Content-Transfer-Encoding": "7bit" }).setContent(part);
+    return root;
+  }
+
+  it("gives the very bytes nodemailer's build() gives for the same tree", async () => {
+    const armored = `-----BEGIN PGP MESSAGE-----\n\n${"wcBMA0x1c2VyS2V5AQf/Yq3k".repeat(40).match(/.{1,64}/g)!.join("\n")}\n=AbCd\n-----END PGP MESSAGE-----\n`;
+    const built = (await envelope(armored).build()).toString("utf8");
+
+    expect(writeMime(envelope(armored))).to.equal(built);
+    expect(built).to.include("=?UTF-8?").and.include("fixed-for-the-test-Part_").and.not.match(/[^\r]\n/);
+  });
+
+  it("refuses a part it would have to encode, rather than write it wrong", () => {
+    const root = new MimeNode("multipart/mixed", { newline: "win" });
+    root.createChild("text/plain; charset=utf-8").setHeader("Content-Transfer-Encoding", "quoted-printable").setContent("Grüße");
+    expect(() => writeMime(root)).to.throw("7bit text parts only");
   });
 });
 

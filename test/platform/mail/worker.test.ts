@@ -381,6 +381,45 @@ describe("mail worker: two workers on one database", () => {
   });
 });
 
+describe("mail worker: several mails with the server at once", () => {
+  const cleanup = new Cleanup();
+  afterEach(() => cleanup.run());
+
+  /** The transport, noting at each send how many of its sends are then unanswered, that one included. */
+  function counting(transport: MailTransport): { transport: MailTransport; atEachSend: number[] } {
+    const atEachSend: number[] = [];
+    let unanswered = 0;
+    const send: MailTransport["send"] = async (message, signal) => {
+      atEachSend.push(++unanswered);
+      try {
+        return await transport.send(message, signal);
+      } finally {
+        unanswered -= 1;
+      }
+    };
+    return { transport: { ...transport, send }, atEachSend };
+  }
+
+  const rounds = (...sizes: number[]) => sizes.flatMap((n) => Array.from({ length: n }, (_, i) => i + 1));
+
+  it("hands a run's first mail to the server alone, then rounds that double up to the concurrency, each mail once over the pooled connection", async () => {
+    const { t, sink } = await appWithSink(cleanup);
+    for (let i = 0; i < 20; i += 1) await queueTestMessage(t, `round-${i}@example.com`);
+    const smtp = counting(ownTransport(cleanup, sink));
+
+    expect(await deliverDue(workerDeps(t, smtp.transport, "A"))).to.deep.equal({ sent: 20, failed: 0, dead: 0 });
+    expect(smtp.atEachSend).to.deep.equal(rounds(1, 2, 4, 8, 5));
+    expect(new Set(await messageIdsOf(sink)).size).to.equal(20);
+    expect(await count(t.db, "outbox_attempts")).to.equal(20);
+
+    for (let i = 0; i < 9; i += 1) await queueTestMessage(t, `limited-${i}@example.com`);
+    const limited = counting(ownTransport(cleanup, sink));
+    expect(await deliverDue({ ...workerDeps(t, limited.transport, "B"), concurrency: 3 })).to.deep.equal({ sent: 9, failed: 0, dead: 0 });
+    expect(limited.atEachSend, "a new run starts with one mail again").to.deep.equal(rounds(1, 2, 3, 3));
+    expect(sink.received).to.have.length(29);
+  });
+});
+
 describe("mail worker: clean shutdown", () => {
   const cleanup = new Cleanup();
   afterEach(() => cleanup.run());
