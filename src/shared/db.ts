@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import knex, { type Knex } from "knex";
+import Client_SQLite3 from "knex/lib/dialects/sqlite3/index.js";
 import { migrationSource } from "../../migrations/index.js";
 
 export type Db = Knex;
@@ -20,13 +21,27 @@ const KNEX_FAILURES = {
   },
 };
 
+/**
+ * SQLite's writer, whose transactions take the write lock when they begin. knex begins them
+ * DEFERRED: a transaction that reads and then writes holds a snapshot, and when another process
+ * (the CLI, a worker beside the web process) commits in between, its first write fails at once
+ * with SQLITE_BUSY, without waiting out busy_timeout. Taken at BEGIN, the lock is waited for
+ * instead, and one process's writers queue behind another's.
+ */
+class ImmediateSqlite3 extends Client_SQLite3 {
+  override _query(connection: unknown, obj: { sql: string }) {
+    if (obj.sql === "BEGIN;") obj.sql = "BEGIN IMMEDIATE;";
+    return super._query(connection, obj);
+  }
+}
+
 /** Opens knex on SQLite (`sqlite:/path/file`) or PostgreSQL (`postgres://…`). */
 export function openDatabase(databaseUrl: string): Db {
   if (databaseUrl.startsWith("sqlite:")) {
     const filename = databaseUrl.slice("sqlite:".length);
     if (filename !== ":memory:") mkdirSync(path.dirname(filename), { recursive: true });
     return knex({
-      client: "sqlite3",
+      client: ImmediateSqlite3,
       connection: { filename },
       useNullAsDefault: true,
       ...KNEX_FAILURES,
